@@ -1,0 +1,30 @@
+# `make demo` and `make test` set up .venv on their own the first time.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint install clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/aggregator demo
+
+test: $(STAMP)
+	$(BIN)/ruff check aggregator tests
+	$(BIN)/mypy
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check aggregator tests
+	$(BIN)/ruff format --check aggregator tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .demo build *.egg-info

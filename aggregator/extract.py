@@ -1,0 +1,505 @@
+"""Article extraction in layers: site selectors, structured data, generic extractor.
+
+``extract_article(url, html, site, hints)`` is a pure function of the page: it
+needs no Scrapy and no network, so every site definition can be tested from saved
+``(url, html)`` pairs. Each field records the layer that produced it:
+
+- ``selector``: the site definition's selector;
+- ``jsonld``, ``meta`` (OpenGraph / ``article:*`` / ``<meta name>``), ``time``
+  (``<time datetime>``): structured data on the page;
+- ``listing`` / ``feed`` / ``url``: what the crawler saw before fetching the page;
+- ``generic``: trafilatura's main-text extraction (a fallback: ~7x slower) or, for
+  titles, the page's ``<h1>``/``<title>``; ``heuristic`` for a byline taken from the
+  body's last line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+from lxml.etree import ParserError, _Element
+from parsel import Selector, SelectorList
+
+from aggregator.dates import ParsedDate, parse_date
+from aggregator.normalize import is_clutter_line, looks_like_byline, split_authors, strip_clutter
+from aggregator.sitedef import SiteDefinition
+from aggregator.text import clean_text
+
+__all__ = ["Extracted", "ExtractionError", "Hints", "extract_article", "section_from_url"]
+
+# Removed from every body, whatever the site definition says.
+_ALWAYS_REMOVE = (
+    "script, style, noscript, form, iframe, object, embed, button, input, select, textarea, "
+    "svg, audio, video, nav, template"
+)
+_FIGURES = "figure, table.image, .image-caption, [class*='caption']"
+_BLOCK_TAGS = frozenset(
+    (
+        "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "blockquote", "pre",
+        "table", "tr", "td", "th", "section", "article", "header", "footer", "figure",
+        "figcaption", "dl", "dt", "dd", "br", "hr", "center",
+    )
+)  # fmt: skip
+_CREDIT = re.compile(r"\s*[.(–-]?\s*(?:Ảnh|Nguồn)\s*:\s*(?P<credit>[^()]+?)\s*\)?\s*$")
+_PSEUDO = re.compile(r"::(?:text|attr\([^)]*\))\s*$")
+_XPATH_TAIL = re.compile(r"/(?:text\(\)|@[\w:-]+)\s*$")
+_NEWS_TYPES = {
+    "NewsArticle",
+    "Article",
+    "ReportageNewsArticle",
+    "AnalysisNewsArticle",
+    "BlogPosting",
+}
+
+
+class ExtractionError(ValueError):
+    """The page is not an article we can extract (the reason is the message)."""
+
+
+@dataclass(frozen=True)
+class Hints:
+    """What the crawler knew of the page before fetching it."""
+
+    section: str | None = None  # the listing's section
+    listing_date: str | None = None  # date printed next to the link
+    feed_date: str | None = None  # RSS pubDate / Atom published
+    feed_section: str | None = None
+
+
+@dataclass
+class Extracted:
+    """Raw article fields as found on the page, with the layer of each."""
+
+    url: str
+    title: str = ""
+    lead: str = ""
+    body_lines: list[str] = field(default_factory=list)
+    body_html: str = ""
+    byline: str = ""
+    authors: list[str] = field(default_factory=list)
+    section: str | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+    image: str | None = None
+    images: list[dict[str, str]] = field(default_factory=list)
+    canonical_url: str | None = None
+    layers: dict[str, str] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+
+
+# -- selector helpers ---------------------------------------------------------------
+
+
+def _select(page: Selector, query: str) -> SelectorList[Selector]:
+    if query.startswith("xpath:"):
+        return page.xpath(query[len("xpath:") :])
+    return page.css(query)
+
+
+def _element_query(query: str) -> str:
+    """The same selector without a trailing ``::text``/``::attr()``/``text()``/``@x``."""
+    if query.startswith("xpath:"):
+        return "xpath:" + _XPATH_TAIL.sub("", query[len("xpath:") :])
+    return _PSEUDO.sub("", query)
+
+
+def _text_of(results: SelectorList[Selector]) -> str:
+    """Text of the selected nodes (strings are taken as they are)."""
+    parts: list[str] = []
+    for r in results:
+        root = r.root
+        if isinstance(root, str):
+            parts.append(root)
+        elif isinstance(root, _Element):
+            parts.append("\n".join(_lines(root)))
+    return clean_text(" ".join(parts))
+
+
+def _lines(root: _Element) -> list[str]:
+    """Text of an element, one line per block element."""
+    chunks: list[str] = []
+
+    def walk(el: _Element) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        block = tag.lower() in _BLOCK_TAGS
+        if block:
+            chunks.append("\n")
+        if el.text and tag:
+            chunks.append(el.text)
+        for child in el:
+            walk(child)
+            if child.tail:
+                chunks.append(child.tail)
+        if block:
+            chunks.append("\n")
+
+    walk(root)
+    text = "".join(chunks)
+    return [line for line in (clean_text(x) for x in text.split("\n")) if line]
+
+
+# -- structured data ----------------------------------------------------------------
+
+
+def _jsonld_objects(page: Selector) -> Iterator[dict[str, Any]]:
+    for raw in page.css('script[type="application/ld+json"]::text').getall():
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue
+        stack: list[Any] = [data]
+        while stack:
+            obj = stack.pop()
+            if isinstance(obj, list):
+                stack.extend(obj)
+            elif isinstance(obj, dict):
+                if "@graph" in obj:
+                    stack.append(obj["@graph"])
+                types = obj.get("@type")
+                types = set(types) if isinstance(types, list) else {types}
+                if types & _NEWS_TYPES:
+                    yield obj
+
+
+def _names(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [n for v in value for n in _names(v)]
+    if isinstance(value, dict):
+        return _names(value.get("name"))
+    if isinstance(value, str) and value.strip():
+        return [clean_text(value)]
+    return []
+
+
+def _url_of(value: Any) -> str | None:
+    if isinstance(value, list):
+        return next((u for v in value if (u := _url_of(v))), None)
+    if isinstance(value, dict):
+        return _url_of(value.get("url") or value.get("contentUrl"))
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+@dataclass
+class _Structured:
+    title: str = ""
+    lead: str = ""
+    published: str = ""
+    updated: str = ""
+    authors: list[str] = field(default_factory=list)
+    section: str = ""
+    image: str = ""
+    layers: dict[str, str] = field(default_factory=dict)
+
+    def offer(self, name: str, value: Any, layer: str) -> None:
+        if value and not getattr(self, name):
+            setattr(self, name, value)
+            self.layers[name] = layer
+
+
+def _structured(page: Selector) -> _Structured:
+    s = _Structured()
+    for obj in _jsonld_objects(page):
+        s.offer("title", clean_text(str(obj.get("headline") or "")), "jsonld")
+        s.offer("lead", clean_text(str(obj.get("description") or "")), "jsonld")
+        s.offer("published", str(obj.get("datePublished") or ""), "jsonld")
+        s.offer("updated", str(obj.get("dateModified") or ""), "jsonld")
+        s.offer("authors", _names(obj.get("author")), "jsonld")
+        section = obj.get("articleSection")
+        if isinstance(section, list):
+            section = section[0] if section else ""
+        s.offer("section", clean_text(str(section or "")), "jsonld")
+        s.offer("image", _url_of(obj.get("image")) or "", "jsonld")
+
+    def meta(*names: str) -> str:
+        for n in names:
+            v = page.css(f'meta[property="{n}"]::attr(content), meta[name="{n}"]::attr(content)')
+            if found := v.get("").strip():
+                return found
+        return ""
+
+    s.offer("title", clean_text(meta("og:title")), "meta")
+    s.offer("lead", clean_text(meta("og:description", "description")), "meta")
+    s.offer("published", meta("article:published_time", "pubdate", "publishdate"), "meta")
+    s.offer("updated", meta("article:modified_time", "og:updated_time"), "meta")
+    s.offer("authors", _names(meta("article:author", "author")), "meta")
+    s.offer("section", clean_text(meta("article:section")), "meta")
+    s.offer("image", meta("og:image", "twitter:image"), "meta")
+    s.offer("published", page.css("time::attr(datetime)").get("").strip(), "time")
+    return s
+
+
+# -- body ---------------------------------------------------------------------------
+
+
+def _drop(el: _Element) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    if isinstance(el, lxml.html.HtmlElement):
+        el.drop_tree()
+    else:
+        parent.remove(el)
+
+
+def _is_inside(el: _Element, ancestor: _Element) -> bool:
+    return any(a is ancestor for a in el.iterancestors())
+
+
+def _figures(body: _Element, base_url: str) -> list[dict[str, str]]:
+    """Images with caption and credit; figure elements are then removed from ``body``."""
+    images: list[dict[str, str]] = []
+    seen_roots: list[_Element] = []
+    for fig in body.cssselect(_FIGURES):
+        if any(fig is r or _is_inside(fig, r) for r in seen_roots):
+            continue
+        seen_roots.append(fig)
+    for fig in seen_roots:
+        src = next(iter(fig.xpath(".//img/@src | self::img/@src")), None)
+        captions: list[str] = []
+        for line in _lines(fig):
+            if line not in captions:  # one site prints every caption twice
+                captions.append(line)
+        caption = " ".join(captions)
+        credit = ""
+        if m := _CREDIT.search(caption):
+            credit = clean_text(m.group("credit"))
+            caption = clean_text(caption[: m.start()])
+        if src or caption:
+            images.append(
+                {"url": urljoin(base_url, str(src)) if src else "", "caption": caption,
+                 "credit": credit}
+            )  # fmt: skip
+    # images not inside figures
+    for img in body.iter("img"):
+        if any(_is_inside(img, r) or img is r for r in seen_roots):
+            continue
+        if src := img.get("src"):
+            images.append({"url": urljoin(base_url, src), "caption": "", "credit": ""})
+    return images
+
+
+def _drop_leaf_blocks(
+    body: _Element, predicate: Callable[[str], bool], *, last_only: bool = False
+) -> None:
+    """Remove block elements without block children whose text matches ``predicate``."""
+    leaves = [
+        el for el in body.iter()
+        if isinstance(el.tag, str) and el is not body and el.tag.lower() in _BLOCK_TAGS
+        and el.tag.lower() not in ("br", "hr")
+        and not any(
+            isinstance(c.tag, str) and c.tag.lower() in _BLOCK_TAGS - {"br", "hr"} for c in el
+        )
+    ]  # fmt: skip
+    if last_only:
+        leaves = [el for el in leaves if clean_text(el.text_content())][-1:]
+    for el in leaves:
+        if predicate(clean_text(el.text_content())):
+            _drop(el)
+
+
+def _html_of(el: _Element) -> str:
+    inner = [el.text or ""] if el.text else []
+    inner.extend(lxml.html.tostring(child, encoding="unicode") for child in el)
+    return "".join(inner).strip()
+
+
+def _generic_body(html: str, url: str) -> tuple[list[str], str]:
+    """trafilatura's main text as lines and HTML (imported lazily: it is slow to load)."""
+    import trafilatura
+
+    out = trafilatura.extract(
+        html,
+        url=url,
+        output_format="html",
+        include_comments=False,
+        include_tables=False,
+        include_images=False,
+        favor_precision=True,
+    )
+    if not out:
+        return [], ""
+    try:
+        root = lxml.html.fromstring(out)
+    except (ParserError, ValueError):
+        return [], ""
+    body = root.find(".//body")
+    node = body if body is not None else root
+    return _lines(node), _html_of(node)
+
+
+# -- public -------------------------------------------------------------------------
+
+
+def section_from_url(url: str, base_url: str) -> str | None:
+    """First path segment of ``url`` below the base URL's path, if any."""
+    path = urlsplit(url).path
+    base_path = urlsplit(base_url).path
+    if path.startswith(base_path):
+        path = path[len(base_path) :]
+    first = path.strip("/").split("/", 1)[0]
+    if not first or "." in first:
+        return None
+    return first
+
+
+def _first_date(candidates: Iterable[tuple[str, str | None]]) -> tuple[ParsedDate, str] | None:
+    for layer, raw in candidates:
+        if raw and (parsed := parse_date(raw)):
+            return parsed, layer
+    return None
+
+
+def extract_article(
+    url: str, html: str, site: SiteDefinition, hints: Hints | None = None
+) -> Extracted:
+    """Extract one article page. Raises :class:`ExtractionError` if there is no article."""
+    hints = hints or Hints()
+    try:
+        page = Selector(text=html, base_url=url)
+    except (ValueError, ParserError) as exc:
+        raise ExtractionError(f"unparsable HTML: {exc}") from None
+    sel = site.selectors
+    out = Extracted(url=url)
+    structured = _structured(page)
+    found_elements: list[_Element] = []
+
+    def by_selector(name: str) -> str:
+        query = getattr(sel, name)
+        if not query:
+            return ""
+        results = _select(page, query)
+        for r in _select(page, _element_query(query)):
+            if isinstance(r.root, _Element):
+                found_elements.append(r.root)
+        text = _text_of(results) if name != "image" else (results.get() or "").strip()
+        if not text:
+            out.flags.append(f"selector_missed:{name}")
+        return text
+
+    # title
+    if title := by_selector("title"):
+        out.title, out.layers["title"] = title, "selector"
+    elif structured.title:
+        out.title, out.layers["title"] = structured.title, structured.layers["title"]
+    else:
+        generic = clean_text(page.css("h1").xpath("string()").get("") or "")
+        generic = generic or clean_text(page.css("title::text").get("") or "")
+        out.title, out.layers["title"] = generic, "generic"
+
+    # lead
+    if lead := by_selector("lead"):
+        out.lead, out.layers["lead"] = lead, "selector"
+    elif structured.lead:
+        out.lead, out.layers["lead"] = structured.lead, structured.layers["lead"]
+
+    # dates: a date-only value is completed by a same-day datetime from another layer
+    candidates = [
+        ("selector", by_selector("published")),
+        (structured.layers.get("published", "meta"), structured.published),
+        ("feed", hints.feed_date),
+        ("listing", hints.listing_date),
+    ]
+    parsed = [(p, layer) for layer, raw in candidates if raw and (p := parse_date(raw))]
+    if parsed:
+        best, layer = parsed[0]
+        if not best.has_time:
+            same_day = [
+                (p, lyr) for p, lyr in parsed[1:]
+                if p.has_time and p.value.date() == best.value.date()
+            ]  # fmt: skip
+            if same_day:
+                best, layer = same_day[0]
+        out.published, out.layers["published"] = best.value, layer
+        if not best.has_time:
+            out.flags.append("date_only")
+    updated = _first_date(
+        [("selector", by_selector("updated")), (structured.layers.get("updated", "meta"),
+         structured.updated)]
+    )  # fmt: skip
+    if updated:
+        out.updated, out.layers["updated"] = updated[0].value, updated[1]
+
+    # authors
+    if byline := by_selector("authors"):
+        out.byline, out.layers["authors"] = byline, "selector"
+        out.authors = split_authors(byline)
+    elif structured.authors:
+        out.authors, out.layers["authors"] = structured.authors, structured.layers["authors"]
+
+    # section
+    if section := by_selector("section"):
+        out.section, out.layers["section"] = section, "selector"
+    elif structured.section:
+        out.section, out.layers["section"] = structured.section, structured.layers["section"]
+    elif hints.section or hints.feed_section:
+        out.section = hints.section or hints.feed_section
+        out.layers["section"] = "listing" if hints.section else "feed"
+    elif url_section := section_from_url(url, site.base_url):
+        out.section, out.layers["section"] = url_section, "url"
+
+    # image
+    if image := by_selector("image"):
+        out.image, out.layers["image"] = urljoin(url, image), "selector"
+    elif structured.image:
+        out.image, out.layers["image"] = urljoin(url, structured.image), structured.layers["image"]
+
+    canonical = page.css('link[rel="canonical"]::attr(href)').get()
+    out.canonical_url = urljoin(url, canonical.strip()) if canonical else None
+
+    # body: the selected node, without clutter and without what the fields matched
+    body_nodes = [r.root for r in _select(page, sel.body)] if sel.body else []
+    body_nodes = [n for n in body_nodes if isinstance(n, _Element)]
+    if sel.body and not body_nodes:
+        out.flags.append("selector_missed:body")
+    if body_nodes:
+        body = body_nodes[0]
+        for query in sel.remove:
+            for r in _select(page, _element_query(query)):
+                if isinstance(r.root, _Element) and _is_inside(r.root, body):
+                    _drop(r.root)
+        for el in found_elements:
+            if _is_inside(el, body):
+                _drop(el)
+        for el in body.cssselect(_ALWAYS_REMOVE):
+            _drop(el)
+        out.images = _figures(body, url)
+        for fig in list(body.cssselect(_FIGURES)):
+            if fig.getparent() is not None:
+                _drop(fig)
+        _drop_leaf_blocks(body, is_clutter_line)
+        lines = strip_clutter(_lines(body))
+        # a byline printed alone on the last line of the body
+        if not out.authors and lines and looks_like_byline(lines[-1]):
+            out.byline = lines[-1]
+            _drop_leaf_blocks(body, lambda t: t == out.byline, last_only=True)
+            lines = strip_clutter(_lines(body))
+            out.authors, out.layers["authors"] = split_authors(out.byline), "heuristic"
+        out.body_lines = lines
+        out.body_html = _html_of(body)
+        out.layers["body"] = "selector"
+    else:
+        out.body_lines, out.body_html = _generic_body(html, url)
+        out.body_lines = strip_clutter(out.body_lines)
+        out.layers["body"] = "generic"
+        if out.lead and out.body_lines and clean_text(out.body_lines[0]) == out.lead:
+            out.body_lines = out.body_lines[1:]
+        if not out.authors and out.body_lines and looks_like_byline(out.body_lines[-1]):
+            out.byline = out.body_lines.pop()
+            out.authors, out.layers["authors"] = split_authors(out.byline), "heuristic"
+
+    if not out.image and out.images and out.images[0]["url"]:
+        out.image, out.layers["image"] = out.images[0]["url"], "body"
+    if not out.title:
+        raise ExtractionError("no title")
+    if not out.body_lines:
+        raise ExtractionError("no body text")
+    return out

@@ -1,0 +1,49 @@
+"""The article item that flows from the spider through the pipelines to the store."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+__all__ = ["Article", "article_id"]
+
+
+def article_id(canonical_url: str) -> str:
+    """Stable id of an article, derived once from its canonical URL."""
+    return hashlib.sha1(canonical_url.encode("utf-8")).hexdigest()[:20]
+
+
+@dataclass
+class Article:
+    """One news article. The spider fills the raw fields; pipelines the rest."""
+
+    url: str
+    site: str
+    site_name: str = ""
+    province: str = ""
+    canonical_url: str = ""
+    id: str = ""
+    title: str = ""
+    lead: str = ""
+    source_tag: str | None = None
+    body_text: str = ""
+    body_html: str = ""
+    byline: str = ""
+    authors: list[str] = field(default_factory=list)
+    section: str | None = None
+    category: str | None = None
+    categories: list[str] = field(default_factory=list)
+    published: datetime | None = None
+    updated: datetime | None = None
+    fetched_at: datetime | None = None
+    image: str | None = None
+    images: list[dict[str, str]] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    duplicate_of: str | None = None
+    #: which extraction layer produced each field ("selector", "jsonld", "meta", ...)
+    layers: dict[str, str] = field(default_factory=dict)
+    #: quality flags, e.g. "date_missing" when no publication time could be read
+    flags: list[str] = field(default_factory=list)
+    #: raw date strings kept for normalization (listing date, feed pubDate, page text)
+    date_candidates: dict[str, str] = field(default_factory=dict)

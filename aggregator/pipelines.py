@@ -1,0 +1,175 @@
+"""Item pipelines: normalize → validate → deduplicate → store, one concern each.
+
+They are plain Scrapy components built by ``from_crawler``; the store is opened in
+``open_spider`` and closed in ``close_spider``. Counts go to the crawl stats under
+``aggregator/...`` and, at the end of a crawl, into the store's crawl record.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from aggregator.dates import to_vn
+from aggregator.items import Article, article_id
+from aggregator.normalize import split_source_tag
+from aggregator.store import SQLiteStore, open_store
+from aggregator.text import clean_text
+from aggregator.urls import canonicalize_url
+
+__all__ = ["DedupPipeline", "NormalizePipeline", "StorePipeline", "ValidatePipeline"]
+
+#: A publication time further in the future than this is not believed.
+FUTURE_TOLERANCE = timedelta(hours=1)
+
+
+class _Component:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Any:
+        return cls(crawler)
+
+    def count(self, key: str, n: int = 1) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(key, n)
+
+
+def normalize_article(article: Article, site_categories: Any) -> Article:
+    """Clean texts, split the source tag, map categories, set canonical URL and id."""
+    article.title = clean_text(article.title)
+    lead, tag = split_source_tag(clean_text(article.lead))
+    article.lead, article.source_tag = lead, tag
+    article.body_text = clean_text(article.body_text, multiline=True)
+    article.authors = [clean_text(a) for a in article.authors if clean_text(a)]
+    if article.section:
+        article.section = clean_text(article.section)
+    article.categories = list(site_categories(article.section))
+    article.category = article.categories[0] if article.categories else None
+    for image in article.images:
+        for key in ("caption", "credit"):
+            image[key] = clean_text(image.get(key, ""))
+    fetched = article.fetched_at or datetime.now(UTC)
+    article.fetched_at = fetched
+    if article.published is not None:
+        if article.published > fetched + FUTURE_TOLERANCE:
+            article.flags.append("date_in_future")
+            article.published = None
+        else:
+            article.published = to_vn(article.published)
+    if article.published is None:
+        article.flags.append("date_missing")
+    if article.updated is not None:
+        article.updated = to_vn(article.updated)
+    canonical = canonicalize_url(article.url)
+    if article.canonical_url:
+        candidate = canonicalize_url(article.canonical_url)
+        if candidate.split("/")[2] == canonical.split("/")[2]:
+            canonical = candidate
+    article.canonical_url = canonical
+    article.id = article_id(canonical)
+    article.flags = list(dict.fromkeys(article.flags))
+    return article
+
+
+class NormalizePipeline(_Component):
+    """Vietnamese text, dates, categories, canonical URL and id."""
+
+    def process_item(self, item: Article) -> Article:
+        spider = self.crawler.spider
+        site = getattr(spider, "site_def", None)
+        mapper = site.categories_for if site is not None else (lambda s: ())
+        return normalize_article(item, mapper)
+
+
+class ValidatePipeline(_Component):
+    """Drop items that are not articles: no title, no body or no URL."""
+
+    def process_item(self, item: Article) -> Article:
+        adapter = ItemAdapter(item)
+        missing = [f for f in ("url", "title", "body_text") if not adapter.get(f)]
+        if missing:
+            self.count("aggregator/errors/invalid")
+            raise DropItem(f"invalid article {item.url}: missing {', '.join(missing)}")
+        if "date_missing" in item.flags:
+            self.count("aggregator/date_missing")
+        return item
+
+
+class DedupPipeline(_Component):
+    """One item per canonical URL in a crawl (the store upserts across crawls)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.seen: set[str] = set()
+
+    def process_item(self, item: Article) -> Article:
+        if item.canonical_url in self.seen:
+            self.count("aggregator/duplicates/url")
+            raise DropItem(f"duplicate URL {item.canonical_url}")
+        self.seen.add(item.canonical_url)
+        return item
+
+
+class StorePipeline(_Component):
+    """Upsert articles into the store (``AGGREGATOR_DB``)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.store: SQLiteStore | None = None
+        self.started_at = datetime.now(UTC)
+        # recorded when the crawl is over, so that the stats are complete
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    def open_spider(self) -> None:
+        self.store = open_store(self.crawler.settings.get("AGGREGATOR_DB"))
+        self.store.open()
+        self.started_at = datetime.now(UTC)
+
+    def spider_closed(self) -> None:
+        if self.store is None:
+            return
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        site = getattr(self.crawler.spider, "site_id", "?")
+        self.store.record_crawl(site, self.started_at, datetime.now(UTC), crawl_summary(stats))
+        self.store.close()
+        self.store = None
+
+    def process_item(self, item: Article) -> Article:
+        assert self.store is not None, "store not open"
+        result = self.store.upsert(item)
+        self.count(f"aggregator/articles/{result}")
+        return item
+
+
+def crawl_summary(stats: dict[str, Any]) -> dict[str, Any]:
+    """The figures an operator reads per site: pages, articles, duplicates, errors."""
+
+    def total(prefix: str) -> int:
+        return sum(v for k, v in stats.items() if k.startswith(prefix) and isinstance(v, int))
+
+    http_errors = sum(
+        v
+        for k, v in stats.items()
+        if k.startswith("downloader/response_status_count/") and int(k.rsplit("/", 1)[1]) >= 400
+    )
+    return {
+        "pages": int(stats.get("downloader/response_count", 0)),
+        "listing_pages": int(stats.get("aggregator/listing_pages", 0)),
+        "inserted": int(stats.get("aggregator/articles/inserted", 0)),
+        "updated": int(stats.get("aggregator/articles/updated", 0)),
+        "unchanged": int(stats.get("aggregator/articles/unchanged", 0)),
+        "duplicates": total("aggregator/duplicates/"),
+        "errors": total("aggregator/errors/")
+        + http_errors
+        + int(stats.get("downloader/exception_count", 0)),
+        "error_detail": {k: v for k, v in stats.items() if k.startswith("aggregator/errors/")},
+        "date_missing": int(stats.get("aggregator/date_missing", 0)),
+        "finish_reason": stats.get("finish_reason"),
+    }

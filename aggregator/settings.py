@@ -1,0 +1,51 @@
+"""Scrapy settings of the aggregator project (``scrapy crawl news -a site=ID``).
+
+The project's own settings (all overridable with ``-s``):
+
+- ``AGGREGATOR_DB``: the store (a SQLite file path), default ``aggregator.db``.
+- ``AGGREGATOR_SITES_DIRS``: extra folders of site definitions, ``os.pathsep``-separated
+  (a definition there overrides a bundled one with the same id).
+- ``AGGREGATOR_FEEDS_DIR``: where feeds are written, default ``feeds``.
+"""
+
+import os
+
+BOT_NAME = "aggregator"
+SPIDER_MODULES = ["aggregator.spiders"]
+NEWSPIDER_MODULE = "aggregator.spiders"
+
+AGGREGATOR_DB = os.environ.get("AGGREGATOR_DB", "aggregator.db")
+AGGREGATOR_SITES_DIRS = os.environ.get("AGGREGATOR_SITES_DIRS", "")
+AGGREGATOR_FEEDS_DIR = os.environ.get("AGGREGATOR_FEEDS_DIR", "feeds")
+
+USER_AGENT = "aggregator/0.1 (+https://github.com/; tin tức địa phương)"
+ROBOTSTXT_OBEY = True
+
+# Politeness defaults; a site definition's [politeness] overrides them per crawl.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+RETRY_TIMES = 2
+REDIRECT_MAX_TIMES = 5
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+# Scrapy makes ~100 asyncio tasks per response at the default; one item per response here.
+CONCURRENT_ITEMS = 1
+
+ITEM_PIPELINES = {
+    "aggregator.pipelines.NormalizePipeline": 100,
+    "aggregator.pipelines.ValidatePipeline": 200,
+    "aggregator.pipelines.DedupPipeline": 300,
+    "aggregator.pipelines.StorePipeline": 400,
+}
+
+LOG_LEVEL = "INFO"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"

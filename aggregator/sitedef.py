@@ -1,0 +1,319 @@
+"""Site definitions: one TOML file per newspaper, validated on load.
+
+Definitions are read from the bundled ``aggregator/sites/`` folder, then from each
+folder of ``AGGREGATOR_SITES_DIRS`` / ``--sites-dir`` in order; a later definition
+with the same id overrides an earlier one. Every problem is reported as one line
+naming the file, the key and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urljoin, urlsplit
+
+from parsel import Selector
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from aggregator.text import fold, slugify
+
+__all__ = [
+    "BUNDLED_SITES_DIR",
+    "SiteDefinition",
+    "SiteDefinitionError",
+    "SiteRegistry",
+    "load_site",
+    "load_sites",
+    "sites_dirs_from_env",
+]
+
+BUNDLED_SITES_DIR = Path(__file__).parent / "sites"
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+class SiteDefinitionError(ValueError):
+    """A definition that cannot be used; ``str()`` is one line per problem."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"bad regex {value!r}: {exc}") from None
+    return value
+
+
+def _check_selector(value: str) -> str:
+    probe = Selector(text="<html><body></body></html>")
+    try:
+        if value.startswith("xpath:"):
+            probe.xpath(value[len("xpath:") :])
+        else:
+            probe.css(value)
+    except Exception as exc:  # parsel raises several types for bad expressions
+        raise ValueError(f"bad selector {value!r}: {exc}") from None
+    return value
+
+
+Regex = Annotated[str, Field(min_length=1)]
+
+
+class Sources(_Model):
+    listings: list[str] = []
+    feeds: list[str] = []
+    sitemaps: list[str] = []
+
+
+class Links(_Model):
+    article: Regex
+    listing: Regex | None = None
+    exclude: list[str] = []
+    max_listing_pages: int = Field(10, ge=1, le=10_000)
+
+    @field_validator("article", "listing")
+    @classmethod
+    def _regex(cls, v: str | None) -> str | None:
+        return v if v is None else _check_regex(v)
+
+    @field_validator("exclude")
+    @classmethod
+    def _excludes(cls, v: list[str]) -> list[str]:
+        return [_check_regex(x) for x in v]
+
+
+class Selectors(_Model):
+    title: str | None = None
+    lead: str | None = None
+    body: str | None = None
+    published: str | None = None
+    updated: str | None = None
+    authors: str | None = None
+    section: str | None = None
+    image: str | None = None
+    remove: list[str] = []
+
+    @field_validator("title", "lead", "body", "published", "updated", "authors", "section", "image")
+    @classmethod
+    def _one(cls, v: str | None) -> str | None:
+        return v if v is None else _check_selector(v)
+
+    @field_validator("remove")
+    @classmethod
+    def _many(cls, v: list[str]) -> list[str]:
+        return [_check_selector(x) for x in v]
+
+
+class Politeness(_Model):
+    delay: float = Field(0.5, ge=0)
+    concurrency: int = Field(2, ge=1, le=64)
+    autothrottle: bool = True
+
+
+class SiteDefinition(_Model):
+    """A validated newspaper definition."""
+
+    id: str
+    name: str = Field(min_length=1)
+    province: str = Field(min_length=1)
+    base_url: str
+    active: bool = True
+    domains: list[str] = []
+    interval: int = Field(30, ge=1, description="minutes between scheduled crawls")
+    sources: Sources = Sources()
+    links: Links
+    categories: dict[str, str | list[str]] = {}
+    selectors: Selectors = Selectors()
+    politeness: Politeness = Politeness()
+    path: Path | None = Field(None, exclude=True)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not _ID.match(v):
+            raise ValueError(f"{v!r} must match [a-z0-9][a-z0-9-]*")
+        return v
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, v: str) -> str:
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{v!r} is not an absolute http(s) URL")
+        return v if v.endswith("/") else v + "/"
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, v: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+        for section, keys in v.items():
+            for key in [keys] if isinstance(keys, str) else keys:
+                if not _ID.match(key):
+                    raise ValueError(f"{section!r}: category key {key!r} must be an ASCII slug")
+        return v
+
+    # -- derived values -------------------------------------------------------
+
+    @cached_property
+    def allowed_domains(self) -> list[str]:
+        host = urlsplit(self.base_url).hostname or ""
+        return [host, *self.domains]
+
+    @cached_property
+    def start_urls(self) -> dict[str, list[str]]:
+        """Absolute source URLs by kind (listings, feeds, sitemaps)."""
+        src = self.sources
+        return {
+            kind: [urljoin(self.base_url, u) for u in getattr(src, kind)]
+            for kind in ("listings", "feeds", "sitemaps")
+        }
+
+    @cached_property
+    def article_re(self) -> re.Pattern[str]:
+        return re.compile(self.links.article)
+
+    @cached_property
+    def listing_re(self) -> re.Pattern[str] | None:
+        return re.compile(self.links.listing) if self.links.listing else None
+
+    @cached_property
+    def exclude_res(self) -> list[re.Pattern[str]]:
+        return [re.compile(x) for x in self.links.exclude]
+
+    @cached_property
+    def _category_map(self) -> dict[str, tuple[str, ...]]:
+        out: dict[str, tuple[str, ...]] = {}
+        for section, keys in self.categories.items():
+            out[fold(section, diacritics=False)] = (keys,) if isinstance(keys, str) else tuple(keys)
+            out[slugify(section)] = out[fold(section, diacritics=False)]
+        return out
+
+    def categories_for(self, section: str | None) -> tuple[str, ...]:
+        """Category keys of a section (displayed name or URL segment)."""
+        if not section:
+            return ()
+        found = self._category_map.get(fold(section, diacritics=False))
+        if found is None:
+            found = self._category_map.get(slugify(section))
+        if found is None:
+            key = slugify(section)
+            return (key,) if key else ()
+        return found
+
+    def is_article(self, url: str) -> bool:
+        return bool(self.article_re.search(url)) and not self.is_excluded(url)
+
+    def is_listing(self, url: str) -> bool:
+        return (
+            self.listing_re is not None
+            and bool(self.listing_re.search(url))
+            and not self.is_article(url)
+            and not self.is_excluded(url)
+        )
+
+    def is_excluded(self, url: str) -> bool:
+        return any(r.search(url) for r in self.exclude_res)
+
+    def in_domain(self, url: str) -> bool:
+        host = urlsplit(url).hostname or ""
+        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+
+
+def _problem(path: Path, loc: Iterable[Any], msg: str) -> str:
+    key = ".".join(str(p) for p in loc) or "(file)"
+    return f"{path}: {key}: {msg}"
+
+
+def load_site(path: Path) -> SiteDefinition:
+    """Read and validate one definition; raises :class:`SiteDefinitionError`."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SiteDefinitionError([_problem(path, (), f"cannot read: {exc}")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SiteDefinitionError([_problem(path, (), f"invalid TOML: {exc}")]) from None
+    try:
+        site = SiteDefinition.model_validate({**data, "path": path})
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "missing":
+                msg = "missing required key"
+            elif err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            problems.append(_problem(path, err["loc"], msg))
+        raise SiteDefinitionError(problems) from None
+    return site
+
+
+def sites_dirs_from_env(value: str | None = None) -> list[Path]:
+    """Folders from ``AGGREGATOR_SITES_DIRS`` (os.pathsep-separated)."""
+    raw = os.environ.get("AGGREGATOR_SITES_DIRS", "") if value is None else value
+    return [Path(p) for p in raw.split(os.pathsep) if p]
+
+
+@dataclass
+class SiteRegistry:
+    """All loaded definitions by id."""
+
+    sites: dict[str, SiteDefinition] = field(default_factory=dict)
+
+    def get(self, site_id: str) -> SiteDefinition:
+        try:
+            return self.sites[site_id]
+        except KeyError:
+            known = ", ".join(sorted(self.sites)) or "(none)"
+            raise KeyError(f"unknown site {site_id!r}; known sites: {known}") from None
+
+    def __iter__(self) -> Any:
+        return iter(self.sites[k] for k in sorted(self.sites))
+
+    def __len__(self) -> int:
+        return len(self.sites)
+
+    def __contains__(self, site_id: object) -> bool:
+        return site_id in self.sites
+
+
+def load_sites(extra_dirs: Sequence[Path | str] = (), *, bundled: bool = True) -> SiteRegistry:
+    """Load bundled definitions, then each extra folder (later ones override).
+
+    All problems in all files are collected and raised together.
+    """
+    dirs = ([BUNDLED_SITES_DIR] if bundled else []) + [Path(d) for d in extra_dirs]
+    registry = SiteRegistry()
+    problems: list[str] = []
+    for folder in dirs:
+        if not folder.is_dir():
+            problems.append(f"{folder}: (folder): not a folder")
+            continue
+        seen: dict[str, Path] = {}
+        for path in sorted(folder.glob("*.toml")):
+            try:
+                site = load_site(path)
+            except SiteDefinitionError as exc:
+                problems.extend(exc.problems)
+                continue
+            if site.id in seen:
+                problems.append(
+                    _problem(path, ("id",), f"duplicate id {site.id!r} (also in {seen[site.id]})")
+                )
+                continue
+            seen[site.id] = path
+            registry.sites[site.id] = site
+    if problems:
+        raise SiteDefinitionError(problems)
+    return registry

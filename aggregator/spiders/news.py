@@ -1,0 +1,217 @@
+"""The one generic spider: every newspaper is a site definition, not a spider.
+
+``scrapy crawl news -a site=ID``. It follows the definition's listing pages (with
+bounded pagination), RSS/Atom feeds and sitemaps, stays inside the site's domains,
+and yields an :class:`~aggregator.items.Article` for each article page. A page that
+fails extraction is logged with its URL and reason, counted, and skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any, cast
+from urllib.parse import urldefrag, urljoin
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+
+from aggregator.extract import ExtractionError, Hints, extract_article, section_from_url
+from aggregator.items import Article
+from aggregator.sitedef import SiteDefinition, load_sites, sites_dirs_from_env
+
+__all__ = ["NewsSpider"]
+
+_DATE_NEAR_LINK = re.compile(
+    r"\d{1,2}:\d{2}[^\d]{0,5}\d{1,2}[/.-]\d{1,2}[/.-]\d{4}"
+    r"|\d{1,2}[/.-]\d{1,2}[/.-]\d{4}(?:[^\d]{0,5}\d{1,2}:\d{2})?"
+    r"|\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?"
+)
+
+
+def load_site_for(crawler: Crawler, site_id: str) -> SiteDefinition:
+    """The definition of ``site_id`` from bundled + configured folders."""
+    dirs = sites_dirs_from_env(crawler.settings.get("AGGREGATOR_SITES_DIRS") or "")
+    return load_sites(dirs).get(site_id)
+
+
+class NewsSpider(scrapy.Spider):
+    """Generic news spider driven by a site definition."""
+
+    name = "news"
+    site_def: SiteDefinition
+
+    def __init__(self, site: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not site:
+            raise ValueError("the news spider needs a site: scrapy crawl news -a site=ID")
+        self.site_id = site
+        self.listing_pages: dict[str, int] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = cast(NewsSpider, super().from_crawler(crawler, *args, **kwargs))
+        site = load_site_for(crawler, spider.site_id)
+        spider.site_def = site
+        spider.allowed_domains = list(site.allowed_domains)
+        settings = crawler.settings
+        settings.set("DOWNLOAD_DELAY", site.politeness.delay, priority="spider")
+        settings.set(
+            "CONCURRENT_REQUESTS_PER_DOMAIN", site.politeness.concurrency, priority="spider"
+        )
+        settings.set("AUTOTHROTTLE_ENABLED", site.politeness.autothrottle, priority="spider")
+        settings.set("AUTOTHROTTLE_START_DELAY", max(site.politeness.delay, 0.1), "spider")
+        return spider
+
+    # -- entry points ---------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        site = self.site_def
+        for url in site.start_urls["listings"]:
+            yield scrapy.Request(
+                url, callback=self.parse_listing, cb_kwargs={"source": url}, dont_filter=True
+            )
+        for url in site.start_urls["feeds"]:
+            yield scrapy.Request(url, callback=self.parse_feed, dont_filter=True)
+        for url in site.start_urls["sitemaps"]:
+            yield scrapy.Request(url, callback=self.parse_sitemap, dont_filter=True)
+
+    # -- listings -------------------------------------------------------------------
+
+    def _links(self, response: TextResponse) -> Iterator[tuple[str, scrapy.Selector]]:
+        for a in response.css("a[href]"):
+            href = (a.attrib.get("href") or "").strip()
+            if not href or href.startswith(("javascript:", "mailto:", "tel:", "#")):
+                continue
+            url = urldefrag(urljoin(response.url, href))[0]
+            if self.site_def.in_domain(url):
+                yield url, a
+
+    def parse_listing(self, response: Response, source: str) -> Iterator[Any]:
+        """Queue the article links of a listing page and follow its pagination."""
+        if not isinstance(response, TextResponse):
+            self._count("aggregator/skipped/not_text")
+            return
+        self.listing_pages[source] = self.listing_pages.get(source, 0) + 1
+        self._count("aggregator/listing_pages")
+        section = section_from_url(response.url, self.site_def.base_url)
+        site = self.site_def
+        seen: set[str] = set()
+        for url, anchor in self._links(response):
+            if url in seen:
+                continue
+            seen.add(url)
+            if site.is_article(url):
+                hints = Hints(section=section, listing_date=self._date_near(anchor))
+                yield response.follow(url, callback=self.parse_article, cb_kwargs={"hints": hints})
+            elif site.is_listing(url) and self._same_source(url, source):
+                if self.listing_pages[source] < site.links.max_listing_pages:
+                    yield response.follow(
+                        url, callback=self.parse_listing, cb_kwargs={"source": source}
+                    )
+                else:
+                    self._count("aggregator/listing_pages_capped")
+
+    def _same_source(self, url: str, source: str) -> bool:
+        """Pagination of a source stays in its section (first path segment)."""
+        base = self.site_def.base_url
+        return section_from_url(url, base) == section_from_url(source, base)
+
+    @staticmethod
+    def _date_near(anchor: scrapy.Selector) -> str | None:
+        """A date printed next to a listing link (in the link's item container)."""
+        for container in anchor.xpath(
+            "ancestor::*[self::li or self::article or self::tr or self::div][1]"
+        ):
+            text = " ".join(container.xpath(".//text()").getall())
+            if m := _DATE_NEAR_LINK.search(text):
+                return m.group(0)
+        return None
+
+    # -- feeds and sitemaps ---------------------------------------------------------
+
+    def parse_feed(self, response: Response) -> Iterator[Any]:
+        """RSS 2.0 / Atom: queue the article links with their dates and sections."""
+        self._count("aggregator/feeds")
+        sel = scrapy.Selector(response=response, type="xml")
+        sel.remove_namespaces()
+        for item in sel.xpath("//item | //entry"):
+            link = item.xpath("link/@href").get() or item.xpath("link/text()").get() or ""
+            url = urldefrag(urljoin(response.url, link.strip()))[0]
+            if not url or not self.site_def.in_domain(url) or not self.site_def.is_article(url):
+                continue
+            hints = Hints(
+                feed_date=(item.xpath("pubDate/text() | published/text()").get() or "").strip()
+                or None,
+                feed_section=(item.xpath("category/text() | category/@term").get() or "").strip()
+                or None,
+            )
+            yield scrapy.Request(url, callback=self.parse_article, cb_kwargs={"hints": hints})
+
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        """Sitemaps and sitemap indexes (robots.txt ``Sitemap:`` lines too)."""
+        if response.url.endswith("/robots.txt"):
+            for url in sitemap_urls_from_robots(response.text, base_url=response.url):
+                yield scrapy.Request(url, callback=self.parse_sitemap)
+            return
+        try:
+            sitemap = Sitemap(response.body)
+        except Exception as exc:  # lxml raises XMLSyntaxError and friends
+            self.logger.warning("bad sitemap %s: %s", response.url, exc)
+            self._count("aggregator/errors/sitemap")
+            return
+        for entry in sitemap:
+            loc = entry.get("loc", "")
+            if sitemap.type == "sitemapindex":
+                yield scrapy.Request(loc, callback=self.parse_sitemap)
+            elif self.site_def.in_domain(loc) and self.site_def.is_article(loc):
+                hints = Hints(feed_date=entry.get("lastmod"))
+                yield scrapy.Request(loc, callback=self.parse_article, cb_kwargs={"hints": hints})
+
+    # -- articles -------------------------------------------------------------------
+
+    def parse_article(self, response: Response, hints: Hints) -> Iterator[Article]:
+        """Extract one article; a failure is logged with URL and reason and counted."""
+        if not isinstance(response, TextResponse):
+            self.logger.warning("not an HTML page: %s", response.url)
+            self._count("aggregator/errors/not_html")
+            return
+        try:
+            found = extract_article(response.url, response.text, self.site_def, hints)
+        except ExtractionError as exc:
+            self.logger.warning("extraction failed for %s: %s", response.url, exc)
+            self._count("aggregator/errors/extraction")
+            return
+        except Exception as exc:  # a broken page must never stop the crawl
+            self.logger.exception("extraction crashed on %s: %s", response.url, exc)
+            self._count("aggregator/errors/extraction")
+            return
+        site = self.site_def
+        yield Article(
+            url=response.url,
+            site=site.id,
+            site_name=site.name,
+            province=site.province,
+            canonical_url=found.canonical_url or "",
+            title=found.title,
+            lead=found.lead,
+            body_text="\n".join(found.body_lines),
+            body_html=found.body_html,
+            byline=found.byline,
+            authors=found.authors,
+            section=found.section,
+            published=found.published,
+            updated=found.updated,
+            fetched_at=datetime.now(UTC),
+            image=found.image,
+            images=found.images,
+            layers=found.layers,
+            flags=found.flags,
+        )
+
+    def _count(self, key: str) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(key)

@@ -1,0 +1,397 @@
+"""The article store: one interface, a SQLite (WAL) backend.
+
+Articles are keyed by canonical URL; ``upsert`` inserts a new one, updates a
+changed one (bumping its version and ``updated``) and leaves an unchanged one
+alone, so a re-crawl never duplicates. The schema is created and upgraded by
+numbered migrations (``PRAGMA user_version``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, Protocol
+
+from aggregator.items import Article
+
+__all__ = ["SQLiteStore", "Store", "StoredArticle", "UpsertResult", "open_store"]
+
+UpsertResult = Literal["inserted", "updated", "unchanged"]
+
+#: Fields compared to decide whether a re-crawled article changed.
+_CONTENT_FIELDS = (
+    "title", "lead", "source_tag", "body_text", "body_html", "authors", "section",
+    "category", "categories", "published", "image", "images", "tags",
+)  # fmt: skip
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE articles (
+        id TEXT PRIMARY KEY,
+        canonical_url TEXT NOT NULL UNIQUE,
+        url TEXT NOT NULL,
+        site TEXT NOT NULL,
+        site_name TEXT NOT NULL,
+        province TEXT NOT NULL,
+        section TEXT,
+        category TEXT,
+        categories TEXT NOT NULL,       -- JSON list
+        title TEXT NOT NULL,
+        lead TEXT NOT NULL,
+        source_tag TEXT,
+        body_text TEXT NOT NULL,
+        body_html TEXT NOT NULL,
+        authors TEXT NOT NULL,          -- JSON list
+        published TEXT,                 -- ISO 8601 with offset
+        published_ts REAL,              -- epoch seconds, for ordering
+        updated TEXT,
+        fetched_at TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        image TEXT,
+        images TEXT NOT NULL,           -- JSON list of {url, caption, credit}
+        tags TEXT NOT NULL,             -- JSON list
+        layers TEXT NOT NULL,           -- JSON object field -> layer
+        flags TEXT NOT NULL,            -- JSON list
+        duplicate_of TEXT,
+        content_hash TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE INDEX articles_site_published ON articles (site, published_ts DESC);
+    CREATE INDEX articles_published ON articles (published_ts DESC);
+    CREATE TABLE article_categories (
+        article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+        category TEXT NOT NULL,
+        published_ts REAL,
+        PRIMARY KEY (category, article_id)
+    );
+    CREATE INDEX article_categories_published ON article_categories (category, published_ts DESC);
+    CREATE TABLE crawls (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        site TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        stats TEXT NOT NULL             -- JSON object
+    );
+    CREATE INDEX crawls_site ON crawls (site, id DESC);
+    """,
+)
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An article as read back from the store (the export's fields and more)."""
+
+    id: str
+    url: str
+    canonical_url: str
+    site: str
+    site_name: str
+    province: str
+    section: str | None
+    category: str | None
+    categories: list[str]
+    title: str
+    lead: str
+    source_tag: str | None
+    body_text: str
+    body_html: str
+    authors: list[str]
+    published: datetime | None
+    updated: datetime | None
+    fetched_at: datetime
+    first_seen: datetime
+    image: str | None
+    images: list[dict[str, str]]
+    tags: list[str]
+    layers: dict[str, str]
+    flags: list[str]
+    duplicate_of: str | None
+    version: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Store(Protocol):
+    """What pipelines, feeds and exports need from a store."""
+
+    def open(self) -> None: ...
+    def close(self) -> None: ...
+    def upsert(self, article: Article) -> UpsertResult: ...
+    def get(self, article_id: str) -> StoredArticle | None: ...
+    def articles(
+        self,
+        *,
+        sites: Sequence[str] = (),
+        categories: Sequence[str] = (),
+        limit: int | None = None,
+        include_duplicates: bool = True,
+    ) -> Iterator[StoredArticle]: ...
+    def categories(self) -> list[tuple[str, int]]: ...
+    def count(self, site: str | None = None) -> int: ...
+    def record_crawl(
+        self, site: str, started_at: datetime, finished_at: datetime, stats: dict[str, Any]
+    ) -> None: ...
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class SQLiteStore:
+    """SQLite backend: one file, WAL journal, schema by migrations."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._conn: sqlite3.Connection | None = None
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def open(self) -> None:
+        if self._conn is not None:
+            return
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        self._conn = conn
+        self._migrate()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> SQLiteStore:
+        self.open()
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise RuntimeError("store is not open")
+        return self._conn
+
+    def _migrate(self) -> None:
+        current = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                # executescript would commit on its own; run statement by statement.
+                for statement in script.split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {number}")
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    # -- writes -------------------------------------------------------------------
+
+    @staticmethod
+    def _content_hash(article: Article) -> str:
+        data = {k: getattr(article, k) for k in _CONTENT_FIELDS}
+        data["published"] = _iso(article.published)
+        blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha1(blob.encode("utf-8")).hexdigest()
+
+    def upsert(self, article: Article) -> UpsertResult:
+        """Insert or update by canonical URL; an unchanged article is not touched."""
+        if not article.id or not article.canonical_url or article.fetched_at is None:
+            raise ValueError("article needs id, canonical_url and fetched_at before storing")
+        digest = self._content_hash(article)
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute(
+                "SELECT content_hash, version, first_seen FROM articles WHERE id = ?",
+                (article.id,),
+            ).fetchone()
+            if row is not None and row["content_hash"] == digest:
+                conn.execute(
+                    "UPDATE articles SET fetched_at = ? WHERE id = ?",
+                    (_iso(article.fetched_at), article.id),
+                )
+                conn.execute("COMMIT")
+                return "unchanged"
+            values = {
+                "id": article.id,
+                "canonical_url": article.canonical_url,
+                "url": article.url,
+                "site": article.site,
+                "site_name": article.site_name,
+                "province": article.province,
+                "section": article.section,
+                "category": article.category,
+                "categories": json.dumps(article.categories, ensure_ascii=False),
+                "title": article.title,
+                "lead": article.lead,
+                "source_tag": article.source_tag,
+                "body_text": article.body_text,
+                "body_html": article.body_html,
+                "authors": json.dumps(article.authors, ensure_ascii=False),
+                "published": _iso(article.published),
+                "published_ts": article.published.timestamp() if article.published else None,
+                "updated": _iso(
+                    article.updated
+                    or (article.fetched_at if row is not None else article.published)
+                ),
+                "fetched_at": _iso(article.fetched_at),
+                "first_seen": row["first_seen"] if row is not None else _iso(article.fetched_at),
+                "image": article.image,
+                "images": json.dumps(article.images, ensure_ascii=False),
+                "tags": json.dumps(article.tags, ensure_ascii=False),
+                "layers": json.dumps(article.layers, ensure_ascii=False),
+                "flags": json.dumps(article.flags, ensure_ascii=False),
+                "duplicate_of": article.duplicate_of,
+                "content_hash": digest,
+                "version": (row["version"] + 1) if row is not None else 1,
+            }
+            cols = ", ".join(values)
+            marks = ", ".join(f":{k}" for k in values)
+            conn.execute(f"INSERT OR REPLACE INTO articles ({cols}) VALUES ({marks})", values)
+            conn.execute("DELETE FROM article_categories WHERE article_id = ?", (article.id,))
+            conn.executemany(
+                "INSERT INTO article_categories (article_id, category, published_ts) "
+                "VALUES (?, ?, ?)",
+                [
+                    (article.id, c, values["published_ts"])
+                    for c in dict.fromkeys(article.categories)
+                ],
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return "inserted" if row is None else "updated"
+
+    def record_crawl(
+        self, site: str, started_at: datetime, finished_at: datetime, stats: dict[str, Any]
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO crawls (site, started_at, finished_at, stats) VALUES (?, ?, ?, ?)",
+            (site, _iso(started_at), _iso(finished_at), json.dumps(stats, default=str)),
+        )
+
+    # -- reads --------------------------------------------------------------------
+
+    @staticmethod
+    def _row(row: sqlite3.Row) -> StoredArticle:
+        return StoredArticle(
+            id=row["id"],
+            url=row["url"],
+            canonical_url=row["canonical_url"],
+            site=row["site"],
+            site_name=row["site_name"],
+            province=row["province"],
+            section=row["section"],
+            category=row["category"],
+            categories=json.loads(row["categories"]),
+            title=row["title"],
+            lead=row["lead"],
+            source_tag=row["source_tag"],
+            body_text=row["body_text"],
+            body_html=row["body_html"],
+            authors=json.loads(row["authors"]),
+            published=_dt(row["published"]),
+            updated=_dt(row["updated"]),
+            fetched_at=datetime.fromisoformat(row["fetched_at"]),
+            first_seen=datetime.fromisoformat(row["first_seen"]),
+            image=row["image"],
+            images=json.loads(row["images"]),
+            tags=json.loads(row["tags"]),
+            layers=json.loads(row["layers"]),
+            flags=json.loads(row["flags"]),
+            duplicate_of=row["duplicate_of"],
+            version=row["version"],
+        )
+
+    def get(self, article_id: str) -> StoredArticle | None:
+        row = self.conn.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return self._row(row) if row is not None else None
+
+    def articles(
+        self,
+        *,
+        sites: Sequence[str] = (),
+        categories: Sequence[str] = (),
+        limit: int | None = None,
+        include_duplicates: bool = True,
+    ) -> Iterator[StoredArticle]:
+        """Articles newest first (undated last), optionally filtered."""
+        where: list[str] = []
+        params: list[Any] = []
+        if sites:
+            where.append(f"a.site IN ({', '.join('?' * len(sites))})")
+            params.extend(sites)
+        if categories:
+            where.append(
+                "a.id IN (SELECT article_id FROM article_categories "
+                f"WHERE category IN ({', '.join('?' * len(categories))}))"
+            )
+            params.extend(categories)
+        if not include_duplicates:
+            where.append("a.duplicate_of IS NULL")
+        sql = "SELECT a.* FROM articles a"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY a.published_ts IS NULL, a.published_ts DESC, a.id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        for row in self.conn.execute(sql, params):
+            yield self._row(row)
+
+    def categories(self) -> list[tuple[str, int]]:
+        """Every category key with its article count, by key."""
+        rows = self.conn.execute(
+            "SELECT category, COUNT(*) FROM article_categories GROUP BY category ORDER BY category"
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def count(self, site: str | None = None) -> int:
+        if site is None:
+            return int(self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+        return int(
+            self.conn.execute("SELECT COUNT(*) FROM articles WHERE site = ?", (site,)).fetchone()[0]
+        )
+
+    def last_crawls(self) -> dict[str, dict[str, Any]]:
+        """The latest crawl record of each site."""
+        rows = self.conn.execute(
+            "SELECT site, started_at, finished_at, stats FROM crawls c "
+            "WHERE id = (SELECT MAX(id) FROM crawls WHERE site = c.site) ORDER BY site"
+        )
+        return {
+            r["site"]: {
+                "started_at": r["started_at"],
+                "finished_at": r["finished_at"],
+                "stats": json.loads(r["stats"]),
+            }
+            for r in rows
+        }
+
+
+def open_store(target: str | Path) -> SQLiteStore:
+    """A store for ``--db`` / ``AGGREGATOR_DB`` (a SQLite path); not yet opened."""
+    return SQLiteStore(target)

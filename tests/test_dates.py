@@ -1,0 +1,52 @@
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from aggregator.dates import parse_date, parse_iso
+
+VN = timezone(timedelta(hours=7))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "has_time"),
+    [
+        ("Thứ Ba, 14/06/2022", datetime(2022, 6, 14, 0, 0, tzinfo=VN), False),
+        ("Thứ sáu: 15:00 ngày 09/02/2024", datetime(2024, 2, 9, 15, 0, tzinfo=VN), True),
+        ("09:04, 28/04/2014", datetime(2014, 4, 28, 9, 4, tzinfo=VN), True),
+        ("21:48 | 28/06/2020", datetime(2020, 6, 28, 21, 48, tzinfo=VN), True),
+        ("22/09/2025 08:36 GMT+7", datetime(2025, 9, 22, 8, 36, tzinfo=VN), True),
+        ("23/07/2020 13:36 G7T+7", datetime(2020, 7, 23, 13, 36, tzinfo=VN), True),
+        ("21:28 22/09/2025", datetime(2025, 9, 22, 21, 28, tzinfo=VN), True),
+        ("Thứ ba, 23/08/2011 14:02", datetime(2011, 8, 23, 14, 2, tzinfo=VN), True),
+        ("Thứ tư, 14:24, 26/10/2022", datetime(2022, 10, 26, 14, 24, tzinfo=VN), True),
+        ("2026-01-14 08:08:00", datetime(2026, 1, 14, 8, 8, tzinfo=VN), True),
+        ("(03/02/2019 21:20)", datetime(2019, 2, 3, 21, 20, tzinfo=VN), True),
+        ("Chính trị 28-05-2024", datetime(2024, 5, 28, tzinfo=VN), False),
+        ("Thứ hai, ngày 14 tháng 04 năm 2016", datetime(2016, 4, 14, tzinfo=VN), False),
+        ("29.12.2023", datetime(2023, 12, 29, tzinfo=VN), False),
+        ("2026-11-20T08:15:00+07:00", datetime(2026, 11, 20, 8, 15, tzinfo=VN), True),
+        ("2026-11-20T01:15:00Z", datetime(2026, 11, 20, 8, 15, tzinfo=VN), True),
+        ("Fri, 20 Nov 2026 08:15:00 +0700", datetime(2026, 11, 20, 8, 15, tzinfo=VN), True),
+    ],
+)
+def test_formats(text: str, expected: datetime, has_time: bool) -> None:
+    parsed = parse_date(text)
+    assert parsed is not None
+    assert parsed.value == expected
+    assert parsed.value.utcoffset() == timedelta(hours=7)
+    assert parsed.has_time is has_time
+
+
+def test_gmt_plus_7_is_not_utc_minus_7() -> None:
+    parsed = parse_date("01/01/2026 10:00 (GMT+7)")
+    assert parsed is not None and parsed.value.isoformat() == "2026-01-01T10:00:00+07:00"
+
+
+@pytest.mark.parametrize("text", ["", "không có ngày", "31/02/2026", "99:99"])
+def test_unparsable(text: str) -> None:
+    assert parse_date(text) is None
+
+
+def test_parse_iso_naive_is_vietnam_time() -> None:
+    parsed = parse_iso("2026-03-01T10:00:00")
+    assert parsed is not None and parsed.value.isoformat() == "2026-03-01T10:00:00+07:00"

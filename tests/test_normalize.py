@@ -1,0 +1,57 @@
+import pytest
+
+from aggregator.normalize import (
+    is_clutter_line,
+    looks_like_byline,
+    split_authors,
+    split_source_tag,
+    strip_clutter,
+)
+
+
+@pytest.mark.parametrize(
+    ("lead", "rest", "tag"),
+    [
+        ("(BTN) - Sáng nay, tỉnh tổ chức hội nghị.", "Sáng nay, tỉnh tổ chức hội nghị.", "(BTN)"),
+        ("(Baonghean.vn) - Chiều 3.11, đoàn công tác...", "Chiều 3.11, đoàn công tác...",
+         "(Baonghean.vn)"),
+        ("PTO- Ngày 22-8, huyện khai mạc.", "Ngày 22-8, huyện khai mạc.", "PTO"),
+        ("(PTĐT) Sáng 28.5, tỉnh họp.", "Sáng 28.5, tỉnh họp.", "(PTĐT)"),
+        ("(Báo Quảng Ngãi)- Sáng nay...", "Sáng nay...", "(Báo Quảng Ngãi)"),
+        ("Sáng nay, tỉnh tổ chức hội nghị.", "Sáng nay, tỉnh tổ chức hội nghị.", None),
+    ],
+)
+def test_split_source_tag(lead: str, rest: str, tag: str | None) -> None:
+    assert split_source_tag(lead) == (rest, tag)
+
+
+@pytest.mark.parametrize(
+    ("byline", "authors"),
+    [
+        ("Thanh Tuyền", ["Thanh Tuyền"]),
+        ("A Trư – Y Krăk", ["A Trư", "Y Krăk"]),
+        ("Thực hiện: Ái Kiều- Th.Hậu", ["Ái Kiều", "Th.Hậu"]),
+        ("Bài, ảnh: Minh Hương", ["Minh Hương"]),
+        ("NPV", ["NPV"]),
+        ("Theo TTXVN", ["TTXVN"]),
+        ("Hà Thanh, Ngọc Mai", ["Hà Thanh", "Ngọc Mai"]),
+    ],
+)
+def test_split_authors(byline: str, authors: list[str]) -> None:
+    assert split_authors(byline) == authors
+
+
+def test_byline_heuristic() -> None:
+    assert looks_like_byline("Thanh Tuyền")
+    assert looks_like_byline("Thực hiện: Ái Kiều - Th.Hậu")
+    assert not looks_like_byline("Chi bộ đã họp bàn kế hoạch sản xuất vụ đông.")
+
+
+def test_clutter() -> None:
+    for line in ["Theo dõi Báo Tam Đảo trên Google News", "TAG: nông nghiệp", "0:00 / 0:00",
+                 "./.", "Ý kiến của bạn", "Họ tên:", "Email:"]:
+        assert is_clutter_line(line), line
+    assert strip_clutter(["Đoạn một.", "[links(34676)]", "Đoạn hai../.", "TAG:"]) == [
+        "Đoạn một.",
+        "Đoạn hai.",
+    ]

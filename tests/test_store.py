@@ -1,0 +1,79 @@
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+from aggregator.items import Article, article_id
+from aggregator.store import SQLiteStore
+
+VN = timezone(timedelta(hours=7))
+
+
+def make(url: str, **kw: object) -> Article:
+    fields: dict[str, object] = {
+        "url": url,
+        "site": "tamdao",
+        "site_name": "Báo Tam Đảo",
+        "province": "Vĩnh Phúc",
+        "canonical_url": url,
+        "id": article_id(url),
+        "title": "Tiêu đề",
+        "lead": "Sapo",
+        "body_text": "Đoạn một.",
+        "body_html": "<p>Đoạn một.</p>",
+        "authors": ["Thanh Tuyền"],
+        "section": "Kinh tế",
+        "category": "kinh-te",
+        "categories": ["kinh-te"],
+        "published": datetime(2026, 11, 1, 8, 0, tzinfo=VN),
+        "fetched_at": datetime(2026, 11, 27, 1, 0, tzinfo=UTC),
+    }
+    fields.update(kw)
+    return Article(**fields)  # type: ignore[arg-type]
+
+
+def test_upsert_insert_unchanged_update(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    with SQLiteStore(db) as store:
+        a = make("https://x.vn/a-1.html")
+        assert store.upsert(a) == "inserted"
+        assert store.upsert(make("https://x.vn/a-1.html")) == "unchanged"
+        edited = make("https://x.vn/a-1.html", body_text="Đoạn một, đã sửa.")
+        assert store.upsert(edited) == "updated"
+        assert store.count() == 1
+        got = store.get(a.id)
+        assert got is not None
+        assert got.version == 2 and got.body_text == "Đoạn một, đã sửa."
+        assert got.published == datetime(2026, 11, 1, 8, 0, tzinfo=VN)
+        assert got.published.utcoffset() == timedelta(hours=7)
+    # the file is real and reopens with its data (WAL)
+    with SQLiteStore(db) as store:
+        assert store.count() == 1
+        mode = store.conn.execute("PRAGMA journal_mode").fetchone()[0]
+        assert mode == "wal"
+
+
+def test_articles_order_and_filters(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "a.db") as store:
+        for i in range(5):
+            store.upsert(
+                make(
+                    f"https://x.vn/a-{i}.html",
+                    published=datetime(2026, 11, 1 + i, 8, 0, tzinfo=VN),
+                    categories=["kinh-te", "xa-hoi"] if i % 2 else ["kinh-te"],
+                    site="baden" if i == 4 else "tamdao",
+                )
+            )
+        store.upsert(make("https://x.vn/undated.html", published=None))
+        urls = [a.url for a in store.articles(categories=["kinh-te"])]
+        assert urls[0] == "https://x.vn/a-4.html" and urls[-1] == "https://x.vn/undated.html"
+        assert len(list(store.articles(categories=["xa-hoi"]))) == 2
+        assert [a.site for a in store.articles(sites=["baden"])] == ["baden"]
+        assert len(list(store.articles(limit=2))) == 2
+        assert dict(store.categories()) == {"kinh-te": 6, "xa-hoi": 2}
+
+
+def test_migrations_are_recorded(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "a.db") as store:
+        version = store.conn.execute("PRAGMA user_version").fetchone()[0]
+    assert version >= 1
+    with SQLiteStore(tmp_path / "a.db") as store:  # reopening migrates nothing twice
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == version
