@@ -102,7 +102,8 @@ def _sites_test(registry: SiteRegistry, site_id: str, url: str) -> int:
 
     site = _get_site(registry, site_id)
     if not site.in_domain(url):
-        raise CommandError(f"{url} is outside {site.id}'s domains ({', '.join(site.allowed_domains)})")
+        domains = ", ".join(site.allowed_domains)
+        raise CommandError(f"{url} is outside {site.id}'s domains ({domains})")
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:

@@ -28,7 +28,13 @@ from lxml.etree import ParserError, _Element
 from parsel import Selector, SelectorList
 
 from aggregator.dates import ParsedDate, parse_date
-from aggregator.normalize import is_clutter_line, looks_like_byline, split_authors, strip_clutter
+from aggregator.normalize import (
+    is_clutter_line,
+    looks_like_byline,
+    split_authors,
+    strip_clutter,
+    strip_end_marker,
+)
 from aggregator.sitedef import SiteDefinition
 from aggregator.text import clean_text
 
@@ -47,7 +53,7 @@ _BLOCK_TAGS = frozenset(
         "figcaption", "dl", "dt", "dd", "br", "hr", "center",
     )
 )  # fmt: skip
-_CREDIT = re.compile(r"\s*[.(–-]?\s*(?:Ảnh|Nguồn)\s*:\s*(?P<credit>[^()]+?)\s*\)?\s*$")
+_CREDIT = re.compile(r"\s*[(–-]?\s*(?:Ảnh|Nguồn)\s*:\s*(?P<credit>[^()]+?)\s*\)?\s*$")
 _PSEUDO = re.compile(r"::(?:text|attr\([^)]*\))\s*$")
 _XPATH_TAIL = re.compile(r"/(?:text\(\)|@[\w:-]+)\s*$")
 _NEWS_TYPES = {
@@ -476,6 +482,11 @@ def extract_article(
             if fig.getparent() is not None:
                 _drop(fig)
         _drop_leaf_blocks(body, is_clutter_line)
+        for node in body.iter():
+            if node.text and "./." in node.text:
+                node.text = strip_end_marker(node.text)
+            if node is not body and node.tail and "./." in node.tail:
+                node.tail = strip_end_marker(node.tail)
         lines = strip_clutter(_lines(body))
         # a byline printed alone on the last line of the body
         if not out.authors and lines and looks_like_byline(lines[-1]):

@@ -11,6 +11,7 @@ import re
 from aggregator.text import clean_text
 
 __all__ = [
+    "strip_end_marker",
     "is_clutter_line",
     "looks_like_byline",
     "split_authors",
@@ -45,7 +46,7 @@ _CLUTTER = [
     )
 ]
 _SHORTCODE = re.compile(r"\[(?:links|related|ads?)\(\d+\)\]", re.IGNORECASE)
-_END_MARKER = re.compile(r"\s*\./\.\s*$")
+_END_MARKER = re.compile(r"\s*\./\.\s*$")  # "... quanh năm./." ends an article
 
 
 def split_source_tag(lead: str) -> tuple[str, str | None]:
@@ -91,7 +92,13 @@ def strip_clutter(lines: list[str]) -> list[str]:
     """Remove clutter lines, shortcodes and end markers from body lines."""
     out: list[str] = []
     for line in lines:
-        line = _END_MARKER.sub("", _SHORTCODE.sub("", line)).strip()
+        line = _END_MARKER.sub(".", _SHORTCODE.sub("", line)).strip()
+        line = line if line != "." else ""
         if line and not is_clutter_line(line):
             out.append(line)
     return out
+
+
+def strip_end_marker(text: str) -> str:
+    """``"... quanh năm./."`` → ``"... quanh năm."`` (the marker closes the sentence)."""
+    return _END_MARKER.sub(".", text) if _END_MARKER.search(text) else text

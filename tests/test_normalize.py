@@ -51,7 +51,7 @@ def test_clutter() -> None:
     for line in ["Theo dõi Báo Tam Đảo trên Google News", "TAG: nông nghiệp", "0:00 / 0:00",
                  "./.", "Ý kiến của bạn", "Họ tên:", "Email:"]:
         assert is_clutter_line(line), line
-    assert strip_clutter(["Đoạn một.", "[links(34676)]", "Đoạn hai../.", "TAG:"]) == [
+    assert strip_clutter(["Đoạn một.", "[links(34676)]", "Đoạn hai./.", "./.", "TAG:"]) == [
         "Đoạn một.",
         "Đoạn hai.",
     ]

@@ -15,6 +15,7 @@ from typing import Any, cast
 from urllib.parse import urldefrag, urljoin
 
 import scrapy
+from parsel import Selector
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
@@ -43,6 +44,7 @@ class NewsSpider(scrapy.Spider):
 
     name = "news"
     site_def: SiteDefinition
+    allowed_domains: list[str]
 
     def __init__(self, site: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -81,7 +83,7 @@ class NewsSpider(scrapy.Spider):
 
     # -- listings -------------------------------------------------------------------
 
-    def _links(self, response: TextResponse) -> Iterator[tuple[str, scrapy.Selector]]:
+    def _links(self, response: TextResponse) -> Iterator[tuple[str, Selector]]:
         for a in response.css("a[href]"):
             href = (a.attrib.get("href") or "").strip()
             if not href or href.startswith(("javascript:", "mailto:", "tel:", "#")):
@@ -121,7 +123,7 @@ class NewsSpider(scrapy.Spider):
         return section_from_url(url, base) == section_from_url(source, base)
 
     @staticmethod
-    def _date_near(anchor: scrapy.Selector) -> str | None:
+    def _date_near(anchor: Selector) -> str | None:
         """A date printed next to a listing link (in the link's item container)."""
         for container in anchor.xpath(
             "ancestor::*[self::li or self::article or self::tr or self::div][1]"
@@ -136,6 +138,9 @@ class NewsSpider(scrapy.Spider):
     def parse_feed(self, response: Response) -> Iterator[Any]:
         """RSS 2.0 / Atom: queue the article links with their dates and sections."""
         self._count("aggregator/feeds")
+        if not isinstance(response, TextResponse):
+            self._count("aggregator/errors/feed")
+            return
         sel = scrapy.Selector(response=response, type="xml")
         sel.remove_namespaces()
         for item in sel.xpath("//item | //entry"):

@@ -1,0 +1,82 @@
+"""Shared fixtures: the sample web in a subprocess (port 0) and one real crawl of it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ATOM_RNG = REPO.parent / "shared" / "schemas" / "atom.rng"
+
+
+@dataclass
+class SampleWebProcess:
+    url: str
+    sites_dir: Path
+    access_log: Path
+    site_ids: list[str]
+
+
+def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``aggregator`` in a subprocess (the Twisted reactor runs once per process)."""
+    env = {**os.environ, "AGGREGATOR_SITES_DIRS": ""}
+    result = subprocess.run(
+        [sys.executable, "-m", "aggregator.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=600,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"aggregator {' '.join(args)} exited {result.returncode}\n"
+            f"stdout:\n{result.stdout}\nstderr:\n{result.stderr[-5000:]}"
+        )
+    return result
+
+
+@pytest.fixture(scope="session")
+def sample_web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleWebProcess]:
+    """``python -m aggregator.sampleweb --port 0``; its URL is the first line it prints."""
+    folder = tmp_path_factory.mktemp("sampleweb")
+    sites_dir, log = folder / "sites", folder / "access.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aggregator.sampleweb", "--port", "0",
+         "--write-sites", str(sites_dir), "--access-log", str(log)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), f"unexpected first line {url!r}"
+        site_ids = sorted(p.stem for p in sites_dir.glob("*.toml"))
+        yield SampleWebProcess(url, sites_dir, log, site_ids)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@dataclass
+class Crawl:
+    web: SampleWebProcess
+    db: Path
+    output: str
+
+
+@pytest.fixture(scope="session")
+def crawled(sample_web: SampleWebProcess, tmp_path_factory: pytest.TempPathFactory) -> Crawl:
+    """One full crawl of every sample newspaper into a fresh SQLite file."""
+    db = tmp_path_factory.mktemp("store") / "aggregator.db"
+    result = run_cli(
+        "crawl", *sample_web.site_ids, "--db", str(db), "--sites-dir", str(sample_web.sites_dir)
+    )
+    return Crawl(sample_web, db, result.stdout)

@@ -1,0 +1,136 @@
+"""A real Scrapy crawl of the sample web, checked against its ground truth."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import feedparser
+import pytest
+from lxml import etree
+
+from aggregator.sampleweb.evaluate import evaluate
+from aggregator.sampleweb.groundtruth import load_ground_truth
+from aggregator.sampleweb.render import article_path
+from aggregator.store import SQLiteStore
+from tests.conftest import ATOM_RNG, Crawl, run_cli
+
+CLUTTER = (
+    "TAG:", "Theo dõi", "google news", "Ý kiến của bạn", "Họ tên:", "Email:", "In bài",
+    "Chia sẻ", "Facebook", "Zalo", "0:00 / 0:00", "Đọc báo in", "Tải ứng dụng", "./.",
+    "Tin liên quan", "Lượt xem", "Quản trị",
+)  # fmt: skip
+
+
+def _evaluation(crawled: Crawl):  # type: ignore[no-untyped-def]
+    truth = [a for site in crawled.web.site_ids for a in load_ground_truth(site)]
+    base = crawled.web.url.rstrip("/")
+    with SQLiteStore(crawled.db) as store:
+        stored = list(store.articles())
+    return evaluate(truth, stored, lambda a: base + article_path(a)), stored
+
+
+def test_every_article_found_once_with_exact_fields(crawled: Crawl) -> None:
+    ev, _ = _evaluation(crawled)
+    print(ev.summary())
+    assert ev.expected >= 4 * 40
+    assert ev.missing == []
+    assert ev.stored_twice == []
+    assert ev.extra == [], "non-article pages were stored"
+    assert ev.found == ev.expected
+    for name in ("title", "published", "category", "categories"):
+        assert ev.share(name) == 1.0, ev.mismatches.get(name, [])[:5]
+    assert ev.share("authors") >= 0.99, ev.mismatches.get("authors", [])[:5]
+    assert ev.share("source_tag") == 1.0, ev.mismatches.get("source_tag", [])[:5]
+    assert ev.mean_body_f1 >= 0.98
+    assert ev.mean_lead_f1 >= 0.98
+
+
+def test_no_clutter_in_any_body(crawled: Crawl) -> None:
+    _, stored = _evaluation(crawled)
+    base = crawled.web.url.rstrip("/")
+    truth = {
+        base + article_path(a): a.body_text.lower()
+        for site in crawled.web.site_ids
+        for a in load_ground_truth(site)
+    }
+    for article in stored:
+        for text in (article.body_text, article.body_html):
+            found = [
+                c for c in CLUTTER
+                if c.lower() in text.lower() and c.lower() not in truth[article.canonical_url]
+            ]  # fmt: skip
+            assert not found, f"{article.url}: {found}"
+        assert re.search(r"\[\w+\(\d+\)\]", article.body_text) is None
+
+
+def test_every_field_has_a_layer_and_times_are_vietnamese(crawled: Crawl) -> None:
+    _, stored = _evaluation(crawled)
+    for article in stored:
+        assert {"title", "body", "published"} <= set(article.layers), article.url
+        assert article.published is not None
+        assert article.published.isoformat().endswith("+07:00")
+
+
+def test_robots_txt_obeyed_and_domains_kept(crawled: Crawl) -> None:
+    requested = crawled.web.access_log.read_text(encoding="utf-8")
+    assert "/robots.txt" in requested
+    for disallowed in ("/tim-kiem", "/admin"):
+        assert disallowed not in requested, f"fetched a robots-disallowed {disallowed} page"
+
+
+def test_feeds_parse_and_validate(crawled: Crawl, tmp_path: Path) -> None:
+    feeds = tmp_path / "feeds"
+    run_cli("feeds", "--db", str(crawled.db), "--feeds-dir", str(feeds))
+    atoms = sorted((feeds / "category").glob("*.atom"))
+    rsses = sorted((feeds / "category").glob("*.rss"))
+    keys = {p.stem for p in atoms}
+    assert {"kinh-te", "thoi-su", "xay-dung-dang", "van-hoa", "xa-hoi"} <= keys
+    assert keys == {p.stem for p in rsses}
+    for path in atoms + rsses:
+        parsed = feedparser.parse(path.read_bytes())
+        assert parsed.bozo == 0, (path, parsed.get("bozo_exception"))
+        assert parsed.entries, path
+        for entry in parsed.entries:
+            raw = [entry.get("published", ""), entry.get("updated", "")]
+            suffix = "+07:00" if path.suffix == ".atom" else "+0700"
+            assert all(r.endswith(suffix) for r in raw if r), (path, raw)
+            assert entry.get("published"), path
+    if not ATOM_RNG.exists():
+        pytest.skip(f"{ATOM_RNG} not found (the shared folder sits beside the repository)")
+    schema = etree.RelaxNG(etree.parse(str(ATOM_RNG)))
+    for path in atoms:
+        doc = etree.parse(str(path))
+        assert schema.validate(doc), (path, schema.error_log)
+
+
+def test_export_json_lines(crawled: Crawl) -> None:
+    out = run_cli("export", "--db", str(crawled.db), "--site", "baden").stdout.splitlines()
+    assert len(out) >= 40
+    required = {
+        "id", "url", "canonical_url", "site", "site_name", "province", "section", "category",
+        "categories", "title", "lead", "body_text", "body_html", "authors", "published",
+        "updated", "fetched_at", "image", "duplicate_of",
+    }  # fmt: skip
+    for line in out:
+        record = json.loads(line)
+        assert required <= set(record)
+        assert record["site"] == "baden"
+        assert record["published"].endswith("+07:00")
+
+
+def test_recrawl_adds_nothing(crawled: Crawl, tmp_path: Path) -> None:
+    db = tmp_path / "again.db"
+    shutil.copy(crawled.db, db)
+    with SQLiteStore(db) as store:
+        before = store.count()
+    run_cli("crawl", *crawled.web.site_ids, "--db", str(db),
+            "--sites-dir", str(crawled.web.sites_dir))  # fmt: skip
+    with SQLiteStore(db) as store:
+        assert store.count() == before
+        last = store.last_crawls()
+        assert all(v["stats"]["inserted"] == 0 for v in last.values()), last
+        assert all(v["stats"]["updated"] == 0 for v in last.values()), last
+        assert all(a.version == 1 for a in store.articles())
