@@ -11,12 +11,12 @@ import re
 from aggregator.text import clean_text
 
 __all__ = [
-    "strip_end_marker",
     "is_clutter_line",
     "looks_like_byline",
     "split_authors",
     "split_source_tag",
     "strip_clutter",
+    "strip_end_marker",
 ]
 
 # "(BTN) -", "(Baonghean.vn) -", "(Báo Quảng Ngãi)-", "(PTĐT)", "PTO-", "(BBNĐT) –".

@@ -18,8 +18,9 @@ article = '(('
 """
 
 
-def test_sites_check_reports_file_key_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]
-                                              ) -> None:
+def test_sites_check_reports_file_key_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "xau.toml").write_text(BAD, encoding="utf-8")
     assert main(["sites", "check", "--sites-dir", str(tmp_path)]) == 1
     out = capsys.readouterr().out.strip().splitlines()
@@ -32,8 +33,9 @@ def test_sites_check_ok(capsys: pytest.CaptureFixture[str]) -> None:
     assert "site definitions OK" in capsys.readouterr().out
 
 
-def test_crawl_with_bad_definition_crawls_nothing(tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_crawl_with_bad_definition_crawls_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "xau.toml").write_text(BAD, encoding="utf-8")
     db = tmp_path / "a.db"
     code = main(["crawl", "tayninh", "--db", str(db), "--sites-dir", str(tmp_path)])
@@ -51,7 +53,9 @@ def test_unknown_site_lists_known_ids(tmp_path: Path, capsys: pytest.CaptureFixt
 
 def test_console_script_help() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "aggregator.cli", "--help"], capture_output=True, text=True,
+        [sys.executable, "-m", "aggregator.cli", "--help"],
+        capture_output=True,
+        text=True,
         check=True,
     )
     for command in ("crawl", "feeds", "export", "sites", "sampleweb", "demo"):

@@ -74,8 +74,11 @@ def test_selector_layer(site: SiteDefinition) -> None:
     assert got.section == "Xây dựng Đảng"
     assert site.categories_for(got.section) == ("xay-dung-dang",)
     assert got.images == [
-        {"url": "https://bao.example.vn/img/a.jpg", "caption": "Buổi sinh hoạt của chi bộ.",
-         "credit": "Trường Khanh"}
+        {
+            "url": "https://bao.example.vn/img/a.jpg",
+            "caption": "Buổi sinh hoạt của chi bộ.",
+            "credit": "Trường Khanh",
+        }
     ]
     assert got.image == "https://bao.example.vn/img/lead.jpg"
     for clutter in ("alert", "Chia sẻ", "Google News", "TAG", "Ý kiến", "Thanh Tuyền", "sapo"):
@@ -85,8 +88,10 @@ def test_selector_layer(site: SiteDefinition) -> None:
 
 def test_structured_layer_and_flags(tmp_path: Path) -> None:
     path = tmp_path / "s.toml"
-    path.write_text(SITE.split("[selectors]")[0] + '[selectors]\nbody = "article"\n'
-                    'title = "h1.missing"\n', encoding="utf-8")
+    path.write_text(
+        SITE.split("[selectors]")[0] + '[selectors]\nbody = "article"\ntitle = "h1.missing"\n',
+        encoding="utf-8",
+    )
     site = load_site(path)
     page = """<html><head><script type="application/ld+json">
     {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Tiêu đề JSON-LD",
@@ -104,13 +109,20 @@ def test_structured_layer_and_flags(tmp_path: Path) -> None:
 
 def test_listing_hints_and_url_section(tmp_path: Path) -> None:
     path = tmp_path / "s.toml"
-    path.write_text(SITE.split("[selectors]")[0] + '[selectors]\nbody = "td.noidung"\n',
-                    encoding="utf-8")
+    path.write_text(
+        SITE.split("[selectors]")[0] + '[selectors]\nbody = "td.noidung"\n', encoding="utf-8"
+    )
     site = load_site(path)
-    page = ("<html><body><h1>Tin vắn</h1><table><tr><td class='noidung'><p>Một đoạn.</p>"
-            "<p>Minh Hương</p></td></tr></table></body></html>")
-    got = extract_article("https://bao.example.vn/xa-hoi/tin-van-5.html", page, site,
-                          Hints(listing_date="21:48 | 28/06/2026"))
+    page = (
+        "<html><body><h1>Tin vắn</h1><table><tr><td class='noidung'><p>Một đoạn.</p>"
+        "<p>Minh Hương</p></td></tr></table></body></html>"
+    )
+    got = extract_article(
+        "https://bao.example.vn/xa-hoi/tin-van-5.html",
+        page,
+        site,
+        Hints(listing_date="21:48 | 28/06/2026"),
+    )
     assert got.layers["published"] == "listing"
     assert got.published is not None and got.published.hour == 21
     assert got.section == "xa-hoi" and got.layers["section"] == "url"

@@ -13,8 +13,11 @@ from aggregator.normalize import (
     ("lead", "rest", "tag"),
     [
         ("(BTN) - Sáng nay, tỉnh tổ chức hội nghị.", "Sáng nay, tỉnh tổ chức hội nghị.", "(BTN)"),
-        ("(Baonghean.vn) - Chiều 3.11, đoàn công tác...", "Chiều 3.11, đoàn công tác...",
-         "(Baonghean.vn)"),
+        (
+            "(Baonghean.vn) - Chiều 3.11, đoàn công tác...",
+            "Chiều 3.11, đoàn công tác...",
+            "(Baonghean.vn)",
+        ),
         ("PTO- Ngày 22-8, huyện khai mạc.", "Ngày 22-8, huyện khai mạc.", "PTO"),
         ("(PTĐT) Sáng 28.5, tỉnh họp.", "Sáng 28.5, tỉnh họp.", "(PTĐT)"),
         ("(Báo Quảng Ngãi)- Sáng nay...", "Sáng nay...", "(Báo Quảng Ngãi)"),
@@ -48,8 +51,15 @@ def test_byline_heuristic() -> None:
 
 
 def test_clutter() -> None:
-    for line in ["Theo dõi Báo Tam Đảo trên Google News", "TAG: nông nghiệp", "0:00 / 0:00",
-                 "./.", "Ý kiến của bạn", "Họ tên:", "Email:"]:
+    for line in [
+        "Theo dõi Báo Tam Đảo trên Google News",
+        "TAG: nông nghiệp",
+        "0:00 / 0:00",
+        "./.",
+        "Ý kiến của bạn",
+        "Họ tên:",
+        "Email:",
+    ]:
         assert is_clutter_line(line), line
     assert strip_clutter(["Đoạn một.", "[links(34676)]", "Đoạn hai./.", "./.", "TAG:"]) == [
         "Đoạn một.",

@@ -63,19 +63,23 @@ def test_loopback_base_url_with_port(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "key", "problem"),
     [
-        (("name = \"Báo Tây Ninh\"\n", ""), "name", "missing required key"),
+        (('name = "Báo Tây Ninh"\n', ""), "name", "missing required key"),
         (("article = '-a\\d+\\.html$'", "article = '(['"), "links.article", "bad regex"),
         (('title = "h1.post-title"', 'title = "h1[["'), "selectors.title", "bad selector"),
         (('id = "tayninh"', 'id = "Tây Ninh"'), "id", "must match"),
-        (('base_url = "https://baotayninh.vn/"', 'base_url = "baotayninh.vn"'), "base_url",
-         "not an absolute"),
+        (
+            ('base_url = "https://baotayninh.vn/"', 'base_url = "baotayninh.vn"'),
+            "base_url",
+            "not an absolute",
+        ),
         (("delay = 0.5", "delay = 0.5\nspeed = 3"), "politeness.speed", "unknown key"),
         (("delay = 0.5", "delay = -1"), "politeness.delay", "greater than or equal"),
         (('province = "Tây Ninh"', 'province = "Tây Ninh'), "(file)", "invalid TOML"),
     ],
 )
-def test_bad_definition_one_line(tmp_path: Path, change: tuple[str, str], key: str,
-                                 problem: str) -> None:
+def test_bad_definition_one_line(
+    tmp_path: Path, change: tuple[str, str], key: str, problem: str
+) -> None:
     path = write(tmp_path, "bad.toml", GOOD.replace(*change))
     with pytest.raises(SiteDefinitionError) as info:
         load_site(path)
