@@ -32,7 +32,7 @@ def crawl_sites(
     process, so call this once.
     """
     settings = project_settings(overrides)
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawlers: dict[str, Crawler] = {}
     for site_id in site_ids:
         crawler = process.create_crawler(NewsSpider)

@@ -10,7 +10,19 @@ from pathlib import Path
 from aggregator.sampleweb import SampleWeb
 from aggregator.sampleweb.groundtruth import sites_in_ground_truth
 
-__all__ = ["run_demo"]
+__all__ = ["DEMO_PORT", "run_demo"]
+
+#: The demo serves the sample web on a fixed port when it is free, so that its
+#: article URLs (and so their ids) are the same from one run to the next.
+DEMO_PORT = 8047
+
+
+def _start_web() -> SampleWeb:
+    try:
+        return SampleWeb(port=DEMO_PORT).start()
+    except OSError:
+        print(f"port {DEMO_PORT} is busy: serving on another port (new URLs, new articles)")
+        return SampleWeb().start()
 
 
 def run_demo(db: str, feeds_dir: Path, *, verbose: bool = False) -> int:
@@ -21,7 +33,7 @@ def run_demo(db: str, feeds_dir: Path, *, verbose: bool = False) -> int:
     from aggregator.store import open_store
 
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="aggregator-demo-") as tmp, SampleWeb() as web:
+    with tempfile.TemporaryDirectory(prefix="aggregator-demo-") as tmp, _start_web() as web:
         print(f"sample web: {web.url}")
         web.write_site_definitions(Path(tmp))
         site_ids = sites_in_ground_truth()

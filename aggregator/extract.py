@@ -466,6 +466,10 @@ def extract_article(
     body_nodes = [n for n in body_nodes if isinstance(n, _Element)]
     if sel.body and not body_nodes:
         out.flags.append("selector_missed:body")
+        if out.layers.get("title") in (None, "generic") and sel.title:
+            # neither the site's title nor its body is here: an error or index page
+            # ("soft 404"), not a redesign (that keeps at least the structured data)
+            raise ExtractionError("not an article: the title and body selectors match nothing")
     if body_nodes:
         body = body_nodes[0]
         for query in sel.remove:

@@ -154,11 +154,6 @@ def crawl_summary(stats: dict[str, Any]) -> dict[str, Any]:
     def total(prefix: str) -> int:
         return sum(v for k, v in stats.items() if k.startswith(prefix) and isinstance(v, int))
 
-    http_errors = sum(
-        v
-        for k, v in stats.items()
-        if k.startswith("downloader/response_status_count/") and int(k.rsplit("/", 1)[1]) >= 400
-    )
     return {
         "pages": int(stats.get("downloader/response_count", 0)),
         "listing_pages": int(stats.get("aggregator/listing_pages", 0)),
@@ -166,9 +161,8 @@ def crawl_summary(stats: dict[str, Any]) -> dict[str, Any]:
         "updated": int(stats.get("aggregator/articles/updated", 0)),
         "unchanged": int(stats.get("aggregator/articles/unchanged", 0)),
         "duplicates": total("aggregator/duplicates/"),
-        "errors": total("aggregator/errors/")
-        + http_errors
-        + int(stats.get("downloader/exception_count", 0)),
+        # failed fetches (after retries) and pages that failed extraction
+        "errors": total("aggregator/errors/"),
         "error_detail": {k: v for k, v in stats.items() if k.startswith("aggregator/errors/")},
         "date_missing": int(stats.get("aggregator/date_missing", 0)),
         "finish_reason": stats.get("finish_reason"),

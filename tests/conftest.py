@@ -70,6 +70,7 @@ class Crawl:
     web: SampleWebProcess
     db: Path
     output: str
+    log: str
 
 
 @pytest.fixture(scope="session")
@@ -79,4 +80,4 @@ def crawled(sample_web: SampleWebProcess, tmp_path_factory: pytest.TempPathFacto
     result = run_cli(
         "crawl", *sample_web.site_ids, "--db", str(db), "--sites-dir", str(sample_web.sites_dir)
     )
-    return Crawl(sample_web, db, result.stdout)
+    return Crawl(sample_web, db, result.stdout, result.stderr)

@@ -94,7 +94,9 @@ def test_feeds_parse_and_validate(crawled: Crawl, tmp_path: Path) -> None:
         assert parsed.bozo == 0, (path, parsed.get("bozo_exception"))
         assert parsed.entries, path
         for entry in parsed.entries:
-            raw = [entry.get("published", ""), entry.get("updated", "")]
+            raw = [entry.get("published", "")]
+            if path.suffix == ".atom":
+                raw.append(entry.get("updated", ""))
             suffix = "+07:00" if path.suffix == ".atom" else "+0700"
             assert all(r.endswith(suffix) for r in raw if r), (path, raw)
             assert entry.get("published"), path
@@ -134,3 +136,26 @@ def test_recrawl_adds_nothing(crawled: Crawl, tmp_path: Path) -> None:
         assert all(v["stats"]["inserted"] == 0 for v in last.values()), last
         assert all(v["stats"]["updated"] == 0 for v in last.values()), last
         assert all(a.version == 1 for a in store.articles())
+
+
+def test_broken_pages_are_logged_counted_and_skipped(crawled: Crawl) -> None:
+    """baden's listing links a removed article (soft 404, status 200) and a dead link (404)."""
+    with SQLiteStore(crawled.db) as store:
+        last = store.last_crawls()
+    baden = last["baden"]["stats"]
+    assert baden["errors"] == 2, baden
+    assert baden["error_detail"] == {
+        "aggregator/errors/extraction": 1,
+        "aggregator/errors/http_404": 1,
+    }
+    assert all(v["stats"]["errors"] == 0 for k, v in last.items() if k != "baden"), last
+    assert re.search(
+        r"extraction failed for \S+/baden/bai-viet-da-go-bo-a169001\.html: "
+        r"not an article",
+        crawled.log,
+    )
+    assert re.search(r"HTTP 404 for \S+/baden/tin-da-xoa-a169002\.html", crawled.log)
+    # the crawl went on: every baden article is stored
+    assert baden["inserted"] == len(load_ground_truth("baden"))
+    table = {line.split()[0]: line.split() for line in crawled.output.splitlines()[2:] if line}
+    assert table["baden"][-1] == "2"  # the errors column of the printed table

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import ClassVar
 from urllib.parse import quote
 
-from aggregator.sampleweb.base import VN, Media, SiteTemplate, Tag, esc, vn
+from aggregator.sampleweb.base import VN, Media, Page, SiteTemplate, Tag, esc, html_page, vn
 from aggregator.sampleweb.groundtruth import Block, GroundTruthArticle
 
 __all__ = ["BaDen"]
@@ -249,14 +249,36 @@ Giấy phép số 202/GP-BTTTT.</div>
             )
         if page < pages:
             nums.append(f'<li><a href="{esc(self.listing_path(section, page + 1))}">›</a></li>')
+        # Real listings keep links to articles since taken down: one answers 200 with an
+        # error message (a "soft 404"), the other 404. Neither is an article to store.
+        dead = self.DEAD_LINKS if (section, page) == ("phap-luat", 1) else ""
         main = (
             f'<div class="breadcrumbs"><a href="/baden/">Trang chủ</a> <span class="sep">»</span> '
             f'<a href="{self.listing_path(section, 1)}">{self.t(name)}</a></div>\n'
             f'<h1 class="cat-name">{self.t(name)}</h1>\n<div class="list-news">\n'
             + "".join(map(self.item, items))
+            + dead
             + f'</div>\n<ul class="pagination">{"".join(nums)}</ul>'
         )
         return self.layout(f"{name} - {self.name}", main)
+
+    SOFT_404 = "/baden/bai-viet-da-go-bo-a169001.html"
+    HARD_404 = "/baden/tin-da-xoa-a169002.html"
+    DEAD_LINKS = (
+        f'<div class="news-item"><h3 class="news-item-title"><a href="{SOFT_404}">'
+        "Thông báo lịch tiếp công dân tháng 9</a></h3></div>\n"
+        f'<div class="news-item"><h3 class="news-item-title"><a href="{HARD_404}">'
+        "Kết quả xổ số kiến thiết Tây Ninh</a></h3></div>\n"
+    )
+
+    def extra_pages(self) -> dict[str, Page]:
+        """The soft-404 page of a removed article (status 200, no article in it)."""
+        main = (
+            '<div class="breadcrumbs"><a href="/baden/">Trang chủ</a></div>\n'
+            '<div class="error-page"><p>Bài viết không tồn tại hoặc đã bị gỡ bỏ.</p>'
+            '<p><a href="/baden/">Quay lại trang chủ</a></p></div>'
+        )
+        return {**super().extra_pages(), self.SOFT_404: html_page(self.layout(self.name, main))}
 
     def tag_page(self, tag: Tag) -> str:
         main = (

@@ -18,7 +18,9 @@ import scrapy
 from parsel import Selector
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+from twisted.python.failure import Failure
 
 from aggregator.extract import ExtractionError, Hints, extract_article, section_from_url
 from aggregator.items import Article
@@ -74,12 +76,20 @@ class NewsSpider(scrapy.Spider):
         site = self.site_def
         for url in site.start_urls["listings"]:
             yield scrapy.Request(
-                url, callback=self.parse_listing, cb_kwargs={"source": url}, dont_filter=True
+                url,
+                callback=self.parse_listing,
+                errback=self.on_error,
+                cb_kwargs={"source": url},
+                dont_filter=True,
             )
         for url in site.start_urls["feeds"]:
-            yield scrapy.Request(url, callback=self.parse_feed, dont_filter=True)
+            yield scrapy.Request(
+                url, callback=self.parse_feed, errback=self.on_error, dont_filter=True
+            )
         for url in site.start_urls["sitemaps"]:
-            yield scrapy.Request(url, callback=self.parse_sitemap, dont_filter=True)
+            yield scrapy.Request(
+                url, callback=self.parse_sitemap, errback=self.on_error, dont_filter=True
+            )
 
     # -- listings -------------------------------------------------------------------
 
@@ -108,11 +118,19 @@ class NewsSpider(scrapy.Spider):
             seen.add(url)
             if site.is_article(url):
                 hints = Hints(section=section, listing_date=self._date_near(anchor))
-                yield response.follow(url, callback=self.parse_article, cb_kwargs={"hints": hints})
+                yield response.follow(
+                    url,
+                    callback=self.parse_article,
+                    errback=self.on_error,
+                    cb_kwargs={"hints": hints},
+                )
             elif site.is_listing(url) and self._same_source(url, source):
                 if self.listing_pages[source] < site.links.max_listing_pages:
                     yield response.follow(
-                        url, callback=self.parse_listing, cb_kwargs={"source": source}
+                        url,
+                        callback=self.parse_listing,
+                        errback=self.on_error,
+                        cb_kwargs={"source": source},
                     )
                 else:
                     self._count("aggregator/listing_pages_capped")
@@ -154,7 +172,9 @@ class NewsSpider(scrapy.Spider):
                 feed_section=(item.xpath("category/text() | category/@term").get() or "").strip()
                 or None,
             )
-            yield scrapy.Request(url, callback=self.parse_article, cb_kwargs={"hints": hints})
+            yield scrapy.Request(
+                url, callback=self.parse_article, errback=self.on_error, cb_kwargs={"hints": hints}
+            )
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         """Sitemaps and sitemap indexes (robots.txt ``Sitemap:`` lines too)."""
@@ -174,7 +194,12 @@ class NewsSpider(scrapy.Spider):
                 yield scrapy.Request(loc, callback=self.parse_sitemap)
             elif self.site_def.in_domain(loc) and self.site_def.is_article(loc):
                 hints = Hints(feed_date=entry.get("lastmod"))
-                yield scrapy.Request(loc, callback=self.parse_article, cb_kwargs={"hints": hints})
+                yield scrapy.Request(
+                    loc,
+                    callback=self.parse_article,
+                    errback=self.on_error,
+                    cb_kwargs={"hints": hints},
+                )
 
     # -- articles -------------------------------------------------------------------
 
@@ -216,6 +241,18 @@ class NewsSpider(scrapy.Spider):
             layers=found.layers,
             flags=found.flags,
         )
+
+    def on_error(self, failure: Failure) -> None:
+        """A request that failed (HTTP error status, timeout, refused): log and count."""
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else "?"
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            self.logger.warning("HTTP %s for %s", status, url)
+            self._count(f"aggregator/errors/http_{status}")
+        else:
+            self.logger.warning("fetch failed for %s: %s", url, failure.getErrorMessage())
+            self._count(f"aggregator/errors/{failure.type.__name__ if failure.type else 'fetch'}")
 
     def _count(self, key: str) -> None:
         if self.crawler.stats is not None:
