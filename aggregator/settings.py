@@ -18,7 +18,8 @@ AGGREGATOR_DB = os.environ.get("AGGREGATOR_DB", "aggregator.db")
 AGGREGATOR_SITES_DIRS = os.environ.get("AGGREGATOR_SITES_DIRS", "")
 AGGREGATOR_FEEDS_DIR = os.environ.get("AGGREGATOR_FEEDS_DIR", "feeds")
 
-USER_AGENT = "aggregator/0.1 (provincial news feed aggregator; Scrapy)"  # ASCII: HTTP headers are latin-1
+# ASCII only: HTTP header values are latin-1.
+USER_AGENT = "aggregator/0.1 (provincial news feed aggregator; Scrapy)"
 ROBOTSTXT_OBEY = True
 
 # Politeness defaults; a site definition's [politeness] overrides them per crawl.
