@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import feedparser
 import pytest
 from lxml import etree
 
+from aggregator.sampleweb import SampleWeb
 from aggregator.sampleweb.evaluate import evaluate
-from aggregator.sampleweb.groundtruth import load_ground_truth
+from aggregator.sampleweb.groundtruth import Block, GroundTruthArticle, load_ground_truth
 from aggregator.sampleweb.render import article_path
 from aggregator.store import SQLiteStore
 from tests.conftest import ATOM_RNG, Crawl, run_cli
@@ -159,3 +161,30 @@ def test_broken_pages_are_logged_counted_and_skipped(crawled: Crawl) -> None:
     assert baden["inserted"] == len(load_ground_truth("baden"))
     table = {line.split()[0]: line.split() for line in crawled.output.splitlines()[2:] if line}
     assert table["baden"][-1] == "2"  # the errors column of the printed table
+
+
+def test_edited_article_updates_not_duplicates(tmp_path: Path) -> None:
+    """Crawl, edit one article on the site (same URL), crawl again: one row, version 2."""
+    truth = {"tamdao": load_ground_truth("tamdao")}
+    with SampleWeb(ground_truth=truth) as web:
+        port = int(web.url.rsplit(":", 1)[1].strip("/"))
+    sites, db = tmp_path / "sites", tmp_path / "a.db"
+
+    def crawl(ground_truth: dict[str, list[GroundTruthArticle]]) -> None:
+        with SampleWeb(port=port, ground_truth=ground_truth) as web:
+            web.write_site_definitions(sites)
+            run_cli("crawl", "tamdao", "--db", str(db), "--sites-dir", str(sites))
+
+    crawl(truth)
+    target = truth["tamdao"][0]
+    edited_body = (Block("p", "Bài viết đã được tòa soạn cập nhật thêm thông tin."), *target.body)
+    edited = {"tamdao": [replace(target, body=edited_body), *truth["tamdao"][1:]]}
+    crawl(edited)
+    with SQLiteStore(db) as store:
+        assert store.count() == len(truth["tamdao"])
+        rows = [a for a in store.articles() if a.title == target.title]
+        assert len(rows) == 1
+        assert rows[0].version == 2
+        assert rows[0].body_text.startswith("Bài viết đã được tòa soạn cập nhật")
+        assert rows[0].updated is not None and rows[0].updated > rows[0].published
+        assert store.last_crawls()["tamdao"]["stats"]["updated"] == 1
