@@ -21,6 +21,7 @@ from urllib.parse import urljoin, urlsplit
 from parsel import Selector
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from aggregator.categories import categories_for_section, section_slug
 from aggregator.text import fold, slugify
 
 __all__ = [
@@ -201,14 +202,20 @@ class SiteDefinition(_Model):
         return out
 
     def categories_for(self, section: str | None) -> tuple[str, ...]:
-        """Category keys of a section (displayed name or URL segment)."""
+        """Category keys of a section (displayed name or URL segment).
+
+        The site's ``[categories]`` first, then the shared scheme, else the section's
+        own ASCII slug as a new key.
+        """
         if not section:
             return ()
         found = self._category_map.get(fold(section, diacritics=False))
         if found is None:
             found = self._category_map.get(slugify(section))
         if found is None:
-            key = slugify(section)
+            found = categories_for_section(section) or None
+        if found is None:
+            key = section_slug(section)
             return (key,) if key else ()
         return found
 

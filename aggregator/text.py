@@ -9,10 +9,22 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["clean_text", "fold", "slugify", "strip_xml_invalid", "xml_safe"]
+__all__ = [
+    "clean_text",
+    "fix_eth",
+    "fold",
+    "looks_garbled",
+    "slugify",
+    "strip_xml_invalid",
+    "xml_safe",
+]
 
-# U+00D0 (Icelandic Eth) printed for U+0110 (Vietnamese Đ); U+00F0 for đ.
-_ETH = str.maketrans({"\u00d0": "\u0110", "\u00f0": "\u0111"})
+# U+00D0 (Icelandic Eth) printed for U+0110 (Vietnamese Đ), U+00F0 for đ. Icelandic
+# never starts a word with ð, so an eth at a word start, or in an all-caps token such
+# as "HÐND" or "GD&ÐT", stands for Vietnamese Đ; "með" and "Guðrún" are left alone.
+_ETH_WORD_START = re.compile(r"(?<![^\W\d_])[\u00d0\u00f0]")
+_ETH_IN_CAPS = re.compile(r"(?<=[A-ZĐ&])\u00d0|\u00d0(?=[A-ZĐ])")
+_ETH_MAP = {"\u00d0": "\u0110", "\u00f0": "\u0111"}
 # Zero-width and invisible format characters seen in pasted text.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 # Characters XML 1.0 forbids (lxml raises on them), plus C1 controls.
@@ -29,6 +41,12 @@ _OLD_TONES = {
 _OLD_TONE_RE = re.compile("|".join(_OLD_TONES))
 
 
+def fix_eth(text: str) -> str:
+    """U+00D0/U+00F0 that stand for Vietnamese Đ/đ become U+0110/U+0111."""
+    text = _ETH_WORD_START.sub(lambda m: _ETH_MAP[m.group(0)], text)
+    return _ETH_IN_CAPS.sub("\u0110", text)
+
+
 def strip_xml_invalid(text: str) -> str:
     """Remove characters that XML 1.0 cannot carry."""
     return _XML_INVALID.sub("", text)
@@ -40,7 +58,9 @@ def clean_text(text: str, *, multiline: bool = False) -> str:
     With ``multiline`` line breaks are kept (blank lines dropped); otherwise the
     text becomes one line.
     """
-    text = unicodedata.normalize("NFC", text).translate(_ETH)
+    text = unicodedata.normalize("NFC", text)
+    if "\u00d0" in text or "\u00f0" in text:
+        text = fix_eth(text)
     text = _INVISIBLE.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = strip_xml_invalid(text)
@@ -73,3 +93,25 @@ def fold(text: str, *, diacritics: bool = True) -> str:
 def slugify(text: str) -> str:
     """ASCII slug: lowercase, no diacritics, đ → d, words joined by '-'."""
     return re.sub(r"[^a-z0-9]+", "-", fold(text, diacritics=False)).strip("-")
+
+
+# Mojibake signatures. UTF-8 read as latin-1/cp1252: "Ä‘" (đ), "á»" (ộ, ờ...), "Æ°" (ư).
+# TCVN3 (ABC) read as cp1252/latin-1: its tone-marked letters land on symbols such as
+# "ª" (ê), "¬" (ô), "¸" (á), "µ" (à), "¶" (ả), "¹" (ạ), "®" (đ), "¬" (ô) inside words.
+# windows-1258 read as latin-1: combining tone marks arrive as "Ì", "Ò", "Þ", "ò".
+_UTF8_AS_LATIN1 = re.compile("Ã[\u0080-\u00bf]|Ä[\u0080-\u00bf‘’]|Æ[°¯]|á[º»][\u0080-\u00bf]")
+_TCVN3 = re.compile("[a-zA-Z][ª¬¸µ¶·¹¨©®§¦¥¤£¢¡¼½¾ÊËÌÍÎ×ØÚÛÜÝÞß]|[ª¬¸µ¶¹®][a-z]")
+_CP1258_AS_LATIN1 = re.compile("[aeiouyâêôãõýAEIOUYÂÊÔÃÕÝ][ÌìÒÞò]")
+
+
+def looks_garbled(text: str) -> bool:
+    """True when text shows mojibake of a legacy Vietnamese encoding (or of UTF-8).
+
+    Two or more hits are needed, so one stray symbol ("25¢", "GD®") does not count.
+    """
+    hits = 0
+    for pattern in (_UTF8_AS_LATIN1, _TCVN3, _CP1258_AS_LATIN1):
+        hits += len(pattern.findall(text))
+        if hits >= 2:
+            return True
+    return False

@@ -1,6 +1,10 @@
+import re
 import unicodedata
 
-from aggregator.text import clean_text, fold, slugify, strip_xml_invalid
+from hypothesis import given
+from hypothesis import strategies as st
+
+from aggregator.text import clean_text, fold, looks_garbled, slugify, strip_xml_invalid
 
 
 def test_clean_text_nfc_eth_and_spaces() -> None:
@@ -27,3 +31,70 @@ def test_slugify() -> None:
 
 def test_strip_xml_invalid() -> None:
     assert strip_xml_invalid("a\x00b\x1fc\ufffed\te\n") == "abcd\te\n"
+
+
+def test_eth_only_where_it_stands_for_d() -> None:
+    assert clean_text("Ðắk Glong, GD&ÐT, HÐND, ðường") == "Đắk Glong, GD&ĐT, HĐND, đường"
+    assert clean_text("með Guðrún") == "með Guðrún"  # Icelandic stays Icelandic
+
+
+TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+
+
+def to_cp1258(text: str) -> bytes:
+    """Vietnamese text in windows-1258: base letters precomposed, tone marks combining."""
+    clusters: list[list[str]] = []
+    for ch in unicodedata.normalize("NFD", text):
+        if unicodedata.combining(ch) and clusters:
+            clusters[-1].append(ch)
+        else:
+            clusters.append([ch])
+    out = ""
+    for c in clusters:
+        out += unicodedata.normalize("NFC", c[0] + "".join(m for m in c[1:] if m not in TONE_MARKS))
+        out += "".join(m for m in c[1:] if m in TONE_MARKS)
+    return out.encode("cp1258")
+
+
+SENTENCE = "Đắk Nông tổ chức hội nghị về thủy lợi và giáo dục"
+
+
+def test_windows_1258_page_decodes() -> None:
+    from scrapy.http import HtmlResponse
+
+    body = b"<html><head><meta charset=windows-1258></head><body>" + to_cp1258(SENTENCE)
+    response = HtmlResponse("http://x.vn/", body=body + b"</body></html>")
+    assert clean_text(response.css("body::text").get() or "") == SENTENCE
+
+
+def test_garbled_text_is_detected() -> None:
+    assert looks_garbled(to_cp1258(SENTENCE).decode("latin-1"))  # windows-1258 read as latin-1
+    assert looks_garbled(SENTENCE.encode("utf-8").decode("latin-1"))  # UTF-8 read as latin-1
+    assert looks_garbled("Sinh viªn thùc hiªn ®Ò tµi nghiªn cøu")  # TCVN3
+    assert not looks_garbled(SENTENCE + ", giá 25¢, GD®")
+    assert not looks_garbled("Hoà bình, thuỷ lợi, khoẻ mạnh, Ðắk Mil")
+
+
+def test_no_ground_truth_text_looks_garbled() -> None:
+    from aggregator.sampleweb.groundtruth import load_ground_truth, sites_in_ground_truth
+
+    for site in sites_in_ground_truth():
+        for a in load_ground_truth(site):
+            assert not looks_garbled(" ".join([a.title, a.lead, a.body_text])), a.key
+
+
+@given(st.text())
+def test_normalizers_never_raise_and_give_nfc_xml_safe(text: str) -> None:
+    for out in (clean_text(text, multiline=True), fold(text), fold(text, diacritics=False)):
+        assert strip_xml_invalid(out) == out
+    cleaned = clean_text(text)
+    assert unicodedata.is_normalized("NFC", cleaned)
+    assert strip_xml_invalid(cleaned) == cleaned
+    assert clean_text(cleaned) == cleaned  # idempotent
+    assert re.fullmatch(r"[a-z0-9-]*", slugify(text))
+    looks_garbled(text)
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8")))
+def test_fold_is_stable(text: str) -> None:
+    assert fold(fold(text)) == fold(text)
