@@ -73,18 +73,7 @@ def _zone(text: str) -> timezone | None:
     return timezone(sign * offset)
 
 
-def parse_date(text: str | None) -> ParsedDate | None:
-    """Parse one printed date (any format in the reference notes) or return None.
-
-    >>> parse_date("Thứ Ba, 14/06/2022").value.isoformat()
-    '2022-06-14T00:00:00+07:00'
-    >>> parse_date("22/09/2025 08:36 GMT+7").value.isoformat()
-    '2025-09-22T08:36:00+07:00'
-    """
-    if not text:
-        return None
-    if _ISO_LIKE.match(text) or _RFC822.match(text):
-        return parse_iso(text)
+def _parse_one(text: str) -> ParsedDate | None:
     day = month = year = None
     hour = minute = second = 0
     has_time = False
@@ -110,3 +99,44 @@ def parse_date(text: str | None) -> ParsedDate | None:
         return None
     value = naive.replace(tzinfo=zone).astimezone(VN_TZ) if zone else naive.replace(tzinfo=VN_TZ)
     return ParsedDate(value, has_time)
+
+
+def _date_spans(text: str) -> list[tuple[int, int]]:
+    spans = [m.span() for p in (_YMD, _DMY, _WORDS) for m in p.finditer(text)]
+    spans.sort()
+    out: list[tuple[int, int]] = []
+    for start, end in spans:  # overlapping matches (a YMD inside a DMY...) count once
+        if out and start < out[-1][1]:
+            continue
+        out.append((start, end))
+    return out
+
+
+def parse_date(text: str | None) -> ParsedDate | None:
+    """Parse a printed date (any format in the reference notes) or return None.
+
+    When the text holds several dates, the first one printed with a time wins (a stale
+    page-header date has none; "Đăng" comes before "Cập nhật"), else the first.
+
+    >>> parse_date("Thứ Ba, 14/06/2022").value.isoformat()
+    '2022-06-14T00:00:00+07:00'
+    >>> parse_date("22/09/2025 08:36 GMT+7").value.isoformat()
+    '2025-09-22T08:36:00+07:00'
+    """
+    if not text:
+        return None
+    if _ISO_LIKE.match(text) or _RFC822.match(text):
+        return parse_iso(text)
+    spans = _date_spans(text)
+    if len(spans) <= 1:
+        return _parse_one(text)
+    found: list[ParsedDate] = []
+    for i in range(len(spans)):
+        # each date with the text up to the next one (its time is printed beside it)
+        lo = spans[i - 1][1] if i else 0
+        hi = spans[i + 1][0] if i + 1 < len(spans) else len(text)
+        if parsed := _parse_one(text[lo:hi]):
+            found.append(parsed)
+    with_time = [p for p in found if p.has_time]
+    chosen = with_time or found
+    return chosen[0] if chosen else None

@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
+from copy import deepcopy
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -293,6 +294,15 @@ def _figures(body: _Element, base_url: str) -> list[dict[str, str]]:
     return images
 
 
+def _text_lines(body: _Element) -> list[str]:
+    """Body text lines without figures and captions, clutter removed."""
+    text_only = deepcopy(body)
+    for fig in list(text_only.cssselect(_FIGURES)):
+        if fig.getparent() is not None:
+            _drop(fig)
+    return strip_clutter(_lines(text_only))
+
+
 def _drop_leaf_blocks(
     body: _Element, predicate: Callable[[str], bool], *, last_only: bool = False
 ) -> None:
@@ -305,11 +315,9 @@ def _drop_leaf_blocks(
             isinstance(c.tag, str) and c.tag.lower() in _BLOCK_TAGS - {"br", "hr"} for c in el
         )
     ]  # fmt: skip
-    if last_only:
-        leaves = [el for el in leaves if clean_text(el.text_content())][-1:]
-    for el in leaves:
-        if predicate(clean_text(el.text_content())):
-            _drop(el)
+    matching = [el for el in leaves if predicate(clean_text(el.text_content()))]
+    for el in matching[-1:] if last_only else matching:
+        _drop(el)
 
 
 def _html_of(el: _Element) -> str:
@@ -355,6 +363,19 @@ def section_from_url(url: str, base_url: str) -> str | None:
     if not first or "." in first:
         return None
     return first
+
+
+_URL_MONTH = re.compile(r"/(20\d\d)/?(0[1-9]|1[0-2])(?:/|\d{2}/)")
+
+
+def _is_stale(candidate: ParsedDate, others: list[ParsedDate], url: str) -> bool:
+    """A date that the URL's month or every other source contradicts by over a day."""
+    m = _URL_MONTH.search(urlsplit(url).path)
+    if m and (candidate.value.year, candidate.value.month) != (int(m[1]), int(m[2])):
+        return True
+    if not others:
+        return False
+    return all(abs(candidate.value - o.value) > timedelta(days=1, hours=12) for o in others)
 
 
 def _first_date(candidates: Iterable[tuple[str, str | None]]) -> tuple[ParsedDate, str] | None:
@@ -415,6 +436,11 @@ def extract_article(
         ("listing", hints.listing_date),
     ]
     parsed = [(p, layer) for layer, raw in candidates if raw and (p := parse_date(raw))]
+    if parsed and _is_stale(parsed[0][0], [p for p, _ in parsed[1:]], url):
+        # e.g. a page-header date ("Thứ hai, ngày 14 tháng 04 năm 2016") caught by the
+        # selector: every other source disagrees with it
+        out.flags.append(f"date_stale:{parsed[0][1]}")
+        parsed = parsed[1:]
     if parsed:
         best, layer = parsed[0]
         if not best.has_time:
@@ -482,21 +508,19 @@ def extract_article(
         for el in body.cssselect(_ALWAYS_REMOVE):
             _drop(el)
         out.images = _figures(body, url)
-        for fig in list(body.cssselect(_FIGURES)):
-            if fig.getparent() is not None:
-                _drop(fig)
         _drop_leaf_blocks(body, is_clutter_line)
         for node in body.iter():
             if node.text and "./." in node.text:
                 node.text = strip_end_marker(node.text)
             if node is not body and node.tail and "./." in node.tail:
                 node.tail = strip_end_marker(node.tail)
-        lines = strip_clutter(_lines(body))
+        # captions stay with their figure in the HTML; the text has none of them
+        lines = _text_lines(body)
         # a byline printed alone on the last line of the body
         if not out.authors and lines and looks_like_byline(lines[-1]):
             out.byline = lines[-1]
             _drop_leaf_blocks(body, lambda t: t == out.byline, last_only=True)
-            lines = strip_clutter(_lines(body))
+            lines = _text_lines(body)
             out.authors, out.layers["authors"] = split_authors(out.byline), "heuristic"
         out.body_lines = lines
         out.body_html = _html_of(body)

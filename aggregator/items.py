@@ -43,7 +43,7 @@ class Article:
     duplicate_of: str | None = None
     #: which extraction layer produced each field ("selector", "jsonld", "meta", ...)
     layers: dict[str, str] = field(default_factory=dict)
-    #: quality flags, e.g. "date_missing" when no publication time could be read
+    #: quality flags, e.g. "date_first_seen" when no publication time could be read
     flags: list[str] = field(default_factory=list)
     #: raw date strings kept for normalization (listing date, feed pubDate, page text)
     date_candidates: dict[str, str] = field(default_factory=dict)

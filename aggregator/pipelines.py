@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from itemadapter import ItemAdapter
 from scrapy import signals
@@ -18,8 +19,9 @@ from scrapy.exceptions import DropItem
 from aggregator.dates import to_vn
 from aggregator.items import Article, article_id
 from aggregator.normalize import split_source_tag
+from aggregator.sitedef import SiteDefinition
 from aggregator.store import SQLiteStore, open_store
-from aggregator.text import clean_text
+from aggregator.text import clean_text, looks_garbled
 from aggregator.urls import canonicalize_url
 
 __all__ = ["DedupPipeline", "NormalizePipeline", "StorePipeline", "ValidatePipeline"]
@@ -41,7 +43,7 @@ class _Component:
             self.crawler.stats.inc_value(key, n)
 
 
-def normalize_article(article: Article, site_categories: Any) -> Article:
+def normalize_article(article: Article, site: SiteDefinition | None = None) -> Article:
     """Clean texts, split the source tag, map categories, set canonical URL and id."""
     article.title = clean_text(article.title)
     lead, tag = split_source_tag(clean_text(article.lead))
@@ -50,11 +52,16 @@ def normalize_article(article: Article, site_categories: Any) -> Article:
     article.authors = [clean_text(a) for a in article.authors if clean_text(a)]
     if article.section:
         article.section = clean_text(article.section)
-    article.categories = list(site_categories(article.section))
+    article.categories = list(site.categories_for(article.section)) if site else []
     article.category = article.categories[0] if article.categories else None
     for image in article.images:
         for key in ("caption", "credit"):
             image[key] = clean_text(image.get(key, ""))
+    text = " ".join((article.title, article.lead, article.body_text))
+    if "\ufffd" in text:
+        article.flags.append("encoding_errors")
+    if looks_garbled(text):
+        article.flags.append("encoding_garbled")
     fetched = article.fetched_at or datetime.now(UTC)
     article.fetched_at = fetched
     if article.published is not None:
@@ -64,13 +71,19 @@ def normalize_article(article: Article, site_categories: Any) -> Article:
         else:
             article.published = to_vn(article.published)
     if article.published is None:
-        article.flags.append("date_missing")
+        # the store dates it by the first time it was seen
+        article.flags.append("date_first_seen")
     if article.updated is not None:
         article.updated = to_vn(article.updated)
-    canonical = canonicalize_url(article.url)
+    canonical = site.canonical_url(article.url) if site else canonicalize_url(article.url)
     if article.canonical_url:
-        candidate = canonicalize_url(article.canonical_url)
-        if candidate.split("/")[2] == canonical.split("/")[2]:
+        # rel=canonical counts only when it points inside the same site
+        candidate = (
+            site.canonical_url(article.canonical_url)
+            if site
+            else canonicalize_url(article.canonical_url)
+        )
+        if urlsplit(candidate).hostname == urlsplit(canonical).hostname:
             canonical = candidate
     article.canonical_url = canonical
     article.id = article_id(canonical)
@@ -82,10 +95,7 @@ class NormalizePipeline(_Component):
     """Vietnamese text, dates, categories, canonical URL and id."""
 
     def process_item(self, item: Article) -> Article:
-        spider = self.crawler.spider
-        site = getattr(spider, "site_def", None)
-        mapper = site.categories_for if site is not None else (lambda s: ())
-        return normalize_article(item, mapper)
+        return normalize_article(item, getattr(self.crawler.spider, "site_def", None))
 
 
 class ValidatePipeline(_Component):
@@ -93,12 +103,14 @@ class ValidatePipeline(_Component):
 
     def process_item(self, item: Article) -> Article:
         adapter = ItemAdapter(item)
-        missing = [f for f in ("url", "title", "body_text") if not adapter.get(f)]
+        missing = [
+            f for f in ("url", "title", "body_text") if not str(adapter.get(f) or "").strip()
+        ]
         if missing:
-            self.count("aggregator/errors/invalid")
-            raise DropItem(f"invalid article {item.url}: missing {', '.join(missing)}")
-        if "date_missing" in item.flags:
-            self.count("aggregator/date_missing")
+            self.count(f"aggregator/errors/empty_{missing[0]}")
+            raise DropItem(f"invalid article {item.url}: empty {', '.join(missing)}")
+        if "date_first_seen" in item.flags:
+            self.count("aggregator/date_first_seen")
         return item
 
 
@@ -164,6 +176,6 @@ def crawl_summary(stats: dict[str, Any]) -> dict[str, Any]:
         # failed fetches (after retries) and pages that failed extraction
         "errors": total("aggregator/errors/"),
         "error_detail": {k: v for k, v in stats.items() if k.startswith("aggregator/errors/")},
-        "date_missing": int(stats.get("aggregator/date_missing", 0)),
+        "date_first_seen": int(stats.get("aggregator/date_first_seen", 0)),
         "finish_reason": stats.get("finish_reason"),
     }

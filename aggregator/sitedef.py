@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from aggregator.categories import categories_for_section, section_slug
 from aggregator.text import fold, slugify
+from aggregator.urls import canonicalize_url
 
 __all__ = [
     "BUNDLED_SITES_DIR",
@@ -118,6 +119,14 @@ class Selectors(_Model):
         return [_check_selector(x) for x in v]
 
 
+class Urls(_Model):
+    """How the site's URLs are made canonical."""
+
+    same_hosts: list[str] = []  # hosts of the same site (www., m.): folded to the base host
+    fold_amp: bool = False  # AMP variants (/amp/, .amp.html, ?amp) are the same article
+    drop_params: list[str] = []  # query parameters that never select content
+
+
 class Politeness(_Model):
     delay: float = Field(0.5, ge=0)
     concurrency: int = Field(2, ge=1, le=64)
@@ -138,6 +147,7 @@ class SiteDefinition(_Model):
     links: Links
     categories: dict[str, str | list[str]] = {}
     selectors: Selectors = Selectors()
+    urls: Urls = Urls()
     politeness: Politeness = Politeness()
     path: Path | None = Field(None, exclude=True)
 
@@ -168,9 +178,21 @@ class SiteDefinition(_Model):
     # -- derived values -------------------------------------------------------
 
     @cached_property
+    def host(self) -> str:
+        return urlsplit(self.base_url).hostname or ""
+
+    @cached_property
     def allowed_domains(self) -> list[str]:
-        host = urlsplit(self.base_url).hostname or ""
-        return [host, *self.domains]
+        return list(dict.fromkeys([self.host, *self.urls.same_hosts, *self.domains]))
+
+    def canonical_url(self, url: str) -> str:
+        """The canonical form of one of this site's URLs (see :mod:`aggregator.urls`)."""
+        return canonicalize_url(
+            url,
+            host_aliases={h.lower(): self.host for h in self.urls.same_hosts},
+            fold_amp=self.urls.fold_amp,
+            drop_params=self.urls.drop_params,
+        )
 
     @cached_property
     def start_urls(self) -> dict[str, list[str]]:

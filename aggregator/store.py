@@ -18,6 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Protocol
 
+from aggregator.dates import to_vn
 from aggregator.items import Article
 
 __all__ = ["SQLiteStore", "Store", "StoredArticle", "UpsertResult", "open_store"]
@@ -234,6 +235,11 @@ class SQLiteStore:
                 )
                 conn.execute("COMMIT")
                 return "unchanged"
+            first_seen = (
+                datetime.fromisoformat(row["first_seen"]) if row is not None else article.fetched_at
+            )
+            # an article whose date cannot be read is dated by when it was first seen
+            published = article.published or to_vn(first_seen)
             values = {
                 "id": article.id,
                 "canonical_url": article.canonical_url,
@@ -250,14 +256,14 @@ class SQLiteStore:
                 "body_text": article.body_text,
                 "body_html": article.body_html,
                 "authors": json.dumps(article.authors, ensure_ascii=False),
-                "published": _iso(article.published),
-                "published_ts": article.published.timestamp() if article.published else None,
+                "published": _iso(published),
+                "published_ts": published.timestamp(),
                 "updated": _iso(
                     article.updated
                     or (article.fetched_at if row is not None else article.published)
                 ),
                 "fetched_at": _iso(article.fetched_at),
-                "first_seen": row["first_seen"] if row is not None else _iso(article.fetched_at),
+                "first_seen": _iso(first_seen),
                 "image": article.image,
                 "images": json.dumps(article.images, ensure_ascii=False),
                 "tags": json.dumps(article.tags, ensure_ascii=False),

@@ -2,29 +2,80 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+import re
+from collections.abc import Collection, Mapping
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 __all__ = ["canonicalize_url"]
 
-_TRACKING = ("utm_", "fbclid", "gclid", "zarsrc", "zl3rd", "_gl")
+_TRACKING_PREFIXES = ("utm_", "_ga", "_gl", "mc_", "pk_")
+_TRACKING = frozenset(
+    {"fbclid", "gclid", "dclid", "msclkid", "zarsrc", "zl3rd", "gidzl", "igshid", "yclid",
+     "ref_src", "cmpid"}
+)  # fmt: skip
+_AMP_PARAMS = frozenset({"amp", "outputtype", "amp_js_v", "usqp"})
+_AMP_PATH = re.compile(r"(?:^|/)amp(?=/|$)|\.amp(?=\.html?$|$)", re.IGNORECASE)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# Characters left as they are in a path; everything else is percent-encoded once.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_PCT = re.compile(r"%([0-9A-Fa-f]{2})")
+_LONE_PCT = re.compile(r"%(?![0-9A-F]{2})")
 
 
-def canonicalize_url(url: str) -> str:
-    """Lowercase scheme and host, no default port, no fragment, no tracking parameters.
+def _normalize_path(path: str) -> str:
+    """RFC 3986 normalization: decode unreserved escapes, uppercase the others,
+    encode non-ASCII and stray characters (so ``/đá`` and ``/%c4%91%C3%A1`` agree)."""
 
-    The path and the remaining query are kept as they are (order included): on news
-    sites the query often selects the article.
+    def escape(m: re.Match[str]) -> str:
+        ch = chr(int(m.group(1), 16))
+        return ch if ch in _UNRESERVED else "%" + m.group(1).upper()
+
+    path = quote(_PCT.sub(escape, path), safe=_PATH_SAFE)
+    return _LONE_PCT.sub("%25", path)
+
+
+def _tracking(key: str) -> bool:
+    k = key.lower()
+    return k in _TRACKING or k.startswith(_TRACKING_PREFIXES)
+
+
+def canonicalize_url(
+    url: str,
+    *,
+    host_aliases: Mapping[str, str] | None = None,
+    fold_amp: bool = False,
+    drop_params: Collection[str] = (),
+) -> str:
+    """The canonical form of ``url``. Idempotent.
+
+    Lowercase scheme and host, no default port, no fragment, no tracking parameters
+    (``utm_*``, ``fbclid``, ``gclid``...), query keys sorted, path percent-encoding
+    normalized. ``host_aliases`` maps hosts that a site definition declares the same
+    site (``www.``, ``m.``) to its host; ``fold_amp`` removes AMP variants (an ``amp``
+    path segment, ``.amp`` before the extension, ``?amp``).
     """
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    if host_aliases:
+        host = host_aliases.get(host, host)
     netloc = host
-    if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
-        netloc = f"{host}:{parts.port}"
-    query = [
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: keep the URL's own netloc
+        port, netloc = None, parts.netloc.lower()
+    if port and port != _DEFAULT_PORTS.get(scheme):
+        netloc = f"{host}:{port}"
+    path = _normalize_path(parts.path) or "/"
+    if fold_amp:
+        path = _AMP_PATH.sub("", path) or "/"
+    drop = {d.lower() for d in drop_params}
+    query = sorted(
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith(_TRACKING)
-    ]
-    return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))
+        if not _tracking(k)
+        and k.lower() not in drop
+        and not (fold_amp and k.lower() in _AMP_PARAMS)
+    )
+    return urlunsplit((scheme, netloc, path, urlencode(query), ""))

@@ -1,6 +1,8 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aggregator.dates import parse_date, parse_iso
 
@@ -50,3 +52,17 @@ def test_unparsable(text: str) -> None:
 def test_parse_iso_naive_is_vietnam_time() -> None:
     parsed = parse_iso("2026-03-01T10:00:00")
     assert parsed is not None and parsed.value.isoformat() == "2026-03-01T10:00:00+07:00"
+
+
+def test_several_dates_in_one_text() -> None:
+    header = "Thứ hai, ngày 14 tháng 04 năm 2016 | Cập nhật lúc 23/07/2020 13:36 GMT+7"
+    parsed = parse_date(header)
+    assert parsed is not None and parsed.value.isoformat() == "2020-07-23T13:36:00+07:00"
+    both = parse_date("Đăng 09:04, 28/04/2014 - Cập nhật 10:15, 29/04/2014")
+    assert both is not None and both.value.isoformat() == "2014-04-28T09:04:00+07:00"
+
+
+@given(st.text())
+def test_never_raises(text: str) -> None:
+    parsed = parse_date(text)
+    assert parsed is None or parsed.value.utcoffset() == timedelta(hours=7)

@@ -133,3 +133,20 @@ def test_listing_hints_and_url_section(tmp_path: Path) -> None:
 def test_no_body_is_an_error(site: SiteDefinition) -> None:
     with pytest.raises(ExtractionError):
         extract_article("https://bao.example.vn/x-1.html", "<html><body></body></html>", site)
+
+
+def test_stale_header_date_is_not_the_publication_time(site: SiteDefinition) -> None:
+    page = PAGE.replace(
+        '<span class="date">Thứ Sáu, 20/11/2026</span>',
+        '<span class="date">Thứ hai, ngày 14 tháng 04 năm 2016</span>',
+    )
+    got = extract_article("https://bao.example.vn/xay-dung-dang/doi-moi-123.html", page, site)
+    assert got.published is not None
+    assert got.published.isoformat() == "2026-11-20T08:15:00+07:00"
+    assert "date_stale:selector" in got.flags
+    # a URL carrying the month contradicts a wrong page date on its own
+    bare = page.replace(
+        '<meta property="article:published_time" content="2026-11-20T08:15:00+07:00">', ""
+    )
+    got = extract_article("https://bao.example.vn/kinh-te/202611/doi-moi-3ac6d79/", bare, site)
+    assert got.published is None and "date_stale:selector" in got.flags

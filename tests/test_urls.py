@@ -1,0 +1,56 @@
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.provisional import urls
+
+from aggregator.urls import canonicalize_url
+
+
+def test_canonical_form() -> None:
+    assert (
+        canonicalize_url("HTTP://Bao.Example.vn:80/kinh-te/bai-1.html?utm_source=fb&b=2&a=1#top")
+        == "http://bao.example.vn/kinh-te/bai-1.html?a=1&b=2"
+    )
+    assert canonicalize_url("https://x.vn:8443/a?fbclid=1&gclid=2") == "https://x.vn:8443/a"
+    assert canonicalize_url("https://x.vn/thoi-su/?p=2&d=") == "https://x.vn/thoi-su/?d=&p=2"
+    assert canonicalize_url("https://x.vn/%c4%91%C3%A1") == "https://x.vn/%C4%91%C3%A1"
+    assert canonicalize_url("https://x.vn/đá") == "https://x.vn/%C4%91%C3%A1"
+
+
+def test_same_site_hosts_and_amp() -> None:
+    aliases = {"m.baonghean.vn": "baonghean.vn", "www.baonghean.vn": "baonghean.vn"}
+    want = "https://baonghean.vn/tin-moi-123.html"
+    for url in (
+        "https://m.baonghean.vn/amp/tin-moi-123.html",
+        "https://www.baonghean.vn/tin-moi-123.html?amp",
+        "https://baonghean.vn/tin-moi-123.amp.html",
+        "https://baonghean.vn/tin-moi-123.html?outputType=amp",
+    ):
+        assert canonicalize_url(url, host_aliases=aliases, fold_amp=True) == want
+    # without the site's word, other hosts and AMP paths are other URLs
+    assert canonicalize_url("https://m.baonghean.vn/amp/tin-moi-123.html") != want
+
+
+@given(urls())
+def test_idempotent_on_urls(url: str) -> None:
+    once = canonicalize_url(url)
+    assert canonicalize_url(once) == once
+
+
+@given(
+    st.sampled_from(["http", "https", "HTTP"]),
+    st.sampled_from(["x.vn", "WWW.X.VN", "m.x.vn", "x.vn:80", "x.vn:8080"]),
+    st.text(),
+    st.lists(st.tuples(st.text(), st.text()), max_size=4),
+    st.text(),
+)
+def test_idempotent_on_odd_parts(
+    scheme: str, host: str, path: str, query: list[tuple[str, str]], fragment: str
+) -> None:
+    from urllib.parse import quote, urlencode
+
+    url = f"{scheme}://{host}/{quote(path)}?{urlencode(query)}#{quote(fragment)}"
+    aliases = {"www.x.vn": "x.vn", "m.x.vn": "x.vn"}
+    once = canonicalize_url(url, host_aliases=aliases, fold_amp=True, drop_params=["ref"])
+    again = canonicalize_url(once, host_aliases=aliases, fold_amp=True, drop_params=["ref"])
+    assert again == once
+    assert "#" not in once and "utm_" not in once
