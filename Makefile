@@ -19,12 +19,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check aggregator tests
 	$(BIN)/mypy
+	$(BIN)/mypy tests
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check aggregator tests
 	$(BIN)/ruff format --check aggregator tests
 	$(BIN)/mypy
+	$(BIN)/mypy tests
 
 clean:
 	rm -rf $(VENV) .demo build *.egg-info

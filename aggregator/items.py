@@ -6,6 +6,8 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from aggregator.dedup import Fingerprint
+
 __all__ = ["Article", "article_id"]
 
 
@@ -45,5 +47,7 @@ class Article:
     layers: dict[str, str] = field(default_factory=dict)
     #: quality flags, e.g. "date_first_seen" when no publication time could be read
     flags: list[str] = field(default_factory=list)
-    #: raw date strings kept for normalization (listing date, feed pubDate, page text)
-    date_candidates: dict[str, str] = field(default_factory=dict)
+    #: dedup keys of the body, set by the dedup pipeline (not exported)
+    fingerprint: Fingerprint | None = None
+    #: stories whose original this article turned out to predate (merged into it on store)
+    merge_roots: list[str] = field(default_factory=list)

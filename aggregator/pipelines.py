@@ -17,6 +17,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from aggregator.dates import to_vn
+from aggregator.dedup import fingerprint
 from aggregator.items import Article, article_id
 from aggregator.normalize import split_source_tag
 from aggregator.sitedef import SiteDefinition
@@ -115,17 +116,51 @@ class ValidatePipeline(_Component):
 
 
 class DedupPipeline(_Component):
-    """One item per canonical URL in a crawl (the store upserts across crawls)."""
+    """One story, one original: by canonical URL, exact text and near-duplicate text.
+
+    The same canonical URL twice in a crawl is dropped (across crawls the store
+    updates the row). Exact and near copies (see :mod:`aggregator.dedup`) are kept
+    with ``duplicate_of`` set to the earliest published copy of the story, found
+    through the keys in the store, so across runs and sites alike.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.seen: set[str] = set()
+        self.store: SQLiteStore | None = None
+
+    def open_spider(self) -> None:
+        self.store = open_store(self.crawler.settings.get("AGGREGATOR_DB"))
+        self.store.open()
+
+    def close_spider(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
 
     def process_item(self, item: Article) -> Article:
         if item.canonical_url in self.seen:
             self.count("aggregator/duplicates/url")
             raise DropItem(f"duplicate URL {item.canonical_url}")
         self.seen.add(item.canonical_url)
+        assert self.store is not None, "store not open"
+        item.fingerprint = fp = fingerprint(item.body_text)
+        copies = self.store.find_copies(fp, exclude_id=item.id)
+        if not copies:
+            item.duplicate_of = None
+            return item
+        roots = {c.root for c in copies} - {item.id}
+        times = self.store.published_ts(sorted(roots))
+        own = (item.published or item.fetched_at or datetime.now(UTC)).timestamp()
+        earliest = min([(own, item.id), *((times[r], r) for r in roots if r in times)])
+        if earliest[1] == item.id:
+            item.duplicate_of = None
+            item.merge_roots = sorted(roots)
+        else:
+            item.duplicate_of = earliest[1]
+            item.merge_roots = sorted(roots - {earliest[1]})
+        kind = "exact" if any(c.kind == "exact" for c in copies) else "near"
+        self.count(f"aggregator/duplicates/{kind}")
         return item
 
 
@@ -138,6 +173,11 @@ class StorePipeline(_Component):
         self.started_at = datetime.now(UTC)
         # recorded when the crawl is over, so that the stats are complete
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        # an exception in any pipeline loses that item: count it as an error
+        crawler.signals.connect(self.item_error, signal=signals.item_error)
+
+    def item_error(self) -> None:
+        self.count("aggregator/errors/pipeline")
 
     def open_spider(self) -> None:
         self.store = open_store(self.crawler.settings.get("AGGREGATOR_DB"))
@@ -155,7 +195,9 @@ class StorePipeline(_Component):
 
     def process_item(self, item: Article) -> Article:
         assert self.store is not None, "store not open"
-        result = self.store.upsert(item)
+        result = self.store.upsert(item, item.fingerprint)
+        if item.merge_roots:
+            self.store.merge_stories(item.duplicate_of or item.id, item.merge_roots)
         self.count(f"aggregator/articles/{result}")
         return item
 

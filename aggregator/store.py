@@ -12,16 +12,17 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Protocol
 
 from aggregator.dates import to_vn
+from aggregator.dedup import NEAR_DUPLICATE_THRESHOLD, Fingerprint, similarity
 from aggregator.items import Article
 
-__all__ = ["SQLiteStore", "Store", "StoredArticle", "UpsertResult", "open_store"]
+__all__ = ["Copy", "SQLiteStore", "Store", "StoredArticle", "UpsertResult", "open_store"]
 
 UpsertResult = Literal["inserted", "updated", "unchanged"]
 
@@ -81,7 +82,39 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX crawls_site ON crawls (site, id DESC);
     """,
+    # 2: dedup keys, kept in the store so that dedup survives restarts and costs no RAM
+    """
+    CREATE TABLE fingerprints (
+        article_id TEXT PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
+        exact TEXT NOT NULL,            -- SHA-1 of the folded words
+        signature BLOB NOT NULL         -- MinHash values (empty for short texts)
+    );
+    CREATE INDEX fingerprints_exact ON fingerprints (exact);
+    CREATE TABLE lsh_bands (
+        band_hash INTEGER NOT NULL,     -- hash of one LSH band (band number mixed in)
+        article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+        PRIMARY KEY (band_hash, article_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX lsh_bands_article ON lsh_bands (article_id);
+    CREATE INDEX articles_duplicate_of ON articles (duplicate_of);
+    """,
 )
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A stored article that shares its text with another."""
+
+    id: str
+    duplicate_of: str | None
+    published_ts: float
+    kind: Literal["exact", "near"]
+    similarity: float
+
+    @property
+    def root(self) -> str:
+        """The original of this copy's story."""
+        return self.duplicate_of or self.id
 
 
 @dataclass(frozen=True)
@@ -114,6 +147,8 @@ class StoredArticle:
     flags: list[str]
     duplicate_of: str | None
     version: int
+    #: the other copies of this story (when this is the original): url, site, site_name
+    also_at: tuple[dict[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -124,7 +159,10 @@ class Store(Protocol):
 
     def open(self) -> None: ...
     def close(self) -> None: ...
-    def upsert(self, article: Article) -> UpsertResult: ...
+    def upsert(self, article: Article, fp: Fingerprint | None = None) -> UpsertResult: ...
+    def find_copies(self, fp: Fingerprint, exclude_id: str) -> list[Copy]: ...
+    def published_ts(self, article_ids: Sequence[str]) -> dict[str, float]: ...
+    def merge_stories(self, into: str, roots: Sequence[str]) -> int: ...
     def get(self, article_id: str) -> StoredArticle | None: ...
     def articles(
         self,
@@ -216,8 +254,12 @@ class SQLiteStore:
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha1(blob.encode("utf-8")).hexdigest()
 
-    def upsert(self, article: Article) -> UpsertResult:
-        """Insert or update by canonical URL; an unchanged article is not touched."""
+    def upsert(self, article: Article, fp: Fingerprint | None = None) -> UpsertResult:
+        """Insert or update by canonical URL; an unchanged article keeps its row.
+
+        ``fp`` (the dedup keys of its body) is stored with it; ``duplicate_of`` is
+        metadata: changing it alone does not make a new version.
+        """
         if not article.id or not article.canonical_url or article.fetched_at is None:
             raise ValueError("article needs id, canonical_url and fetched_at before storing")
         digest = self._content_hash(article)
@@ -230,66 +272,154 @@ class SQLiteStore:
             ).fetchone()
             if row is not None and row["content_hash"] == digest:
                 conn.execute(
-                    "UPDATE articles SET fetched_at = ? WHERE id = ?",
-                    (_iso(article.fetched_at), article.id),
+                    "UPDATE articles SET fetched_at = ?, duplicate_of = ? WHERE id = ?",
+                    (_iso(article.fetched_at), article.duplicate_of, article.id),
                 )
-                conn.execute("COMMIT")
-                return "unchanged"
-            first_seen = (
-                datetime.fromisoformat(row["first_seen"]) if row is not None else article.fetched_at
-            )
-            # an article whose date cannot be read is dated by when it was first seen
-            published = article.published or to_vn(first_seen)
-            values = {
-                "id": article.id,
-                "canonical_url": article.canonical_url,
-                "url": article.url,
-                "site": article.site,
-                "site_name": article.site_name,
-                "province": article.province,
-                "section": article.section,
-                "category": article.category,
-                "categories": json.dumps(article.categories, ensure_ascii=False),
-                "title": article.title,
-                "lead": article.lead,
-                "source_tag": article.source_tag,
-                "body_text": article.body_text,
-                "body_html": article.body_html,
-                "authors": json.dumps(article.authors, ensure_ascii=False),
-                "published": _iso(published),
-                "published_ts": published.timestamp(),
-                "updated": _iso(
-                    article.updated
-                    or (article.fetched_at if row is not None else article.published)
-                ),
-                "fetched_at": _iso(article.fetched_at),
-                "first_seen": _iso(first_seen),
-                "image": article.image,
-                "images": json.dumps(article.images, ensure_ascii=False),
-                "tags": json.dumps(article.tags, ensure_ascii=False),
-                "layers": json.dumps(article.layers, ensure_ascii=False),
-                "flags": json.dumps(article.flags, ensure_ascii=False),
-                "duplicate_of": article.duplicate_of,
-                "content_hash": digest,
-                "version": (row["version"] + 1) if row is not None else 1,
-            }
-            cols = ", ".join(values)
-            marks = ", ".join(f":{k}" for k in values)
-            conn.execute(f"INSERT OR REPLACE INTO articles ({cols}) VALUES ({marks})", values)
-            conn.execute("DELETE FROM article_categories WHERE article_id = ?", (article.id,))
-            conn.executemany(
-                "INSERT INTO article_categories (article_id, category, published_ts) "
-                "VALUES (?, ?, ?)",
-                [
-                    (article.id, c, values["published_ts"])
-                    for c in dict.fromkeys(article.categories)
-                ],
-            )
+                result: UpsertResult = "unchanged"
+            else:
+                self._write(article, digest, row)
+                result = "inserted" if row is None else "updated"
+            if fp is not None and result != "unchanged":
+                self._write_fingerprint(article.id, fp)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        return "inserted" if row is None else "updated"
+        return result
+
+    def _write(self, article: Article, digest: str, row: sqlite3.Row | None) -> None:
+        assert article.fetched_at is not None
+        first_seen = (
+            datetime.fromisoformat(row["first_seen"]) if row is not None else article.fetched_at
+        )
+        # an article whose date cannot be read is dated by when it was first seen
+        published = article.published or to_vn(first_seen)
+        values = {
+            "id": article.id,
+            "canonical_url": article.canonical_url,
+            "url": article.url,
+            "site": article.site,
+            "site_name": article.site_name,
+            "province": article.province,
+            "section": article.section,
+            "category": article.category,
+            "categories": json.dumps(article.categories, ensure_ascii=False),
+            "title": article.title,
+            "lead": article.lead,
+            "source_tag": article.source_tag,
+            "body_text": article.body_text,
+            "body_html": article.body_html,
+            "authors": json.dumps(article.authors, ensure_ascii=False),
+            "published": _iso(published),
+            "published_ts": published.timestamp(),
+            # an edit is dated by the page, else by when we saw it
+            "updated": _iso(article.updated or (article.fetched_at if row else published)),
+            "fetched_at": _iso(article.fetched_at),
+            "first_seen": _iso(first_seen),
+            "image": article.image,
+            "images": json.dumps(article.images, ensure_ascii=False),
+            "tags": json.dumps(article.tags, ensure_ascii=False),
+            "layers": json.dumps(article.layers, ensure_ascii=False),
+            "flags": json.dumps(article.flags, ensure_ascii=False),
+            "duplicate_of": article.duplicate_of,
+            "content_hash": digest,
+            "version": (row["version"] + 1) if row is not None else 1,
+        }
+        cols = ", ".join(values)
+        marks = ", ".join(f":{k}" for k in values)
+        updates = ", ".join(f"{k} = excluded.{k}" for k in values if k != "id")
+        self.conn.execute(
+            f"INSERT INTO articles ({cols}) VALUES ({marks}) "
+            f"ON CONFLICT (id) DO UPDATE SET {updates}",
+            values,
+        )
+        self.conn.execute("DELETE FROM article_categories WHERE article_id = ?", (article.id,))
+        self.conn.executemany(
+            "INSERT INTO article_categories (article_id, category, published_ts) VALUES (?, ?, ?)",
+            [(article.id, c, values["published_ts"]) for c in dict.fromkeys(article.categories)],
+        )
+
+    def _write_fingerprint(self, article_id: str, fp: Fingerprint) -> None:
+        self.conn.execute(
+            "INSERT INTO fingerprints (article_id, exact, signature) VALUES (?, ?, ?) "
+            "ON CONFLICT (article_id) DO UPDATE SET exact = excluded.exact, "
+            "signature = excluded.signature",
+            (article_id, fp.exact, fp.signature),
+        )
+        self.conn.execute("DELETE FROM lsh_bands WHERE article_id = ?", (article_id,))
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO lsh_bands (band_hash, article_id) VALUES (?, ?)",
+            [(b, article_id) for b in fp.bands],
+        )
+
+    # -- deduplication --------------------------------------------------------------
+
+    def find_copies(self, fp: Fingerprint, exclude_id: str) -> list[Copy]:
+        """Stored articles with the same text (exact) or a near-duplicate one.
+
+        Near-duplicate candidates come from the LSH band index and are kept only when
+        their signatures agree (estimated Jaccard >= NEAR_DUPLICATE_THRESHOLD).
+        """
+        conn = self.conn
+        found: dict[str, tuple[Literal["exact", "near"], float]] = {}
+        for (other,) in conn.execute(
+            "SELECT article_id FROM fingerprints WHERE exact = ? AND article_id != ?",
+            (fp.exact, exclude_id),
+        ):
+            found[other] = ("exact", 1.0)
+        if fp.bands:
+            marks = ", ".join("?" * len(fp.bands))
+            rows = conn.execute(
+                "SELECT f.article_id, f.signature FROM fingerprints f WHERE f.article_id IN "
+                f"(SELECT DISTINCT article_id FROM lsh_bands WHERE band_hash IN ({marks})) "
+                "AND f.article_id != ?",
+                (*fp.bands, exclude_id),
+            )
+            for other, signature in rows:
+                if other in found:
+                    continue
+                score = similarity(fp.signature, signature)
+                if score >= NEAR_DUPLICATE_THRESHOLD:
+                    found[other] = ("near", score)
+        if not found:
+            return []
+        marks = ", ".join("?" * len(found))
+        rows = conn.execute(
+            f"SELECT id, duplicate_of, published_ts FROM articles WHERE id IN ({marks})",
+            tuple(found),
+        )
+        return [Copy(r["id"], r["duplicate_of"], r["published_ts"], *found[r["id"]]) for r in rows]
+
+    def published_ts(self, article_ids: Sequence[str]) -> dict[str, float]:
+        """Publication times (epoch seconds) of stored articles."""
+        if not article_ids:
+            return {}
+        marks = ", ".join("?" * len(article_ids))
+        rows = self.conn.execute(
+            f"SELECT id, published_ts FROM articles WHERE id IN ({marks})", tuple(article_ids)
+        )
+        return {r[0]: r[1] for r in rows}
+
+    def merge_stories(self, into: str, roots: Sequence[str]) -> int:
+        """Make ``into`` the original of every story rooted at ``roots``."""
+        roots = [r for r in roots if r != into]
+        if not roots:
+            return 0
+        marks = ", ".join("?" * len(roots))
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            cur = conn.execute(
+                f"UPDATE articles SET duplicate_of = ? WHERE id != ? AND "
+                f"(id IN ({marks}) OR duplicate_of IN ({marks}))",
+                (into, into, *roots, *roots),
+            )
+            conn.execute("UPDATE articles SET duplicate_of = NULL WHERE id = ?", (into,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return cur.rowcount
 
     def record_crawl(
         self, site: str, started_at: datetime, finished_at: datetime, stats: dict[str, Any]
@@ -344,7 +474,7 @@ class SQLiteStore:
         limit: int | None = None,
         include_duplicates: bool = True,
     ) -> Iterator[StoredArticle]:
-        """Articles newest first (undated last), optionally filtered."""
+        """Articles newest first, optionally filtered; originals list their copies."""
         where: list[str] = []
         params: list[Any] = []
         if sites:
@@ -365,8 +495,26 @@ class SQLiteStore:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        for row in self.conn.execute(sql, params):
-            yield self._row(row)
+        cursor = self.conn.execute(sql, params)
+        while rows := cursor.fetchmany(500):
+            copies = self._copies_of([r["id"] for r in rows])
+            for row in rows:
+                article = self._row(row)
+                if article.id in copies:
+                    article = replace(article, also_at=tuple(copies[article.id]))
+                yield article
+
+    def _copies_of(self, ids: Sequence[str]) -> dict[str, list[dict[str, str]]]:
+        marks = ", ".join("?" * len(ids))
+        rows = self.conn.execute(
+            "SELECT duplicate_of, url, site, site_name FROM articles "
+            f"WHERE duplicate_of IN ({marks}) ORDER BY published_ts, id",
+            tuple(ids),
+        )
+        out: dict[str, list[dict[str, str]]] = {}
+        for r in rows:
+            out.setdefault(r[0], []).append({"url": r[1], "site": r[2], "site_name": r[3]})
+        return out
 
     def categories(self) -> list[tuple[str, int]]:
         """Every category key with its article count, by key."""

@@ -25,12 +25,15 @@ __all__ = [
 _ETH_WORD_START = re.compile(r"(?<![^\W\d_])[\u00d0\u00f0]")
 _ETH_IN_CAPS = re.compile(r"(?<=[A-ZĐ&])\u00d0|\u00d0(?=[A-ZĐ])")
 _ETH_MAP = {"\u00d0": "\u0110", "\u00f0": "\u0111"}
-# Zero-width and invisible format characters seen in pasted text.
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 # Characters XML 1.0 forbids (lxml raises on them), plus C1 controls.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
-_NEWLINES = re.compile(r"\s*\n\s*")
+# Removed by clean_text: zero-width and invisible format characters seen in pasted
+# text, and the XML-invalid characters that Python does not count as whitespace
+# (\x0b, \x0c, \x1c-\x1f and \x85 separate words: str.split() treats them as spaces).
+_DROP = re.compile(
+    "[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f"
+    "\ufffe\uffff\ud800-\udfff]"
+)
 
 # Old ("hoà") vs new ("hòa") tone placement: fold to one form for matching.
 _OLD_TONES = {
@@ -56,20 +59,17 @@ def clean_text(text: str, *, multiline: bool = False) -> str:
     """NFC, Đ for U+00D0, no invisible or control characters, single spaces.
 
     With ``multiline`` line breaks are kept (blank lines dropped); otherwise the
-    text becomes one line.
+    text becomes one line. Idempotent, and the result is XML-safe.
     """
-    text = unicodedata.normalize("NFC", text)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
     if "\u00d0" in text or "\u00f0" in text:
         text = fix_eth(text)
-    text = _INVISIBLE.sub("", text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = strip_xml_invalid(text)
+    text = _DROP.sub("", text)
     if multiline:
-        text = _SPACES.sub(" ", text)
-        text = _NEWLINES.sub("\n", text)
-    else:
-        text = _SPACES.sub(" ", re.sub(r"\s+", " ", text))
-    return text.strip()
+        lines = (" ".join(line.split()) for line in text.splitlines())
+        return "\n".join(line for line in lines if line)
+    return " ".join(text.split())
 
 
 def xml_safe(text: str) -> str:
@@ -77,17 +77,22 @@ def xml_safe(text: str) -> str:
     return strip_xml_invalid(text)
 
 
-def fold(text: str, *, diacritics: bool = True) -> str:
+def fold(text: str, *, diacritics: bool = True, clean: bool = True) -> str:
     """Matching form: cleaned, lowercase, one tone-mark placement.
 
-    ``diacritics=False`` also removes every mark (đ → d).
+    ``diacritics=False`` also removes every mark (đ → d). ``clean=False`` skips
+    :func:`clean_text` for text that went through it already.
     """
-    text = clean_text(text).lower()
-    text = _OLD_TONE_RE.sub(lambda m: _OLD_TONES[m.group(0)], text)
+    text = (clean_text(text) if clean else text).lower()
+    text = _OLD_TONE_RE.sub(_new_tone, text)
     if not diacritics:
         text = unicodedata.normalize("NFD", text.replace("đ", "d"))
         text = "".join(c for c in text if not unicodedata.combining(c))
     return text
+
+
+def _new_tone(m: re.Match[str]) -> str:
+    return _OLD_TONES[m.group(0)]
 
 
 def slugify(text: str) -> str:

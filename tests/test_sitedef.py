@@ -92,7 +92,8 @@ def test_bad_definition_one_line(
 
 def test_duplicate_id_and_override(tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
-    a.mkdir(), b.mkdir()
+    a.mkdir()
+    b.mkdir()
     write(a, "one.toml", GOOD)
     write(b, "two.toml", GOOD.replace("Báo Tây Ninh", "Báo Tây Ninh (mới)"))
     registry = load_sites([a, b], bundled=False)

@@ -11,7 +11,7 @@ Pages are rendered from the ground truth in ``groundtruth/`` (see
 """
 
 from aggregator.sampleweb.base import Page
-from aggregator.sampleweb.render import article_path, render_web
+from aggregator.sampleweb.render import article_path, article_paths, render_web
 from aggregator.sampleweb.server import SampleWeb
 
-__all__ = ["Page", "SampleWeb", "article_path", "render_web"]
+__all__ = ["Page", "SampleWeb", "article_path", "article_paths", "render_web"]

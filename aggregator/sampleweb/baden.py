@@ -6,7 +6,10 @@ box inside some articles, the end marker "./." glued to the last paragraph of
 some articles, the byline in ``<p class="author">`` at the end, a view counter.
 
 URLs: ``/baden/<slug>-a<id>.html``; listings ``/baden/<section>/`` and
-``/baden/<section>/?p=<n>&d=``; tags ``/baden/tag/<slug>-t<n>.html``; videos
+``/baden/<section>/?p=<n>&d=``; the old scheme ``/baden/tin-tuc/<slug>-post<id>.html``
+still serves the articles with an "old-scheme" alias, the same page with its
+``<link rel="canonical">`` to the current URL, linked from a "Tin cũ" box on page 1
+of their section; tags ``/baden/tag/<slug>-t<n>.html``; videos
 ``/baden/video/<slug>-v<id>.html``; search ``/baden/tim-kiem/?keyword=``.
 """
 
@@ -78,6 +81,10 @@ class BaDen(SiteTemplate):
     def article_path(cls, a: GroundTruthArticle) -> str:
         return f"/baden/{a.slug}-a{a.id}.html"
 
+    @classmethod
+    def old_scheme_path(cls, a: GroundTruthArticle) -> str:
+        return f"/baden/tin-tuc/{a.slug}-post{a.id}.html"
+
     def listing_path(self, section: str, page: int) -> str:
         return f"/baden/{section}/" if page == 1 else f"/baden/{section}/?p={page}&d="
 
@@ -147,7 +154,7 @@ Giấy phép số 202/GP-BTTTT.</div>
 
     def item(self, a: GroundTruthArticle) -> str:
         t = self.t
-        href = self.article_path(a)
+        href = esc(self.listed_path(a))
         thumb = self.thumb(a)
         img = (
             f'<a class="news-thumb" href="{href}"><img src="{thumb}" alt="{t(a.title)}"></a>'
@@ -167,7 +174,7 @@ Giấy phép số 202/GP-BTTTT.</div>
         parts = ['<section class="home-hot">', *map(self.item, self.latest(8)), "</section>"]
         for s, name in self.sections.items():
             links = "".join(
-                f'<li><a href="{self.article_path(a)}">{t(a.title)}</a></li>'
+                f'<li><a href="{esc(self.listed_path(a))}">{t(a.title)}</a></li>'
                 for a in self.in_section(s)[:5]
             )
             parts.append(
@@ -252,13 +259,21 @@ Giấy phép số 202/GP-BTTTT.</div>
         # Real listings keep links to articles since taken down: one answers 200 with an
         # error message (a "soft 404"), the other 404. Neither is an article to store.
         dead = self.DEAD_LINKS if (section, page) == ("phap-luat", 1) else ""
+        old = "".join(
+            f'<li><a href="{esc(path)}">{self.t(a.title)}</a> '
+            f'<span class="time">({_time(a.published)})</span></li>'
+            for path, a in self.old_scheme_links(section, page)
+        )
+        if old:  # links of the previous URL scheme, still online
+            old = f'<div class="box-old"><div class="box-title">Tin cũ</div><ul>{old}</ul></div>\n'
         main = (
             f'<div class="breadcrumbs"><a href="/baden/">Trang chủ</a> <span class="sep">»</span> '
             f'<a href="{self.listing_path(section, 1)}">{self.t(name)}</a></div>\n'
             f'<h1 class="cat-name">{self.t(name)}</h1>\n<div class="list-news">\n'
             + "".join(map(self.item, items))
             + dead
-            + f'</div>\n<ul class="pagination">{"".join(nums)}</ul>'
+            + f"</div>\n{old}"
+            + f'<ul class="pagination">{"".join(nums)}</ul>'
         )
         return self.layout(f"{name} - {self.name}", main)
 

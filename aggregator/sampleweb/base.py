@@ -6,6 +6,8 @@ Everything here is pure and deterministic: no clock, no randomness, no hash orde
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import struct
 import zlib
@@ -34,6 +36,7 @@ __all__ = [
     "esc",
     "html_page",
     "redirect",
+    "tracking_query",
     "vn",
     "weekday",
 ]
@@ -59,6 +62,13 @@ class Page:
     headers: tuple[tuple[str, str], ...] = ()
     #: served for any query string on its path (search pages)
     any_query: bool = False
+
+
+def tracking_query(a: GroundTruthArticle) -> str:
+    """The tracking parameters a social share appends to an article link (stable per article)."""
+    digest = hashlib.sha256(f"fbclid:{a.site}:{a.key}".encode()).digest()
+    fbclid = "IwAR" + base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")[:36]
+    return f"utm_source=zalo&utm_medium=social&fbclid={fbclid}"
 
 
 def esc(text: str) -> str:
@@ -168,6 +178,38 @@ class SiteTemplate(ABC):
     @abstractmethod
     def article_path(cls, a: GroundTruthArticle) -> str:
         """Server path of an article page."""
+
+    @classmethod
+    def old_scheme_path(cls, a: GroundTruthArticle) -> str:
+        """Server path of an article under the site's previous URL scheme (alias "old-scheme")."""
+        raise ValueError(f"{a.key}: {cls.site_id} has no old URL scheme")
+
+    @classmethod
+    def tracking_path(cls, a: GroundTruthArticle) -> str:
+        """The article path with tracking parameters (alias "tracking")."""
+        return f"{cls.article_path(a)}?{tracking_query(a)}"
+
+    @classmethod
+    def alias_paths(cls, a: GroundTruthArticle) -> list[str]:
+        """The extra paths (with query for "tracking") that serve the same article."""
+        return [
+            cls.old_scheme_path(a) if kind == "old-scheme" else cls.tracking_path(a)
+            for kind in a.aliases
+        ]
+
+    def listed_path(self, a: GroundTruthArticle) -> str:
+        """The link to an article in listings: with tracking parameters for "tracking" aliases."""
+        return self.tracking_path(a) if "tracking" in a.aliases else self.article_path(a)
+
+    def old_scheme_links(self, section: str, page: int) -> list[tuple[str, GroundTruthArticle]]:
+        """Old-scheme links ("Tin cũ") on a listing page: page 1 of the article's own section."""
+        if page != 1:
+            return []
+        return [
+            (self.old_scheme_path(a), a)
+            for a in self.articles
+            if a.section == section and "old-scheme" in a.aliases
+        ]
 
     @abstractmethod
     def listing_path(self, section: str, page: int) -> str:
@@ -296,6 +338,11 @@ class SiteTemplate(ABC):
     def admin_page(self) -> str:
         """HTML of the admin login page (disallowed in robots.txt)."""
 
+    def alias_page(self, a: GroundTruthArticle, kind: str) -> str:
+        """HTML of an article under an "old-scheme" alias: the same page unless a template
+        differs ("tracking" aliases always serve the very page of the clean URL)."""
+        return self.article(a)
+
     def extra_pages(self) -> dict[str, Page]:
         """Site-specific extra pages (feeds, multimedia)."""
         return {}
@@ -332,7 +379,10 @@ class SiteTemplate(ABC):
             if first.endswith("/"):
                 add(first.rstrip("/"), redirect(first))
         for a in self.articles:
-            add(self.article_path(a), html_page(self.article(a)))
+            page = html_page(self.article(a))
+            add(self.article_path(a), page)
+            for kind, path in zip(a.aliases, self.alias_paths(a), strict=True):
+                add(path, page if kind == "tracking" else html_page(self.alias_page(a, kind)))
             for n in range(1, len(a.images) + 1):
                 add(self.image_path(a, n), Page(200, PNG, PNG_BYTES))
         for tag in self.tags:

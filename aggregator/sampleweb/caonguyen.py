@@ -6,7 +6,9 @@ a stale header date "Thứ hai, ngày 14 tháng 04 năm 2016" on every page, dat
 "23/07/2020 13:36 GMT+7", each caption printed twice (under the photo and again
 as a centred paragraph), the byline in ``<p align="right"><b>`` at the end.
 
-URLs: ``/caonguyen/<section>/<id>/<slug>.htm``; listings ``/caonguyen/<section>/`` and
+URLs: ``/caonguyen/<section>/<id>/<slug>.htm`` (listings, tag pages and the front page
+link articles with a "tracking" alias with ``?utm_source=zalo&...`` appended; the
+page is the same and prints no canonical link); listings ``/caonguyen/<section>/`` and
 ``/caonguyen/<section>/?page=<n>``; tags ``/caonguyen/tu-khoa/<slug>.htm``; videos
 ``/caonguyen/video/<id>/<slug>.htm``; search ``/caonguyen/timkiem.aspx?keyword=``.
 """
@@ -167,7 +169,7 @@ Giấy phép số 88/GP-BTTTT. Ghi rõ nguồn “Báo Cao Nguyên” khi phát 
     def row(self, a: GroundTruthArticle) -> str:
         t = self.t
         return (
-            f'<tr><td class="tin"><a class="tieudetin" href="{self.article_path(a)}">{t(a.title)}</a> '
+            f'<tr><td class="tin"><a class="tieudetin" href="{esc(self.listed_path(a))}">{t(a.title)}</a> '
             f'<span class="ngay">({vn(a.published):%d/%m/%Y %H:%M})</span><br>'
             f'<span class="tomtat">{t(a.lead)}</span></td></tr>\n'
         )

@@ -27,7 +27,10 @@ what a perfect extraction must return for each of them. Format::
           "authors": ["Ái Kiều", "Th.Hậu"],  # expected authors
           "published": "2026-11-20T08:15:00+07:00",
           "tags": ["chuyển đổi số"],
-          "wire": "w1"                        # id of the wire story this copies, or null
+          "wire": "w1",                       # id of the wire story this copies, or null
+          "story": "w1",                      # optional, see below
+          "event": "e1",                      # optional, see below
+          "aliases": ["old-scheme"]           # optional, see below
         }
       ]
     }
@@ -35,6 +38,28 @@ what a perfect extraction must return for each of them. Format::
 Expected texts are in NFC with U+0110 for Đ and keep the tone-mark style the
 newspaper uses ("hoà" stays "hoà"); a template that prints decomposed text or
 U+00D0 does so when rendering, never in this file.
+
+What deduplication must do is recorded with three optional fields (files without
+them load as before):
+
+``story``
+    Articles with the same story are copies of one story (wire copies, a
+    republication under a new URL with light edits) and must be merged into one
+    story; the earliest published copy is the original. Default: the article's
+    own ``key`` (a story of its own). Wire copies carry ``"story": "<wire id>"``.
+``event``
+    Hard negatives: different articles about the same event (same names, places
+    and date; written independently). Articles sharing an event must NOT be
+    merged, unless they also share a story.
+``aliases``
+    Extra kinds of URL under which the same page is ALSO served, as the site's
+    template interprets them (``SiteTemplate.alias_paths``):
+    ``"old-scheme"``, the site's previous URL scheme, still online with the same
+    content and linked from the listing page of the article's section (a "Tin cũ"
+    box); whether that page prints ``<link rel="canonical">`` to the current URL
+    is the template's choice. ``"tracking"``, the article URL with
+    ``?utm_source=zalo&utm_medium=social&fbclid=...`` appended: listings link that
+    URL instead of the clean one, and the page is the same under both.
 """
 
 from __future__ import annotations
@@ -47,7 +72,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+#: the kinds of URL alias a ground-truth article may have
+ALIAS_KINDS = ("old-scheme", "tracking")
+
 __all__ = [
+    "ALIAS_KINDS",
     "Block",
     "GroundTruthArticle",
     "load_ground_truth",
@@ -86,6 +115,19 @@ class GroundTruthArticle:
     published: datetime
     tags: tuple[str, ...] = field(default=())
     wire: str | None = None
+    #: the story this article is a copy of ("" means its own key)
+    story: str = ""
+    #: the event it reports, shared with other stories about the same event (hard negatives)
+    event: str | None = None
+    #: extra URL kinds serving the same page, see ALIAS_KINDS
+    aliases: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not self.story:
+            object.__setattr__(self, "story", self.key)
+        unknown = [x for x in self.aliases if x not in ALIAS_KINDS]
+        if unknown or len(set(self.aliases)) != len(self.aliases):
+            raise ValueError(f"{self.key}: bad aliases {list(self.aliases)}; known: {ALIAS_KINDS}")
 
     @property
     def section(self) -> str:
@@ -123,7 +165,17 @@ def _article(site: str, raw: dict[str, Any]) -> GroundTruthArticle:
         published=published,
         tags=tuple(raw.get("tags", ())),
         wire=raw.get("wire"),
+        story=_optional_str(raw, "story") or "",
+        event=_optional_str(raw, "event"),
+        aliases=tuple(raw.get("aliases") or ()),
     )
+
+
+def _optional_str(raw: dict[str, Any], name: str) -> str | None:
+    value = raw.get(name)
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ValueError(f"{raw.get('key')}: {name!r} must be a non-empty string or absent")
+    return value
 
 
 def sites_in_ground_truth() -> list[str]:

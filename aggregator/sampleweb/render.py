@@ -24,6 +24,7 @@ from aggregator.sampleweb.tamdao import TamDao
 __all__ = [
     "TEMPLATES",
     "article_path",
+    "article_paths",
     "load_all_ground_truth",
     "render_web",
     "site_definition",
@@ -42,6 +43,17 @@ def load_all_ground_truth() -> dict[str, list[GroundTruthArticle]]:
 def article_path(a: GroundTruthArticle) -> str:
     """Server path of a ground-truth article, e.g. ``/baden/<slug>-a169123.html``."""
     return TEMPLATES[a.site].article_path(a)
+
+
+def article_paths(a: GroundTruthArticle) -> list[str]:
+    """Every server path serving a ground-truth article: its own, then its aliases.
+
+    Aliases follow ``a.aliases``: the site's old URL scheme (``/tamdao/Tin-tuc/<id>.aspx``,
+    ``/baden/tin-tuc/<slug>-post<id>.html``) or the path with tracking parameters
+    (``...?utm_source=zalo&utm_medium=social&fbclid=...``).
+    """
+    template = TEMPLATES[a.site]
+    return [template.article_path(a), *template.alias_paths(a)]
 
 
 def site_definition(site_id: str, base_url: str) -> str:

@@ -6,7 +6,9 @@ visible date "Thứ tư, 14:24, 26/10/2022"; audio-player text "0:00 / 0:00" and
 "Đọc báo in / Tải ứng dụng" inside the body; the byline in the body's last
 ``<p class="article__author">``; an RSS 2.0 feed per section.
 
-URLs: ``/songcau/<section>/<YYYYMM>/<slug>-<hex id>/``; listings ``/songcau/<section>/``
+URLs: ``/songcau/<section>/<YYYYMM>/<slug>-<hex id>/`` (listings, tag pages and the
+front page link articles with a "tracking" alias with ``?utm_source=zalo&...``
+appended; the page is the same, its canonical link the clean URL); listings ``/songcau/<section>/``
 and ``/songcau/<section>/trang-<n>.html``; feeds ``/songcau/rss/<section>.rss``;
 multimedia (not articles) ``/songcau/video/<YYYYMM>/<slug>-<hex>/`` and
 ``/songcau/emagazine/<YYYYMM>/<slug>-<hex>/``; tags ``/songcau/tag/<slug>/``;
@@ -181,9 +183,10 @@ class SongCau(SiteTemplate):
 </html>
 """
 
-    def story(self, a: GroundTruthArticle) -> str:
+    def story(self, a: GroundTruthArticle, *, listed: bool = True) -> str:
+        """A story teaser; ``listed``: in a listing (tracking links), not a related box."""
         t = self.t
-        href = self.article_path(a)
+        href = esc(self.listed_path(a) if listed else self.article_path(a))
         thumb = self.thumb(a)
         img = (
             f'<a class="story__thumb" href="{href}"><img src="{thumb}" alt=""></a>' if thumb else ""
@@ -282,7 +285,7 @@ class SongCau(SiteTemplate):
         tags = "".join(
             f'<li><a href="{self.tag_path(g)}">#{t(g.name)}</a></li>' for g in self.tags_of(a)
         )
-        related = "".join(self.story(x) for x in self.related(a, 3))
+        related = "".join(self.story(x, listed=False) for x in self.related(a, 3))
         main = f"""<div class="article">
 <ol class="breadcrumb"><li><a href="/songcau/">Trang chủ</a></li><li><a href="{self.listing_path(a.section, 1)}">{t(section)}</a></li></ol>
 <h1 class="article__title">{t(a.title)}</h1>

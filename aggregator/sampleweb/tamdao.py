@@ -6,7 +6,9 @@ paragraph of the content, then inside the content: Google News link, share/print
 links, "TAG:", comment form, related news.
 
 URLs: ``/tamdao/<section>/<slug>-<id>.html``; listings ``/tamdao/<section>/`` and
-``/tamdao/<section>/p/<n>``; tags ``/tamdao/tag/<slug>.html``; videos
+``/tamdao/<section>/p/<n>``; the old scheme ``/tamdao/Tin-tuc/<id>.aspx`` still serves
+the articles with an "old-scheme" alias, WITHOUT ``<link rel="canonical">`` (its
+``og:url`` is the old URL), linked from a "Tin cũ" box on page 1 of their section; tags ``/tamdao/tag/<slug>.html``; videos
 ``/tamdao/video/<slug>-v<id>.html``; search ``/tamdao/tim-kiem?q=``.
 """
 
@@ -74,6 +76,10 @@ class TamDao(SiteTemplate):
     @classmethod
     def article_path(cls, a: GroundTruthArticle) -> str:
         return f"/tamdao/{a.section}/{a.slug}-{a.id}.html"
+
+    @classmethod
+    def old_scheme_path(cls, a: GroundTruthArticle) -> str:
+        return f"/tamdao/Tin-tuc/{a.id}.aspx"
 
     def listing_path(self, section: str, page: int) -> str:
         return f"/tamdao/{section}/" if page == 1 else f"/tamdao/{section}/p/{page}"
@@ -150,7 +156,7 @@ class TamDao(SiteTemplate):
 
     def story(self, a: GroundTruthArticle, *, sapo: bool = True) -> str:
         t = self.t
-        href = self.article_path(a)
+        href = esc(self.listed_path(a))
         thumb = self.thumb(a)
         img = (
             f'<a class="story-thumb" href="{href}"><img src="{thumb}" alt=""></a>' if thumb else ""
@@ -193,14 +199,21 @@ class TamDao(SiteTemplate):
             f"<figcaption>{caption}</figcaption></figure>"
         )
 
-    def article(self, a: GroundTruthArticle) -> str:
+    def alias_page(self, a: GroundTruthArticle, kind: str) -> str:
+        if kind == "old-scheme":  # the old CMS printed no canonical link
+            return self.article(a, path=self.old_scheme_path(a), canonical=False)
+        return super().alias_page(a, kind)
+
+    def article(
+        self, a: GroundTruthArticle, *, path: str | None = None, canonical: bool = True
+    ) -> str:
         t = self.t
         blocks: list[str] = []
         n = 0
         for b in a.body:
             n += b.type == "img"
             blocks.append(self.block(b, a, n))
-        url = self.url(self.article_path(a))
+        url = self.url(path or self.article_path(a))
         tags = ", ".join(f'<a href="{self.tag_path(g)}">{t(g.name)}</a>' for g in self.tags_of(a))
         related = "".join(
             f'<li><a href="{self.article_path(x)}">{t(x.title)}</a></li>' for x in self.related(a)
@@ -208,8 +221,8 @@ class TamDao(SiteTemplate):
         image = self.thumb(a)
         head = (
             f'<meta name="description" content="{t(a.lead)}">\n'
-            f'<link rel="canonical" href="{esc(url)}">\n'
-            f'<meta property="og:type" content="article">\n'
+            + (f'<link rel="canonical" href="{esc(url)}">\n' if canonical else "")
+            + f'<meta property="og:type" content="article">\n'
             f'<meta property="og:title" content="{t(a.title)}">\n'
             f'<meta property="og:url" content="{esc(url)}">\n'
             + (f'<meta property="og:image" content="{esc(self.url(image))}">\n' if image else "")
@@ -247,6 +260,14 @@ class TamDao(SiteTemplate):
             links.append(f'<a href="{self.listing_path(section, page + 1)}">Trang sau »</a>')
         return f'<div class="paging">{" ".join(links)}</div>'
 
+    def old_news(self, section: str, page: int) -> str:
+        """The "Tin cũ" box: links to old-scheme URLs still online."""
+        links = "".join(
+            f'<li><a href="{esc(path)}">{self.t(a.title)}</a> ({_date(a.published)})</li>'
+            for path, a in self.old_scheme_links(section, page)
+        )
+        return f'<div class="old-news"><h3>Tin cũ</h3><ul>{links}</ul></div>\n' if links else ""
+
     def listing(self, section: str, items: list[GroundTruthArticle], page: int, pages: int) -> str:
         name = self.sections[section]
         main = (
@@ -254,6 +275,7 @@ class TamDao(SiteTemplate):
             f'{self.t(name)}</a></h1></div>\n<div class="list-news">\n'
             + "".join(map(self.story, items))
             + "</div>\n"
+            + self.old_news(section, page)
             + self.pager(section, page, pages)
         )
         title = name if page == 1 else f"{name} - Trang {page}"

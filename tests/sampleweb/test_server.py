@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from aggregator.sampleweb import SampleWeb, article_path
+from aggregator.sampleweb import SampleWeb, article_path, article_paths
 from aggregator.sampleweb.__main__ import main
 from aggregator.sampleweb.render import TEMPLATES, load_all_ground_truth
 from aggregator.sitedef import load_site
@@ -90,6 +90,26 @@ def test_site_pages(web: SampleWeb, site_id: str) -> None:
     with_image = next(x for x in GT[site_id] if x.images)
     status, headers, png = get(web.url + template.image_path(with_image, 1).lstrip("/"))
     assert status == 200 and headers["content-type"] == "image/png" and png[:4] == b"\x89PNG"
+
+
+def test_alias_urls(web: SampleWeb) -> None:
+    """Old URL schemes and tracking links answer 200 with the article (query in any order)."""
+    aliased = [a for site_id in SITES for a in GT[site_id] if a.aliases]
+    if not aliased:
+        pytest.skip("no article with an alias")
+    for a in aliased:
+        status, _, clean = get(web.article_url(a))
+        assert status == 200
+        for kind, path in zip(a.aliases, article_paths(a)[1:], strict=True):
+            status, headers, body = get(web.url + path.lstrip("/"))
+            assert status == 200 and headers["content-type"].startswith("text/html"), path
+            if kind == "tracking":
+                assert body == clean
+                base, _, query = path.partition("?")
+                reordered = "&".join(reversed(query.split("&")))
+                assert get(web.url + base.lstrip("/") + "?" + reordered)[2] == clean
+            else:
+                assert a.title.encode() in body or a.site == "caonguyen"
 
 
 def test_not_found(web: SampleWeb) -> None:
