@@ -15,8 +15,8 @@ __all__ = ["EXPORT_FIELDS", "article_record", "export_jsonl"]
 EXPORT_FIELDS = (
     "id", "url", "canonical_url", "site", "site_name", "province", "section", "category",
     "categories", "title", "lead", "source_tag", "body_text", "body_html", "authors",
-    "published", "updated", "fetched_at", "image", "images", "duplicate_of", "flags",
-    "version",
+    "published", "updated", "fetched_at", "image", "images", "duplicate_of", "also_at",
+    "flags", "version",
 )  # fmt: skip
 
 
@@ -27,6 +27,7 @@ def _value(value: Any) -> Any:
 def article_record(article: StoredArticle) -> dict[str, Any]:
     """The exported form of a stored article (dates in ISO 8601 with offset)."""
     record = {name: _value(getattr(article, name)) for name in EXPORT_FIELDS}
+    record["also_at"] = [c["url"] for c in article.also_at]
     record["extraction"] = article.layers
     return record
 

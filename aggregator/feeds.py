@@ -52,6 +52,8 @@ TIMEZONE = timezone(timedelta(hours=7), "ICT")
 TAG_PREFIX = "tag:aggregator,2026:"
 FEED_SUFFIX = "Báo địa phương"
 GENERATOR = "aggregator"
+#: Introduces the links to the other copies of a story in an entry's content.
+ALSO_AT_LABEL = "Cũng đăng trên"
 
 _KEY = re.compile(r"[a-z0-9-]+")
 _FORMATS: tuple[Format, ...] = ("rss", "atom")
@@ -179,12 +181,23 @@ def _site_root(url: str) -> str:
 
 
 def _content(article: StoredArticle) -> str:
-    """Sanitized body HTML; the plain text as paragraphs when there is no HTML."""
+    """Sanitized body HTML (the plain text as paragraphs when there is no HTML), then
+    the other copies of the story: "Cũng đăng trên: Báo X, Báo Y" with links."""
     body = sanitize_html(article.body_html, article.url)
-    if body or not article.body_text.strip():
-        return body
-    paragraphs = (line.strip() for line in strip_xml_invalid(article.body_text).splitlines())
-    return "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs if p)
+    if not body and article.body_text.strip():
+        lines = (line.strip() for line in strip_xml_invalid(article.body_text).splitlines())
+        body = "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in lines if p)
+    return body + _also_at(article)
+
+
+def _also_at(article: StoredArticle) -> str:
+    links = [
+        f'<a href="{html.escape(_url(c["url"]))}">'
+        f"{html.escape(_text(c.get('site_name')) or _site_root(c['url']), quote=False)}</a>"
+        for c in article.also_at
+        if c.get("url", "").startswith(("http://", "https://"))
+    ]
+    return f"<p>{ALSO_AT_LABEL}: {', '.join(links)}</p>" if links else ""
 
 
 def _sorted(articles: Iterable[StoredArticle]) -> list[StoredArticle]:
@@ -238,11 +251,18 @@ def _entry(fe: FeedEntry, article: StoredArticle, key: str, fmt: Format) -> None
     image = _image(article)
     if image is not None and fmt == "rss":
         fe.enclosure(url=image[0], length="0", type=image[1])
-    elif image is not None:
+    if fmt == "atom":
         fe.register_extension("agg_links", _AtomLinks, atom=True, rss=False)
-        fe.agg_links.links.append(
-            {"href": image[0], "rel": "enclosure", "type": image[1], "length": "0"}
-        )
+        if image is not None:
+            fe.agg_links.links.append(
+                {"href": image[0], "rel": "enclosure", "type": image[1], "length": "0"}
+            )
+        for copy in article.also_at:  # the other copies of the story
+            if copy.get("url", "").startswith(("http://", "https://")):
+                fe.agg_links.links.append(
+                    {"href": _url(copy["url"]), "rel": "related", "type": "text/html",
+                     "title": _text(copy.get("site_name")) or _site_root(copy["url"])}
+                )  # fmt: skip
     fe.source(url=_site_root(link), title=site_name)
 
 

@@ -241,7 +241,11 @@ def test_entry_fields(built: Built) -> None:
     assert entry.findtext("a:summary", None, NS) == first.lead
     content = entry.find("a:content", NS)
     assert content is not None and content.get("type") == "html"
-    assert content.text == sanitize_html(first.body_html, first.url)
+    # the body, then the other copies of the story with links
+    also = (
+        '<p>Cũng đăng trên: <a href="https://baotamdao.vn/thoi-su/ban-sao.html">Báo Tam Đảo</a></p>'
+    )
+    assert content.text == sanitize_html(first.body_html, first.url) + also
     assert [a.text for a in entry.iterfind("a:author/a:name", NS)] == ["Trường Khanh", "Minh Hà"]
     categories = [(c.get("term"), c.get("label")) for c in entry.iterfind("a:category", NS)]
     assert categories[0] == ("thoi-su", "Thời sự")
@@ -252,6 +256,7 @@ def test_entry_fields(built: Built) -> None:
     assert enclosure.get("href") == "https://baotamdao.vn/uploads/2025/03/cau.jpg"
     assert (enclosure.get("type"), enclosure.get("length")) == ("image/jpeg", "0")
     assert entry.findtext("a:source/a:title", None, NS) == "Báo Tam Đảo"
+    assert links["related"].get("href") == "https://baotamdao.vn/thoi-su/ban-sao.html"
 
     item = next(
         i

@@ -130,6 +130,16 @@ def test_feeds_parse_and_validate(crawled: Crawl, tmp_path: Path) -> None:
             suffix = "+07:00" if path.suffix == ".atom" else "+0700"
             assert all(r.endswith(suffix) for r in raw if r), (path, raw)
             assert entry.get("published"), path
+    # one entry per story: the wire story w1 appears once, listing its other copies
+    wire = [a for a in _truth(crawled) if a.story == "w1"]
+    kinh_te = feedparser.parse((feeds / "category" / "kinh-te.atom").read_bytes())
+    entries = [e for e in kinh_te.entries if e.title in {a.title for a in wire}]
+    assert len(entries) == 1
+    content = entries[0].content[0].value
+    assert content.count("Cũng đăng trên") == 1
+    others = {a.site for a in wire} - {entries[0].link.split("/")[3]}
+    for site in others:
+        assert f"/{site}/" in content.split("Cũng đăng trên")[1]
     if not ATOM_RNG.exists():
         pytest.skip(f"{ATOM_RNG} not found (the shared folder sits beside the repository)")
     schema = etree.RelaxNG(etree.parse(str(ATOM_RNG)))
@@ -151,6 +161,8 @@ def test_export_json_lines(crawled: Crawl) -> None:
         assert required <= set(record)
         assert record["site"] == "baden"
         assert record["published"].endswith("+07:00")
+    wire = [json.loads(line) for line in out if json.loads(line)["title"].startswith("Mở rộng")]
+    assert wire and all(r["duplicate_of"] or r["also_at"] for r in wire)
 
 
 def test_recrawl_adds_nothing(crawled: Crawl, tmp_path: Path) -> None:
@@ -219,3 +231,20 @@ def test_edited_article_updates_not_duplicates(tmp_path: Path) -> None:
         published, updated = rows[0].published, rows[0].updated
         assert published is not None and updated is not None and updated > published
         assert store.last_crawls()["tamdao"]["stats"]["updated"] == 1
+
+
+def test_dedup_across_runs(crawled: Crawl, tmp_path: Path) -> None:
+    """baden alone first, the others in a later run: the keys in the store find the
+    copies, and the earlier copies found later become the originals of their stories."""
+    web, db = crawled.web, tmp_path / "runs.db"
+    run_cli("crawl", "baden", "--db", str(db), "--sites-dir", str(web.sites_dir))
+    with SQLiteStore(db) as store:
+        assert all(a.duplicate_of is None for a in store.articles())
+    others = [s for s in web.site_ids if s != "baden"]
+    run_cli("crawl", *others, "--db", str(db), "--sites-dir", str(web.sites_dir))
+    with SQLiteStore(db) as store:
+        stored = list(store.articles())
+    ev = evaluate(_truth(crawled), stored, lambda a: _urls(crawled, a))
+    assert (ev.split_stories, ev.false_merges, ev.duplicate_recall) == ([], [], 1.0)
+    baden_w1 = next(a for a in stored if a.site == "baden" and a.title.startswith("Mở rộng"))
+    assert baden_w1.duplicate_of is not None  # the tamdao copy is 67 minutes older
