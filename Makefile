@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint install clean
+.PHONY: demo test lint bench install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,16 +17,19 @@ demo: $(STAMP)
 	$(BIN)/aggregator demo
 
 test: $(STAMP)
-	$(BIN)/ruff check aggregator tests
+	$(BIN)/ruff check aggregator tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/mypy tests
+	$(BIN)/mypy tests benchmarks
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check aggregator tests
-	$(BIN)/ruff format --check aggregator tests
+	$(BIN)/ruff check aggregator tests benchmarks
+	$(BIN)/ruff format --check aggregator tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/mypy tests
+	$(BIN)/mypy tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_dedup --output benchmarks/results/dedup.json
 
 clean:
 	rm -rf $(VENV) .demo build *.egg-info

@@ -21,11 +21,18 @@ from aggregator.dedup import fingerprint
 from aggregator.items import Article, article_id
 from aggregator.normalize import split_source_tag
 from aggregator.sitedef import SiteDefinition
-from aggregator.store import SQLiteStore, open_store
+from aggregator.store import SQLiteStore, Store, open_store
 from aggregator.text import clean_text, looks_garbled
 from aggregator.urls import canonicalize_url
 
-__all__ = ["DedupPipeline", "NormalizePipeline", "StorePipeline", "ValidatePipeline"]
+__all__ = [
+    "DedupPipeline",
+    "NormalizePipeline",
+    "StorePipeline",
+    "ValidatePipeline",
+    "assign_story",
+    "normalize_article",
+]
 
 #: A publication time further in the future than this is not believed.
 FUTURE_TOLERANCE = timedelta(hours=1)
@@ -144,24 +151,32 @@ class DedupPipeline(_Component):
             raise DropItem(f"duplicate URL {item.canonical_url}")
         self.seen.add(item.canonical_url)
         assert self.store is not None, "store not open"
-        item.fingerprint = fp = fingerprint(item.body_text)
-        copies = self.store.find_copies(fp, exclude_id=item.id)
-        if not copies:
-            item.duplicate_of = None
-            return item
-        roots = {c.root for c in copies} - {item.id}
-        times = self.store.published_ts(sorted(roots))
-        own = (item.published or item.fetched_at or datetime.now(UTC)).timestamp()
-        earliest = min([(own, item.id), *((times[r], r) for r in roots if r in times)])
-        if earliest[1] == item.id:
-            item.duplicate_of = None
-            item.merge_roots = sorted(roots)
-        else:
-            item.duplicate_of = earliest[1]
-            item.merge_roots = sorted(roots - {earliest[1]})
-        kind = "exact" if any(c.kind == "exact" for c in copies) else "near"
-        self.count(f"aggregator/duplicates/{kind}")
+        kind = assign_story(self.store, item)
+        if kind is not None:
+            self.count(f"aggregator/duplicates/{kind}")
         return item
+
+
+def assign_story(store: Store, article: Article) -> str | None:
+    """Fingerprint ``article`` and find its story among the stored articles.
+
+    Sets ``fingerprint``, ``duplicate_of`` (the earliest published copy, or None when
+    this is the earliest) and ``merge_roots`` (stories this one turns out to predate).
+    Returns "exact" or "near" for a copy, None for a new story.
+    """
+    article.fingerprint = fp = fingerprint(article.body_text)
+    copies = store.find_copies(fp, exclude_id=article.id)
+    article.duplicate_of, article.merge_roots = None, []
+    if not copies:
+        return None
+    roots = {c.root for c in copies} - {article.id}
+    times = store.published_ts(sorted(roots))
+    own = (article.published or article.fetched_at or datetime.now(UTC)).timestamp()
+    earliest = min([(own, article.id), *((times[r], r) for r in roots if r in times)])[1]
+    if earliest != article.id:
+        article.duplicate_of = earliest
+    article.merge_roots = sorted(roots - {earliest})
+    return "exact" if any(c.kind == "exact" for c in copies) else "near"
 
 
 class StorePipeline(_Component):

@@ -97,6 +97,7 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX lsh_bands_article ON lsh_bands (article_id);
     CREATE INDEX articles_duplicate_of ON articles (duplicate_of);
+    CREATE INDEX article_categories_article ON article_categories (article_id);
     """,
 )
 

@@ -109,11 +109,19 @@ _TCVN3 = re.compile("[a-zA-Z][ª¬¸µ¶·¹¨©®§¦¥¤£¢¡¼½¾ÊËÌÍÎ
 _CP1258_AS_LATIN1 = re.compile("[aeiouyâêôãõýAEIOUYÂÊÔÃÕÝ][ÌìÒÞò]")
 
 
+# Every signature above needs one of these: Latin-1 symbols and C1 controls (never in
+# Vietnamese text), or the capitals that windows-1258's tone marks turn into.
+_SUSPECT = re.compile("[\u0080-\u00bf\u00d7\u00de\u00df\u00f7\u00fe]")
+
+
 def looks_garbled(text: str) -> bool:
     """True when text shows mojibake of a legacy Vietnamese encoding (or of UTF-8).
 
     Two or more hits are needed, so one stray symbol ("25¢", "GD®") does not count.
+    Clean text costs one character-class scan.
     """
+    if _SUSPECT.search(text) is None and "Ì" not in text and "Ò" not in text:
+        return False
     hits = 0
     for pattern in (_UTF8_AS_LATIN1, _TCVN3, _CP1258_AS_LATIN1):
         hits += len(pattern.findall(text))

@@ -1,4 +1,8 @@
+import unicodedata
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aggregator.normalize import (
     is_clutter_line,
@@ -7,6 +11,7 @@ from aggregator.normalize import (
     split_source_tag,
     strip_clutter,
 )
+from aggregator.text import clean_text
 
 
 @pytest.mark.parametrize(
@@ -65,3 +70,17 @@ def test_clutter() -> None:
         "Đoạn một.",
         "Đoạn hai.",
     ]
+
+
+@given(st.text())
+def test_normalizers_take_any_unicode(text: str) -> None:
+    from aggregator.text import strip_xml_invalid
+
+    rest, tag = split_source_tag(clean_text(text))
+    assert rest.strip() or not clean_text(text) or tag
+    for name in split_authors(text):
+        assert unicodedata.is_normalized("NFC", name) and strip_xml_invalid(name) == name
+    for line in strip_clutter(text.splitlines()):
+        assert line == line.strip()
+    looks_like_byline(text)
+    is_clutter_line(text)

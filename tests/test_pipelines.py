@@ -89,3 +89,24 @@ def test_garbled_text_is_flagged(site: SiteDefinition) -> None:
     )
     flags = normalize_article(article, site).flags
     assert "encoding_garbled" in flags and "encoding_errors" in flags
+
+
+def test_empty_title_or_body_is_dropped_with_a_counted_reason() -> None:
+    from scrapy.exceptions import DropItem
+    from scrapy.utils.test import get_crawler
+
+    from aggregator.pipelines import ValidatePipeline
+
+    crawler = get_crawler()
+    pipeline = ValidatePipeline.from_crawler(crawler)
+    ok = Article(url="http://x.vn/a", site="d", title="Tiêu đề", body_text="Nội dung.")
+    assert pipeline.process_item(ok) is ok
+    for bad in (
+        Article(url="http://x.vn/b", site="d", title=" \u00a0 ", body_text="Nội dung."),
+        Article(url="http://x.vn/c", site="d", title="Tiêu đề", body_text="\n \n"),
+    ):
+        with pytest.raises(DropItem, match="empty"):
+            pipeline.process_item(bad)
+    assert crawler.stats is not None
+    assert crawler.stats.get_value("aggregator/errors/empty_title") == 1
+    assert crawler.stats.get_value("aggregator/errors/empty_body_text") == 1
