@@ -35,6 +35,8 @@ __all__ = [
     "NEAR_DUPLICATE_THRESHOLD",
     "NUM_PERM",
     "Fingerprint",
+    "band_hashes",
+    "exact_key",
     "fingerprint",
     "similarity",
 ]
@@ -130,6 +132,18 @@ def _minhash(shingles: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint32]:
         donor = sig[filled[nxt]]
         sig = np.where(sig == _EMPTY, (donor + dist.astype(np.uint64) * _MIX[0]) & _LOW32, sig)
     return sig.astype(np.uint32)
+
+
+def exact_key(fp: Fingerprint) -> int:
+    """The exact fingerprint as a signed 63-bit integer (a compact index key)."""
+    return int(fp.exact[:16], 16) & (2**63 - 1)
+
+
+def band_hashes(signature: bytes) -> tuple[int, ...]:
+    """The LSH band hashes of a stored signature (empty for an empty one)."""
+    if not signature:
+        return ()
+    return _band_hashes(np.frombuffer(signature, dtype="<u4"))
 
 
 def _band_hashes(signature: npt.NDArray[np.uint32]) -> tuple[int, ...]:

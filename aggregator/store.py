@@ -19,7 +19,13 @@ from types import TracebackType
 from typing import Any, Literal, Protocol
 
 from aggregator.dates import to_vn
-from aggregator.dedup import NEAR_DUPLICATE_THRESHOLD, Fingerprint, similarity
+from aggregator.dedup import (
+    NEAR_DUPLICATE_THRESHOLD,
+    Fingerprint,
+    band_hashes,
+    exact_key,
+    similarity,
+)
 from aggregator.items import Article
 
 __all__ = ["Copy", "SQLiteStore", "Store", "StoredArticle", "UpsertResult", "open_store"]
@@ -82,20 +88,21 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX crawls_site ON crawls (site, id DESC);
     """,
-    # 2: dedup keys, kept in the store so that dedup survives restarts and costs no RAM
+    # 2: dedup keys, kept in the store so that dedup survives restarts and costs no RAM.
+    # Compact on purpose: the band index is the largest table (32 rows an article).
     """
     CREATE TABLE fingerprints (
-        article_id TEXT PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
-        exact TEXT NOT NULL,            -- SHA-1 of the folded words
+        id INTEGER PRIMARY KEY,         -- short key for the band index
+        article_id TEXT NOT NULL UNIQUE REFERENCES articles (id) ON DELETE CASCADE,
+        exact INTEGER NOT NULL,         -- first 63 bits of the SHA-1 of the folded words
         signature BLOB NOT NULL         -- MinHash values (empty for short texts)
     );
     CREATE INDEX fingerprints_exact ON fingerprints (exact);
     CREATE TABLE lsh_bands (
         band_hash INTEGER NOT NULL,     -- hash of one LSH band (band number mixed in)
-        article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
-        PRIMARY KEY (band_hash, article_id)
+        fingerprint INTEGER NOT NULL,   -- fingerprints.id (rows go with their fingerprint)
+        PRIMARY KEY (band_hash, fingerprint)
     ) WITHOUT ROWID;
-    CREATE INDEX lsh_bands_article ON lsh_bands (article_id);
     CREATE INDEX articles_duplicate_of ON articles (duplicate_of);
     CREATE INDEX article_categories_article ON article_categories (article_id);
     """,
@@ -208,6 +215,10 @@ class SQLiteStore:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
+        # the store's own cache: dedup lookups are index seeks, keep the hot pages in RAM
+        conn.execute("PRAGMA cache_size=-65536")  # 64 MiB
+        conn.execute("PRAGMA mmap_size=268435456")  # 256 MiB
+        conn.execute("PRAGMA temp_store=MEMORY")
         self._conn = conn
         self._migrate()
 
@@ -237,9 +248,12 @@ class SQLiteStore:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 # executescript would commit on its own; run statement by statement.
-                for statement in script.split(";"):
-                    if statement.strip():
+                statement = ""
+                for line in script.splitlines(keepends=True):
+                    statement += line
+                    if sqlite3.complete_statement(statement):
                         self.conn.execute(statement)
+                        statement = ""
                 self.conn.execute(f"PRAGMA user_version = {number}")
                 self.conn.execute("COMMIT")
             except BaseException:
@@ -341,16 +355,29 @@ class SQLiteStore:
         )
 
     def _write_fingerprint(self, article_id: str, fp: Fingerprint) -> None:
-        self.conn.execute(
-            "INSERT INTO fingerprints (article_id, exact, signature) VALUES (?, ?, ?) "
-            "ON CONFLICT (article_id) DO UPDATE SET exact = excluded.exact, "
-            "signature = excluded.signature",
-            (article_id, fp.exact, fp.signature),
-        )
-        self.conn.execute("DELETE FROM lsh_bands WHERE article_id = ?", (article_id,))
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO lsh_bands (band_hash, article_id) VALUES (?, ?)",
-            [(b, article_id) for b in fp.bands],
+        conn = self.conn
+        old = conn.execute(
+            "SELECT id, signature FROM fingerprints WHERE article_id = ?", (article_id,)
+        ).fetchone()
+        if old is not None:
+            # the old bands follow from the old signature: no second index needed
+            conn.executemany(
+                "DELETE FROM lsh_bands WHERE band_hash = ? AND fingerprint = ?",
+                [(b, old[0]) for b in band_hashes(old[1])],
+            )
+            conn.execute(
+                "UPDATE fingerprints SET exact = ?, signature = ? WHERE id = ?",
+                (exact_key(fp), fp.signature, old[0]),
+            )
+            key = old[0]
+        else:
+            key = conn.execute(
+                "INSERT INTO fingerprints (article_id, exact, signature) VALUES (?, ?, ?)",
+                (article_id, exact_key(fp), fp.signature),
+            ).lastrowid
+        conn.executemany(
+            "INSERT OR IGNORE INTO lsh_bands (band_hash, fingerprint) VALUES (?, ?)",
+            [(b, key) for b in fp.bands],
         )
 
     # -- deduplication --------------------------------------------------------------
@@ -365,14 +392,14 @@ class SQLiteStore:
         found: dict[str, tuple[Literal["exact", "near"], float]] = {}
         for (other,) in conn.execute(
             "SELECT article_id FROM fingerprints WHERE exact = ? AND article_id != ?",
-            (fp.exact, exclude_id),
+            (exact_key(fp), exclude_id),
         ):
             found[other] = ("exact", 1.0)
         if fp.bands:
             marks = ", ".join("?" * len(fp.bands))
             rows = conn.execute(
-                "SELECT f.article_id, f.signature FROM fingerprints f WHERE f.article_id IN "
-                f"(SELECT DISTINCT article_id FROM lsh_bands WHERE band_hash IN ({marks})) "
+                "SELECT f.article_id, f.signature FROM fingerprints f WHERE f.id IN "
+                f"(SELECT fingerprint FROM lsh_bands WHERE band_hash IN ({marks})) "
                 "AND f.article_id != ?",
                 (*fp.bands, exclude_id),
             )

@@ -80,3 +80,22 @@ def test_migrations_are_recorded(tmp_path: Path) -> None:
     assert version >= 1
     with SQLiteStore(tmp_path / "a.db") as store:  # reopening migrates nothing twice
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == version
+
+
+def test_dedup_keys_follow_edits(tmp_path: Path) -> None:
+    from aggregator.dedup import fingerprint
+
+    first = " ".join(f"Câu thứ {i} nói về hợp tác xã nông nghiệp của tỉnh." for i in range(30))
+    second = " ".join(f"Đoạn {i} kể chuyện lễ hội văn hóa ở vùng cao." for i in range(30))
+    with SQLiteStore(tmp_path / "a.db") as store:
+        a = make("https://x.vn/a-1.html", body_text=first)
+        store.upsert(a, fingerprint(first))
+        assert store.conn.execute("SELECT COUNT(*) FROM lsh_bands").fetchone()[0] == 32
+        probe = make("https://x.vn/b-2.html", body_text=first)
+        assert [c.kind for c in store.find_copies(fingerprint(first), probe.id)] == ["exact"]
+        edited = make("https://x.vn/a-1.html", body_text=second)
+        assert store.upsert(edited, fingerprint(second)) == "updated"
+        # the old keys are gone with the old text
+        assert store.conn.execute("SELECT COUNT(*) FROM lsh_bands").fetchone()[0] == 32
+        assert store.find_copies(fingerprint(first), probe.id) == []
+        assert [c.id for c in store.find_copies(fingerprint(second), probe.id)] == [a.id]
