@@ -148,7 +148,8 @@ class DedupPipeline(_Component):
     def process_item(self, item: Article) -> Article:
         if item.canonical_url in self.seen:
             self.count("aggregator/duplicates/url")
-            raise DropItem(f"duplicate URL {item.canonical_url}")
+            # expected (an old URL with rel=canonical, a tracking link): not a warning
+            raise DropItem(f"duplicate URL {item.canonical_url}", log_level="INFO")
         self.seen.add(item.canonical_url)
         assert self.store is not None, "store not open"
         kind = assign_story(self.store, item)

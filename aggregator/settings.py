@@ -48,5 +48,6 @@ ITEM_PIPELINES = {
 }
 
 LOG_LEVEL = "INFO"
+LOG_FORMATTER = "aggregator.logformatter.LogFormatter"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
