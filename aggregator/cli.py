@@ -87,7 +87,9 @@ def cmd_sites(args: argparse.Namespace) -> int:
     registry = _registry(args)
     if args.sites_command == "list":
         for site in registry:
-            state = "" if site.active else "  (inactive)"
+            state = ("" if site.active else "  (inactive)") + (
+                "" if site.verified else "  (unverified)"
+            )
             print(f"{site.id:<16} {site.name:<28} {site.province:<16} {site.base_url}{state}")
         return 0
     return _sites_test(registry, args.site, args.url)
@@ -161,7 +163,11 @@ def _crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def _site_ids(args: argparse.Namespace, registry: SiteRegistry) -> list[str]:
     if args.all:
-        return [s.id for s in registry if s.active]
+        return [
+            s.id
+            for s in registry
+            if s.active and (s.verified or getattr(args, "include_unverified", False))
+        ]
     if not args.sites:
         raise CommandError("name the sites to crawl, or use --all")
     for site_id in args.sites:
@@ -253,7 +259,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("crawl", help="crawl sites into the store")
     p.add_argument("sites", nargs="*", metavar="ID")
-    p.add_argument("--all", action="store_true", help="every active site")
+    p.add_argument("--all", action="store_true", help="every active, verified site")
+    p.add_argument(
+        "--include-unverified",
+        action="store_true",
+        help="with --all: also sites whose definition is not verified yet",
+    )
     p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="Scrapy setting")
     p.add_argument("-v", "--verbose", action="store_true", help="Scrapy's INFO log")
     _add_db(p)

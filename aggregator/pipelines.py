@@ -106,10 +106,20 @@ class NormalizePipeline(_Component):
         return normalize_article(item, getattr(self.crawler.spider, "site_def", None))
 
 
+#: Fields whose extraction layer is recorded for the health view.
+HEALTH_FIELDS = ("title", "lead", "body", "published", "authors", "section", "image")
+
+
 class ValidatePipeline(_Component):
-    """Drop items that are not articles: no title, no body or no URL."""
+    """Drop items that are not articles: no title, no body or no URL.
+
+    Also records, for the health view, which layer gave each field of every page
+    (``aggregator/layers/<field>/<layer>``, ``missing`` when none did).
+    """
 
     def process_item(self, item: Article) -> Article:
+        for name in HEALTH_FIELDS:
+            self.count(f"aggregator/layers/{name}/{item.layers.get(name, 'missing')}")
         adapter = ItemAdapter(item)
         missing = [
             f for f in ("url", "title", "body_text") if not str(adapter.get(f) or "").strip()
@@ -219,21 +229,38 @@ class StorePipeline(_Component):
 
 
 def crawl_summary(stats: dict[str, Any]) -> dict[str, Any]:
-    """The figures an operator reads per site: pages, articles, duplicates, errors."""
+    """The figures an operator reads per site: requests, responses by status, articles
+    new / updated / duplicate / dropped (with reasons), the layer of each field, errors,
+    duration."""
 
     def total(prefix: str) -> int:
         return sum(v for k, v in stats.items() if k.startswith(prefix) and isinstance(v, int))
 
+    def under(prefix: str) -> dict[str, int]:
+        return {k[len(prefix) :]: v for k, v in stats.items() if k.startswith(prefix)}
+
+    layers: dict[str, dict[str, int]] = {}
+    for key, value in under("aggregator/layers/").items():
+        name, _, layer = key.partition("/")
+        layers.setdefault(name, {})[layer] = value
+    start, finish = stats.get("start_time"), stats.get("finish_time")
+    duration = (finish - start).total_seconds() if start and finish else None
     return {
+        "requests": int(stats.get("downloader/request_count", 0)),
         "pages": int(stats.get("downloader/response_count", 0)),
+        "statuses": {int(k): v for k, v in under("downloader/response_status_count/").items()},
+        "not_modified": int(stats.get("aggregator/not_modified", 0)),
         "listing_pages": int(stats.get("aggregator/listing_pages", 0)),
         "inserted": int(stats.get("aggregator/articles/inserted", 0)),
         "updated": int(stats.get("aggregator/articles/updated", 0)),
         "unchanged": int(stats.get("aggregator/articles/unchanged", 0)),
         "duplicates": total("aggregator/duplicates/"),
-        # failed fetches (after retries) and pages that failed extraction
+        "duplicate_detail": under("aggregator/duplicates/"),
+        # failed fetches (after retries), pages that failed extraction, dropped items
         "errors": total("aggregator/errors/"),
         "error_detail": {k: v for k, v in stats.items() if k.startswith("aggregator/errors/")},
+        "layers": layers,
         "date_first_seen": int(stats.get("aggregator/date_first_seen", 0)),
+        "duration_s": duration,
         "finish_reason": stats.get("finish_reason"),
     }

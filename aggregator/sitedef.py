@@ -141,6 +141,8 @@ class SiteDefinition(_Model):
     province: str = Field(min_length=1)
     base_url: str
     active: bool = True
+    #: false until someone ran `aggregator sites test ID --live` against the real site
+    verified: bool = True
     domains: list[str] = []
     interval: int = Field(30, ge=1, description="minutes between scheduled crawls")
     sources: Sources = Sources()
