@@ -153,6 +153,8 @@ def _crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
     dirs = _sites_dirs(args)
     overrides["AGGREGATOR_SITES_DIRS"] = os.pathsep.join(str(d) for d in dirs)
     overrides["LOG_LEVEL"] = "INFO" if getattr(args, "verbose", False) else "WARNING"
+    if getattr(args, "full", False):
+        overrides["AGGREGATOR_FULL_CRAWL"] = True
     for item in getattr(args, "set", None) or []:
         key, sep, value = item.partition("=")
         if not sep:
@@ -264,6 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--include-unverified",
         action="store_true",
         help="with --all: also sites whose definition is not verified yet",
+    )
+    p.add_argument(
+        "--full", action="store_true", help="crawl every listing, ignoring what is known"
     )
     p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="Scrapy setting")
     p.add_argument("-v", "--verbose", action="store_true", help="Scrapy's INFO log")

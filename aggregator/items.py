@@ -47,6 +47,9 @@ class Article:
     layers: dict[str, str] = field(default_factory=dict)
     #: quality flags, e.g. "date_first_seen" when no publication time could be read
     flags: list[str] = field(default_factory=list)
+    #: HTTP validators of the page, kept for conditional re-checks (not exported)
+    etag: str | None = None
+    last_modified: str | None = None
     #: dedup keys of the body, set by the dedup pipeline (not exported)
     fingerprint: Fingerprint | None = None
     #: stories whose original this article turned out to predate (merged into it on store)

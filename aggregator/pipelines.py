@@ -21,7 +21,7 @@ from aggregator.dedup import fingerprint
 from aggregator.items import Article, article_id
 from aggregator.normalize import split_source_tag
 from aggregator.sitedef import SiteDefinition
-from aggregator.store import SQLiteStore, Store, open_store
+from aggregator.store import PageRecord, SQLiteStore, Store, open_store
 from aggregator.text import clean_text, looks_garbled
 from aggregator.urls import canonicalize_url
 
@@ -168,6 +168,11 @@ class DedupPipeline(_Component):
         return item
 
 
+def _page_urls(article: Article, site: SiteDefinition | None) -> set[str]:
+    fetched = site.canonical_url(article.url) if site else canonicalize_url(article.url)
+    return {fetched, article.canonical_url}
+
+
 def assign_story(store: Store, article: Article) -> str | None:
     """Fingerprint ``article`` and find its story among the stored articles.
 
@@ -205,6 +210,18 @@ class StorePipeline(_Component):
     def item_error(self) -> None:
         self.count("aggregator/errors/pipeline")
 
+    def _record_pages(self, item: Article) -> None:
+        """Remember the article's URLs with their HTTP validators (incremental crawls)."""
+        assert self.store is not None
+        site = getattr(self.crawler.spider, "site_def", None)
+        published = item.published.timestamp() if item.published else None
+        checked = (item.fetched_at or datetime.now(UTC)).isoformat()
+        for url in _page_urls(item, site):
+            self.store.record_page(
+                PageRecord(url, item.site, item.id, "article", item.etag, item.last_modified,
+                           published, checked)
+            )  # fmt: skip
+
     def open_spider(self) -> None:
         self.store = open_store(self.crawler.settings.get("AGGREGATOR_DB"))
         self.store.open()
@@ -222,6 +239,7 @@ class StorePipeline(_Component):
     def process_item(self, item: Article) -> Article:
         assert self.store is not None, "store not open"
         result = self.store.upsert(item, item.fingerprint)
+        self._record_pages(item)
         if item.merge_roots:
             self.store.merge_stories(item.duplicate_of or item.id, item.merge_roots)
         self.count(f"aggregator/articles/{result}")

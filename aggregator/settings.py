@@ -6,6 +6,9 @@ The project's own settings (all overridable with ``-s``):
 - ``AGGREGATOR_SITES_DIRS``: extra folders of site definitions, ``os.pathsep``-separated
   (a definition there overrides a bundled one with the same id).
 - ``AGGREGATOR_FEEDS_DIR``: where feeds are written, default ``feeds``.
+- ``AGGREGATOR_FULL_CRAWL``: ignore what the store knows and crawl every listing.
+- ``AGGREGATOR_RECHECK_HOURS``: known articles younger than this are re-checked with
+  conditional requests (default 48).
 """
 
 import os
@@ -39,6 +42,13 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 # Scrapy makes ~100 asyncio tasks per response at the default; one item per response here.
 CONCURRENT_ITEMS = 1
+
+# Incremental crawling (aggregator.incremental): off with AGGREGATOR_FULL_CRAWL / --full.
+AGGREGATOR_FULL_CRAWL = False
+AGGREGATOR_RECHECK_HOURS = 48  # known articles younger than this are re-checked (304s)
+SPIDER_MIDDLEWARES = {
+    "aggregator.incremental.IncrementalMiddleware": 950,
+}
 
 ITEM_PIPELINES = {
     "aggregator.pipelines.NormalizePipeline": 100,

@@ -76,6 +76,9 @@ Regex = Annotated[str, Field(min_length=1)]
 
 class Sources(_Model):
     listings: list[str] = []
+    #: pages listing the newest articles of the whole site (an incremental crawl starts
+    #: there; "" is the home page)
+    latest: list[str] = [""]
     feeds: list[str] = []
     sitemaps: list[str] = []
 
@@ -198,11 +201,11 @@ class SiteDefinition(_Model):
 
     @cached_property
     def start_urls(self) -> dict[str, list[str]]:
-        """Absolute source URLs by kind (listings, feeds, sitemaps)."""
+        """Absolute source URLs by kind (listings, latest, feeds, sitemaps)."""
         src = self.sources
         return {
             kind: [urljoin(self.base_url, u) for u in getattr(src, kind)]
-            for kind in ("listings", "feeds", "sitemaps")
+            for kind in ("listings", "latest", "feeds", "sitemaps")
         }
 
     @cached_property

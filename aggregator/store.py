@@ -12,7 +12,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, astuple, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -28,7 +28,15 @@ from aggregator.dedup import (
 )
 from aggregator.items import Article
 
-__all__ = ["Copy", "SQLiteStore", "Store", "StoredArticle", "UpsertResult", "open_store"]
+__all__ = [
+    "Copy",
+    "PageRecord",
+    "SQLiteStore",
+    "Store",
+    "StoredArticle",
+    "UpsertResult",
+    "open_store",
+]
 
 UpsertResult = Literal["inserted", "updated", "unchanged"]
 
@@ -106,7 +114,39 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX articles_duplicate_of ON articles (duplicate_of);
     CREATE INDEX article_categories_article ON article_categories (article_id);
     """,
+    # 3: what incremental crawls know of each page: fetched before, with its validators
+    """
+    CREATE TABLE pages (
+        url TEXT PRIMARY KEY,           -- canonical form of a fetched article URL
+        site TEXT NOT NULL,
+        article_id TEXT,                -- the article it gave (NULL: not an article)
+        status TEXT NOT NULL,           -- article | failed
+        etag TEXT,
+        last_modified TEXT,
+        published_ts REAL,
+        checked_at TEXT NOT NULL
+    );
+    CREATE INDEX pages_site ON pages (site);
+    INSERT OR IGNORE INTO pages (url, site, article_id, status, published_ts, checked_at)
+        SELECT canonical_url, site, id, 'article', published_ts, fetched_at FROM articles;
+    INSERT OR IGNORE INTO pages (url, site, article_id, status, published_ts, checked_at)
+        SELECT url, site, id, 'article', published_ts, fetched_at FROM articles;
+    """,
 )
+
+
+@dataclass(frozen=True)
+class PageRecord:
+    """An article URL the crawler fetched before."""
+
+    url: str
+    site: str
+    article_id: str | None
+    status: Literal["article", "failed"]
+    etag: str | None
+    last_modified: str | None
+    published_ts: float | None
+    checked_at: str
 
 
 @dataclass(frozen=True)
@@ -448,6 +488,40 @@ class SQLiteStore:
             conn.execute("ROLLBACK")
             raise
         return cur.rowcount
+
+    # -- pages seen (incremental crawling) -----------------------------------------
+
+    def page(self, url: str) -> PageRecord | None:
+        """What the store knows of an article URL (canonical form), if anything."""
+        row = self.conn.execute(
+            "SELECT url, site, article_id, status, etag, last_modified, published_ts, "
+            "checked_at FROM pages WHERE url = ?",
+            (url,),
+        ).fetchone()
+        return PageRecord(*row) if row is not None else None
+
+    def record_page(self, record: PageRecord) -> None:
+        """Remember a fetched article URL: what it gave and its HTTP validators."""
+        self.conn.execute(
+            "INSERT INTO pages (url, site, article_id, status, etag, last_modified, "
+            "published_ts, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (url) DO UPDATE SET site = excluded.site, "
+            "article_id = excluded.article_id, status = excluded.status, "
+            "etag = COALESCE(excluded.etag, pages.etag), "
+            "last_modified = COALESCE(excluded.last_modified, pages.last_modified), "
+            "published_ts = COALESCE(excluded.published_ts, pages.published_ts), "
+            "checked_at = excluded.checked_at",
+            astuple(record),
+        )
+
+    def touch_page(self, url: str, checked_at: str) -> None:
+        """A page answered 304 Not Modified: only its check time changes."""
+        self.conn.execute("UPDATE pages SET checked_at = ? WHERE url = ?", (checked_at, url))
+
+    def site_known(self, site: str) -> bool:
+        """True once a crawl of ``site`` stored anything (incremental crawls start then)."""
+        row = self.conn.execute("SELECT 1 FROM pages WHERE site = ? LIMIT 1", (site,))
+        return row.fetchone() is not None
 
     def record_crawl(
         self, site: str, started_at: datetime, finished_at: datetime, stats: dict[str, Any]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
@@ -208,9 +209,21 @@ class SampleWeb:
 
             def _respond(self, *, with_body: bool) -> None:
                 page = web._pages.get(self.path)
+                # validators like a real CMS behind a cache: a strong ETag of the bytes,
+                # and If-None-Match answered with 304 (If-Modified-Since is ignored: the
+                # sample web has no modification times to compare)
+                etag = '"' + hashlib.sha1(page.body).hexdigest()[:16] + '"'
+                if page.status == 200 and self.headers.get("If-None-Match") == etag:
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.end_headers()
+                    web._record(self.client_address[0], self.requestline, self.path, 304, 0)
+                    return
                 self.send_response(page.status)
                 self.send_header("Content-Type", page.content_type)
                 self.send_header("Content-Length", str(len(page.body)))
+                if page.status == 200:
+                    self.send_header("ETag", etag)
                 for name, value in page.headers:
                     self.send_header(name, value)
                 self.end_headers()

@@ -35,6 +35,11 @@ _DATE_NEAR_LINK = re.compile(
 )
 
 
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
 def load_site_for(crawler: Crawler, site_id: str) -> SiteDefinition:
     """The definition of ``site_id`` from bundled + configured folders."""
     dirs = sites_dirs_from_env(crawler.settings.get("AGGREGATOR_SITES_DIRS") or "")
@@ -205,6 +210,9 @@ class NewsSpider(scrapy.Spider):
 
     def parse_article(self, response: Response, hints: Hints) -> Iterator[Article]:
         """Extract one article; a failure is logged with URL and reason and counted."""
+        if response.status == 304:  # a conditional re-check: the page did not change
+            self._count("aggregator/not_modified")
+            return
         if not isinstance(response, TextResponse):
             self.logger.warning("not an HTML page: %s", response.url)
             self._count("aggregator/errors/not_html")
@@ -240,6 +248,8 @@ class NewsSpider(scrapy.Spider):
             images=found.images,
             layers=found.layers,
             flags=found.flags,
+            etag=_header(response, b"ETag"),
+            last_modified=_header(response, b"Last-Modified"),
         )
 
     def on_error(self, failure: Failure) -> None:
