@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from functools import cache
-from pathlib import Path
+from importlib import resources
 
 from aggregator.text import slugify
 
@@ -22,7 +22,8 @@ __all__ = [
     "section_slug",
 ]
 
-CATEGORIES_FILE = Path(__file__).with_name("categories.toml")
+#: A file, or a file inside a zip (an egg deployed to Scrapyd).
+CATEGORIES_FILE = resources.files(__package__ or "aggregator").joinpath("categories.toml")
 _TRAILING_ID = re.compile(r"-\d+$")
 
 

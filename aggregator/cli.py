@@ -1,8 +1,8 @@
 """The ``aggregator`` command: parse arguments, map them to settings, run.
 
-Subcommands: ``sampleweb``, ``sites list|check|test``, ``crawl``, ``feeds``,
-``export`` and ``demo``. Exit codes: 0 success, 1 bad input (definitions, ids),
-2 usage errors (argparse).
+Subcommands: ``sampleweb``, ``sites list|check|test``, ``crawl``, ``run``, ``feeds``,
+``serve``, ``status``, ``export``, ``reextract`` and ``demo``. Exit codes: 0 success;
+1 a crawl failed, or bad input (definitions, ids); 2 usage errors and an unusable store.
 """
 
 from __future__ import annotations
@@ -21,6 +21,10 @@ __all__ = ["main"]
 
 class CommandError(Exception):
     """A user-facing error: printed as one line, exit code 1."""
+
+
+class ConfigurationError(CommandError):
+    """The store or the environment cannot be used: exit code 2."""
 
 
 # -- shared options -------------------------------------------------------------------
@@ -58,6 +62,14 @@ def _add_sites_dir(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="Scrapy setting")
+    p.add_argument("-v", "--verbose", action="store_true", help="Scrapy's INFO log")
+    p.add_argument("-q", "--quiet", action="store_true", help="errors only")
+    _add_db(p)
+    _add_sites_dir(p)
+
+
 def _add_feeds_dir(p: argparse.ArgumentParser) -> None:
     p.add_argument("--feeds-dir", help="output folder (default $AGGREGATOR_FEEDS_DIR or ./feeds)")
 
@@ -92,53 +104,24 @@ def cmd_sites(args: argparse.Namespace) -> int:
             )
             print(f"{site.id:<16} {site.name:<28} {site.province:<16} {site.base_url}{state}")
         return 0
-    return _sites_test(registry, args.site, args.url)
+    return _sites_test(registry, args)
 
 
-def _sites_test(registry: SiteRegistry, site_id: str, url: str) -> int:
-    """Fetch one page and print every extracted field with the layer that gave it."""
-    import urllib.request
+def _sites_test(registry: SiteRegistry, args: argparse.Namespace) -> int:
+    """``sites test ID [URL] [--live] [--save NAME]``: see :mod:`aggregator.sitetest`."""
+    from aggregator.sitetest import SiteTestError, check_live, check_page, run_fixtures
 
-    from aggregator.extract import ExtractionError, extract_article
-    from aggregator.settings import USER_AGENT
-
-    site = _get_site(registry, site_id)
-    if not site.in_domain(url):
-        domains = ", ".join(site.allowed_domains)
-        raise CommandError(f"{url} is outside {site.id}'s domains ({domains})")
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    site = _get_site(registry, args.site)
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            charset = response.headers.get_content_charset() or "utf-8"
-            html = response.read().decode(charset, errors="replace")
-    except OSError as exc:
-        raise CommandError(f"cannot fetch {url}: {exc}") from None
-    print(f"article URL: {'yes' if site.is_article(url) else 'no (links.article does not match)'}")
-    try:
-        found = extract_article(url, html, site)
-    except ExtractionError as exc:
-        raise CommandError(f"extraction failed for {url}: {exc}") from None
-    categories = site.categories_for(found.section)
-    rows: list[tuple[str, Any]] = [
-        ("title", found.title),
-        ("lead", found.lead),
-        ("published", found.published.isoformat() if found.published else None),
-        ("updated", found.updated.isoformat() if found.updated else None),
-        ("authors", ", ".join(found.authors)),
-        ("section", found.section),
-        ("categories", ", ".join(categories)),
-        ("image", found.image),
-        ("canonical_url", found.canonical_url),
-        ("body", f"{len(found.body_lines)} lines, {sum(map(len, found.body_lines))} chars"),
-    ]
-    for name, value in rows:
-        layer = found.layers.get(name.replace("categories", "section"), "-")
-        print(f"{name:<14} [{layer:<9}] {value if value not in (None, '') else '(none)'}")
-    for line in found.body_lines[:3]:
-        print(f"{'':<14}  | {line[:100]}")
-    if found.flags:
-        print(f"{'flags':<14}  {', '.join(found.flags)}")
-    return 0
+        if args.live:
+            return check_live(site, sys.stdout)
+        if args.url:
+            return check_page(site, args.url, sys.stdout, save=args.save)
+        if args.save:
+            raise CommandError("--save needs the URL of the page to save")
+        return run_fixtures(site, sys.stdout)
+    except SiteTestError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _get_site(registry: SiteRegistry, site_id: str) -> Any:
@@ -152,9 +135,17 @@ def _crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides: dict[str, Any] = {"AGGREGATOR_DB": _db(args)}
     dirs = _sites_dirs(args)
     overrides["AGGREGATOR_SITES_DIRS"] = os.pathsep.join(str(d) for d in dirs)
-    overrides["LOG_LEVEL"] = "INFO" if getattr(args, "verbose", False) else "WARNING"
+    overrides["LOG_LEVEL"] = (
+        "INFO"
+        if getattr(args, "verbose", False)
+        else "ERROR"
+        if getattr(args, "quiet", False)
+        else "WARNING"
+    )
     if getattr(args, "full", False):
         overrides["AGGREGATOR_FULL_CRAWL"] = True
+    if getattr(args, "warc", None):
+        overrides["AGGREGATOR_WARC_DIR"] = args.warc
     for item in getattr(args, "set", None) or []:
         key, sep, value = item.partition("=")
         if not sep:
@@ -177,14 +168,100 @@ def _site_ids(args: argparse.Namespace, registry: SiteRegistry) -> list[str]:
     return list(dict.fromkeys(args.sites))
 
 
+def _progress_wanted(args: argparse.Namespace) -> bool:
+    """A live display on a terminal; plain log lines elsewhere or with -q / -v."""
+    return sys.stderr.isatty() and not args.quiet and not args.verbose
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from aggregator.crawl import crawl_sites
+    from aggregator.crawl import StoreBusy, crawl_sites, due_sites, site_failed, store_lock
+    from aggregator.store import open_store
 
     registry = _registry(args)
+    if args.due and not args.sites:
+        args.all = True
     ids = _site_ids(args, registry)
-    results = crawl_sites(ids, _crawl_overrides(args))
-    _print_table(results)
+    db = _db(args)
+    try:
+        with store_lock(db):
+            if args.due:
+                with open_store(db) as store:
+                    ids = due_sites([registry.get(i) for i in ids], store)
+                if not ids:
+                    if not args.quiet:
+                        print("no site is due")
+                    return 0
+            results = crawl_sites(ids, _crawl_overrides(args), progress=_progress_wanted(args))
+            # cron and timers get fresh feeds without a second command; health always
+            _publish(args, feeds=args.due)
+    except StoreBusy as exc:
+        raise ConfigurationError(str(exc)) from None
+    if not args.quiet:
+        _print_table(results)
+    failed = [site_id for site_id, summary in results.items() if site_failed(summary)]
+    if failed:
+        print(f"aggregator: crawl failed for {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _publish(args: argparse.Namespace, *, feeds: bool = True, health: bool = True) -> Any:
+    """After crawls: rebuild the feeds (when asked) and judge every site's health.
+
+    Returns the feed build report (or None); reads its own store connection, so the
+    scheduler can run it in a thread.
+    """
+    from aggregator.feeds import build_feeds, site_infos
+    from aggregator.health import update_health
+    from aggregator.store import open_store
+
+    base_url = getattr(args, "base_url", None) or os.environ.get("AGGREGATOR_FEEDS_BASE_URL")
+    registry = _registry(args)
+    report = None
+    with open_store(_db(args)) as store:
+        if feeds:
+            report = build_feeds(
+                store,
+                _feeds_dir(args),
+                limit=getattr(args, "limit", 50),
+                base_url=base_url,
+                sites=site_infos(registry),
+            )
+        if health:
+            update_health(store, _feeds_dir(args), registry, base_url=base_url)
+    return report
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from aggregator.crawl import StoreBusy, store_lock
+    from aggregator.scheduler import Scheduler
+
+    _registry(args)  # a broken definition at start is an error; later ones are reported
+    db = _db(args)
+    scheduler = Scheduler(
+        lambda: load_sites(_sites_dirs(args)),
+        _crawl_overrides(args),
+        db=db,
+        feeds_dir=_feeds_dir(args),
+        interval=args.interval,
+        max_crawls=args.max_crawls,
+        on_crawl=None if args.quiet else _print_crawl_line,
+        publish=lambda: _publish(args),
+    )
+    try:
+        with store_lock(db):
+            return scheduler.run()
+    except StoreBusy as exc:
+        raise ConfigurationError(str(exc)) from None
+
+
+def _print_crawl_line(site_id: str, summary: dict[str, Any]) -> None:
+    print(
+        f"{summary.get('started_at', '')[:19]} {site_id:<12} pages {summary['pages']:>4}  "
+        f"new {summary['inserted']:>3}  updated {summary['updated']:>3}  "
+        f"duplicates {summary['duplicates']:>3}  errors {summary['errors']:>3}",
+        flush=True,
+    )
 
 
 def _print_table(results: dict[str, dict[str, Any]]) -> None:
@@ -201,27 +278,122 @@ def _print_table(results: dict[str, dict[str, Any]]) -> None:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
-    from aggregator.feeds import build_feeds
-    from aggregator.store import open_store
-
-    base_url = args.base_url or os.environ.get("AGGREGATOR_FEEDS_BASE_URL")
-    with open_store(_db(args)) as store:
-        report = build_feeds(store, _feeds_dir(args), limit=args.limit, base_url=base_url)
+    report = _publish(args, health=False)  # _health.atom: crawl, run and status
     print(f"{len(report.written)} feeds written, {len(report.unchanged)} unchanged")
     for path in report.written:
         print(f"  {path}")
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from aggregator.serve import DEFAULT_INTERVAL, serve
+
+    interval = args.interval
+    if interval is None:
+        raw = os.environ.get("AGGREGATOR_CRAWL_INTERVAL") or str(DEFAULT_INTERVAL)
+        if not raw.isdigit() or int(raw) < 1:
+            raise CommandError(f"AGGREGATOR_CRAWL_INTERVAL={raw!r}: expected minutes (>= 1)")
+        interval = int(raw)
+    if interval < 1:
+        raise CommandError(f"--interval {interval}: expected minutes (>= 1)")
+    if not 0 <= args.port <= 65535:
+        raise CommandError(f"--port {args.port}: must be 0-65535")
+    log = Path(args.access_log) if args.access_log else None
+    return serve(_feeds_dir(args), args.host, args.port, max_age=interval * 60, access_log=log)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
-    from aggregator.export import export_jsonl
+    """Current state (default) or, with --since/--until, the stream of versions."""
+    from typing import TextIO
+
+    from aggregator.export import (
+        ExportError,
+        ExportResult,
+        export_jsonl,
+        export_stream,
+        parse_cursor,
+        stream_bounds,
+        write_output,
+    )
     from aggregator.store import open_store
 
-    with open_store(_db(args)) as store:
-        count = export_jsonl(
-            store, sys.stdout, sites=args.site or (), categories=args.category or ()
-        )
-    print(f"{count} articles exported", file=sys.stderr)
+    db = _db(args)
+    if not Path(db).exists():
+        raise CommandError(f"no store at {db}: crawl first (or give --db)")
+    sites, categories = args.site or (), args.category or ()
+    stream = args.since is not None or args.until is not None
+    try:
+        since = parse_cursor(args.since, "--since") if args.since is not None else 0
+        until = parse_cursor(args.until, "--until") if args.until is not None else None
+        with open_store(db) as store:
+            if stream:
+                since, until = stream_bounds(store, since, until)  # checked before writing
+
+            def write(out: TextIO) -> ExportResult:
+                if not stream:
+                    return export_jsonl(store, out, sites=sites, categories=categories)
+                return export_stream(
+                    store, out, since=since, until=until, sites=sites, categories=categories
+                )
+
+            result = write_output(args.output, write, compress=args.gzip)
+    except ExportError as exc:
+        raise CommandError(str(exc)) from None
+    except OSError as exc:
+        raise CommandError(f"cannot write {args.output or 'stdout'}: {exc}") from None
+    what = "versions" if stream else "articles"
+    print(f"{result.count} {what} exported; last cursor: {result.cursor}", file=sys.stderr)
+    return 0
+
+
+def cmd_reextract(args: argparse.Namespace) -> int:
+    """Today's extraction over archived pages, into the store; no network."""
+    from aggregator.crawl import StoreBusy, store_lock
+    from aggregator.reextract import reextract
+    from aggregator.store import open_store
+    from aggregator.warc import warc_files
+
+    registry = _registry(args)
+    for site_id in args.site or ():
+        _get_site(registry, site_id)
+    files = warc_files(args.warc)
+    missing = [str(p) for p in files if not p.is_file()]
+    if missing or not files:
+        raise CommandError(f"no such WARC file: {', '.join(missing) or ' '.join(args.warc)}")
+
+    def warn(message: str) -> None:
+        print(f"aggregator: warning: {message}", file=sys.stderr)
+
+    db = _db(args)
+    try:
+        with store_lock(db), open_store(db) as store:
+            report = reextract(files, store, registry, sites=args.site or (), warn=warn)
+    except StoreBusy as exc:
+        raise ConfigurationError(str(exc)) from None
+    print(report.summary())
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """One row per site with its verdict (see :mod:`aggregator.health`)."""
+    import json
+
+    from aggregator.health import format_table, update_health
+    from aggregator.store import open_store
+
+    registry = _registry(args)
+    db = _db(args)
+    if not Path(db).exists():
+        raise CommandError(f"no store at {db}: crawl first (or give --db)")
+    base_url = args.base_url or os.environ.get("AGGREGATOR_FEEDS_BASE_URL")
+    with open_store(db) as store:
+        report = update_health(store, _feeds_dir(args), registry, base_url=base_url)
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    print(format_table(report.sites))
+    state = "written" if report.feed_written else "unchanged"
+    print(f"health feed: {report.feed} ({state}, {len(report.events)} new entries)")
     return 0
 
 
@@ -253,9 +425,18 @@ def build_parser() -> argparse.ArgumentParser:
         sp = sites_sub.add_parser(name, help=help_text)
         _add_sites_dir(sp)
         sp.set_defaults(func=cmd_sites)
-    sp = sites_sub.add_parser("test", help="fetch one page and show what is extracted")
+    sp = sites_sub.add_parser(
+        "test",
+        help="show what one page gives, check saved fixtures, or --live: a coverage table",
+    )
     sp.add_argument("site")
-    sp.add_argument("url")
+    sp.add_argument("url", nargs="?", help="a page to fetch (without: run the saved fixtures)")
+    sp.add_argument(
+        "--live",
+        action="store_true",
+        help="fetch the first listing and three articles; exit 1 if a required field is missing",
+    )
+    sp.add_argument("--save", metavar="NAME", help="save the page as fixture NAME")
     _add_sites_dir(sp)
     sp.set_defaults(func=cmd_sites)
 
@@ -270,24 +451,94 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--full", action="store_true", help="crawl every listing, ignoring what is known"
     )
-    p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="Scrapy setting")
-    p.add_argument("-v", "--verbose", action="store_true", help="Scrapy's INFO log")
-    _add_db(p)
-    _add_sites_dir(p)
+    p.add_argument("--warc", metavar="DIR", help="archive every response as WARC files in DIR")
+    p.add_argument(
+        "--due",
+        action="store_true",
+        help="only the sites whose interval has elapsed (for cron or a systemd timer); "
+        "rebuilds the feeds after",
+    )
+    _add_run_options(p)
+    _add_feeds_dir(p)
     p.set_defaults(func=cmd_crawl)
+
+    p = sub.add_parser("run", help="crawl every site at its interval until stopped")
+    p.add_argument(
+        "--interval",
+        type=float,
+        metavar="SECONDS",
+        help="one interval for every site instead of each definition's",
+    )
+    p.add_argument("--max-crawls", type=int, help="stop after starting this many crawls")
+    _add_run_options(p)
+    _add_feeds_dir(p)
+    p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("feeds", help="write the feeds from the store")
     p.add_argument("--limit", type=int, default=50, help="entries per feed (default 50)")
-    p.add_argument("--base-url", help="public URL of the feeds folder (for self links)")
+    p.add_argument(
+        "--base-url",
+        help="public URL of the feeds folder, for self links and the OPML list "
+        "(default $AGGREGATOR_FEEDS_BASE_URL or http://localhost/feeds/)",
+    )
     _add_db(p)
     _add_feeds_dir(p)
+    _add_sites_dir(p)
     p.set_defaults(func=cmd_feeds)
 
-    p = sub.add_parser("export", help="write stored articles as JSON Lines to stdout")
+    p = sub.add_parser("serve", help="serve the feeds folder over HTTP (ETag, 304, gzip)")
+    _add_feeds_dir(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: any free)")
+    p.add_argument(
+        "--interval",
+        type=int,
+        metavar="MINUTES",
+        help="crawl interval: Cache-Control max-age (default $AGGREGATOR_CRAWL_INTERVAL or 30)",
+    )
+    p.add_argument("--access-log", metavar="FILE", help="append one line per request to FILE")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "export",
+        help="write stored articles as JSON Lines (schemas/article.schema.json); "
+        "--since CURSOR: every version after it",
+    )
     p.add_argument("--site", action="append", metavar="ID")
     p.add_argument("--category", action="append", metavar="KEY")
+    p.add_argument(
+        "--since",
+        metavar="CURSOR",
+        help="every version recorded after CURSOR, in store order (0: from the beginning)",
+    )
+    p.add_argument("--until", metavar="CURSOR", help="stop at CURSOR (included)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write FILE atomically (default stdout)")
+    p.add_argument("--gzip", action="store_true", help="gzip the output")
     _add_db(p)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "reextract", help="re-run extraction, normalization and dedup over WARC files (no network)"
+    )
+    p.add_argument(
+        "--warc",
+        nargs="+",
+        required=True,
+        metavar="FILE",
+        help="WARC files written by `crawl --warc` (a folder: its *.warc.gz)",
+    )
+    p.add_argument("--site", action="append", metavar="ID", help="only this site (repeatable)")
+    _add_db(p)
+    _add_sites_dir(p)
+    p.set_defaults(func=cmd_reextract)
+
+    p = sub.add_parser("status", help="health of every site; updates _health.atom")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--base-url", help="public URL of the feeds folder (for self links)")
+    _add_db(p)
+    _add_sites_dir(p)
+    _add_feeds_dir(p)
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("demo", help="sample web → crawl → store → feeds, end to end")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -303,7 +554,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except CommandError as exc:
         print(f"aggregator: error: {exc}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, ConfigurationError) else 1
     except KeyboardInterrupt:
         return 130
 

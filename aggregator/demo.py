@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,7 +30,9 @@ def run_demo(db: str, feeds_dir: Path, *, verbose: bool = False) -> int:
     """Serve the sample web, crawl every sample newspaper, build feeds, print a summary."""
     from aggregator.cli import _print_table
     from aggregator.crawl import crawl_sites
-    from aggregator.feeds import build_feeds
+    from aggregator.feeds import build_feeds, site_infos
+    from aggregator.health import update_health
+    from aggregator.sitedef import load_sites
     from aggregator.store import open_store
 
     started = time.monotonic()
@@ -44,16 +47,19 @@ def run_demo(db: str, feeds_dir: Path, *, verbose: bool = False) -> int:
             "LOG_LEVEL": "INFO" if verbose else "WARNING",
         }
         print(f"crawling {len(site_ids)} newspapers into {db} ...")
-        results = crawl_sites(site_ids, overrides)
+        results = crawl_sites(site_ids, overrides, progress=sys.stderr.isatty() and not verbose)
+        registry = load_sites([d for d in dirs if d])
     _print_table(results)
     with open_store(db) as store:
-        report = build_feeds(store, feeds_dir)
+        report = build_feeds(store, feeds_dir, sites=site_infos(registry))
+        health = update_health(store, feeds_dir, registry)
         total = store.count()
     print(f"\n{total} articles in {db}")
     print(
         f"feeds in {feeds_dir}/: {len(report.written)} written, {len(report.unchanged)} unchanged"
     )
     for path in sorted(feeds_dir.glob("category/*.atom")):
-        print(f"  {path}  (+ .rss)")
+        print(f"  {path}  (+ .rss, .json)")
+    print(f"  {feeds_dir / 'index.html'}, {feeds_dir / 'feeds.opml'}, {health.feed}")
     print(f"done in {time.monotonic() - started:.1f} s")
     return 0

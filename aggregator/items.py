@@ -47,6 +47,8 @@ class Article:
     layers: dict[str, str] = field(default_factory=dict)
     #: quality flags, e.g. "date_first_seen" when no publication time could be read
     flags: list[str] = field(default_factory=list)
+    #: the WARC record of the page when the crawl archived it: {"file", "record_id"}
+    warc: dict[str, str] | None = None
     #: HTTP validators of the page, kept for conditional re-checks (not exported)
     etag: str | None = None
     last_modified: str | None = None

@@ -278,6 +278,8 @@ def crawl_summary(stats: dict[str, Any]) -> dict[str, Any]:
         "errors": total("aggregator/errors/"),
         "error_detail": {k: v for k, v in stats.items() if k.startswith("aggregator/errors/")},
         "layers": layers,
+        # known articles met by an incremental crawl (skipped, re-checked, 304)
+        "incremental": under("aggregator/incremental/"),
         "date_first_seen": int(stats.get("aggregator/date_first_seen", 0)),
         "duration_s": duration,
         "finish_reason": stats.get("finish_reason"),

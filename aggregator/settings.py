@@ -9,6 +9,8 @@ The project's own settings (all overridable with ``-s``):
 - ``AGGREGATOR_FULL_CRAWL``: ignore what the store knows and crawl every listing.
 - ``AGGREGATOR_RECHECK_HOURS``: known articles younger than this are re-checked with
   conditional requests (default 48).
+- ``AGGREGATOR_WARC_DIR``: when set, every fetched response is archived there as WARC
+  (``aggregator crawl --warc DIR``); ``AGGREGATOR_WARC_MAX_BYTES``: file size limit.
 """
 
 import os
@@ -48,6 +50,15 @@ AGGREGATOR_FULL_CRAWL = False
 AGGREGATOR_RECHECK_HOURS = 48  # known articles younger than this are re-checked (304s)
 SPIDER_MIDDLEWARES = {
     "aggregator.incremental.IncrementalMiddleware": 950,
+}
+
+# WARC capture (aggregator.warc): every response with its request, when a folder is set
+# (`aggregator crawl --warc DIR`); files are rotated at AGGREGATOR_WARC_MAX_BYTES (1 GiB).
+AGGREGATOR_WARC_DIR = os.environ.get("AGGREGATOR_WARC_DIR", "")
+AGGREGATOR_WARC_MAX_BYTES = 1 << 30
+DOWNLOADER_MIDDLEWARES = {
+    # next to the downloader: the headers sent, the body as received
+    "aggregator.warc.WarcMiddleware": 950,
 }
 
 ITEM_PIPELINES = {

@@ -14,6 +14,8 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urljoin, urlsplit
@@ -35,7 +37,9 @@ __all__ = [
     "sites_dirs_from_env",
 ]
 
-BUNDLED_SITES_DIR = Path(__file__).parent / "sites"
+#: The bundled definitions: a folder, or a folder inside a zip (an egg deployed to Scrapyd).
+BUNDLED_SITES: Traversable = resources.files(__package__ or "aggregator").joinpath("sites")
+BUNDLED_SITES_DIR = Path(str(BUNDLED_SITES))
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -148,6 +152,9 @@ class SiteDefinition(_Model):
     verified: bool = True
     domains: list[str] = []
     interval: int = Field(30, ge=1, description="minutes between scheduled crawls")
+    stale_after: float | None = Field(
+        None, gt=0, description="hours without a new article before status says stale (72)"
+    )
     sources: Sources = Sources()
     links: Links
     categories: dict[str, str | list[str]] = {}
@@ -265,12 +272,12 @@ class SiteDefinition(_Model):
         return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
 
 
-def _problem(path: Path, loc: Iterable[Any], msg: str) -> str:
+def _problem(path: Path | Traversable, loc: Iterable[Any], msg: str) -> str:
     key = ".".join(str(p) for p in loc) or "(file)"
     return f"{path}: {key}: {msg}"
 
 
-def load_site(path: Path) -> SiteDefinition:
+def load_site(path: Path | Traversable) -> SiteDefinition:
     """Read and validate one definition; raises :class:`SiteDefinitionError`."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -279,7 +286,7 @@ def load_site(path: Path) -> SiteDefinition:
     except tomllib.TOMLDecodeError as exc:
         raise SiteDefinitionError([_problem(path, (), f"invalid TOML: {exc}")]) from None
     try:
-        site = SiteDefinition.model_validate({**data, "path": path})
+        site = SiteDefinition.model_validate({**data, "path": Path(str(path))})
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -327,15 +334,17 @@ def load_sites(extra_dirs: Sequence[Path | str] = (), *, bundled: bool = True) -
 
     All problems in all files are collected and raised together.
     """
-    dirs = ([BUNDLED_SITES_DIR] if bundled else []) + [Path(d) for d in extra_dirs]
+    dirs: list[Path | Traversable] = [BUNDLED_SITES] if bundled else []
+    dirs += [Path(d) for d in extra_dirs]
     registry = SiteRegistry()
     problems: list[str] = []
     for folder in dirs:
         if not folder.is_dir():
             problems.append(f"{folder}: (folder): not a folder")
             continue
-        seen: dict[str, Path] = {}
-        for path in sorted(folder.glob("*.toml")):
+        seen: dict[str, Path | Traversable] = {}
+        tomls = (p for p in folder.iterdir() if p.name.endswith(".toml"))
+        for path in sorted(tomls, key=lambda p: p.name):
             try:
                 site = load_site(path)
             except SiteDefinitionError as exc:

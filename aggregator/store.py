@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, astuple, dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Protocol
@@ -131,6 +132,30 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT canonical_url, site, id, 'article', published_ts, fetched_at FROM articles;
     INSERT OR IGNORE INTO pages (url, site, article_id, status, published_ts, checked_at)
         SELECT url, site, id, 'article', published_ts, fetched_at FROM articles;
+    """,
+    # 4: the health view's verdict history (one row per change of a site's verdict)
+    """
+    CREATE TABLE IF NOT EXISTS health_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        site TEXT NOT NULL,
+        at TEXT NOT NULL,               -- ISO 8601, UTC: when the change was seen
+        verdict TEXT NOT NULL,
+        previous TEXT NOT NULL,         -- the verdict before ("never-crawled" at first)
+        fields TEXT NOT NULL,           -- JSON list: the fields the verdict names
+        reasons TEXT NOT NULL           -- JSON list of one-line explanations
+    );
+    CREATE INDEX IF NOT EXISTS health_events_site ON health_events (site, id DESC);
+    """,
+    # 5: every version of every article, in store order: the archive export's stream
+    """
+    CREATE TABLE article_versions (
+        cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+        article_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        recorded_at TEXT NOT NULL,
+        record TEXT NOT NULL            -- the exported JSON object of that version
+    );
+    CREATE INDEX article_versions_article ON article_versions (article_id, cursor);
     """,
 )
 
@@ -312,8 +337,9 @@ class SQLiteStore:
     def upsert(self, article: Article, fp: Fingerprint | None = None) -> UpsertResult:
         """Insert or update by canonical URL; an unchanged article keeps its row.
 
-        ``fp`` (the dedup keys of its body) is stored with it; ``duplicate_of`` is
-        metadata: changing it alone does not make a new version.
+        ``fp`` (the dedup keys of its body) is stored with it. Every insert or update
+        appends the exported record to ``article_versions``; a changed ``duplicate_of``
+        alone (a story merge) makes a new version too, but counts as "unchanged".
         """
         if not article.id or not article.canonical_url or article.fetched_at is None:
             raise ValueError("article needs id, canonical_url and fetched_at before storing")
@@ -322,7 +348,7 @@ class SQLiteStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             row = conn.execute(
-                "SELECT content_hash, version, first_seen FROM articles WHERE id = ?",
+                "SELECT content_hash, version, first_seen, duplicate_of FROM articles WHERE id = ?",
                 (article.id,),
             ).fetchone()
             if row is not None and row["content_hash"] == digest:
@@ -331,8 +357,11 @@ class SQLiteStore:
                     (_iso(article.fetched_at), article.duplicate_of, article.id),
                 )
                 result: UpsertResult = "unchanged"
+                if row["duplicate_of"] != article.duplicate_of:
+                    self._bump_versions([article.id])
             else:
                 self._write(article, digest, row)
+                self._record_version(article.id, article.warc)
                 result = "inserted" if row is None else "updated"
             if fp is not None and result != "unchanged":
                 self._write_fingerprint(article.id, fp)
@@ -477,12 +506,14 @@ class SQLiteStore:
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
+            changed = self._merge_changes(into, roots)
             cur = conn.execute(
                 f"UPDATE articles SET duplicate_of = ? WHERE id != ? AND "
                 f"(id IN ({marks}) OR duplicate_of IN ({marks}))",
                 (into, into, *roots, *roots),
             )
             conn.execute("UPDATE articles SET duplicate_of = NULL WHERE id = ?", (into,))
+            self._bump_versions(changed)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -646,6 +677,130 @@ class SQLiteStore:
             }
             for r in rows
         }
+
+    # -- article versions: the archive export's stream -----------------------------------
+
+    def _record_version(self, article_id: str, warc: Mapping[str, str] | None) -> None:
+        """Append the exported record of the article's current row to ``article_versions``
+        (inside the caller's transaction). ``warc``: the capture it was extracted from."""
+        from aggregator.export import article_record  # the export owns the record format
+
+        article = self.get(article_id)
+        if article is None:
+            return
+        copies = self._copies_of([article_id]).get(article_id, [])
+        record = article_record(replace(article, also_at=tuple(copies)), warc=warc)
+        self.conn.execute(
+            "INSERT INTO article_versions (article_id, version, recorded_at, record) "
+            "VALUES (?, ?, ?, ?)",
+            (
+                article_id,
+                article.version,
+                datetime.now(UTC).isoformat(),
+                json.dumps(record, ensure_ascii=False),
+            ),
+        )
+
+    def _latest_warc(self, article_id: str) -> dict[str, str] | None:
+        row = self.conn.execute(
+            "SELECT record FROM article_versions WHERE article_id = ? ORDER BY cursor DESC LIMIT 1",
+            (article_id,),
+        ).fetchone()
+        warc = json.loads(row[0]).get("warc") if row is not None else None
+        return warc if isinstance(warc, dict) else None
+
+    def _bump_versions(self, article_ids: Iterable[str]) -> None:
+        """A new version of articles whose exported fields changed but not their content
+        (``duplicate_of``, when stories merge); each keeps the WARC record it came from."""
+        for article_id in article_ids:
+            warc = self._latest_warc(article_id)
+            self.conn.execute(
+                "UPDATE articles SET version = version + 1 WHERE id = ?", (article_id,)
+            )
+            self._record_version(article_id, warc)
+
+    def _merge_changes(self, into: str, roots: Sequence[str]) -> list[str]:
+        """The articles whose ``duplicate_of`` ``merge_stories(into, roots)`` changes."""
+        marks = ", ".join("?" * len(roots))
+        rows = self.conn.execute(
+            "SELECT id FROM articles WHERE "
+            f"(id != ? AND (id IN ({marks}) OR duplicate_of IN ({marks})) "
+            "AND duplicate_of IS NOT ?) OR (id = ? AND duplicate_of IS NOT NULL) "
+            "ORDER BY published_ts, id",
+            (into, *roots, *roots, into, into),
+        )
+        return [r[0] for r in rows]
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction: every read inside sees the same state of the store."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
+
+    def last_cursor(self) -> int:
+        """The cursor of the newest recorded version (0: none yet)."""
+        row = self.conn.execute("SELECT MAX(cursor) FROM article_versions").fetchone()
+        return int(row[0] or 0)
+
+    def has_cursor(self, cursor: int) -> bool:
+        """True when ``cursor`` names a recorded version."""
+        row = self.conn.execute("SELECT 1 FROM article_versions WHERE cursor = ?", (cursor,))
+        return row.fetchone() is not None
+
+    def versions(
+        self, since: int = 0, until: int | None = None
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        """``(cursor, record)`` of every version after ``since`` (up to ``until``), in
+        store order."""
+        sql = "SELECT cursor, record FROM article_versions WHERE cursor > ?"
+        params: list[Any] = [since]
+        if until is not None:
+            sql += " AND cursor <= ?"
+            params.append(until)
+        cursor = self.conn.execute(sql + " ORDER BY cursor", params)
+        while rows := cursor.fetchmany(500):
+            for r in rows:
+                yield int(r[0]), json.loads(r[1])
+
+    def latest_versions(self, article_ids: Sequence[str]) -> dict[str, tuple[int, dict[str, Any]]]:
+        """The newest ``(cursor, record)`` of each article that has one."""
+        if not article_ids:
+            return {}
+        marks = ", ".join("?" * len(article_ids))
+        rows = self.conn.execute(
+            "SELECT article_id, cursor, record FROM article_versions WHERE cursor IN "
+            f"(SELECT MAX(cursor) FROM article_versions WHERE article_id IN ({marks}) "
+            "GROUP BY article_id)",
+            tuple(article_ids),
+        )
+        return {r[0]: (int(r[1]), json.loads(r[2])) for r in rows}
+
+    def backfill_versions(self) -> int:
+        """Record a first version of every article stored before versions were kept
+        (a store from before migration 5); returns how many."""
+        sql = (
+            "SELECT id FROM articles a WHERE NOT EXISTS "
+            "(SELECT 1 FROM article_versions v WHERE v.article_id = a.id) "
+            "ORDER BY first_seen, id"
+        )
+        if self.conn.execute(sql + " LIMIT 1").fetchone() is None:
+            return 0  # the usual case: no write lock taken
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            ids = [r[0] for r in self.conn.execute(sql)]
+            for article_id in ids:
+                self._record_version(article_id, None)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return len(ids)
 
 
 def open_store(target: str | Path) -> SQLiteStore:

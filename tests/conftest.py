@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +24,13 @@ class SampleWebProcess:
     site_ids: list[str]
 
 
+#: Feeds written by commands that do not name a folder land here, not in the checkout.
+DEFAULT_FEEDS = Path(tempfile.mkdtemp(prefix="aggregator-test-feeds-"))
+
+
 def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run ``aggregator`` in a subprocess (the Twisted reactor runs once per process)."""
-    env = {**os.environ, "AGGREGATOR_SITES_DIRS": ""}
+    env = {**os.environ, "AGGREGATOR_SITES_DIRS": "", "AGGREGATOR_FEEDS_DIR": str(DEFAULT_FEEDS)}
     result = subprocess.run(
         [sys.executable, "-m", "aggregator.cli", *args],
         capture_output=True,

@@ -58,5 +58,6 @@ def test_console_script_help() -> None:
         text=True,
         check=True,
     )
-    for command in ("crawl", "feeds", "export", "sites", "sampleweb", "demo"):
+    for command in ("crawl", "run", "feeds", "serve", "status", "export", "sites", "sampleweb",
+                    "demo"):  # fmt: skip
         assert command in result.stdout

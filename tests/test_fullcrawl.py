@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import feedparser
 import pytest
@@ -14,9 +15,11 @@ from lxml import etree
 from aggregator.sampleweb.evaluate import Evaluation, evaluate
 from aggregator.sampleweb.groundtruth import GroundTruthArticle, load_ground_truth
 from aggregator.sampleweb.render import article_paths
+from aggregator.sitedef import load_sites
 from aggregator.store import SQLiteStore, StoredArticle
 from aggregator.urls import canonicalize_url
 from tests.conftest import ATOM_RNG, Crawl, run_cli
+from tests.feedcheck import check_feed_file, feed_files, index_links, opml_urls
 
 CLUTTER = (
     "TAG:", "Theo dõi", "google news", "Ý kiến của bạn", "Họ tên:", "Email:", "In bài",
@@ -111,7 +114,10 @@ def test_robots_txt_obeyed_and_domains_kept(crawled: Crawl) -> None:
 
 def test_feeds_parse_and_validate(crawled: Crawl, tmp_path: Path) -> None:
     feeds = tmp_path / "feeds"
-    run_cli("feeds", "--db", str(crawled.db), "--feeds-dir", str(feeds))
+    base = "https://tin.example.vn/feeds/"
+    command = ("feeds", "--db", str(crawled.db), "--feeds-dir", str(feeds), "--base-url", base,
+               "--sites-dir", str(crawled.web.sites_dir))  # fmt: skip
+    run_cli(*command)
     atoms = sorted((feeds / "category").glob("*.atom"))
     rsses = sorted((feeds / "category").glob("*.rss"))
     keys = {p.stem for p in atoms}
@@ -146,6 +152,55 @@ def test_feeds_parse_and_validate(crawled: Crawl, tmp_path: Path) -> None:
         assert schema.validate(doc), (path, schema.error_log)
 
 
+def test_every_feed_file_of_the_sample_web(crawled: Crawl, tmp_path: Path) -> None:
+    """all, category and site feeds in RSS, Atom and JSON Feed: each one passes the
+    validator rules and the JSON Feed schema; OPML and index.html list every file;
+    a second build changes no byte and no mtime."""
+    feeds = tmp_path / "feeds"
+    base = "https://tin.example.vn/feeds/"
+    command = ("feeds", "--db", str(crawled.db), "--feeds-dir", str(feeds), "--base-url", base,
+               "--sites-dir", str(crawled.web.sites_dir))  # fmt: skip
+    run_cli(*command)
+    files = feed_files(feeds)
+    names = [p.relative_to(feeds).as_posix() for p in files]
+    categories = {p.stem for p in (feeds / "category").glob("*.json")}
+    assert {p.stem for p in (feeds / "site").glob("*.json")} == set(crawled.web.site_ids)
+    assert len(files) == 3 * (1 + len(categories) + len(crawled.web.site_ids))
+    for path in files:
+        doc = check_feed_file(path)
+        assert doc["items"] if path.suffix == ".json" else doc.entries, path
+    assert sorted(opml_urls((feeds / "feeds.opml").read_bytes())) == sorted(base + n for n in names)
+    alternates, anchors = index_links((feeds / "index.html").read_bytes())
+    assert sorted(alternates) == names and set(names) <= anchors
+    # a site feed: the newspaper's name, its own copy of a wire story linking the others
+    wire = [a for a in _truth(crawled) if a.story == "w1"]
+    for site in {a.site for a in wire}:
+        parsed = feedparser.parse((feeds / "site" / f"{site}.atom").read_bytes())
+        assert parsed.feed.title.endswith(" — Báo địa phương")
+        assert parsed.feed.title != "Báo địa phương"
+        (entry,) = [e for e in parsed.entries if e.title in {a.title for a in wire}]
+        assert f"/{site}/" in entry.link
+        links = entry.content[0].value.split("Cũng đăng trên")[1]
+        for other in {a.site for a in wire} - {site}:
+            assert f"/{other}/" in links, (site, other)
+        titles = [e.title for e in parsed.entries]
+        assert len(titles) == len(set(titles)), site  # a page under two URLs: one entry
+    # RSS ttl: the smallest crawl interval of the sites in the feed
+    registry = load_sites([crawled.web.sites_dir])
+    for path in (feeds / "category").glob("*.rss"):
+        root = etree.parse(str(path)).getroot()
+        sites = {urlsplit(link).path.split("/")[1] for link in root.xpath("//item/link/text()")}
+        expected = min(registry.get(s).interval for s in sites)
+        assert root.findtext("channel/ttl") == str(expected), path
+    # rebuilding without a crawl between changes no byte and no mtime
+    files = sorted(p for p in feeds.rglob("*") if p.is_file())
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in files}
+    out = run_cli(*command).stdout
+    assert out.startswith("0 feeds written"), out
+    assert sorted(p for p in feeds.rglob("*") if p.is_file()) == files
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in files} == before
+
+
 def test_export_json_lines(crawled: Crawl) -> None:
     out = run_cli("export", "--db", str(crawled.db), "--site", "baden").stdout.splitlines()
     assert len(out) >= 40
@@ -168,6 +223,7 @@ def test_recrawl_adds_nothing(crawled: Crawl, tmp_path: Path) -> None:
     shutil.copy(crawled.db, db)
     with SQLiteStore(db) as store:
         before = store.count()
+        versions = {a.id: a.version for a in store.articles()}
     run_cli("crawl", *crawled.web.site_ids, "--db", str(db),
             "--sites-dir", str(crawled.web.sites_dir))  # fmt: skip
     with SQLiteStore(db) as store:
@@ -175,7 +231,8 @@ def test_recrawl_adds_nothing(crawled: Crawl, tmp_path: Path) -> None:
         last = store.last_crawls()
         assert all(v["stats"]["inserted"] == 0 for v in last.values()), last
         assert all(v["stats"]["updated"] == 0 for v in last.values()), last
-        assert all(a.version == 1 for a in store.articles())
+        # nothing changed: no article got a new version (merged stories got theirs before)
+        assert {a.id: a.version for a in store.articles()} == versions
     with SQLiteStore(crawled.db) as store:
         first = store.last_crawls()
     # incremental: the home page says nothing is new, so no listing or article is fetched

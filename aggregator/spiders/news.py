@@ -243,13 +243,15 @@ class NewsSpider(scrapy.Spider):
             section=found.section,
             published=found.published,
             updated=found.updated,
-            fetched_at=datetime.now(UTC),
+            # the archived record's WARC-Date, so that re-extracting it gives the same article
+            fetched_at=response.meta.get("warc_date") or datetime.now(UTC),
             image=found.image,
             images=found.images,
             layers=found.layers,
             flags=found.flags,
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
+            warc=response.meta.get("warc"),
         )
 
     def on_error(self, failure: Failure) -> None:

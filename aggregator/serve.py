@@ -1,0 +1,233 @@
+"""``aggregator serve``: the feeds folder over HTTP, with Twisted's web server.
+
+Twisted (which ships with Scrapy) parses HTTP; this module only maps a request
+path to a file of the folder and answers the way feed readers need:
+
+- media types ``application/rss+xml``, ``application/atom+xml``,
+  ``application/feed+json``, ``text/x-opml``, ``text/html``; any other file, a
+  hidden or temporary file (``.name``), a folder and anything outside the folder
+  (``..``, ``%2e%2e``, encoded slashes, absolute paths, symlinks leading out) is 404;
+- a strong ``ETag`` (SHA-256 of the bytes; ``-gzip`` appended for the gzip
+  representation) and ``Last-Modified`` (the file's mtime, which the feed builder
+  only changes with the content), with 304 for ``If-None-Match`` or, without it,
+  ``If-Modified-Since``;
+- gzip when ``Accept-Encoding`` asks for it (``Vary: Accept-Encoding``);
+- ``Cache-Control: public, max-age`` of the crawl interval; GET and HEAD only.
+
+Each request reads its file whole (feeds are small and replaced atomically), so a
+rebuilt feed is served at once and body and ETag always belong together.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import sys
+from collections import OrderedDict
+from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
+from typing import IO, Any, cast
+
+from twisted.web.http import NOT_MODIFIED
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET, Request, Site
+
+__all__ = ["DEFAULT_INTERVAL", "MEDIA_TYPES", "FeedsResource", "serve"]
+
+#: Minutes between crawls when nothing says otherwise: ``Cache-Control: max-age``.
+DEFAULT_INTERVAL = 30
+MEDIA_TYPES: dict[str, str] = {
+    ".rss": "application/rss+xml; charset=utf-8",
+    ".atom": "application/atom+xml; charset=utf-8",
+    ".json": "application/feed+json",
+    ".opml": "text/x-opml; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+}
+INDEX = "index.html"
+_NOT_FOUND = (
+    b'<!DOCTYPE html>\n<html lang="vi"><head><meta charset="utf-8"><title>404</title></head>'
+    b"<body><h1>404 - Kh\xc3\xb4ng t\xc3\xacm th\xe1\xba\xa5y</h1></body></html>\n"
+)
+_GZIP_CACHE_SIZE = 64
+
+
+def _accepts_gzip(header: str) -> bool:
+    """Whether an ``Accept-Encoding`` value allows gzip (``gzip;q=0`` does not)."""
+    weights: dict[str, float] = {}
+    for part in header.split(","):
+        coding, _, params = part.partition(";")
+        coding = coding.strip().lower()
+        if not coding:
+            continue
+        weight = 1.0
+        for param in params.split(";"):
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value.strip())
+                except ValueError:
+                    weight = 0.0
+        weights[coding] = weight
+    for coding in ("gzip", "x-gzip"):
+        if coding in weights:
+            return weights[coding] > 0
+    return weights.get("*", 0.0) > 0
+
+
+def _etags(header: str) -> set[str]:
+    """The opaque tags of an ``If-None-Match`` value (weak comparison: ``W/`` dropped)."""
+    tags = set()
+    for raw in header.split(","):
+        tag = raw.strip()
+        tags.add(tag[2:] if tag.startswith("W/") else tag)
+    return tags
+
+
+class FeedsResource(Resource):
+    """Every file of one folder, by path; nothing outside it."""
+
+    isLeaf = True
+    allowedMethods = (b"GET", b"HEAD")
+
+    def __init__(self, root: Path, max_age: int) -> None:
+        super().__init__()
+        self.root = Path(root).resolve(strict=True)
+        self.max_age = max_age
+        self._gzipped: OrderedDict[str, bytes] = OrderedDict()
+
+    def locate(self, segments: list[bytes]) -> tuple[Path, str] | None:
+        """The file and media type for a request path's (decoded) segments, or None."""
+        if segments == [b""]:
+            segments = [INDEX.encode()]
+        names = []
+        for raw in segments:
+            try:
+                name = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+            # empty (//, a trailing /), ., .., hidden and temporary files; an encoded
+            # slash or backslash or NUL inside one segment
+            if not name or name.startswith(".") or any(c in name for c in "/\\\x00"):
+                return None
+            names.append(name)
+        media_type = MEDIA_TYPES.get(Path(names[-1]).suffix)
+        if media_type is None:
+            return None
+        real = self.root
+        for name in names:  # every step stays inside: no symlink out (and back in)
+            try:
+                real = (real / name).resolve(strict=True)
+            except (OSError, RuntimeError):  # missing, a symlink loop
+                return None
+            if not real.is_relative_to(self.root):
+                return None
+        return (real, media_type) if real.is_file() else None
+
+    def _gzip(self, digest: str, data: bytes) -> bytes:
+        body = self._gzipped.get(digest)
+        if body is None:
+            body = gzip.compress(data, compresslevel=6, mtime=0)
+            self._gzipped[digest] = body
+            while len(self._gzipped) > _GZIP_CACHE_SIZE:
+                self._gzipped.popitem(last=False)
+        else:
+            self._gzipped.move_to_end(digest)
+        return body
+
+    def render_GET(self, request: Request) -> bytes | int:
+        found = self.locate(list(request.postpath or []))
+        if found is None:
+            return self._not_found(request)
+        path, media_type = found
+        try:
+            with path.open("rb") as handle:
+                data = handle.read()
+                mtime = int(os.fstat(handle.fileno()).st_mtime)
+        except OSError:
+            return self._not_found(request)
+        digest = hashlib.sha256(data).hexdigest()[:40]
+        accept = b",".join(request.requestHeaders.getRawHeaders(b"accept-encoding", []))
+        compress = _accepts_gzip(accept.decode("latin-1"))
+        etag = f'"{digest}-gzip"' if compress else f'"{digest}"'
+        headers = request.responseHeaders
+        headers.setRawHeaders(b"content-type", [media_type.encode()])
+        headers.setRawHeaders(b"etag", [etag.encode()])
+        headers.setRawHeaders(b"last-modified", [formatdate(mtime, usegmt=True).encode()])
+        headers.setRawHeaders(b"cache-control", [f"public, max-age={self.max_age}".encode()])
+        headers.setRawHeaders(b"vary", [b"Accept-Encoding"])
+        if self._not_modified(request, digest, mtime):
+            request.setResponseCode(NOT_MODIFIED)
+            request.finish()  # no body and no Content-Length (it would have to be the 200's)
+            return NOT_DONE_YET
+        body = self._gzip(digest, data) if compress else data
+        if compress:
+            headers.setRawHeaders(b"content-encoding", [b"gzip"])
+        headers.setRawHeaders(b"content-length", [str(len(body)).encode()])
+        if request.method != b"HEAD":
+            request.write(body)
+        request.finish()
+        return NOT_DONE_YET
+
+    render_HEAD = render_GET
+
+    @staticmethod
+    def _not_modified(request: Request, digest: str, mtime: int) -> bool:
+        """RFC 9110 13.2.2: If-None-Match decides when present, else If-Modified-Since."""
+        none_match = request.requestHeaders.getRawHeaders(b"if-none-match")
+        if none_match:
+            tags = _etags(b",".join(none_match).decode("latin-1"))
+            return "*" in tags or bool(tags & {f'"{digest}"', f'"{digest}-gzip"'})
+        since = request.requestHeaders.getRawHeaders(b"if-modified-since")
+        if not since:
+            return False
+        try:
+            when = parsedate_to_datetime(since[-1].decode("latin-1"))
+        except (TypeError, ValueError, IndexError):
+            return False  # an invalid date is ignored
+        if when.tzinfo is None:
+            return False
+        return mtime <= when.timestamp()
+
+    @staticmethod
+    def _not_found(request: Request) -> bytes:
+        request.setResponseCode(404)
+        request.responseHeaders.setRawHeaders(b"content-type", [b"text/html; charset=utf-8"])
+        return _NOT_FOUND
+
+
+def serve(
+    feeds_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    *,
+    max_age: int = DEFAULT_INTERVAL * 60,
+    access_log: Path | None = None,
+    out: IO[str] | None = None,
+) -> int:
+    """Serve ``feeds_dir`` until SIGTERM or Ctrl-C (exit status 0).
+
+    The first line written to ``out`` (stdout) is the server's URL; with port 0 it
+    carries the port chosen. ``access_log`` gets one combined-format line per request.
+    """
+    from twisted.internet import reactor as _reactor
+    from twisted.internet.error import CannotListenError
+
+    out = out or sys.stdout
+    reactor = cast(Any, _reactor)
+    if not Path(feeds_dir).is_dir():
+        print(f"aggregator: error: feeds folder {feeds_dir} not found", file=sys.stderr)
+        return 1
+    log_path = str(access_log) if access_log is not None else None
+    site = Site(FeedsResource(Path(feeds_dir), max_age), logPath=log_path)
+    site.displayTracebacks = False
+    try:
+        listening = reactor.listenTCP(port, site, interface=host)
+    except CannotListenError as exc:
+        print(f"aggregator: error: cannot serve on {host}:{port}: {exc}", file=sys.stderr)
+        return 1
+    address = listening.getHost()
+    shown = f"[{address.host}]" if ":" in address.host else address.host
+    print(f"http://{shown}:{address.port}/", file=out, flush=True)
+    reactor.run()  # its own SIGINT/SIGTERM handlers stop it
+    return 0
