@@ -30,6 +30,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_dedup --output benchmarks/results/dedup.json
+	$(BIN)/python -m benchmarks.bench_feeds --output benchmarks/results/feeds.json
 
 clean:
 	rm -rf $(VENV) .demo build *.egg-info

@@ -608,23 +608,35 @@ class SQLiteStore:
         include_duplicates: bool = True,
     ) -> Iterator[StoredArticle]:
         """Articles newest first, optionally filtered; originals list their copies."""
+        # Each query walks an index in publication order and stops after `limit` rows
+        # (DESC puts a NULL published_ts last): its cost does not grow with the store.
+        sql = "SELECT a.* FROM articles a"
+        order = "a.published_ts DESC, a.id"
         where: list[str] = []
         params: list[Any] = []
-        if sites:
-            where.append(f"a.site IN ({', '.join('?' * len(sites))})")
-            params.extend(sites)
-        if categories:
+        if len(categories) == 1:  # driven by article_categories (category, published_ts DESC)
+            sql = (
+                "SELECT a.* FROM article_categories c "
+                "CROSS JOIN articles a ON a.id = c.article_id"
+            )
+            where.append("c.category = ?")
+            params.append(categories[0])
+            order = "c.published_ts DESC, a.id"
+        elif categories:
             where.append(
                 "a.id IN (SELECT article_id FROM article_categories "
                 f"WHERE category IN ({', '.join('?' * len(categories))}))"
             )
             params.extend(categories)
+        if sites:
+            where.append(f"a.site IN ({', '.join('?' * len(sites))})")
+            params.extend(sites)
         if not include_duplicates:
-            where.append("a.duplicate_of IS NULL")
-        sql = "SELECT a.* FROM articles a"
+            # "+": not through the duplicate_of index, which would list every original
+            where.append("+a.duplicate_of IS NULL")
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY a.published_ts IS NULL, a.published_ts DESC, a.id"
+        sql += f" ORDER BY {order}"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
