@@ -205,7 +205,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     return 0
 
 
-def _publish(args: argparse.Namespace, *, feeds: bool = True, health: bool = True) -> Any:
+def _publish(
+    args: argparse.Namespace,
+    *,
+    feeds: bool = True,
+    health: bool = True,
+    registry: SiteRegistry | None = None,
+) -> Any:
     """After crawls: rebuild the feeds (when asked) and judge every site's health.
 
     Returns the feed build report (or None); reads its own store connection, so the
@@ -216,7 +222,7 @@ def _publish(args: argparse.Namespace, *, feeds: bool = True, health: bool = Tru
     from aggregator.store import open_store
 
     base_url = getattr(args, "base_url", None) or os.environ.get("AGGREGATOR_FEEDS_BASE_URL")
-    registry = _registry(args)
+    registry = registry or _registry(args)
     report = None
     with open_store(_db(args)) as store:
         if feeds:
@@ -246,7 +252,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         interval=args.interval,
         max_crawls=args.max_crawls,
         on_crawl=None if args.quiet else _print_crawl_line,
-        publish=lambda: _publish(args),
+        publish=lambda registry: _publish(args, registry=registry),
     )
     try:
         with store_lock(db):

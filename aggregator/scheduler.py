@@ -65,7 +65,7 @@ class Scheduler:
         tick: float = 1.0,
         max_crawls: int | None = None,
         on_crawl: Callable[[str, dict[str, Any]], None] | None = None,
-        publish: Callable[[], Any] | None = None,
+        publish: Callable[[SiteRegistry], Any] | None = None,
     ) -> None:
         self.load_registry = load_registry
         self.overrides = dict(overrides)
@@ -79,6 +79,7 @@ class Scheduler:
         self.publish = publish
         self.publishing = self.publish_again = False
         self.states: dict[str, SiteState] = {}
+        self.registry = SiteRegistry()  # the last definitions that loaded cleanly
         self.stopping = False
         self.total_crawls = 0
         self.rng = random.Random()
@@ -102,6 +103,7 @@ class Scheduler:
         except SiteDefinitionError as exc:
             logger.error("site definitions not reloaded, keeping the last good ones:\n%s", exc)
             return
+        self.registry = registry
         now = datetime.now(UTC)
         wanted = {s.id: s for s in registry if s.active and s.verified}
         new = [s for i, s in wanted.items() if i not in self.states]
@@ -167,7 +169,9 @@ class Scheduler:
         crawler = self.runner.create_crawler(NewsSpider)
         started = datetime.now(UTC)
         logger.info("crawl of %s started", state.site.id)
-        d = self.runner.crawl(crawler, site=state.site.id)
+        # the definition validated at the last reload: a broken edit on disk since then
+        # does not stop this site's crawls
+        d = self.runner.crawl(crawler, site_def=state.site)
 
         def done(result: Any) -> Any:
             summary = crawl_summary(crawler.stats.get_stats() if crawler.stats else {})
@@ -215,7 +219,7 @@ class Scheduler:
             if self.publish_again and not self.stopping:
                 self._publish()
 
-        d = threads.deferToThread(self.publish)
+        d = threads.deferToThread(self.publish, self.registry)
         d.addErrback(lambda f: logger.error("feed rebuild failed: %s", f.getErrorMessage()))
         d.addBoth(done)
 

@@ -62,6 +62,13 @@ def test_run_crawls_each_site_repeatedly_and_stops_on_sigterm(
         assert again.returncode == 2 and "another aggregator" in again.stderr
         busy = run_cli("crawl", "tamdao", "--db", str(db), "--sites-dir", str(only), check=False)
         assert busy.returncode == 2
+        # a definition broken while running: the last good ones stay, the error is logged
+        seen = len(_crawls(db)["tamdao"])
+        (only / "tamdao.toml").write_text('id = "tamdao"\n[links]\narticle = "(("\n')
+        deadline = time.monotonic() + 60
+        while len(_crawls(db)["tamdao"]) < seen + 2 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert len(_crawls(db)["tamdao"]) >= seen + 2, "crawls stopped after a bad edit"
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)
     finally:
@@ -78,3 +85,4 @@ def test_run_crawls_each_site_repeatedly_and_stops_on_sigterm(
         assert store.count() > 0
     assert list((feeds / "category").glob("*.atom")), "feeds were not rebuilt"
     assert "tamdao" in out  # one line per finished crawl
+    assert "not reloaded" in err and "links.article: bad regex" in err

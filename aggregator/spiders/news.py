@@ -53,17 +53,22 @@ class NewsSpider(scrapy.Spider):
     site_def: SiteDefinition
     allowed_domains: list[str]
 
-    def __init__(self, site: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, site: str | None = None, site_def: SiteDefinition | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
+        if site_def is not None:  # the scheduler passes the definition it validated
+            site = site_def.id
         if not site:
             raise ValueError("the news spider needs a site: scrapy crawl news -a site=ID")
         self.site_id = site
+        self._given_site = site_def
         self.listing_pages: dict[str, int] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
         spider = cast(NewsSpider, super().from_crawler(crawler, *args, **kwargs))
-        site = load_site_for(crawler, spider.site_id)
+        site = spider._given_site or load_site_for(crawler, spider.site_id)
         spider.site_def = site
         spider.allowed_domains = list(site.allowed_domains)
         settings = crawler.settings
