@@ -29,6 +29,7 @@ from lxml.etree import ParserError, _Element
 from parsel import Selector, SelectorList
 
 from aggregator.dates import ParsedDate, parse_date
+from aggregator.items import Article
 from aggregator.normalize import (
     is_clutter_line,
     looks_like_byline,
@@ -99,6 +100,32 @@ class Extracted:
     canonical_url: str | None = None
     layers: dict[str, str] = field(default_factory=dict)
     flags: list[str] = field(default_factory=list)
+
+    def to_article(self, site: SiteDefinition, *, fetched_at: datetime, **http: Any) -> Article:
+        """The item the pipelines take, as the spider, re-extraction and ``sites test``
+        build it; ``http`` fills the fetch's own fields (etag, last_modified, warc)."""
+        return Article(
+            url=self.url,
+            site=site.id,
+            site_name=site.name,
+            province=site.province,
+            canonical_url=self.canonical_url or "",
+            title=self.title,
+            lead=self.lead,
+            body_text="\n".join(self.body_lines),
+            body_html=self.body_html,
+            byline=self.byline,
+            authors=list(self.authors),
+            section=self.section,
+            published=self.published,
+            updated=self.updated,
+            fetched_at=fetched_at,
+            image=self.image,
+            images=list(self.images),
+            layers=dict(self.layers),
+            flags=list(self.flags),
+            **http,
+        )
 
 
 # -- selector helpers ---------------------------------------------------------------

@@ -29,9 +29,7 @@ from __future__ import annotations
 import html
 import json
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -46,6 +44,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from aggregator.categories import category_label
+from aggregator.files import write_if_changed
 from aggregator.sanitize import sanitize_html
 from aggregator.store import StoredArticle
 from aggregator.text import clean_text, strip_xml_invalid
@@ -206,28 +205,6 @@ def feed_path(feeds_dir: Path, key: str, fmt: Format, kind: Kind = "category") -
     if path.parent.resolve() != root.resolve() / kind:  # belt and braces
         raise ValueError(f"{root / kind} leads out of {root}")
     return path
-
-
-def _write_if_changed(path: Path, data: bytes) -> bool:
-    """Atomically replace ``path`` with ``data`` unless it already holds it."""
-    try:
-        if path.read_bytes() == data:
-            return False
-    except (FileNotFoundError, IsADirectoryError):
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as tmp:
-            tmp.write(data)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.chmod(tmp_name, 0o644)  # mkstemp makes 0600; a web server must read it
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return True
 
 
 # -- values ---------------------------------------------------------------------------
@@ -883,13 +860,13 @@ def build_feeds(
             path = feed_path(root, feed.key, fmt, feed.kind)
             kept.add(path)
             data = _render(feed, fmt, base)
-            (report.written if _write_if_changed(path, data) else report.unchanged).append(path)
+            (report.written if write_if_changed(path, data) else report.unchanged).append(path)
     groups = [(ALL_LABEL, [everything]), ("Chuyên mục", categories), ("Báo", site_feeds)]
     for name, data in (
         (OPML_FILE, _render_opml(groups, base)),
         (INDEX_FILE, _render_index(groups)),
     ):
         path = root / name
-        (report.written if _write_if_changed(path, data) else report.unchanged).append(path)
+        (report.written if write_if_changed(path, data) else report.unchanged).append(path)
     _remove_stale(root, kept, report)
     return report

@@ -39,10 +39,8 @@ folder (atomically, only when its bytes change) with one entry per change.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import statistics
-import tempfile
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -51,13 +49,13 @@ from typing import Any, Literal
 
 from lxml import etree
 
+from aggregator.files import write_if_changed
 from aggregator.pipelines import HEALTH_FIELDS
 from aggregator.sitedef import SiteDefinition, SiteRegistry
 from aggregator.store import SQLiteStore
 
 __all__ = [
     "DEFAULT_STALE_HOURS",
-    "EVENTS_TABLE_SQL",
     "HEALTH_FEED",
     "REQUIRED_FIELDS",
     "Finding",
@@ -109,20 +107,7 @@ _ATOM = "http://www.w3.org/2005/Atom"
 _DEFAULT_BASE_URL = "http://localhost/feeds/"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-#: The verdict history. Created on first use; the same statement can be appended to
-#: ``store.MIGRATIONS`` (it is idempotent).
-EVENTS_TABLE_SQL = """
-CREATE TABLE IF NOT EXISTS health_events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    site TEXT NOT NULL,
-    at TEXT NOT NULL,               -- ISO 8601, UTC: when the change was seen
-    verdict TEXT NOT NULL,
-    previous TEXT NOT NULL,         -- the verdict before ("never-crawled" at first)
-    fields TEXT NOT NULL,           -- JSON list: the fields the verdict names
-    reasons TEXT NOT NULL           -- JSON list of one-line explanations
-);
-CREATE INDEX IF NOT EXISTS health_events_site ON health_events (site, id DESC);
-"""
+# The verdict history lives in the store's health_events table (store.MIGRATIONS, 4).
 
 
 # -- figures of one crawl -------------------------------------------------------------
@@ -366,15 +351,6 @@ def _last_new(conn: sqlite3.Connection, site: str) -> datetime | None:
     return datetime.fromtimestamp((row[0] - 2440587.5) * 86400, UTC)
 
 
-def _ensure_events_table(conn: sqlite3.Connection) -> None:
-    statement = ""
-    for line in EVENTS_TABLE_SQL.splitlines(keepends=True):
-        statement += line
-        if sqlite3.complete_statement(statement):
-            conn.execute(statement)
-            statement = ""
-
-
 # -- evaluation -----------------------------------------------------------------------
 
 
@@ -530,7 +506,6 @@ def record_changes(
 ) -> list[HealthEvent]:
     """Append an event for every site whose verdict or named fields changed."""
     conn = store.conn
-    _ensure_events_table(conn)
     events: list[HealthEvent] = []
     conn.execute("BEGIN IMMEDIATE")  # two processes must not both record one change
     try:
@@ -570,7 +545,6 @@ def record_changes(
 
 def recent_events(store: SQLiteStore, limit: int = FEED_ENTRIES) -> list[HealthEvent]:
     """The newest events, newest first."""
-    _ensure_events_table(store.conn)
     rows = store.conn.execute(
         "SELECT site, at, verdict, previous, fields, reasons FROM health_events "
         "ORDER BY id DESC LIMIT ?",
@@ -633,28 +607,6 @@ def render_health_feed(
     return data
 
 
-def _write_if_changed(path: Path, data: bytes) -> bool:
-    """Atomically replace ``path`` with ``data`` unless it already holds it."""
-    try:
-        if path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as tmp:
-            tmp.write(data)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return True
-
-
 # -- the whole job --------------------------------------------------------------------
 
 
@@ -695,7 +647,7 @@ def update_health(
     site_urls = {s.id: s.base_url for s in registry}
     data = render_health_feed(recent_events(store), base_url or _DEFAULT_BASE_URL, site_urls)
     path = Path(feeds_dir) / HEALTH_FEED
-    written = _write_if_changed(path, data)
+    written = write_if_changed(path, data)
     return HealthReport(sites, events, path, written)
 
 

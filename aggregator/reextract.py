@@ -118,27 +118,9 @@ def _article(archived: ArchivedResponse, site: SiteDefinition) -> Article | None
     except Exception as exc:  # a broken page must never stop the run
         logger.warning("extraction crashed on %s: %s", archived.url, exc)
         return None
-    # the same fields as NewsSpider.parse_article
-    return Article(
-        url=response.url,
-        site=site.id,
-        site_name=site.name,
-        province=site.province,
-        canonical_url=found.canonical_url or "",
-        title=found.title,
-        lead=found.lead,
-        body_text="\n".join(found.body_lines),
-        body_html=found.body_html,
-        byline=found.byline,
-        authors=found.authors,
-        section=found.section,
-        published=found.published,
-        updated=found.updated,
+    return found.to_article(
+        site,
         fetched_at=archived.date,
-        image=found.image,
-        images=found.images,
-        layers=found.layers,
-        flags=found.flags,
         etag=archived.header("ETag"),
         last_modified=archived.header("Last-Modified"),
         warc={"file": archived.file, "record_id": archived.record_id},

@@ -130,27 +130,7 @@ def extract_page(
     Raises :class:`~aggregator.extract.ExtractionError` when it is not an article.
     """
     found = extract_article(url, html, site, hints)
-    article = Article(
-        url=url,
-        site=site.id,
-        site_name=site.name,
-        province=site.province,
-        canonical_url=found.canonical_url or "",
-        title=found.title,
-        lead=found.lead,
-        body_text="\n".join(found.body_lines),
-        body_html=found.body_html,
-        byline=found.byline,
-        authors=list(found.authors),
-        section=found.section,
-        published=found.published,
-        updated=found.updated,
-        fetched_at=fetched_at or datetime.now(UTC),
-        image=found.image,
-        images=list(found.images),
-        layers=dict(found.layers),
-        flags=list(found.flags),
-    )
+    article = found.to_article(site, fetched_at=fetched_at or datetime.now(UTC))
     return PageResult(url, found, normalize_article(article, site))
 
 

@@ -616,8 +616,7 @@ class SQLiteStore:
         params: list[Any] = []
         if len(categories) == 1:  # driven by article_categories (category, published_ts DESC)
             sql = (
-                "SELECT a.* FROM article_categories c "
-                "CROSS JOIN articles a ON a.id = c.article_id"
+                "SELECT a.* FROM article_categories c CROSS JOIN articles a ON a.id = c.article_id"
             )
             where.append("c.category = ?")
             params.append(categories[0])

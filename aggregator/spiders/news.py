@@ -232,28 +232,10 @@ class NewsSpider(scrapy.Spider):
             self.logger.exception("extraction crashed on %s: %s", response.url, exc)
             self._count("aggregator/errors/extraction")
             return
-        site = self.site_def
-        yield Article(
-            url=response.url,
-            site=site.id,
-            site_name=site.name,
-            province=site.province,
-            canonical_url=found.canonical_url or "",
-            title=found.title,
-            lead=found.lead,
-            body_text="\n".join(found.body_lines),
-            body_html=found.body_html,
-            byline=found.byline,
-            authors=found.authors,
-            section=found.section,
-            published=found.published,
-            updated=found.updated,
+        yield found.to_article(
+            self.site_def,
             # the archived record's WARC-Date, so that re-extracting it gives the same article
             fetched_at=response.meta.get("warc_date") or datetime.now(UTC),
-            image=found.image,
-            images=found.images,
-            layers=found.layers,
-            flags=found.flags,
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
             warc=response.meta.get("warc"),
