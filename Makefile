@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench install clean
+.PHONY: demo test lint bench fuzz hostile install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_dedup --output benchmarks/results/dedup.json
 	$(BIN)/python -m benchmarks.bench_feeds --output benchmarks/results/feeds.json
+
+fuzz: $(STAMP)
+	AGGREGATOR_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py
+
+hostile: $(STAMP)
+	for seed in 1 2 3 4 5 6 7 8; do AGGREGATOR_HOSTILE_SEED=$$seed $(BIN)/python -m pytest -q tests/test_hostile.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) .demo build *.egg-info

@@ -83,6 +83,10 @@ def cmd_sampleweb(args: argparse.Namespace) -> int:
     argv = ["--port", str(args.port), "--host", args.host]
     if args.write_sites:
         argv += ["--write-sites", args.write_sites]
+    if args.hostile is not None:  # the hostile web (issue 9)
+        argv += ["--hostile", str(args.hostile)]
+    if args.write_truth:
+        argv += ["--write-truth", args.write_truth]
     return sampleweb_main(argv)
 
 
@@ -144,6 +148,9 @@ def _crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
     )
     if getattr(args, "full", False):
         overrides["AGGREGATOR_FULL_CRAWL"] = True
+    if getattr(args, "resume", False):  # every listing again, stored articles not fetched
+        overrides["AGGREGATOR_FULL_CRAWL"] = True
+        overrides["AGGREGATOR_RESUME"] = True
     if getattr(args, "warc", None):
         overrides["AGGREGATOR_WARC_DIR"] = args.warc
     for item in getattr(args, "set", None) or []:
@@ -406,7 +413,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from aggregator.demo import run_demo
 
-    return run_demo(db=_db(args), feeds_dir=_feeds_dir(args), verbose=args.verbose)
+    return run_demo(
+        db=_db(args), feeds_dir=_feeds_dir(args), verbose=args.verbose, hostile=args.hostile
+    )
 
 
 # -- parser ---------------------------------------------------------------------------
@@ -423,6 +432,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=0, help="port (default 0: any free port)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--write-sites", metavar="DIR", help="write its site definitions to DIR")
+    p.add_argument(
+        "--hostile",
+        type=int,
+        metavar="SEED",
+        help="serve the hostile web: faults, bad input and attacks chosen from SEED",
+    )
+    p.add_argument(
+        "--write-truth", metavar="FILE", help="with --hostile: write every fault to FILE (JSON)"
+    )
     p.set_defaults(func=cmd_sampleweb)
 
     p = sub.add_parser("sites", help="list, check or test site definitions")
@@ -458,6 +476,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--full", action="store_true", help="crawl every listing, ignoring what is known"
     )
     p.add_argument("--warc", metavar="DIR", help="archive every response as WARC files in DIR")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue a crawl that was killed: read every listing again, fetch only the "
+        "articles the store does not hold yet",
+    )
     p.add_argument(
         "--due",
         action="store_true",
@@ -548,6 +572,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="sample web → crawl → store → feeds, end to end")
     p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument(
+        "--hostile", type=int, metavar="SEED", help="against the hostile sample web of SEED"
+    )
     _add_db(p)
     _add_feeds_dir(p)
     p.set_defaults(func=cmd_demo)

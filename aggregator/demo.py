@@ -18,26 +18,32 @@ __all__ = ["DEMO_PORT", "run_demo"]
 DEMO_PORT = 8047
 
 
-def _start_web() -> SampleWeb:
+def _start_web(hostile: int | None = None) -> SampleWeb:
     try:
-        return SampleWeb(port=DEMO_PORT).start()
+        return SampleWeb(port=DEMO_PORT, hostile=hostile).start()
     except OSError:
         print(f"port {DEMO_PORT} is busy: serving on another port (new URLs, new articles)")
-        return SampleWeb().start()
+        return SampleWeb(hostile=hostile).start()
 
 
-def run_demo(db: str, feeds_dir: Path, *, verbose: bool = False) -> int:
-    """Serve the sample web, crawl every sample newspaper, build feeds, print a summary."""
+def run_demo(db: str, feeds_dir: Path, *, verbose: bool = False, hostile: int | None = None) -> int:
+    """Serve the sample web, crawl every sample newspaper, build feeds, print a summary.
+
+    ``hostile`` (a seed): against the hostile sample web (faults, bad input, attacks); the
+    summary names each site's failure classes."""
     from aggregator.cli import _print_table
     from aggregator.crawl import crawl_sites
     from aggregator.feeds import build_feeds, site_infos
-    from aggregator.health import update_health
+    from aggregator.health import error_classes, update_health
     from aggregator.sitedef import load_sites
     from aggregator.store import open_store
 
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="aggregator-demo-") as tmp, _start_web() as web:
-        print(f"sample web: {web.url}")
+    with tempfile.TemporaryDirectory(prefix="aggregator-demo-") as tmp, _start_web(hostile) as web:
+        print(
+            f"sample web: {web.url}"
+            + (f" (hostile, seed {hostile})" if hostile is not None else "")
+        )
         web.write_site_definitions(Path(tmp))
         site_ids = sites_in_ground_truth()
         dirs = [*os.environ.get("AGGREGATOR_SITES_DIRS", "").split(os.pathsep), tmp]
@@ -46,10 +52,18 @@ def run_demo(db: str, feeds_dir: Path, *, verbose: bool = False) -> int:
             "AGGREGATOR_SITES_DIRS": os.pathsep.join(d for d in dirs if d),
             "LOG_LEVEL": "INFO" if verbose else "WARNING",
         }
+        if hostile is not None:  # hangs must time out before the crawl's patience does
+            from aggregator.sampleweb.hostile import CRAWL_SETTINGS
+
+            overrides |= CRAWL_SETTINGS
         print(f"crawling {len(site_ids)} newspapers into {db} ...")
         results = crawl_sites(site_ids, overrides, progress=sys.stderr.isatty() and not verbose)
         registry = load_sites([d for d in dirs if d])
     _print_table(results)
+    if hostile is not None:
+        for site_id, summary in results.items():
+            if classes := error_classes(summary):
+                print(f"  {site_id}: " + ", ".join(f"{k} {n}" for k, n in classes.items()))
     with open_store(db) as store:
         report = build_feeds(store, feeds_dir, sites=site_infos(registry))
         health = update_health(store, feeds_dir, registry)

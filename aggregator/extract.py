@@ -38,7 +38,7 @@ from aggregator.normalize import (
     strip_end_marker,
 )
 from aggregator.sitedef import SiteDefinition
-from aggregator.text import clean_text
+from aggregator.text import clean_text, strip_xml_invalid
 
 __all__ = ["Extracted", "ExtractionError", "Hints", "extract_article", "section_from_url"]
 
@@ -65,6 +65,29 @@ _NEWS_TYPES = {
     "AnalysisNewsArticle",
     "BlogPosting",
 }
+
+
+#: libxml2 parses HTML 4, browsers HTML 5: it ends <body> at a stray </body> or </html>
+#: (browsers ignore them) and lets <embed>, void in HTML 5, swallow what follows it.
+_HTML4_TRAPS = re.compile(r"</(?:body|html)\s*>|(<embed\b[^>]*?)/?>", re.IGNORECASE)
+#: References to surrogates (U+D800-U+DFFF): libxml2 keeps them as bytes that are not UTF-8.
+_SURROGATE_REF = re.compile(
+    r"&#(?:[xX]0*[dD][89a-fA-F][0-9a-fA-F]{2}|0*(?:5529[6-9]|55[3-9]\d\d|56\d{3}|57[0-2]\d\d"
+    r"|573[0-3]\d|5734[0-3]));"
+)
+
+
+def _html5_shape(html: str) -> str:
+    html = _SURROGATE_REF.sub("\ufffd", html)
+    return _HTML4_TRAPS.sub(lambda m: f"{m.group(1)}></embed>" if m.group(1) else "", html)
+
+
+def _join(base: str, ref: str) -> str | None:
+    """urljoin, or None for a URL that cannot be one (an invalid IPv6 host)."""
+    try:
+        return urljoin(base, ref)
+    except ValueError:
+        return None
 
 
 class ExtractionError(ValueError):
@@ -309,7 +332,7 @@ def _figures(body: _Element, base_url: str) -> list[dict[str, str]]:
             caption = clean_text(caption[: m.start()])
         if src or caption:
             images.append(
-                {"url": urljoin(base_url, str(src)) if src else "", "caption": caption,
+                {"url": (_join(base_url, str(src)) or "") if src else "", "caption": caption,
                  "credit": credit}
             )  # fmt: skip
     # images not inside figures
@@ -317,7 +340,7 @@ def _figures(body: _Element, base_url: str) -> list[dict[str, str]]:
         if any(_is_inside(img, r) or img is r for r in seen_roots):
             continue
         if src := img.get("src"):
-            images.append({"url": urljoin(base_url, src), "caption": "", "credit": ""})
+            images.append({"url": _join(base_url, src) or "", "caption": "", "credit": ""})
     return images
 
 
@@ -342,7 +365,7 @@ def _drop_leaf_blocks(
             isinstance(c.tag, str) and c.tag.lower() in _BLOCK_TAGS - {"br", "hr"} for c in el
         )
     ]  # fmt: skip
-    matching = [el for el in leaves if predicate(clean_text(el.text_content()))]
+    matching = [el for el in leaves if predicate(clean_text("".join(el.itertext())))]
     for el in matching[-1:] if last_only else matching:
         _drop(el)
 
@@ -418,6 +441,7 @@ def extract_article(
     """Extract one article page. Raises :class:`ExtractionError` if there is no article."""
     hints = hints or Hints()
     try:
+        html = _html5_shape(html)
         page = Selector(text=html, base_url=url)
     except (ValueError, ParserError) as exc:
         raise ExtractionError(f"unparsable HTML: {exc}") from None
@@ -507,12 +531,12 @@ def extract_article(
 
     # image
     if image := by_selector("image"):
-        out.image, out.layers["image"] = urljoin(url, image), "selector"
+        out.image, out.layers["image"] = _join(url, image), "selector"
     elif structured.image:
-        out.image, out.layers["image"] = urljoin(url, structured.image), structured.layers["image"]
+        out.image, out.layers["image"] = _join(url, structured.image), structured.layers["image"]
 
     canonical = page.css('link[rel="canonical"]::attr(href)').get()
-    out.canonical_url = urljoin(url, canonical.strip()) if canonical else None
+    out.canonical_url = _join(url, canonical.strip()) if canonical else None
 
     # body: the selected node, without clutter and without what the fields matched
     body_nodes = [r.root for r in _select(page, sel.body)] if sel.body else []
@@ -538,9 +562,9 @@ def extract_article(
         _drop_leaf_blocks(body, is_clutter_line)
         for node in body.iter():
             if node.text and "./." in node.text:
-                node.text = strip_end_marker(node.text)
+                node.text = strip_end_marker(strip_xml_invalid(node.text))
             if node is not body and node.tail and "./." in node.tail:
-                node.tail = strip_end_marker(node.tail)
+                node.tail = strip_end_marker(strip_xml_invalid(node.tail))
         # captions stay with their figure in the HTML; the text has none of them
         lines = _text_lines(body)
         # a byline printed alone on the last line of the body

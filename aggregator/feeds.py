@@ -37,7 +37,6 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import urljoin, urlsplit
 
-import nh3
 from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseEntryExtension
 from feedgen.feed import FeedGenerator
@@ -46,7 +45,7 @@ from lxml import etree
 from aggregator.categories import category_label
 from aggregator.files import write_if_changed
 from aggregator.sanitize import sanitize_html
-from aggregator.store import StoredArticle
+from aggregator.store import StoredArticle, safe_text
 from aggregator.text import clean_text, strip_xml_invalid
 
 if TYPE_CHECKING:
@@ -129,8 +128,6 @@ _CONTROL_SPACES = re.compile("[\x0b\x0c\x85]")
 #: Bidirectional overrides, embeddings, isolates and marks: Vietnamese never needs
 #: them, and an override (U+202E) makes a reader show text other than what it is.
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_MARKUP = re.compile(r"<[a-zA-Z/!?]|&")
-_DROP_IN_TEXT = {"script", "style", "iframe", "object", "embed", "noscript", "template", "svg"}
 
 
 class ArticleSource(Protocol):
@@ -226,18 +223,11 @@ def _plain(value: str | None, limit: int | None = None) -> str:
 
     Titles, leads and names are plain text, yet some readers render an RSS title as
     HTML: tags (and what script or style elements hold) are removed, until none is
-    left, so that ``&lt;script&gt;`` cannot become a tag one decoding later.
+    left, so that ``&lt;script&gt;`` cannot become a tag one decoding later (the store's
+    :func:`~aggregator.store.safe_text`: round after round, not three; issue 9 found a
+    title that still held a script after three).
     """
-    text = _CONTROL_SPACES.sub(" ", value or "")
-    for _ in range(3):
-        if not _MARKUP.search(text):
-            break
-        stripped = html.unescape(
-            nh3.clean(text, tags=set(), clean_content_tags=_DROP_IN_TEXT, strip_comments=True)
-        )
-        if stripped == text:
-            break
-        text = stripped
+    text = safe_text(_CONTROL_SPACES.sub(" ", value or ""))
     text = clean_text(_BIDI.sub("", _CONTROL_SPACES.sub(" ", text)))
     return _truncate(text, limit) if limit else text
 

@@ -148,6 +148,18 @@ def known_seen(stats: Mapping[str, Any]) -> int:
     return _int(stats.get("not_modified")) + sum(_int(incremental.get(k)) for k in _KNOWN_KEYS)
 
 
+def error_classes(stats: Mapping[str, Any]) -> dict[str, int]:
+    """The failed requests and pages of one crawl by failure class (``http_500``,
+    ``timeout``, ``truncated``, ``too_large``, ``redirect_loop``, ``offsite_redirect``,
+    ``not_html``, ``extraction``...; see :func:`aggregator.spiders.news.failure_class`),
+    most frequent first."""
+    detail = stats.get("error_detail") or {}
+    counts = {
+        k.removeprefix("aggregator/errors/"): _int(v) for k, v in detail.items() if _int(v) > 0
+    }
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 def error_rate(stats: Mapping[str, Any]) -> float:
     """Errors per request of one crawl."""
     return _int(stats.get("errors")) / max(_int(stats.get("requests")), 1)
@@ -390,6 +402,7 @@ class SiteHealth:
                 "finished_at": _iso(self.last_crawl.finished_at),
                 **{k: s.get(k) for k in _LAST_CRAWL_KEYS},
                 "articles": articles_seen(s),
+                "error_classes": error_classes(s),
                 "layers": layer_shares(s),
             }
         return {
@@ -683,6 +696,8 @@ def format_table(sites: Sequence[SiteHealth]) -> str:
             why.append("definition not verified")
         row = f"{s.site:<14} {s.verdict:<13} {shown:<16} {figures}  {shares}  {'; '.join(why)}"
         lines.append(row.rstrip())
+        if classes := error_classes(stats):  # each failure class of the last crawl, counted
+            lines.append("  errors: " + ", ".join(f"{k} {n}" for k, n in classes.items()))
     counts: dict[str, int] = {}
     for s in sites:
         counts[s.verdict] = counts.get(s.verdict, 0) + 1

@@ -7,6 +7,8 @@ The project's own settings (all overridable with ``-s``):
   (a definition there overrides a bundled one with the same id).
 - ``AGGREGATOR_FEEDS_DIR``: where feeds are written, default ``feeds``.
 - ``AGGREGATOR_FULL_CRAWL``: ignore what the store knows and crawl every listing.
+- ``AGGREGATOR_RESUME``: continue a killed crawl (``aggregator crawl --resume``): article
+  URLs the store holds already are not fetched again.
 - ``AGGREGATOR_RECHECK_HOURS``: known articles younger than this are re-checked with
   conditional requests (default 48).
 - ``AGGREGATOR_WARC_DIR``: when set, every fetched response is archived there as WARC
@@ -47,6 +49,9 @@ CONCURRENT_ITEMS = 1
 
 # Incremental crawling (aggregator.incremental): off with AGGREGATOR_FULL_CRAWL / --full.
 AGGREGATOR_FULL_CRAWL = False
+# `aggregator crawl --resume`: continue a killed crawl; with AGGREGATOR_FULL_CRAWL every listing
+# is read again, and the article URLs the store holds already are not fetched (issue 9).
+AGGREGATOR_RESUME = False
 AGGREGATOR_RECHECK_HOURS = 48  # known articles younger than this are re-checked (304s)
 SPIDER_MIDDLEWARES = {
     "aggregator.incremental.IncrementalMiddleware": 950,

@@ -4,20 +4,35 @@ Articles are keyed by canonical URL; ``upsert`` inserts a new one, updates a
 changed one (bumping its version and ``updated``) and leaves an unchanged one
 alone, so a re-crawl never duplicates. The schema is created and upgraded by
 numbered migrations (``PRAGMA user_version``).
+
+Several processes may write one store at once (two crawls, a Scrapyd job beside a
+crawl): every write is one short ``BEGIN IMMEDIATE`` transaction, waited for up to
+``busy_timeout`` and retried when the store stays busy; an article, its dedup keys and
+its story merge are written in one transaction, so a crash (SIGKILL) never leaves half
+of them; and a story assigned from a state another process has changed since is
+assigned again inside that transaction. What is stored is made safe for whatever reads
+it (feeds, exports): markup in text fields and unsafe HTML never enter
+(:func:`safe_article`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import json
+import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, astuple, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
+from urllib.parse import urljoin, urlsplit
+
+import nh3
 
 from aggregator.dates import to_vn
 from aggregator.dedup import (
@@ -28,6 +43,7 @@ from aggregator.dedup import (
     similarity,
 )
 from aggregator.items import Article
+from aggregator.sanitize import sanitize_html
 
 __all__ = [
     "Copy",
@@ -37,7 +53,11 @@ __all__ = [
     "StoredArticle",
     "UpsertResult",
     "open_store",
+    "safe_article",
+    "safe_text",
 ]
+
+_T = TypeVar("_T")
 
 UpsertResult = Literal["inserted", "updated", "unchanged"]
 
@@ -252,6 +272,90 @@ class Store(Protocol):
     ) -> None: ...
 
 
+# -- what enters the store is safe to show (issue 9) -------------------------------------
+
+_MARKUP = re.compile(r"<[a-zA-Z/!?]|&")
+_TAG_OPEN = re.compile(r"<(?=[a-zA-Z/!?])")
+#: Dropped from text fields with everything inside them.
+_DROP_IN_TEXT = {"script", "style", "iframe", "object", "embed", "noscript", "template", "svg"}
+
+
+def safe_text(value: str | None) -> str:
+    """Plain text without markup: a tag an editor typed into a title, or a script that got
+    into a text, is removed (with what script-like elements hold) and entities decoded,
+    round after round until nothing changes, so that no ``&amp;lt;script&amp;gt;`` (nor a
+    ``<textarea>`` holding one) becomes a tag some decodings later; the words stay."""
+    text = value or ""
+    if not _MARKUP.search(text):
+        return text
+    for _ in range(20):  # a round removes tags or decodes one level of entities
+        stripped = html.unescape(
+            nh3.clean(text, tags=set(), clean_content_tags=_DROP_IN_TEXT, strip_comments=True)
+        )
+        if stripped == text:
+            break
+        text = stripped
+        if not _MARKUP.search(text):
+            break
+    else:  # still markup after twenty levels: an attack, not news
+        text = _TAG_OPEN.sub("", text)
+    return " ".join(text.split())
+
+
+def _web_url(value: str | None, base: str) -> str | None:
+    """An http(s) URL (a relative one resolved against ``base``), or None for
+    ``javascript:``, ``data:`` and the like."""
+    if not (value or "").strip():
+        return None
+    try:
+        url = urljoin(base, (value or "").strip())
+        return url if urlsplit(url).scheme.lower() in ("http", "https") else None
+    except ValueError:
+        return None
+
+
+def safe_article(article: Article) -> Article:
+    """Make an article safe to store: plain text fields without markup, body HTML through
+    the feeds' allow-list sanitizer (:func:`~aggregator.sanitize.sanitize_html`), only
+    http(s) image URLs. Whatever reads the store (feeds, exports, index pages, other
+    programs) may hand these to a browser."""
+    article.title = safe_text(article.title)
+    article.lead = safe_text(article.lead)
+    article.source_tag = safe_text(article.source_tag) or None
+    article.byline = safe_text(article.byline)
+    article.authors = [a for a in (safe_text(x) for x in article.authors) if a]
+    article.tags = [t for t in (safe_text(x) for x in article.tags) if t]
+    article.section = safe_text(article.section) or None
+    if _MARKUP.search(article.body_text):
+        lines = (safe_text(line) for line in article.body_text.splitlines())
+        article.body_text = "\n".join(line for line in lines if line)
+    article.body_html = sanitize_html(article.body_html, article.url)
+    article.image = _web_url(article.image, article.url)
+    images = []
+    for image in article.images:
+        url = _web_url(image.get("url"), article.url)
+        caption, credit = safe_text(image.get("caption")), safe_text(image.get("credit"))
+        if url or caption:
+            images.append({**image, "url": url or "", "caption": caption, "credit": credit})
+    article.images = images
+    return article
+
+
+# -- several writers: busy waits, retries, stale story assignments ------------------------
+
+#: Tries of a write transaction that finds the store busy beyond busy_timeout.
+_BUSY_TRIES = 6
+#: The store's newest cursor when a fingerprint's copies were looked up, by fingerprint
+#: (``find_copies`` and ``upsert`` may run on two connections of one process: the dedup
+#: and the store pipelines). An entry lives from the lookup to the article's upsert.
+_LOOKUPS: dict[int, tuple[Fingerprint, int]] = {}
+
+
+def _busy(exc: BaseException) -> bool:
+    message = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in message or "busy" in message)
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -308,22 +412,50 @@ class SQLiteStore:
         return self._conn
 
     def _migrate(self) -> None:
-        current = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
-            self.conn.execute("BEGIN IMMEDIATE")
+        def step() -> bool:
+            # read inside the write lock: another process may have migrated the store since
+            current = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            if current >= len(MIGRATIONS):
+                return False
+            # executescript would commit on its own; run statement by statement.
+            statement = ""
+            for line in MIGRATIONS[current].splitlines(keepends=True):
+                statement += line
+                if sqlite3.complete_statement(statement):
+                    self.conn.execute(statement)
+                    statement = ""
+            self.conn.execute(f"PRAGMA user_version = {current + 1}")
+            return True
+
+        if self.conn.execute("PRAGMA user_version").fetchone()[0] >= len(MIGRATIONS):
+            return  # the usual case: no write lock taken
+        while self._transaction(step):
+            pass
+
+    def _transaction(self, work: Callable[[], _T]) -> _T:
+        """Run ``work`` in one write transaction, ``BEGIN IMMEDIATE`` (the write lock is
+        taken first, so no read inside can go stale and fail the commit), rolled back on
+        any error. A store kept busy by another process beyond busy_timeout is retried
+        with a growing pause; ``work`` must only write through this connection."""
+        conn = self.conn
+        if conn.in_transaction:  # inside the caller's transaction: its commit is ours
+            return work()
+        for attempt in range(_BUSY_TRIES):
             try:
-                # executescript would commit on its own; run statement by statement.
-                statement = ""
-                for line in script.splitlines(keepends=True):
-                    statement += line
-                    if sqlite3.complete_statement(statement):
-                        self.conn.execute(statement)
-                        statement = ""
-                self.conn.execute(f"PRAGMA user_version = {number}")
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work()
+                    conn.execute("COMMIT")
+                    return result
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc) or attempt == _BUSY_TRIES - 1:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")
 
     # -- writes -------------------------------------------------------------------
 
@@ -343,10 +475,20 @@ class SQLiteStore:
         """
         if not article.id or not article.canonical_url or article.fetched_at is None:
             raise ValueError("article needs id, canonical_url and fetched_at before storing")
+        safe_article(article)
         digest = self._content_hash(article)
+        looked_up = _LOOKUPS.pop(id(fp), None) if fp is not None else None
+        since = looked_up[1] if looked_up is not None and looked_up[0] is fp else None
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+
+        def work() -> UpsertResult:
+            if since is not None and self.last_cursor() != since:
+                # another process stored or merged since the copies were looked up: the
+                # story is assigned again, now that no one else can write
+                from aggregator.pipelines import assign_story
+
+                assign_story(self, article)
+                _LOOKUPS.pop(id(article.fingerprint), None)
             row = conn.execute(
                 "SELECT content_hash, version, first_seen, duplicate_of FROM articles WHERE id = ?",
                 (article.id,),
@@ -365,11 +507,11 @@ class SQLiteStore:
                 result = "inserted" if row is None else "updated"
             if fp is not None and result != "unchanged":
                 self._write_fingerprint(article.id, fp)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        return result
+            if article.merge_roots:  # in the same transaction: a crash leaves no half story
+                self._merge(article.duplicate_of or article.id, article.merge_roots)
+            return result
+
+        return self._transaction(work)
 
     def _write(self, article: Article, digest: str, row: sqlite3.Row | None) -> None:
         assert article.fetched_at is not None
@@ -458,6 +600,9 @@ class SQLiteStore:
         their signatures agree (estimated Jaccard >= NEAR_DUPLICATE_THRESHOLD).
         """
         conn = self.conn
+        if len(_LOOKUPS) > 10_000:  # lookups never followed by an upsert
+            _LOOKUPS.clear()
+        _LOOKUPS[id(fp)] = (fp, self.last_cursor())
         found: dict[str, tuple[Literal["exact", "near"], float]] = {}
         for (other,) in conn.execute(
             "SELECT article_id FROM fingerprints WHERE exact = ? AND article_id != ?",
@@ -498,26 +643,26 @@ class SQLiteStore:
         return {r[0]: r[1] for r in rows}
 
     def merge_stories(self, into: str, roots: Sequence[str]) -> int:
-        """Make ``into`` the original of every story rooted at ``roots``."""
+        """Make ``into`` the original of every story rooted at ``roots``. ``upsert`` does
+        it already for an article's ``merge_roots`` (then this changes nothing)."""
+        if not [r for r in roots if r != into]:
+            return 0
+        return self._transaction(lambda: self._merge(into, roots))
+
+    def _merge(self, into: str, roots: Sequence[str]) -> int:
+        """``merge_stories`` inside the caller's transaction."""
         roots = [r for r in roots if r != into]
         if not roots:
             return 0
         marks = ", ".join("?" * len(roots))
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            changed = self._merge_changes(into, roots)
-            cur = conn.execute(
-                f"UPDATE articles SET duplicate_of = ? WHERE id != ? AND "
-                f"(id IN ({marks}) OR duplicate_of IN ({marks}))",
-                (into, into, *roots, *roots),
-            )
-            conn.execute("UPDATE articles SET duplicate_of = NULL WHERE id = ?", (into,))
-            self._bump_versions(changed)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        changed = self._merge_changes(into, roots)
+        cur = self.conn.execute(
+            f"UPDATE articles SET duplicate_of = ? WHERE id != ? AND "
+            f"(id IN ({marks}) OR duplicate_of IN ({marks}))",
+            (into, into, *roots, *roots),
+        )
+        self.conn.execute("UPDATE articles SET duplicate_of = NULL WHERE id = ?", (into,))
+        self._bump_versions(changed)
         return cur.rowcount
 
     # -- pages seen (incremental crawling) -----------------------------------------
@@ -533,7 +678,7 @@ class SQLiteStore:
 
     def record_page(self, record: PageRecord) -> None:
         """Remember a fetched article URL: what it gave and its HTTP validators."""
-        self.conn.execute(
+        self._write_one(
             "INSERT INTO pages (url, site, article_id, status, etag, last_modified, "
             "published_ts, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (url) DO UPDATE SET site = excluded.site, "
@@ -545,9 +690,21 @@ class SQLiteStore:
             astuple(record),
         )
 
+    def _write_one(self, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> None:
+        """One write statement in its own (retried) transaction."""
+        self._transaction(lambda: self.conn.execute(sql, params))
+
+    def known_article_urls(self, site: str) -> set[str]:
+        """The URLs (canonical form) of ``site`` that gave an article: what a resumed crawl
+        (``aggregator crawl --resume``) need not fetch again."""
+        rows = self.conn.execute(
+            "SELECT url FROM pages WHERE site = ? AND status = 'article'", (site,)
+        )
+        return {r[0] for r in rows}
+
     def touch_page(self, url: str, checked_at: str) -> None:
         """A page answered 304 Not Modified: only its check time changes."""
-        self.conn.execute("UPDATE pages SET checked_at = ? WHERE url = ?", (checked_at, url))
+        self._write_one("UPDATE pages SET checked_at = ? WHERE url = ?", (checked_at, url))
 
     def site_known(self, site: str) -> bool:
         """True once a crawl of ``site`` stored anything (incremental crawls start then)."""
@@ -557,7 +714,7 @@ class SQLiteStore:
     def record_crawl(
         self, site: str, started_at: datetime, finished_at: datetime, stats: dict[str, Any]
     ) -> None:
-        self.conn.execute(
+        self._write_one(
             "INSERT INTO crawls (site, started_at, finished_at, stats) VALUES (?, ?, ?, ?)",
             (site, _iso(started_at), _iso(finished_at), json.dumps(stats, default=str)),
         )
@@ -802,16 +959,14 @@ class SQLiteStore:
         )
         if self.conn.execute(sql + " LIMIT 1").fetchone() is None:
             return 0  # the usual case: no write lock taken
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
+
+        def work() -> int:
             ids = [r[0] for r in self.conn.execute(sql)]
             for article_id in ids:
                 self._record_version(article_id, None)
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        return len(ids)
+            return len(ids)
+
+        return self._transaction(work)
 
 
 def open_store(target: str | Path) -> SQLiteStore:

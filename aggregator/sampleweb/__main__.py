@@ -1,12 +1,15 @@
 """``python -m aggregator.sampleweb``: serve the sample web until SIGTERM or Ctrl-C.
 
 The first line of stdout is the server URL, then one line per newspaper:
-``<id> <base_url>``.
+``<id> <base_url>``. ``--hostile SEED`` serves the hostile web (faults, bad input and
+attacks chosen from SEED; see :mod:`aggregator.sampleweb.hostile`), ``--write-truth FILE``
+writes its ground truth (every fault) as JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
@@ -30,6 +33,17 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="write the site definitions (<id>.toml, with this server's URLs) into DIR",
     )
+    p.add_argument(
+        "--hostile",
+        metavar="SEED",
+        type=int,
+        help="serve the hostile web: faults, bad input and attacks chosen from SEED",
+    )
+    p.add_argument(
+        "--write-truth",
+        metavar="FILE",
+        help="with --hostile: write its ground truth (every fault) to FILE as JSON",
+    )
     return p
 
 
@@ -39,7 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= args.port <= 65535:
         print(f"error: --port {args.port}: must be 0-65535", file=sys.stderr)
         return 2
-    web = SampleWeb(args.host, args.port, args.access_log)
+    if args.write_truth and args.hostile is None:
+        print("error: --write-truth needs --hostile SEED", file=sys.stderr)
+        return 2
+    web = SampleWeb(args.host, args.port, args.access_log, hostile=args.hostile)
     try:
         web.start()
     except OSError as exc:
@@ -63,6 +80,13 @@ def main(argv: list[str] | None = None) -> int:
                 web.write_site_definitions(args.write_sites)
             except OSError as exc:
                 print(f"error: cannot write site definitions: {exc}", file=sys.stderr)
+                return 1
+        if args.write_truth and web.hostile_plan is not None:
+            try:
+                with open(args.write_truth, "w", encoding="utf-8") as out:
+                    json.dump(web.hostile_plan.to_json(), out, ensure_ascii=False, indent=1)
+            except OSError as exc:
+                print(f"error: cannot write the ground truth: {exc}", file=sys.stderr)
                 return 1
         print(web.url)
         for site in web.sites:

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from aggregator.sampleweb.base import Page, html_page
 from aggregator.sampleweb.groundtruth import GroundTruthArticle
+from aggregator.sampleweb.hostile import HostilePlan, HostileWeb, hostile_site_definition
 from aggregator.sampleweb.render import article_path, load_all_ground_truth, render_web
 from aggregator.sampleweb.render import site_definition as _site_definition
 
@@ -67,7 +68,9 @@ class SampleWeb:
     'http://127.0.0.1:41234/tamdao/'
 
     ``ground_truth`` (site id -> articles) replaces the bundled ground truth, for
-    tests; ``access_log`` is a file that gets one line per request.
+    tests; ``access_log`` is a file that gets one line per request. ``hostile`` (a
+    seed) serves the hostile web instead (:mod:`aggregator.sampleweb.hostile`): the same
+    newspapers with faults, bad input and attacks, recorded in :attr:`hostile_plan`.
     """
 
     def __init__(
@@ -77,6 +80,7 @@ class SampleWeb:
         access_log: str | os.PathLike[str] | None = None,
         *,
         ground_truth: Mapping[str, Sequence[GroundTruthArticle]] | None = None,
+        hostile: int | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -90,6 +94,9 @@ class SampleWeb:
         self._url = ""
         self._sites: list[str] = []
         self._pages = _Pages({})
+        self.hostile = hostile
+        self._hostile: HostileWeb | None = None
+        self._stopping = threading.Event()
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -107,7 +114,14 @@ class SampleWeb:
         shown = f"[{host}]" if ":" in host else host
         self._url = f"http://{shown}:{port}/"
         try:
-            self._pages = _Pages(render_web(self._url, ground_truth))
+            if self.hostile is not None:
+                self._stopping.clear()
+                self._hostile = HostileWeb(
+                    self.hostile, self._url, ground_truth, stopping=self._stopping
+                )
+                self._pages = _Pages(self._hostile.pages)
+            else:
+                self._pages = _Pages(render_web(self._url, ground_truth))
             if self.access_log is not None:
                 self._log = self.access_log.open("a", encoding="utf-8")
         except BaseException:
@@ -126,6 +140,7 @@ class SampleWeb:
         server, self._server = self._server, None
         if server is None:
             return
+        self._stopping.set()  # hostile hangs give up
         server.shutdown()
         server.server_close()
         if self._thread is not None:
@@ -172,7 +187,13 @@ class SampleWeb:
 
     def site_definition(self, site_id: str) -> str:
         """The site-definition TOML of a newspaper with this server's base URL."""
-        return _site_definition(site_id, self.base_url(site_id))
+        toml = _site_definition(site_id, self.base_url(site_id))
+        return toml if self._hostile is None else hostile_site_definition(site_id, toml)
+
+    @property
+    def hostile_plan(self) -> HostilePlan | None:
+        """The hostile web's ground truth (every fault), or None for the normal web."""
+        return self._hostile.plan if self._hostile is not None else None
 
     def write_site_definitions(self, dest_dir: str | os.PathLike[str]) -> list[Path]:
         """Write ``<id>.toml`` for every served newspaper into ``dest_dir``."""
@@ -208,6 +229,9 @@ class SampleWeb:
             server_version = "SampleWeb/1.0"
 
             def _respond(self, *, with_body: bool) -> None:
+                hostile = web._hostile
+                if hostile is not None and hostile.serve(self, with_body=with_body, record=_record):
+                    return
                 page = web._pages.get(self.path)
                 # validators like a real CMS behind a cache: a strong ETag of the bytes,
                 # and If-None-Match answered with 304 (If-Modified-Since is ignored: the
@@ -233,6 +257,14 @@ class SampleWeb:
                     self.client_address[0], self.requestline, self.path, page.status, len(page.body)
                 )
 
+            def handle_one_request(self) -> None:
+                if web._hostile is None:
+                    return super().handle_one_request()
+                try:
+                    super().handle_one_request()
+                except OSError:  # a client that gave up on a hostile answer
+                    self.close_connection = True
+
             def do_GET(self) -> None:
                 self._respond(with_body=True)
 
@@ -241,5 +273,8 @@ class SampleWeb:
 
             def log_message(self, format: str, *args: object) -> None:
                 pass  # requests go to SampleWeb.requests and the access log
+
+        def _record(handler: BaseHTTPRequestHandler, status: int, size: int) -> None:
+            web._record(handler.client_address[0], handler.requestline, handler.path, status, size)
 
         return Handler

@@ -12,12 +12,20 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any, cast
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 import scrapy
 from parsel import Selector
+from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.http import Response, TextResponse
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
+from scrapy.http import JsonResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
@@ -26,7 +34,7 @@ from aggregator.extract import ExtractionError, Hints, extract_article, section_
 from aggregator.items import Article
 from aggregator.sitedef import SiteDefinition, load_sites, sites_dirs_from_env
 
-__all__ = ["NewsSpider"]
+__all__ = ["NewsSpider", "failure_class"]
 
 _DATE_NEAR_LINK = re.compile(
     r"\d{1,2}:\d{2}[^\d]{0,5}\d{1,2}[/.-]\d{1,2}[/.-]\d{4}"
@@ -38,6 +46,62 @@ _DATE_NEAR_LINK = re.compile(
 def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+_CONNECTION_FAILURES = ("DownloadFailedError", "ResponseFailed", "ResponseNeverReceived")
+
+
+def failure_class(failure: Failure) -> str:
+    """What kind of failure a failed request met, as the crawl record and ``aggregator
+    status`` name it (``aggregator/errors/<class>``): ``http_<status>``, ``timeout``,
+    ``truncated`` (fewer bytes than announced), ``too_large`` (over DOWNLOAD_MAXSIZE, a
+    decompression bomb), ``redirect_loop``, ``robots``, ``dns``, ``connection`` (refused,
+    reset, lost), else the exception's name."""
+    if failure.check(HttpError):
+        return f"http_{failure.value.response.status}"
+    if failure.check(DownloadTimeoutError):
+        return "timeout"
+    if failure.check(ResponseDataLossError):
+        return "truncated"
+    if failure.check(DownloadCancelledError):  # Scrapy cancels a download at DOWNLOAD_MAXSIZE
+        return "too_large"
+    if failure.check(IgnoreRequest):
+        message = str(failure.value).lower()
+        for needle, name in (
+            ("redirection", "redirect_loop"),
+            ("maxsize", "too_large"),
+            ("robots.txt", "robots"),
+            ("off the site", "offsite_redirect"),
+        ):
+            if needle in message:
+                return name
+        return "ignored"
+    if failure.check(CannotResolveHostError):
+        return "dns"
+    name = failure.type.__name__ if failure.type else "fetch"
+    if "Connection" in name or name in _CONNECTION_FAILURES:
+        return "connection"
+    return name
+
+
+def _html_declared(response: TextResponse) -> bool:
+    """False when the Content-Type says the page is something else than HTML (a PDF or an
+    image on an article URL: Scrapy picks the response class from the URL's ``.htm`` too)."""
+    declared = (_header(response, b"Content-Type") or "").split(";")[0].strip().lower()
+    if not declared or declared.startswith("text/") or "html" in declared:
+        return not isinstance(response, JsonResponse)
+    return declared in ("application/octet-stream", "application/xml")
+
+
+def _stored_article_urls(db: str, site_id: str) -> set[str]:
+    """The URLs of a site that gave a stored article, for a crawl resuming one that was
+    killed (``AGGREGATOR_RESUME``, ``aggregator crawl --resume``): every listing is read
+    again, but what the killed crawl stored is not fetched again. The one place where the
+    spider reads the store: it needs the set before the first request."""
+    from aggregator.store import open_store
+
+    with open_store(db) as store:
+        return store.known_article_urls(site_id)
 
 
 def load_site_for(crawler: Crawler, site_id: str) -> SiteDefinition:
@@ -64,6 +128,8 @@ class NewsSpider(scrapy.Spider):
         self.site_id = site
         self._given_site = site_def
         self.listing_pages: dict[str, int] = {}
+        #: ``aggregator crawl --resume``: canonical URLs whose article the store has already
+        self.stored_urls: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -78,7 +144,29 @@ class NewsSpider(scrapy.Spider):
         )
         settings.set("AUTOTHROTTLE_ENABLED", site.politeness.autothrottle, priority="spider")
         settings.set("AUTOTHROTTLE_START_DELAY", max(site.politeness.delay, 0.1), "spider")
+        if settings.getbool("AGGREGATOR_RESUME"):
+            spider.stored_urls = _stored_article_urls(settings.get("AGGREGATOR_DB"), site.id)
+        # redirects: none may leave the site, and a loop is an error (issue 9)
+        crawler.signals.connect(spider._check_redirect, signal=signals.request_scheduled)
+        crawler.signals.connect(spider._count_redirect_loop, signal=signals.request_dropped)
         return spider
+
+    def _check_redirect(self, request: scrapy.Request) -> None:
+        """Drop a redirect to a host outside the site's domains, and count it. Scrapy's own
+        offsite check lets ``dont_filter`` requests through (start URLs, re-checks): a
+        site's feed redirecting to another host would be fetched."""
+        chain = request.meta.get("redirect_urls")
+        if chain and not self.site_def.in_domain(request.url):
+            self.logger.warning("redirect off the site dropped: %s -> %s", chain[-1], request.url)
+            self._count("aggregator/errors/offsite_redirect")
+            raise IgnoreRequest(f"redirect off the site to {request.url}")
+
+    def _count_redirect_loop(self, request: scrapy.Request) -> None:
+        """A redirect back to a URL of its own chain is dropped by the dupefilter: count it."""
+        chain = request.meta.get("redirect_urls") or []
+        if request.url in chain:
+            self.logger.warning("redirect loop: %s", " -> ".join([*chain, request.url]))
+            self._count("aggregator/errors/redirect_loop")
 
     # -- entry points ---------------------------------------------------------------
 
@@ -127,6 +215,8 @@ class NewsSpider(scrapy.Spider):
                 continue
             seen.add(url)
             if site.is_article(url):
+                if self._stored(url):
+                    continue
                 hints = Hints(section=section, listing_date=self._date_near(anchor))
                 yield response.follow(
                     url,
@@ -144,6 +234,13 @@ class NewsSpider(scrapy.Spider):
                     )
                 else:
                     self._count("aggregator/listing_pages_capped")
+
+    def _stored(self, url: str) -> bool:
+        """True when resuming and the store holds this URL's article already."""
+        if self.stored_urls and self.site_def.canonical_url(url) in self.stored_urls:
+            self._count("aggregator/resume/skipped")
+            return True
+        return False
 
     def _same_source(self, url: str, source: str) -> bool:
         """Pagination of a source stays in its section (first path segment)."""
@@ -176,6 +273,8 @@ class NewsSpider(scrapy.Spider):
             url = urldefrag(urljoin(response.url, link.strip()))[0]
             if not url or not self.site_def.in_domain(url) or not self.site_def.is_article(url):
                 continue
+            if self._stored(url):
+                continue
             hints = Hints(
                 feed_date=(item.xpath("pubDate/text() | published/text()").get() or "").strip()
                 or None,
@@ -199,10 +298,13 @@ class NewsSpider(scrapy.Spider):
             self._count("aggregator/errors/sitemap")
             return
         for entry in sitemap:
-            loc = entry.get("loc", "")
+            loc = (entry.get("loc") or "").strip()
+            # only http(s) URLs of the site: an entity left unexpanded gives an empty loc
+            if urlsplit(loc).scheme not in ("http", "https") or not self.site_def.in_domain(loc):
+                continue
             if sitemap.type == "sitemapindex":
-                yield scrapy.Request(loc, callback=self.parse_sitemap)
-            elif self.site_def.in_domain(loc) and self.site_def.is_article(loc):
+                yield scrapy.Request(loc, callback=self.parse_sitemap, errback=self.on_error)
+            elif self.site_def.is_article(loc) and not self._stored(loc):
                 hints = Hints(feed_date=entry.get("lastmod"))
                 yield scrapy.Request(
                     loc,
@@ -218,7 +320,7 @@ class NewsSpider(scrapy.Spider):
         if response.status == 304:  # a conditional re-check: the page did not change
             self._count("aggregator/not_modified")
             return
-        if not isinstance(response, TextResponse):
+        if not isinstance(response, TextResponse) or not _html_declared(response):
             self.logger.warning("not an HTML page: %s", response.url)
             self._count("aggregator/errors/not_html")
             return
@@ -245,13 +347,13 @@ class NewsSpider(scrapy.Spider):
         """A request that failed (HTTP error status, timeout, refused): log and count."""
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
+        kind = failure_class(failure)
         if failure.check(HttpError):
-            status = failure.value.response.status
-            self.logger.warning("HTTP %s for %s", status, url)
-            self._count(f"aggregator/errors/http_{status}")
+            self.logger.warning("HTTP %s for %s", failure.value.response.status, url)
         else:
-            self.logger.warning("fetch failed for %s: %s", url, failure.getErrorMessage())
-            self._count(f"aggregator/errors/{failure.type.__name__ if failure.type else 'fetch'}")
+            message = failure.getErrorMessage() or (failure.type.__name__ if failure.type else "")
+            self.logger.warning("fetch failed (%s) for %s: %s", kind, url, message)
+        self._count(f"aggregator/errors/{kind}")
 
     def _count(self, key: str) -> None:
         if self.crawler.stats is not None:
