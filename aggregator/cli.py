@@ -260,6 +260,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         max_crawls=args.max_crawls,
         on_crawl=None if args.quiet else _print_crawl_line,
         publish=lambda registry: _publish(args, registry=registry),
+        progress=_progress_wanted(args),
     )
     try:
         with store_lock(db):

@@ -66,6 +66,7 @@ class Scheduler:
         max_crawls: int | None = None,
         on_crawl: Callable[[str, dict[str, Any]], None] | None = None,
         publish: Callable[[SiteRegistry], Any] | None = None,
+        progress: bool = False,
     ) -> None:
         self.load_registry = load_registry
         self.overrides = dict(overrides)
@@ -79,6 +80,8 @@ class Scheduler:
         self.publish = publish
         self.publishing = self.publish_again = False
         self.states: dict[str, SiteState] = {}
+        self.progress = progress
+        self.crawlers: dict[str, Any] = {}  # the latest crawler of each site (progress table)
         self.registry = SiteRegistry()  # the last definitions that loaded cleanly
         self.stopping = False
         self.total_crawls = 0
@@ -143,6 +146,13 @@ class Scheduler:
         self._refresh_sites()
         self.loop = task.LoopingCall(self._tick)
         self.loop.start(self.tick, now=True)
+        display = None
+        if self.progress:
+            from aggregator.progress import Progress
+
+            display = Progress(self.crawlers)  # the dict fills as crawls start
+            display.start()
+            reactor.addSystemEventTrigger("before", "shutdown", display.stop)
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: reactor.callFromThread(self.stop))
         reactor.run(installSignalHandlers=False)
@@ -167,6 +177,7 @@ class Scheduler:
         state.running = True
         self.total_crawls += 1
         crawler = self.runner.create_crawler(NewsSpider)
+        self.crawlers[state.site.id] = crawler
         started = datetime.now(UTC)
         logger.info("crawl of %s started", state.site.id)
         # the definition validated at the last reload: a broken edit on disk since then
