@@ -3,7 +3,8 @@
     python -m benchmarks.bench_dedup [--sizes 10000 100000] [--probes 1000] [--runs 3]
 
 For each size a store is filled directly (articles, fingerprints and LSH bands, in
-bulk transactions) with synthetic articles made of sentences from the sample web's
+bulk transactions; the articles are made and fingerprinted by ``--workers`` processes)
+with synthetic articles made of sentences from the sample web's
 ground truth, shuffled and renumbered, 350-600 words each. Then ``probes`` new
 articles go through exactly what the pipelines do before storing: normalization
 (:func:`normalize_article`) and dedup (:func:`assign_story`: fingerprint, exact and
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import random
 import re
 import statistics
@@ -32,7 +34,7 @@ from typing import Any
 
 from parsel import Selector
 
-from aggregator.dedup import fingerprint
+from aggregator.dedup import Fingerprint, fingerprint
 from aggregator.items import Article
 from aggregator.pipelines import assign_story, normalize_article
 from aggregator.sampleweb import render_web
@@ -103,19 +105,43 @@ class Corpus:
         return " ".join(words)
 
 
-def fill(store: SQLiteStore, corpus: Corpus, size: int, site: SiteDefinition) -> list[str]:
-    """Write ``size`` articles with their dedup keys; returns a sample of bodies."""
+_WORKER: dict[str, Any] = {}
+
+
+def _articles(job: tuple[int, int, int, str]) -> list[tuple[int, Article, Fingerprint]]:
+    """Articles ``start``-``end`` (corpus seeded for the chunk), normalized and fingerprinted."""
+    start, end, seed, site_path = job
+    if "corpus" not in _WORKER:  # once per worker process
+        _WORKER["corpus"], _WORKER["site"] = Corpus(seed), load_site(Path(site_path))
+    corpus, site = _WORKER["corpus"], _WORKER["site"]
+    corpus.rng.seed(seed)
+    out = []
+    for n in range(start, end):
+        article = normalize_article(corpus.article(n), site)
+        out.append((n, article, fingerprint(article.body_text)))
+    return out
+
+
+def fill(store: SQLiteStore, size: int, site_path: Path, seed: int, workers: int = 2) -> list[str]:
+    """Write ``size`` articles with their dedup keys; returns a sample of bodies.
+
+    Articles are made, normalized and fingerprinted by ``workers`` processes in chunks
+    of 2,000 (each chunk's corpus seeded from ``seed`` and its start: the same store
+    for the same seed), and written here in one transaction a chunk.
+    """
     sample: list[str] = []
     conn = store.conn
-    for start in range(0, size, 2000):
-        conn.execute("BEGIN")
-        for n in range(start, min(size, start + 2000)):
-            article = normalize_article(corpus.article(n), site)
-            store._write(article, f"bulk-{n}", None)
-            store._write_fingerprint(article.id, fingerprint(article.body_text))
-            if n % 97 == 0:
-                sample.append(article.body_text)
-        conn.execute("COMMIT")
+    jobs = [(start, min(size, start + 2000), seed * 1_000_003 + start, str(site_path))
+            for start in range(0, size, 2000)]  # fmt: skip
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for chunk in pool.imap(_articles, jobs):
+            conn.execute("BEGIN")
+            for n, article, fp in chunk:
+                store._write(article, f"bulk-{n}", None)
+                store._write_fingerprint(article.id, fp)
+                if n % 97 == 0:
+                    sample.append(article.body_text)
+            conn.execute("COMMIT")
     return sample
 
 
@@ -172,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--probes", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2, help="processes filling the store")
     parser.add_argument("--output", type=Path, help="write the figures as JSON here")
     args = parser.parse_args(argv)
     results: dict[str, Any] = {"sizes": {}}
@@ -183,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             corpus = Corpus(seed=size)
             with SQLiteStore(Path(tmp) / f"store-{size}.db") as store:
                 t0 = time.perf_counter()
-                stored = fill(store, corpus, size, site)
+                stored = fill(store, size, path, seed=size, workers=args.workers)
                 fill_s = time.perf_counter() - t0
                 runs = [probe(store, corpus, stored, args.probes, site) for _ in range(args.runs)]
             medians = sorted(r["median_ms"] for r in runs)

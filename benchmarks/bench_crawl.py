@@ -1,0 +1,244 @@
+"""End-to-end crawl against a bare Scrapy spider, incremental recrawl, crawl memory.
+
+    python -m benchmarks.bench_crawl [--articles 5000] [--runs 3] \
+        [--memory-articles 17500] [--memory-runs 1] [--output FILE]
+
+A generated sample web (:mod:`benchmarks.bigweb`: the bundled articles plus
+``articles`` generated ones, four newspapers) is served by its own process. Every
+crawl runs in a process of its own (:mod:`benchmarks.crawlproc`), one crawler per
+newspaper, the project's settings and each site's politeness (4 connections, no
+delay), incremental crawling off and a fresh store:
+
+1. **End-to-end** (``runs`` times, alternating): ``ours`` (``crawl_sites``: extract,
+   normalize, dedup, store) against ``bare`` (the same links, title + date + body
+   with parsel, no pipeline). Pages/s is responses over the time from the first
+   spider opened to the last one closed; CPU per page is the crawl process's user +
+   system time over its responses. The first of ours' stores is scored against the
+   ground truth (:func:`aggregator.sampleweb.evaluate.evaluate`).
+2. **Incremental recrawl**: after each of ours' crawls, the same store crawls the
+   unchanged web again with incremental crawling on; figure: its requests as a
+   share of the first crawl's.
+3. **Memory**: a larger web (``memory-articles``, about 20,000 pages), crawled by
+   ours with RSS, the request-fingerprint sets and the dedup URL set recorded at
+   5k, 10k, 15k and 20k responses, and the peak RSS (VmHWM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from aggregator.sampleweb.evaluate import evaluate
+from aggregator.store import SQLiteStore
+from benchmarks.bigweb import article_urls, generate
+
+ROOT = Path(__file__).resolve().parent.parent
+SITES = ["baden", "caonguyen", "songcau", "tamdao"]
+MARKS = [5_000, 10_000, 15_000, 20_000]
+
+
+class Server:
+    """``python -m benchmarks.bigweb`` in a subprocess."""
+
+    def __init__(self, articles: int, sites_dir: Path, seed: int) -> None:
+        self.articles, self.seed = articles, seed
+        self.sites_dir = sites_dir
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.bigweb", "--articles", str(articles),
+             "--seed", str(seed), "--write-sites", str(sites_dir)],
+            cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert self.proc.stdout is not None
+        self.url = self.proc.stdout.readline().strip()
+        line = ""
+        while not line.startswith("ready"):
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("the sample web server stopped")
+        _, pages, total, self.startup = line.split()
+        self.pages, self.total = int(pages), int(total)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+@contextmanager
+def serving(articles: int, sites_dir: Path, seed: int) -> Iterator[Server]:
+    server = Server(articles, sites_dir, seed)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def crawl(kind: str, sites_dir: Path, db: Path | None, out: Path, *extra: str) -> dict[str, Any]:
+    """One crawl in its own process; its report plus the process's CPU seconds."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    command = [sys.executable, "-m", "benchmarks.crawlproc", kind, *SITES,
+               "--sites-dir", str(sites_dir), "--output", str(out), *extra]  # fmt: skip
+    if db is not None:
+        command += ["--db", str(db)]
+    subprocess.run(command, cwd=ROOT, check=True, stderr=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    report: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    report["cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    report["cpu_ms_per_page"] = report["cpu_s"] / max(report["responses"], 1) * 1000
+    return report
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def _brief(r: dict[str, Any]) -> dict[str, Any]:
+    keys = ("seconds", "responses", "requests", "items", "pages_per_s", "cpu_s",
+            "cpu_ms_per_page", "peak_rss_kb")  # fmt: skip
+    return {k: r[k] for k in keys}
+
+
+def end_to_end(tmp: Path, articles: int, runs: int, seed: int) -> dict[str, Any]:
+    sites = tmp / "sites"
+    ours: list[dict[str, Any]] = []
+    bare: list[dict[str, Any]] = []
+    again: list[dict[str, Any]] = []
+    quality: dict[str, Any] = {}
+    with serving(articles, sites, seed) as server:
+        print(f"web: {server.url} {server.total} articles, {server.pages} pages "
+              f"(rendered in {server.startup})", flush=True)  # fmt: skip
+        for run in range(runs):
+            db = tmp / f"ours-{run}.db"
+            first = crawl("ours", sites, db, tmp / "o.json", "--full")
+            ours.append(first)
+            recrawl = crawl("ours", sites, db, tmp / "i.json")
+            recrawl["share"] = recrawl["requests"] / first["requests"]
+            again.append(recrawl)
+            bare.append(crawl("bare", sites, None, tmp / "b.json"))
+            print(f"run {run + 1}: ours {first['pages_per_s']:.1f} pages/s, bare "
+                  f"{bare[-1]['pages_per_s']:.1f}, recrawl {recrawl['requests']} requests "
+                  f"({recrawl['share']:.2%})", flush=True)  # fmt: skip
+            if run == 0:
+                quality = score(db, server.url, articles, seed)
+                print(f"ours vs ground truth: {quality['summary']}", flush=True)
+    ratio = statistics.median(o["pages_per_s"] for o in ours) / statistics.median(
+        b["pages_per_s"] for b in bare
+    )
+    return {
+        "articles": server.total,
+        "pages_served": server.pages,
+        "ours_pages_per_s": _spread([o["pages_per_s"] for o in ours]),
+        "bare_pages_per_s": _spread([b["pages_per_s"] for b in bare]),
+        "ratio": ratio,
+        "ratio_per_run": [
+            o["pages_per_s"] / b["pages_per_s"] for o, b in zip(ours, bare, strict=True)
+        ],
+        "ours_cpu_ms_per_page": _spread([o["cpu_ms_per_page"] for o in ours]),
+        "bare_cpu_ms_per_page": _spread([b["cpu_ms_per_page"] for b in bare]),
+        "ours_runs": [_brief(o) for o in ours],
+        "bare_runs": [_brief(b) for b in bare],
+        "quality": quality,
+        "incremental": {
+            "share": _spread([r["share"] for r in again]),
+            "requests": [r["requests"] for r in again],
+            "first_requests": [o["requests"] for o in ours],
+            "statuses": [{s: v.get("statuses", {}) for s, v in r["sites"].items()} for r in again],
+            "incremental_stats": [
+                {s: v.get("incremental", {}) for s, v in r["sites"].items()} for r in again
+            ],
+        },
+    }
+
+
+def score(db: Path, origin: str, articles: int, seed: int) -> dict[str, Any]:
+    truth = [a for site in generate(articles, seed).values() for a in site]
+    with SQLiteStore(db) as store:
+        stored = list(store.articles())
+    ev = evaluate(truth, stored, lambda a: article_urls(origin, a))
+    return {
+        "expected": ev.expected, "found": ev.found, "extra": len(ev.extra),
+        "title_exact": ev.share("title"), "published_exact": ev.share("published"),
+        "body_f1": ev.mean_body_f1, "duplicates_found": ev.copies_found,
+        "duplicates_expected": ev.copies_expected, "false_merges": len(ev.false_merges),
+        "summary": ev.summary(),
+    }  # fmt: skip
+
+
+def memory(tmp: Path, articles: int, runs: int, seed: int) -> dict[str, Any]:
+    sites = tmp / "sites-memory"
+    reports = []
+    with serving(articles, sites, seed) as server:
+        print(f"memory web: {server.total} articles, {server.pages} pages", flush=True)
+        for run in range(runs):
+            db = tmp / f"memory-{run}.db"
+            at_marks = [str(m) for m in MARKS]
+            report = crawl("ours", sites, db, tmp / "m.json", "--full", "--marks", *at_marks)
+            reports.append(report)
+            db.unlink()
+            print(f"memory run {run + 1}: {report['responses']} pages, peak RSS "
+                  f"{report['peak_rss_kb'] / 1024:.0f} MB", flush=True)  # fmt: skip
+    at = {s["mark"]: s for s in reports[0]["samples"]}
+    result: dict[str, Any] = {
+        "articles": server.total,
+        "pages_served": server.pages,
+        "responses": [r["responses"] for r in reports],
+        "peak_rss_mb": _spread([r["peak_rss_kb"] / 1024 for r in reports]),
+        "pages_per_s": _spread([r["pages_per_s"] for r in reports]),
+        "samples": [r["samples"] for r in reports],
+    }
+    if 10_000 in at and 20_000 in at:
+        growth = []
+        for r in reports:
+            by_mark = {s["mark"]: s for s in r["samples"]}
+            low, high = by_mark[10_000], by_mark[20_000]
+            state = (high["fingerprint_bytes"] - low["fingerprint_bytes"]) + (
+                high["seen_url_bytes"] - low["seen_url_bytes"]
+            )
+            growth.append({
+                "rss_mb": (high["rss_kb"] - low["rss_kb"]) / 1024,
+                "fingerprints_mb": (high["fingerprint_bytes"] - low["fingerprint_bytes"]) / 2**20,
+                "seen_urls_mb": (high["seen_url_bytes"] - low["seen_url_bytes"]) / 2**20,
+                "beyond_sets_mb": (high["rss_kb"] * 1024 - low["rss_kb"] * 1024 - state) / 2**20,
+            })  # fmt: skip
+        result["growth_10k_20k"] = growth
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--articles", type=int, default=5000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--memory-articles", type=int, default=17_500)
+    parser.add_argument("--memory-runs", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--skip", nargs="*", default=[], choices=("e2e", "memory"))
+    parser.add_argument("--output", type=Path)
+    args = parser.parse_args(argv)
+    results: dict[str, Any] = {"cpus": os.cpu_count()}
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-crawl-") as name:
+        tmp = Path(name)
+        if "e2e" not in args.skip:
+            results["end_to_end"] = end_to_end(tmp, args.articles, args.runs, args.seed)
+        if "memory" not in args.skip and args.memory_runs > 0:
+            results["memory"] = memory(tmp, args.memory_articles, args.memory_runs, args.seed)
+    results["seconds"] = time.perf_counter() - t0
+    text = json.dumps(results, indent=1, default=str)
+    if args.output:
+        args.output.write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,306 @@
+"""One crawl in this process, measured: ``ours`` (the aggregator) or ``bare`` (the baseline).
+
+    python -m benchmarks.crawlproc ours --sites-dir DIR --db PATH [--full] SITE... \
+        [--marks 10000 20000] [--output FILE]
+    python -m benchmarks.crawlproc bare --sites-dir DIR SITE... [--output FILE]
+
+``ours`` is :func:`aggregator.crawl.crawl_sites`, what ``aggregator crawl`` runs (one
+crawler per site in one process, the project's settings, every pipeline). ``bare``
+is :class:`BareSpider` in a process built the same way with the same settings and
+the same per-site politeness, but no item pipeline: it follows the same listing and
+feed links and only extracts title, date and body with parsel.
+
+Both get :class:`Probe` as a Scrapy extension. It reads the crawlers' response
+counts and this process's RSS every 0.2 s (from Scrapy's stats: nothing runs per
+response) and records, at each of ``marks`` responses, the RSS, the size of the
+request-fingerprint sets (the dupefilters) and of the dedup pipeline's URL set. The
+JSON printed at the end (or written to ``--output``) holds the crawl time (first
+spider opened to last spider closed), responses, requests, items, the marks and the
+peak RSS (``VmHWM``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import importlib
+import json
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any, ClassVar, cast
+from urllib.parse import urldefrag, urljoin
+
+import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.http import Response, TextResponse
+from twisted.internet import task
+
+from aggregator.crawl import crawl_sites, project_settings
+from aggregator.extract import section_from_url
+from aggregator.sitedef import SiteDefinition, load_sites, sites_dirs_from_env
+
+__all__ = ["BareSpider", "Probe", "main"]
+
+PROBE = "benchmarks.crawlproc.Probe"
+
+
+def proc_status() -> dict[str, int]:
+    """VmRSS and VmHWM of this process, in KiB."""
+    found = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            found[name] = int(value.split()[0])
+    return found
+
+
+def _set_bytes(items: object) -> int:
+    """Memory of a set and its members (shallow sizes: bytes or str members)."""
+    if not isinstance(items, set | frozenset):
+        return 0
+    return sys.getsizeof(items) + sum(sys.getsizeof(x) for x in items)
+
+
+class Probe:
+    """Scrapy extension: crawl time, responses and memory at response-count marks."""
+
+    crawlers: ClassVar[list[Crawler]] = []
+    marks: ClassVar[list[int]] = []
+    samples: ClassVar[list[dict[str, Any]]] = []
+    opened: ClassVar[float | None] = None
+    closed: ClassVar[float | None] = None
+    running: ClassVar[int] = 0
+    _loop: ClassVar[task.LoopingCall | None] = None
+
+    def __init__(self, crawler: Crawler) -> None:
+        Probe.crawlers.append(crawler)
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Probe:
+        return cls(crawler)
+
+    def spider_opened(self) -> None:
+        if Probe.opened is None:
+            Probe.opened = time.perf_counter()
+        Probe.running += 1
+        if Probe._loop is None:
+            Probe._loop = task.LoopingCall(Probe.sample)
+            Probe._loop.start(0.2, now=False)
+
+    def spider_closed(self) -> None:
+        Probe.running -= 1
+        if Probe.running == 0:
+            Probe.closed = time.perf_counter()
+            Probe.sample(final=True)
+            if Probe._loop is not None and Probe._loop.running:
+                Probe._loop.stop()
+
+    @staticmethod
+    def responses() -> int:
+        return sum(int(c.stats.get_value("downloader/response_count", 0)) for c in Probe.crawlers
+                   if c.stats is not None)  # fmt: skip
+
+    @staticmethod
+    def state_bytes() -> dict[str, int]:
+        """The request-fingerprint sets and the dedup pipeline's URL sets, in bytes."""
+        fingerprints = seen = count = 0
+        for c in Probe.crawlers:
+            engine = c.engine
+            slot = getattr(engine, "_slot", None) or getattr(engine, "slot", None)
+            scheduler = getattr(slot, "scheduler", None)
+            df = getattr(scheduler, "df", None)
+            fps = getattr(df, "_fingerprints", None)  # a set of 20-byte digests
+            fingerprints += _set_bytes(fps)
+            count += len(fps) if isinstance(fps, set) else 0
+            scraper = getattr(engine, "scraper", None)
+            itemproc = getattr(scraper, "itemproc", None)
+            for component in getattr(itemproc, "middlewares", ()):
+                seen += _set_bytes(getattr(component, "seen", None))
+        return {"fingerprint_bytes": fingerprints, "fingerprints": count, "seen_url_bytes": seen}
+
+    @staticmethod
+    def sample(final: bool = False) -> None:
+        done = Probe.responses()
+        while Probe.marks and done >= Probe.marks[0]:
+            mark = Probe.marks.pop(0)
+            status = proc_status()
+            Probe.samples.append({"mark": mark, "responses": done, "rss_kb": status["VmRSS"],
+                                  "hwm_kb": status["VmHWM"], **Probe.state_bytes(),
+                                  "t_s": time.perf_counter() - (Probe.opened or 0)})  # fmt: skip
+        if final:
+            status = proc_status()
+            Probe.samples.append({"mark": "end", "responses": done, "rss_kb": status["VmRSS"],
+                                  "hwm_kb": status["VmHWM"], **Probe.state_bytes(),
+                                  "t_s": time.perf_counter() - (Probe.opened or 0)})  # fmt: skip
+
+    @staticmethod
+    def report() -> dict[str, Any]:
+        def total(key: str) -> int:
+            return sum(int(c.stats.get_value(key, 0)) for c in Probe.crawlers
+                       if c.stats is not None)  # fmt: skip
+
+        seconds = (Probe.closed or time.perf_counter()) - (Probe.opened or 0)
+        responses = total("downloader/response_count")
+        return {
+            "seconds": seconds,
+            "responses": responses,
+            "requests": total("downloader/request_count"),
+            "items": total("item_scraped_count"),
+            "pages_per_s": responses / seconds if seconds else 0.0,
+            "samples": Probe.samples,
+            "peak_rss_kb": proc_status()["VmHWM"],
+        }
+
+
+def _site(crawler: Crawler, site_id: str) -> SiteDefinition:
+    dirs = sites_dirs_from_env(crawler.settings.get("AGGREGATOR_SITES_DIRS") or "")
+    return load_sites(dirs).get(site_id)
+
+
+class BareSpider(scrapy.Spider):
+    """The baseline: the site's listing and feed links, title + date + body with parsel."""
+
+    name = "bare"
+    site_def: SiteDefinition
+    allowed_domains: list[str]
+    title_q: str
+    date_q: str
+    body_q: str
+
+    def __init__(self, site: str = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.site_id = site
+        self.listing_pages: dict[str, int] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BareSpider:
+        spider = cast(BareSpider, super().from_crawler(crawler, *args, **kwargs))
+        site = spider.site_def = _site(crawler, spider.site_id)
+        spider.allowed_domains = list(site.allowed_domains)
+        # the same per-site politeness as the news spider
+        settings = crawler.settings
+        settings.set("DOWNLOAD_DELAY", site.politeness.delay, priority="spider")
+        settings.set(
+            "CONCURRENT_REQUESTS_PER_DOMAIN", site.politeness.concurrency, priority="spider"
+        )
+        settings.set("AUTOTHROTTLE_ENABLED", site.politeness.autothrottle, priority="spider")
+        settings.set("AUTOTHROTTLE_START_DELAY", max(site.politeness.delay, 0.1), "spider")
+        sel = site.selectors
+        spider.title_q = sel.title or "h1"
+        spider.date_q = sel.published or "meta[property='article:published_time']::attr(content)"
+        spider.body_q = sel.body or "article, body"
+        return spider
+
+    async def start(self) -> AsyncIterator[Any]:
+        for url in self.site_def.start_urls["listings"]:
+            yield scrapy.Request(url, self.parse_listing, cb_kwargs={"source": url},
+                                 dont_filter=True)  # fmt: skip
+        for url in self.site_def.start_urls["feeds"]:
+            yield scrapy.Request(url, self.parse_feed, dont_filter=True)
+
+    def parse_listing(self, response: Response, source: str) -> Iterator[scrapy.Request]:
+        if not isinstance(response, TextResponse):
+            return
+        self.listing_pages[source] = self.listing_pages.get(source, 0) + 1
+        site, base = self.site_def, self.site_def.base_url
+        seen: set[str] = set()
+        for href in response.css("a::attr(href)").getall():
+            url = urldefrag(urljoin(response.url, href.strip()))[0]
+            if url in seen or not site.in_domain(url):
+                continue
+            seen.add(url)
+            if site.is_article(url):
+                yield scrapy.Request(url, self.parse_article)
+            elif (
+                site.is_listing(url)
+                and section_from_url(url, base) == section_from_url(source, base)
+                and self.listing_pages[source] < site.links.max_listing_pages
+            ):
+                yield scrapy.Request(url, self.parse_listing, cb_kwargs={"source": source})
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        if not isinstance(response, TextResponse):
+            return
+        sel = scrapy.Selector(response=response, type="xml")
+        sel.remove_namespaces()
+        for link in sel.xpath("//item/link/text() | //entry/link/@href").getall():
+            url = urldefrag(urljoin(response.url, link.strip()))[0]
+            if self.site_def.in_domain(url) and self.site_def.is_article(url):
+                yield scrapy.Request(url, self.parse_article)
+
+    def _first(self, response: TextResponse, query: str) -> str:
+        found = response.xpath(query[6:]) if query.startswith("xpath:") else response.css(query)
+        return found.xpath("string()").get("") if found else ""
+
+    def parse_article(self, response: Response) -> Iterator[dict[str, str]]:
+        if not isinstance(response, TextResponse):
+            return
+        yield {
+            "url": response.url,
+            "title": self._first(response, self.title_q).strip(),
+            "date": self._first(response, self.date_q).strip(),
+            "body": self._first(response, self.body_q).strip(),
+        }
+
+
+def _bare(site_ids: list[str], overrides: dict[str, Any]) -> None:
+    settings = project_settings({**overrides, "ITEM_PIPELINES": {}})
+    process = CrawlerProcess(settings)
+    for site_id in site_ids:
+        process.crawl(process.create_crawler(BareSpider), site=site_id)
+    process.start()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("kind", choices=("ours", "bare"))
+    parser.add_argument("sites", nargs="+")
+    parser.add_argument("--sites-dir", required=True)
+    parser.add_argument("--db", default=":memory:", help="the store (ours)")
+    parser.add_argument("--full", action="store_true", help="incremental off (ours)")
+    parser.add_argument("--marks", type=int, nargs="*", default=[])
+    parser.add_argument("-s", "--set", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--output", type=Path)
+    parser.add_argument("--profile", type=Path, help="write cProfile stats of the crawl here")
+    args = parser.parse_args(argv)
+    # run as ``python -m``, this module is ``__main__``: Scrapy loads the extension
+    # from ``benchmarks.crawlproc``, a second copy with its own class attributes
+    probe: type[Probe] = importlib.import_module("benchmarks.crawlproc").Probe
+    probe.marks = sorted(args.marks)
+    overrides: dict[str, Any] = {
+        "AGGREGATOR_SITES_DIRS": args.sites_dir,
+        "AGGREGATOR_DB": args.db,
+        "AGGREGATOR_FULL_CRAWL": args.full or args.kind == "bare",
+        "LOG_LEVEL": "WARNING",
+        "EXTENSIONS": {PROBE: 0},
+    }
+    for item in args.set:
+        key, _, value = item.partition("=")
+        overrides[key] = value
+    summaries: dict[str, Any] = {}
+    profiler = cProfile.Profile() if args.profile else None
+    if profiler is not None:
+        profiler.enable()
+    if args.kind == "ours":
+        summaries = crawl_sites(args.sites, overrides)
+    else:
+        _bare(args.sites, overrides)
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
+    result = {"kind": args.kind, **probe.report(), "sites": summaries}
+    text = json.dumps(result, default=str)
+    if args.output:
+        args.output.write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,216 @@
+"""Write the summary table of ``benchmarks/RESULTS.md`` from ``benchmarks/results/*.json``.
+
+    python -m benchmarks.report [--results DIR] [--markdown FILE]
+
+The table sits between two HTML comments (``<!-- summary:start -->`` and
+``<!-- summary:end -->``); everything else in the file (methods, profiles, the
+before/after history) is left as it is. Without the comments the table is inserted
+before the first section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+START, END = "<!-- summary:start -->", "<!-- summary:end -->"
+
+Row = tuple[str, str, str, str, str, str]
+
+
+def _load(folder: Path, name: str) -> dict[str, Any] | None:
+    path = folder / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def _met(ok: bool) -> str:
+    return "**met**" if ok else "**missed**"
+
+
+def _range(d: dict[str, float], fmt: str, unit: str = "") -> str:
+    return f"{d['median']:{fmt}}{unit} ({d['min']:{fmt}}-{d['max']:{fmt}})"
+
+
+def crawl_rows(crawl: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    e2e = crawl.get("end_to_end")
+    if e2e:
+        ratio = e2e["ratio"]
+        runs = len(e2e["ours_runs"])
+        pages = e2e["ours_runs"][0]["responses"]
+        rows.append((
+            f"1. End-to-end crawl, {pages:,} pages ({e2e['articles']:,} articles, 4 sites), "
+            f"median of {runs}",
+            f"`aggregator crawl`: {_range(e2e['ours_pages_per_s'], '.0f')} pages/s; "
+            f"CPU {e2e['ours_cpu_ms_per_page']['median']:.1f} ms/page",
+            f"bare Scrapy + parsel: {_range(e2e['bare_pages_per_s'], '.0f')} pages/s; "
+            f"CPU {e2e['bare_cpu_ms_per_page']['median']:.1f} ms/page",
+            f"{ratio:.2f}", "≥ 0.75", _met(ratio >= 0.75),
+        ))  # fmt: skip
+        inc = e2e["incremental"]
+        share = inc["share"]["median"]
+        rows.append((
+            "6. Incremental recrawl of the unchanged web",
+            f"{sorted(inc['requests'])[len(inc['requests']) // 2]} requests",
+            f"first crawl: {sorted(inc['first_requests'])[len(inc['first_requests']) // 2]:,} "
+            "requests",
+            f"{share:.2%}", "≤ 5%", _met(share <= 0.05),
+        ))  # fmt: skip
+    mem = crawl.get("memory")
+    if mem:
+        peak = mem["peak_rss_mb"]["median"]
+        rows.append((
+            f"7. Peak RSS of a crawl of {max(mem['responses']):,} pages "
+            f"({len(mem['responses'])} run{'s' if len(mem['responses']) > 1 else ''})",
+            f"{peak:.0f} MB", "-", "-", "≤ 400 MB", _met(peak <= 400),
+        ))  # fmt: skip
+        growth = mem.get("growth_10k_20k")
+        if growth:
+            g = growth[0]
+            beyond = g["beyond_sets_mb"]
+            rows.append((
+                "7. RSS growth from the 10k to the 20k mark",
+                f"{g['rss_mb']:+.1f} MB",
+                f"request fingerprints {g['fingerprints_mb']:+.1f} MB, dedup URL set "
+                f"{g['seen_urls_mb']:+.1f} MB",
+                f"{beyond:+.1f} MB beyond them", "no growth beyond the sets (≤ 2 MB)",
+                _met(beyond <= 2.0),
+            ))  # fmt: skip
+    return rows
+
+
+def extract_rows(ex: dict[str, Any]) -> list[Row]:
+    e, g = ex["extraction"], ex["generic"]
+    ours, traf, fast = e["ours"], e["trafilatura"], e["trafilatura_fast"]
+    speed_ok, f1_ok = e["speedup"] >= 5, ours["body_f1"] >= traf["body_f1"]
+    rows: list[Row] = [(
+        f"2. Extraction per page ({ex['pages']} pages, 4 sites)",
+        f"{ours['median_ms']:.2f} ms ({ours['min_ms']:.2f}-{ours['max_ms']:.2f}), "
+        f"body F1 {ours['body_f1']:.3f}",
+        f"`trafilatura.extract`: {traf['median_ms']:.2f} ms, F1 {traf['body_f1']:.3f} "
+        f"(`fast=True`: {fast['median_ms']:.2f} ms)",
+        f"{e['speedup']:.1f}× faster", "≥ 5× faster, F1 ≥ trafilatura's",
+        f"speed {_met(speed_ok)}, F1 {_met(f1_ok)}",
+    )]  # fmt: skip
+    og, tg = g["ours_generic"], g["trafilatura"]
+    rows.append((
+        f"3. Generic layer: legacy site, no selectors ({g['pages']} pages)",
+        f"{og['median_ms']:.2f} ms, body F1 {og['body_f1']:.3f}",
+        f"`trafilatura.extract`: {tg['median_ms']:.2f} ms, F1 {tg['body_f1']:.3f}",
+        f"{tg['median_ms'] / og['median_ms']:.2f}× the speed",
+        "none set; F1 ≥ trafilatura's", _met(og["body_f1"] >= tg["body_f1"]),
+    ))  # fmt: skip
+    return rows
+
+
+def dedup_rows(d: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    base = d["baseline_parsel_ms"]
+    sizes = sorted(d["sizes"], key=int)
+    for size in sizes:
+        s = d["sizes"][size]
+        rows.append((
+            f"4. Normalize + dedup per article, {int(size):,} stored",
+            f"{s['median_ms']:.2f} ms ({s['min_ms']:.2f}-{s['max_ms']:.2f}), "
+            f"p95 {s['p95_ms']:.2f} ms",
+            f"parsel parse + select of one page: {base:.2f} ms",
+            f"{s['median_ms'] / base:.2f}", "≤ 1 ms", _met(s["median_ms"] <= 1.0),
+        ))  # fmt: skip
+    if "growth" in d:
+        rows.append((
+            f"4. Growth {int(sizes[0]):,} → {int(sizes[-1]):,} stored", f"{d['growth']:.2f}×",
+            "-", "-", "≤ 1.5×", _met(d["growth"] <= 1.5),
+        ))  # fmt: skip
+    return rows
+
+
+def feeds_rows(f: dict[str, Any]) -> list[Row]:
+    sizes = sorted(f["sizes"], key=int)
+    builds = " / ".join(f"{f['sizes'][s]['build']['median_s']:.2f}" for s in sizes)
+    labels = " / ".join(f"{int(s) // 1_000_000}M" if int(s) >= 1_000_000 else f"{int(s) // 1000}k"
+                        for s in sizes)  # fmt: skip
+    rows: list[Row] = [(
+        f"5. Full feed build ({f['sizes'][sizes[0]]['files']} files), {labels} stored",
+        f"{builds} s",
+        f"build at {int(sizes[0]):,}: {f['sizes'][sizes[0]]['build']['median_s']:.2f} s",
+        f"growth {f.get('growth_build', 1.0):.2f}×", "growth ≤ 2× (10k → 1M)",
+        _met(f.get("growth_build", 1.0) <= 2.0),
+    )]  # fmt: skip
+    if "100000" in f["sizes"]:
+        b = f["sizes"]["100000"]["build"]
+        rows.append((
+            "5. Full feed build from 100k stored",
+            f"{b['median_s']:.2f} s ({b['min_s']:.2f}-{b['max_s']:.2f})",
+            "-", "-", "≤ 2 s", _met(b["median_s"] <= 2.0),
+        ))  # fmt: skip
+    return rows
+
+
+def table(folder: Path) -> str:
+    rows: list[Row] = []
+    missing = []
+    for name, make in (("crawl", crawl_rows), ("extract", extract_rows),
+                       ("dedup", dedup_rows), ("feeds", feeds_rows)):  # fmt: skip
+        data = _load(folder, name)
+        if data is None:
+            missing.append(name)
+        else:
+            rows.extend(make(data))
+    rows.sort(key=lambda r: r[0][:2])
+    timing = _load(folder, "timing") or {}
+    lines = [
+        START,
+        f"Last `make bench`: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python "
+        f"{platform.python_version()}, {_cpus()} CPUs"
+        + (f"; {sum(timing.values()) / 60:.1f} min in all (" + ", ".join(
+            f"{k} {v:.0f} s" for k, v in timing.items()) + ")" if timing else "")
+        + ". Medians of at least 3 runs (min-max), each against a baseline measured in "
+        "the same run.",
+        "",
+        "| figure | measured | baseline (same run) | ratio | target | |",
+        "|---|---|---|---|---|---|",
+        *(f"| {' | '.join(r)} |" for r in rows),
+    ]  # fmt: skip
+    if missing:
+        lines += ["", f"Not run: {', '.join(missing)}."]
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+def update(markdown: Path, block: str) -> None:
+    text = markdown.read_text(encoding="utf-8") if markdown.exists() else "# Benchmark results\n"
+    if START in text and END in text:
+        text = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _: block, text,
+                      flags=re.DOTALL)  # fmt: skip
+    else:
+        at = text.find("\n## ")
+        text = (text + "\n" + block + "\n") if at < 0 else (
+            text[: at + 1] + block + "\n" + text[at:])  # fmt: skip
+    markdown.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--results", type=Path, default=HERE / "results")
+    parser.add_argument("--markdown", type=Path, default=HERE / "RESULTS.md")
+    args = parser.parse_args(argv)
+    block = table(args.results)
+    update(args.markdown, block)
+    print(block)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
