@@ -10,7 +10,9 @@ photos and their captions, tags, tracking links) and gets a new id, a new title,
 new lead and new paragraphs made of the ground truth's sentences (shuffled, with
 their numbers changed), and a publication time before the oldest bundled article
 (1-4 hours apart per site), so the bundled articles stay the newest. Deterministic
-for a seed. Nothing is written to the repository: the ground truth lives in memory.
+for a seed. Listing pages show 20 articles (``--page-size``; the bundled templates
+show 8 or 9, and link every other page of the section from each). Nothing is written
+to the repository: the ground truth lives in memory.
 
 Like ``python -m aggregator.sampleweb``, the first line on stdout is the server URL,
 then one line per newspaper ``<id> <base_url>``, then ``ready <pages> <articles>``;
@@ -38,7 +40,7 @@ from types import FrameType
 from aggregator.sampleweb import SampleWeb
 from aggregator.sampleweb.base import SiteTemplate
 from aggregator.sampleweb.groundtruth import Block, GroundTruthArticle
-from aggregator.sampleweb.render import article_paths, load_all_ground_truth, render_web
+from aggregator.sampleweb.render import TEMPLATES, article_paths, load_all_ground_truth, render_web
 from aggregator.text import slugify
 
 __all__ = [
@@ -57,6 +59,8 @@ GroundTruth = dict[str, list[GroundTruthArticle]]
 FIRST_ID = 5_000_000
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+")
 _NUMBER = re.compile(r"\d+")
+#: articles a listing page (0: the templates' own, 8 or 9)
+PAGE_SIZE = 20
 #: listen backlog of the server (``socketserver``'s default, 5, overflows under a crawl)
 BACKLOG = 128
 _MAX_LISTING_PAGES = re.compile(r"^max_listing_pages\s*=\s*\d+", re.MULTILINE)
@@ -156,6 +160,26 @@ def site_definition(web: SampleWeb, site_id: str, max_listing_pages: int = 10_00
 
 
 @contextmanager
+def listing_size(articles: int | None) -> Iterator[None]:
+    """Listing pages of ``articles`` links each while in the block (None: the templates' own).
+
+    The bundled templates list 8 or 9 articles a page, and their pagers link every page
+    of a section: with thousands of articles that is hundreds of listing pages, each
+    linking all the others (quadratic work for any crawler). Real provincial sites list
+    15-30 articles a page.
+    """
+    saved = {site: t.page_size for site, t in TEMPLATES.items()}
+    if articles is not None:
+        for template in TEMPLATES.values():
+            template.page_size = articles
+    try:
+        yield
+    finally:
+        for site, size in saved.items():
+            TEMPLATES[site].page_size = size
+
+
+@contextmanager
 def fast_templates() -> Iterator[None]:
     """Make two template helpers linear while in the block: rendering is quadratic.
 
@@ -213,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--articles", type=int, default=5000, help="generated articles")
     parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--page-size", type=int, default=PAGE_SIZE, help="articles a listing page")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--write-sites", type=Path, metavar="DIR")
     parser.add_argument("--access-log", type=Path, metavar="FILE")
@@ -234,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     # BACKLOG); a real web server's backlog is in the hundreds
     ThreadingHTTPServer.request_queue_size = BACKLOG
     web = SampleWeb(port=args.port, access_log=args.access_log, ground_truth=truth)
-    with fast_templates():
+    with fast_templates(), listing_size(args.page_size or None):
         web.start()
     try:
         if args.write_sites:

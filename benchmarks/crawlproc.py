@@ -48,11 +48,11 @@ PROBE = "benchmarks.crawlproc.Probe"
 
 
 def proc_status() -> dict[str, int]:
-    """VmRSS and VmHWM of this process, in KiB."""
+    """VmRSS, VmHWM (peak RSS), RssAnon and RssFile of this process, in KiB."""
     found = {}
     for line in Path("/proc/self/status").read_text().splitlines():
         name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
+        if name in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
             found[name] = int(value.split()[0])
     return found
 
@@ -70,6 +70,8 @@ class Probe:
     crawlers: ClassVar[list[Crawler]] = []
     marks: ClassVar[list[int]] = []
     samples: ClassVar[list[dict[str, Any]]] = []
+    #: the largest anonymous and file-backed (SQLite's mmap) RSS seen by the 0.2 s ticks
+    peaks: ClassVar[dict[str, int]] = {"RssAnon": 0, "RssFile": 0}
     opened: ClassVar[float | None] = None
     closed: ClassVar[float | None] = None
     running: ClassVar[int] = 0
@@ -126,17 +128,20 @@ class Probe:
     @staticmethod
     def sample(final: bool = False) -> None:
         done = Probe.responses()
+        status = proc_status()
+        for key in Probe.peaks:
+            Probe.peaks[key] = max(Probe.peaks[key], status.get(key, 0))
         while Probe.marks and done >= Probe.marks[0]:
-            mark = Probe.marks.pop(0)
-            status = proc_status()
-            Probe.samples.append({"mark": mark, "responses": done, "rss_kb": status["VmRSS"],
-                                  "hwm_kb": status["VmHWM"], **Probe.state_bytes(),
-                                  "t_s": time.perf_counter() - (Probe.opened or 0)})  # fmt: skip
+            Probe.samples.append(Probe._record(Probe.marks.pop(0), done, status))
         if final:
-            status = proc_status()
-            Probe.samples.append({"mark": "end", "responses": done, "rss_kb": status["VmRSS"],
-                                  "hwm_kb": status["VmHWM"], **Probe.state_bytes(),
-                                  "t_s": time.perf_counter() - (Probe.opened or 0)})  # fmt: skip
+            Probe.samples.append(Probe._record("end", done, status))
+
+    @staticmethod
+    def _record(mark: int | str, done: int, status: dict[str, int]) -> dict[str, Any]:
+        return {"mark": mark, "responses": done, "rss_kb": status["VmRSS"],
+                "hwm_kb": status["VmHWM"], "anon_kb": status.get("RssAnon", 0),
+                "file_kb": status.get("RssFile", 0), **Probe.state_bytes(),
+                "t_s": time.perf_counter() - (Probe.opened or 0)}  # fmt: skip
 
     @staticmethod
     def report() -> dict[str, Any]:
@@ -154,6 +159,8 @@ class Probe:
             "pages_per_s": responses / seconds if seconds else 0.0,
             "samples": Probe.samples,
             "peak_rss_kb": proc_status()["VmHWM"],
+            "peak_anon_kb": Probe.peaks["RssAnon"],
+            "peak_file_kb": Probe.peaks["RssFile"],
         }
 
 
