@@ -85,13 +85,14 @@ def normalize_article(article: Article, site: SiteDefinition | None = None) -> A
         article.updated = to_vn(article.updated)
     canonical = site.canonical_url(article.url) if site else canonicalize_url(article.url)
     if article.canonical_url:
-        # rel=canonical counts only when it points inside the same site
+        # rel=canonical counts only when it points to a web page of the same site
         candidate = (
             site.canonical_url(article.canonical_url)
             if site
             else canonicalize_url(article.canonical_url)
         )
-        if urlsplit(candidate).hostname == urlsplit(canonical).hostname:
+        parts = urlsplit(candidate)
+        if parts.scheme in ("http", "https") and parts.hostname == urlsplit(canonical).hostname:
             canonical = candidate
     article.canonical_url = canonical
     article.id = article_id(canonical)

@@ -46,10 +46,15 @@ def expected_fields(a: GroundTruthArticle) -> dict[str, object]:
 
 
 def write_sample_fixtures(
-    sites_dir: Path, origin: str, site_ids: tuple[str, ...] = SAMPLE_SITES, count: int = 3
+    sites_dir: Path,
+    origin: str,
+    site_ids: tuple[str, ...] = SAMPLE_SITES,
+    count: int = 3,
+    layers: dict[str, str] | None = None,
 ) -> None:
     """Definitions of the sample newspapers served at ``origin`` in ``sites_dir``, each with
-    ``count`` fixtures (``fixtures/<id>/<key>.html`` + ``.json``) from the ground truth."""
+    ``count`` fixtures (``fixtures/<id>/<key>.html`` + ``.json``) from the ground truth,
+    expecting ``layers`` too if given (as `sites test --record` writes them)."""
     pages = render_web(origin)
     for site_id in site_ids:
         path = sites_dir / f"{site_id}.toml"
@@ -60,7 +65,8 @@ def write_sample_fixtures(
         for a in load_ground_truth(site_id)[:count]:
             page = pages[article_path(a)]
             (folder / f"{a.key}.html").write_bytes(page.body)
-            record = {"url": origin.rstrip("/") + article_path(a), "expected": expected_fields(a)}
+            expected = {**expected_fields(a), **({"layers": layers} if layers else {})}
+            record = {"url": origin.rstrip("/") + article_path(a), "expected": expected}
             (folder / f"{a.key}.json").write_text(
                 json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8"
             )
@@ -93,12 +99,13 @@ def test_every_sample_site_matches_its_fixtures(
 def test_a_changed_template_fails_its_fixtures(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    write_sample_fixtures(tmp_path, OFFLINE_ORIGIN, ("caonguyen",))
+    write_sample_fixtures(tmp_path, OFFLINE_ORIGIN, ("caonguyen",), layers={"title": "selector"})
     break_selector(tmp_path, "caonguyen", "title", "td.tieude-moi")
     assert main(["sites", "test", "caonguyen", "--sites-dir", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "0/3 fixtures match" in out, out
-    assert re.search(r"FAILED\n\s+title: expected", out), out
+    # the generic layer still finds the title (from <title>): the layer tells
+    assert re.search(r"FAILED\n\s+layers.title: expected selector, got generic", out), out
 
 
 def test_compare_fields_rules() -> None:
