@@ -28,9 +28,9 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/mypy tests benchmarks
 
+# every benchmark (dedup, feeds, extract, crawl), then the table in benchmarks/RESULTS.md
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.bench_dedup --output benchmarks/results/dedup.json
-	$(BIN)/python -m benchmarks.bench_feeds --output benchmarks/results/feeds.json
+	$(BIN)/python -m benchmarks
 
 fuzz: $(STAMP)
 	AGGREGATOR_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py

@@ -238,11 +238,18 @@ class StorePipeline(_Component):
         self.store = None
 
     def process_item(self, item: Article) -> Article:
-        assert self.store is not None, "store not open"
-        result = self.store.upsert(item, item.fingerprint)
-        self._record_pages(item)
-        if item.merge_roots:
-            self.store.merge_stories(item.duplicate_of or item.id, item.merge_roots)
+        store = self.store
+        assert store is not None, "store not open"
+
+        def work() -> str:
+            # one commit for the article, its page records and its story
+            result = store.upsert(item, item.fingerprint)
+            self._record_pages(item)
+            if item.merge_roots:
+                store.merge_stories(item.duplicate_of or item.id, item.merge_roots)
+            return result
+
+        result = store.transaction(work)
         self.count(f"aggregator/articles/{result}")
         return item
 

@@ -38,10 +38,13 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urldefrag, urljoin
 
+from lxml.etree import _Element
 from parsel import Selector
 
 from aggregator.extract import Extracted, ExtractionError, Hints, extract_article, section_from_url
 from aggregator.items import Article
+from aggregator.listings import date_near
+from aggregator.listings import links as listing_links
 from aggregator.pipelines import normalize_article
 from aggregator.sampleweb.evaluate import token_f1
 from aggregator.settings import USER_AGENT
@@ -381,7 +384,6 @@ def _robots(url: str) -> urllib.robotparser.RobotFileParser | None:
 
 def _article_links(site: SiteDefinition, source: str, text: str) -> list[tuple[str, Hints]]:
     """Article links of a listing page or feed, in page order, with the spider's hints."""
-    from aggregator.spiders.news import NewsSpider  # its date-near-link rule
 
     links: dict[str, tuple[str, Hints]] = {}
     if text.lstrip().startswith("<?xml") or "<rss" in text[:500] or "<feed" in text[:500]:
@@ -394,15 +396,11 @@ def _article_links(site: SiteDefinition, source: str, text: str) -> list[tuple[s
             if url and site.in_domain(url) and site.is_article(url):
                 links.setdefault(site.canonical_url(url), (url, Hints(feed_date=date)))
         return list(links.values())
-    page = Selector(text=text, base_url=source)
+    root = Selector(text=text, base_url=source).root
     section = section_from_url(source, site.base_url)
-    for anchor in page.css("a[href]"):
-        href = (anchor.attrib.get("href") or "").strip()
-        if not href or href.startswith(("javascript:", "mailto:", "tel:", "#")):
-            continue
-        url = urldefrag(urljoin(source, href))[0]
-        if site.in_domain(url) and site.is_article(url):
-            hints = Hints(section=section, listing_date=NewsSpider._date_near(anchor))
+    for url, anchor in listing_links(root, source, site) if isinstance(root, _Element) else ():
+        if site.is_article(url):
+            hints = Hints(section=section, listing_date=date_near(anchor))
             links.setdefault(site.canonical_url(url), (url, hints))
     return list(links.values())
 

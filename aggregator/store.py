@@ -432,6 +432,11 @@ class SQLiteStore:
         while self._transaction(step):
             pass
 
+    def transaction(self, work: Callable[[], _T]) -> _T:
+        """Run ``work`` (which writes through this store) as one transaction: the
+        pipeline stores an article and its page records with a single commit."""
+        return self._transaction(work)
+
     def _transaction(self, work: Callable[[], _T]) -> _T:
         """Run ``work`` in one write transaction, ``BEGIN IMMEDIATE`` (the write lock is
         taken first, so no read inside can go stale and fail the commit), rolled back on

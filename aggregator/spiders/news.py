@@ -8,14 +8,13 @@ fails extraction is logged with its URL and reason, counted, and skipped.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import scrapy
-from parsel import Selector
+from lxml.etree import _Element
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
@@ -32,15 +31,11 @@ from twisted.python.failure import Failure
 
 from aggregator.extract import ExtractionError, Hints, extract_article, section_from_url
 from aggregator.items import Article
+from aggregator.listings import date_near, links
 from aggregator.sitedef import SiteDefinition, load_sites, sites_dirs_from_env
 
 __all__ = ["NewsSpider", "failure_class"]
 
-_DATE_NEAR_LINK = re.compile(
-    r"\d{1,2}:\d{2}[^\d]{0,5}\d{1,2}[/.-]\d{1,2}[/.-]\d{4}"
-    r"|\d{1,2}[/.-]\d{1,2}[/.-]\d{4}(?:[^\d]{0,5}\d{1,2}:\d{2})?"
-    r"|\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?"
-)
 
 
 def _header(response: Response, name: bytes) -> str | None:
@@ -191,15 +186,6 @@ class NewsSpider(scrapy.Spider):
 
     # -- listings -------------------------------------------------------------------
 
-    def _links(self, response: TextResponse) -> Iterator[tuple[str, Selector]]:
-        for a in response.css("a[href]"):
-            href = (a.attrib.get("href") or "").strip()
-            if not href or href.startswith(("javascript:", "mailto:", "tel:", "#")):
-                continue
-            url = urldefrag(urljoin(response.url, href))[0]
-            if self.site_def.in_domain(url):
-                yield url, a
-
     def parse_listing(self, response: Response, source: str) -> Iterator[Any]:
         """Queue the article links of a listing page and follow its pagination."""
         if not isinstance(response, TextResponse):
@@ -210,24 +196,27 @@ class NewsSpider(scrapy.Spider):
         section = section_from_url(response.url, self.site_def.base_url)
         site = self.site_def
         seen: set[str] = set()
-        for url, anchor in self._links(response):
+        root = response.selector.root
+        for url, anchor in links(root, response.url, site) if isinstance(root, _Element) else ():
             if url in seen:
                 continue
             seen.add(url)
             if site.is_article(url):
                 if self._stored(url):
                     continue
-                hints = Hints(section=section, listing_date=self._date_near(anchor))
-                yield response.follow(
+                hints = Hints(section=section, listing_date=date_near(anchor))
+                yield scrapy.Request(
                     url,
+                    encoding=response.encoding,
                     callback=self.parse_article,
                     errback=self.on_error,
                     cb_kwargs={"hints": hints},
                 )
             elif site.is_listing(url) and self._same_source(url, source):
                 if self.listing_pages[source] < site.links.max_listing_pages:
-                    yield response.follow(
+                    yield scrapy.Request(
                         url,
+                        encoding=response.encoding,
                         callback=self.parse_listing,
                         errback=self.on_error,
                         cb_kwargs={"source": source},
@@ -246,17 +235,6 @@ class NewsSpider(scrapy.Spider):
         """Pagination of a source stays in its section (first path segment)."""
         base = self.site_def.base_url
         return section_from_url(url, base) == section_from_url(source, base)
-
-    @staticmethod
-    def _date_near(anchor: Selector) -> str | None:
-        """A date printed next to a listing link (in the link's item container)."""
-        for container in anchor.xpath(
-            "ancestor::*[self::li or self::article or self::tr or self::div][1]"
-        ):
-            text = " ".join(container.xpath(".//text()").getall())
-            if m := _DATE_NEAR_LINK.search(text):
-                return m.group(0)
-        return None
 
     # -- feeds and sitemaps ---------------------------------------------------------
 
