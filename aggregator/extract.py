@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
-from copy import deepcopy
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -35,7 +35,7 @@ from parsel.csstranslator import css2xpath
 from aggregator.dates import ParsedDate, parse_date
 from aggregator.items import Article
 from aggregator.normalize import (
-    is_clutter_line,
+    is_clutter_text,
     looks_like_byline,
     split_authors,
     strip_clutter,
@@ -62,6 +62,7 @@ _BLOCK_TAGS = frozenset(
         "figcaption", "dl", "dt", "dd", "br", "hr", "center",
     )
 )  # fmt: skip
+_TEXT_BLOCKS = _BLOCK_TAGS - {"br", "hr"}
 _CREDIT = re.compile(r"\s*[(–-]?\s*(?:Ảnh|Nguồn)\s*:\s*(?P<credit>[^()]+?)\s*\)?\s*$")
 _PSEUDO = re.compile(r"::(?:text|attr\([^)]*\))\s*$")
 _XPATH_TAIL = re.compile(r"/(?:text\(\)|@[\w:-]+)\s*$")
@@ -227,8 +228,9 @@ def _text_of(results: list[Any]) -> str:
     return clean_text(" ".join(parts))
 
 
-def _lines(root: _Element) -> list[str]:
-    """Text of an element, one line per block element."""
+def _lines(root: _Element, skip: AbstractSet[_Element] = frozenset()) -> list[str]:
+    """Text of an element, one line per block element; elements in ``skip`` (with their
+    subtrees, not their tails) are left out."""
     chunks: list[str] = []
 
     def walk(el: _Element) -> None:
@@ -239,7 +241,8 @@ def _lines(root: _Element) -> list[str]:
         if el.text and tag:
             chunks.append(el.text)
         for child in el:
-            walk(child)
+            if child not in skip:
+                walk(child)
             if child.tail:
                 chunks.append(child.tail)
         if block:
@@ -373,24 +376,23 @@ _FIGURE_TABLE_TEXT = 400
 
 def _figure_roots(body: _Element) -> list[_Element]:
     """Outermost figure elements of ``body``, in document order."""
-    matched = set(_FIGURES_SEL(body))
-    roots: list[_Element] = []
-    for el in body.iter():
-        if el is body or any(_is_inside(el, r) for r in roots[-1:]):
-            continue
-        if el in matched or (
-            el.tag == "table"
-            and next(el.iter("img"), None) is not None
-            and len("".join(el.itertext()).strip()) <= _FIGURE_TABLE_TEXT
-        ):
-            roots.append(el)
+    found = set(_FIGURES_SEL(body))
+    found.update(
+        table for table in body.iter("table")
+        if next(table.iter("img"), None) is not None
+        and len("".join(table.itertext()).strip()) <= _FIGURE_TABLE_TEXT
+    )  # fmt: skip
+    found.discard(body)
+    roots = [el for el in found if not any(a in found for a in el.iterancestors())]
+    if len(roots) > 1:
+        order = {el: i for i, el in enumerate(body.iter())}
+        roots.sort(key=order.__getitem__)
     return roots
 
 
-def _figures(body: _Element, base_url: str) -> list[dict[str, str]]:
-    """Images with caption and credit."""
+def _figures(body: _Element, roots: list[_Element], base_url: str) -> list[dict[str, str]]:
+    """Images with caption and credit (``roots``: the figures of ``body``)."""
     images: list[dict[str, str]] = []
-    roots = _figure_roots(body)
     for fig in roots:
         src = next(iter(fig.xpath(".//img/@src | self::img/@src")), None)
         captions: list[str] = []
@@ -423,25 +425,21 @@ def _is_caption(line: str, captions: set[str]) -> bool:
     return line in captions
 
 
-def _text_lines(body: _Element, captions: set[str]) -> list[str]:
+def _text_lines(body: _Element, figures: AbstractSet[_Element], captions: set[str]) -> list[str]:
     """Body text lines without figures and captions, clutter removed."""
-    text_only = deepcopy(body)
-    for fig in _figure_roots(text_only):
-        _drop(fig)
-    return [x for x in strip_clutter(_lines(text_only)) if not _is_caption(x, captions)]
+    lines = strip_clutter(_lines(body, skip=figures))
+    return [x for x in lines if not _is_caption(x, captions)] if captions else lines
 
 
 def _drop_leaf_blocks(
     body: _Element, predicate: Callable[[str], bool], *, last_only: bool = False
 ) -> None:
-    """Remove block elements without block children whose text matches ``predicate``."""
+    """Remove block elements without block children whose text (clean) matches
+    ``predicate``."""
     leaves = [
         el for el in body.iter()
-        if isinstance(el.tag, str) and el is not body and el.tag.lower() in _BLOCK_TAGS
-        and el.tag.lower() not in ("br", "hr")
-        and not any(
-            isinstance(c.tag, str) and c.tag.lower() in _BLOCK_TAGS - {"br", "hr"} for c in el
-        )
+        if isinstance(el.tag, str) and el is not body and el.tag.lower() in _TEXT_BLOCKS
+        and not any(isinstance(c.tag, str) and c.tag.lower() in _TEXT_BLOCKS for c in el)
     ]  # fmt: skip
     matching = [el for el in leaves if predicate(clean_text("".join(el.itertext())))]
     for el in matching[-1:] if last_only else matching:
@@ -683,8 +681,9 @@ def extract_article(
                 _drop(el)
         for el in _ALWAYS_REMOVE_SEL(body):
             _drop(el)
-        out.images = _figures(body, url)
-        _drop_leaf_blocks(body, is_clutter_line)
+        figures = _figure_roots(body)
+        out.images = _figures(body, figures, url)
+        _drop_leaf_blocks(body, is_clutter_text)
         for node in body.iter():
             if node.text and "./." in node.text:
                 node.text = strip_end_marker(strip_xml_invalid(node.text))
@@ -692,12 +691,12 @@ def extract_article(
                 node.tail = strip_end_marker(strip_xml_invalid(node.tail))
         # captions stay with their figure in the HTML; the text has none of them
         captions = {img["caption"] for img in out.images if img["caption"]}
-        lines = _text_lines(body, captions)
+        lines = _text_lines(body, set(figures), captions)
         # a byline printed alone on the last line of the body
         if not out.authors and lines and looks_like_byline(lines[-1]):
             out.byline = lines[-1]
             _drop_leaf_blocks(body, lambda t: t == out.byline, last_only=True)
-            lines = _text_lines(body, captions)
+            lines = _text_lines(body, set(figures), captions)
             out.authors, out.layers["authors"] = split_authors(out.byline), "heuristic"
         if body_layer == "generic" and out.lead and lines and lines[0] == out.lead:
             lines = lines[1:]

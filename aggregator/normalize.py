@@ -12,6 +12,7 @@ from aggregator.text import clean_text
 
 __all__ = [
     "is_clutter_line",
+    "is_clutter_text",
     "looks_like_byline",
     "split_authors",
     "split_source_tag",
@@ -84,17 +85,28 @@ def looks_like_byline(line: str) -> bool:
 
 def is_clutter_line(line: str) -> bool:
     """True for page furniture that must not reach a body."""
-    text = clean_text(line)
+    return is_clutter_text(clean_text(line))
+
+
+def is_clutter_text(text: str) -> bool:
+    """:func:`is_clutter_line` for a text that went through ``clean_text`` already."""
     return any(p.search(text) for p in _CLUTTER)
 
 
 def strip_clutter(lines: list[str]) -> list[str]:
     """Remove clutter lines, shortcodes and end markers from body lines."""
     out: list[str] = []
-    for line in lines:
-        line = _END_MARKER.sub(".", _SHORTCODE.sub("", line)).strip()
-        line = line if line != "." else ""
-        if line and not is_clutter_line(line):
+    for raw in lines:
+        line = raw
+        if "[" in line:
+            line = _SHORTCODE.sub("", line)
+        if "./." in line:
+            line = _END_MARKER.sub(".", line)
+        line = line.strip()
+        if not line or line == ".":
+            continue
+        # lines from the extractor are clean already: cleaning again would change nothing
+        if not is_clutter_text(line if line is raw else clean_text(line)):
             out.append(line)
     return out
 
