@@ -153,12 +153,31 @@ def _crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["AGGREGATOR_RESUME"] = True
     if getattr(args, "warc", None):
         overrides["AGGREGATOR_WARC_DIR"] = args.warc
+    redis_url = _redis_url(args)
+    if redis_url:  # a crawl sharing its queue (aggregator.redisqueue)
+        overrides["AGGREGATOR_REDIS_URL"] = redis_url
+        if getattr(args, "idle", None) is not None:
+            overrides["AGGREGATOR_REDIS_IDLE_SECONDS"] = args.idle
     for item in getattr(args, "set", None) or []:
         key, sep, value = item.partition("=")
         if not sep:
             raise CommandError(f"-s {item!r}: expected KEY=VALUE")
         overrides[key] = value
     return overrides
+
+
+def _redis_url(args: argparse.Namespace) -> str:
+    return str(getattr(args, "redis", None) or os.environ.get("AGGREGATOR_REDIS_URL") or "")
+
+
+def _check_redis(url: str) -> None:
+    """Redis unreachable at start: one line naming it (password masked), exit 2."""
+    from aggregator.redisqueue import RedisUnavailable, check_redis
+
+    try:
+        check_redis(url)
+    except RedisUnavailable as exc:
+        raise ConfigurationError(str(exc)) from None
 
 
 def _site_ids(args: argparse.Namespace, registry: SiteRegistry) -> list[str]:
@@ -189,8 +208,14 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         args.all = True
     ids = _site_ids(args, registry)
     db = _db(args)
+    redis_url = _redis_url(args)
+    if args.idle is not None and args.idle < 0:
+        raise CommandError(f"--idle {args.idle}: expected seconds (>= 0)")
+    if redis_url:
+        _check_redis(redis_url)
     try:
-        with store_lock(db):
+        # crawls sharing a Redis queue run side by side: the lock is shared among them
+        with store_lock(db, shared=bool(redis_url)):
             if args.due:
                 with open_store(db) as store:
                     ids = due_sites([registry.get(i) for i in ids], store)
@@ -199,12 +224,23 @@ def cmd_crawl(args: argparse.Namespace) -> int:
                         print("no site is due")
                     return 0
             results = crawl_sites(ids, _crawl_overrides(args), progress=_progress_wanted(args))
-            # cron and timers get fresh feeds without a second command; health always
-            _publish(args, feeds=args.due)
+            # cron and timers get fresh feeds without a second command; health always.
+            # With a shared queue the feed builder does both, once for every crawler.
+            if not redis_url:
+                _publish(args, feeds=args.due)
     except StoreBusy as exc:
         raise ConfigurationError(str(exc)) from None
     if not args.quiet:
         _print_table(results)
+    lost = [site_id for site_id, s in results.items() if s.get("finish_reason") == "redis_lost"]
+    if lost:
+        from aggregator.redisqueue import mask_url
+
+        print(
+            f"aggregator: lost the Redis queue at {mask_url(redis_url)} while crawling "
+            f"{', '.join(lost)}; what was queued is left there for the next run",
+            file=sys.stderr,
+        )
     failed = [site_id for site_id, summary in results.items() if site_failed(summary)]
     if failed:
         print(f"aggregator: crawl failed for {', '.join(failed)}", file=sys.stderr)
@@ -487,7 +523,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--due",
         action="store_true",
         help="only the sites whose interval has elapsed (for cron or a systemd timer); "
-        "rebuilds the feeds after",
+        "rebuilds the feeds after (not with --redis: the feed builder does)",
+    )
+    p.add_argument(
+        "--redis",
+        metavar="URL",
+        help="share the crawl queue with other crawl processes through this Redis "
+        "(redis://[:password@]host:6379/0; default $AGGREGATOR_REDIS_URL)",
+    )
+    p.add_argument(
+        "--idle",
+        type=float,
+        metavar="SECONDS",
+        help="with --redis: close when the shared queue stayed empty this long "
+        "(default $AGGREGATOR_REDIS_IDLE_SECONDS or 10)",
     )
     _add_run_options(p)
     _add_feeds_dir(p)

@@ -37,24 +37,28 @@ class StoreBusy(RuntimeError):
 
 
 @contextmanager
-def store_lock(db: str | Path) -> Iterator[None]:
+def store_lock(db: str | Path, *, shared: bool = False) -> Iterator[None]:
     """Hold ``<db>.lock`` for the duration; raise :class:`StoreBusy` if it is taken.
 
     An advisory ``flock``: released by the kernel if the process dies, so a killed
-    crawl never leaves a stale lock behind.
+    crawl never leaves a stale lock behind. ``shared``: crawls sharing a Redis queue
+    (``crawl --redis``) run side by side and take it shared; they keep out, and are kept
+    out by, a crawl or scheduler of one process, which takes it exclusively.
     """
     path = Path(f"{db}.lock")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             raise StoreBusy(
                 f"another aggregator crawl or run is using {db} (lock {path})"
+                + ("; only crawls sharing a Redis queue (--redis) run side by side")
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        if not shared:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
         yield
     finally:
         os.close(fd)
