@@ -152,7 +152,7 @@ local function live_workers(p)
   return live
 end
 local function reap(p, gen)
-  local moved = 0
+  local moved = {}
   local workers = redis.call('HGETALL', p .. ':workers')
   for i = 1, #workers, 2 do
     local w, g = workers[i], workers[i + 1]
@@ -161,7 +161,7 @@ local function reap(p, gen)
       for _, member in ipairs(redis.call('HVALS', inflight)) do
         redis.call('ZADD', p .. ':' .. gen .. ':queue', -BOOST, member)
         redis.call('SADD', p .. ':' .. gen .. ':seen', string.sub(member, 1, FPLEN))
-        moved = moved + 1
+        table.insert(moved, member)
       end
       redis.call('DEL', inflight)
       redis.call('HDEL', p .. ':workers', w)
@@ -171,8 +171,10 @@ local function reap(p, gen)
 end
 """
 
-# ARGV: prefix, worker, heartbeat ms. Returns {generation, carried, requeued}.
-_JOIN = _REAP + """
+# ARGV: prefix, worker, heartbeat ms. Returns {generation, carried, {requeued members}}.
+_JOIN = (
+    _REAP
+    + """
 local p, me, ttl = ARGV[1], ARGV[2], ARGV[3]
 local gen = redis.call('GET', p .. ':gen')
 local carried = 0
@@ -198,6 +200,7 @@ redis.call('HSET', p .. ':workers', me, gen)
 redis.call('SET', p .. ':hb:' .. me, gen, 'PX', ttl)
 return {gen, carried, moved}
 """
+)
 
 # ARGV: prefix, generation, worker. Returns {token, member} or nil.
 _POP = """
@@ -221,8 +224,10 @@ return 1
 """
 
 # ARGV: prefix, generation, worker, heartbeat ms. Reaps the dead, renews our heartbeat.
-# Returns {queued, in flight (every worker of the generation), live workers, requeued}.
-_STATUS = _REAP + """
+# Returns {queued, in flight (every worker of the generation), live workers, {requeued}}.
+_STATUS = (
+    _REAP
+    + """
 local p, gen, me, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 redis.call('SET', p .. ':hb:' .. me, gen, 'PX', ttl)
 redis.call('HSET', p .. ':workers', me, gen)
@@ -235,9 +240,12 @@ for i = 1, #workers, 2 do
 end
 return {redis.call('ZCARD', p .. ':' .. gen .. ':queue'), inflight, live, moved}
 """
+)
 
 # ARGV: prefix, generation, worker. Returns 1 when the generation ended (and was deleted).
-_LEAVE = _REAP + """
+_LEAVE = (
+    _REAP
+    + """
 local p, gen, me = ARGV[1], ARGV[2], ARGV[3]
 local mine = p .. ':' .. gen .. ':inflight:' .. me
 for _, member in ipairs(redis.call('HVALS', mine)) do
@@ -251,6 +259,7 @@ if redis.call('GET', p .. ':gen') == gen then redis.call('DEL', p .. ':gen') end
 redis.call('DEL', p .. ':' .. gen .. ':queue', p .. ':' .. gen .. ':seen')
 return 1
 """
+)
 
 
 def _lua(source: str) -> str:
@@ -262,7 +271,7 @@ class QueueStatus:
     queued: int
     in_flight: int
     live_workers: int
-    requeued: int
+    requeued: list[bytes]  # members moved back from dead workers
 
     @property
     def drained(self) -> bool:
@@ -317,19 +326,24 @@ class SharedQueue:
     def inflight_key(self) -> str:
         return self._k(f"inflight:{self.worker}")
 
-    def join(self) -> tuple[int, int]:
-        """Join the current generation, or start one; (carried over, requeued) requests."""
+    def join(self) -> tuple[int, list[bytes]]:
+        """Join the current generation, or start one; the number of requests carried over
+        from an unfinished run, and the members requeued from dead workers."""
         gen, carried, moved = cast(
             list[Any], self._join(args=[self.key, self.worker, self.heartbeat_ms])
         )
         self.generation = gen.decode() if isinstance(gen, bytes) else str(gen)
-        return int(carried), int(moved)
+        return int(carried), [bytes(m) for m in moved]
 
     def push(self, member: bytes, score: float, *, filter: bool = True) -> bool:
         """Queue ``member`` unless ``filter`` and its fingerprint was seen in this
         generation; True when queued."""
         args: list[str | bytes] = [
-            self.key, self._gen(), member, repr(float(score)), "1" if filter else "0"
+            self.key,
+            self._gen(),
+            member,
+            repr(float(score)),
+            "1" if filter else "0",
         ]
         return bool(self._push(args=args))
 
@@ -352,7 +366,7 @@ class SharedQueue:
         queued, in_flight, live, moved = cast(
             list[Any], self._status(args=[self.key, self._gen(), self.worker, self.heartbeat_ms])
         )
-        return QueueStatus(int(queued), int(in_flight), int(live), int(moved))
+        return QueueStatus(int(queued), int(in_flight), int(live), [bytes(m) for m in moved])
 
     def leave(self) -> bool:
         """Unregister (unfinished in-flight requests go back to the queue); True when this
@@ -486,21 +500,19 @@ class RedisScheduler(_ScrapyRedisScheduler):
     def open(self, spider: Any) -> None:
         self.spider = spider
         site = getattr(spider, "site_id", spider.name)
-        self.shared = SharedQueue(
-            self.server, site, prefix=self.prefix, heartbeat=self.heartbeat
-        )
+        self.shared = SharedQueue(self.server, site, prefix=self.prefix, heartbeat=self.heartbeat)
         carried, requeued = self.shared.join()  # at start a failure is an error
         self.df = RFPDupeFilter(self.server, self.shared.seen_key)
         self.rqueue = GenerationQueue(self.shared, spider, self.df)
         self.queue = self.rqueue
         logger.info(
             "shared queue %s, generation %s, worker %s (%d requests waiting, %d carried over"
-            " from an unfinished run, %d requeued from dead workers)",
+            " from an unfinished run)",
             self.shared.key, self.shared.generation, self.shared.worker, len(self.shared),
-            carried, requeued,
+            carried,
         )  # fmt: skip
         self._inc("carried_over", carried)
-        self._inc("requeued", requeued)
+        self._requeued(requeued)
         engine = self.crawler.engine
         if engine is not None:  # wake up twice a second: work may come from other processes
             engine._SLOT_HEARTBEAT_INTERVAL = self.poll
@@ -608,13 +620,20 @@ class RedisScheduler(_ScrapyRedisScheduler):
     def _status(self) -> QueueStatus:
         assert self.shared is not None
         status = cast(QueueStatus, self._call("status", self.shared.status))
-        if status.requeued:
-            logger.warning(
-                "%d in-flight requests of dead workers requeued (%s)",
-                status.requeued, self.shared.key,
-            )  # fmt: skip
-            self._inc("requeued", status.requeued)
+        self._requeued(status.requeued)
         return status
+
+    def _requeued(self, members: list[bytes]) -> None:
+        """Log each request a dead worker held that went back to the queue."""
+        if not members or self.rqueue is None:
+            return
+        for member in members:
+            try:
+                url = self.rqueue.decode(member).url
+            except Exception:  # another version's pickle: still requeued
+                url = "?"
+            logger.warning("requeued from a dead worker: %s", url)
+        self._inc("requeued", len(members))
 
     def _spider_idle(self) -> None:
         """Stay open until the whole generation has been drained for the idle time."""

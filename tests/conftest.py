@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.redisserver import RedisServer
+
 REPO = Path(__file__).resolve().parents[1]
 ATOM_RNG = REPO.parent / "shared" / "schemas" / "atom.rng"
 
@@ -86,3 +88,24 @@ def crawled(sample_web: SampleWebProcess, tmp_path_factory: pytest.TempPathFacto
         "crawl", *sample_web.site_ids, "--db", str(db), "--sites-dir", str(sample_web.sites_dir)
     )
     return Crawl(sample_web, db, result.stdout, result.stderr)
+
+
+# -- the shared crawl queue (issue 7): a real redis-server -----------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One ``redis-server`` for the session (skipped without the binary, failed on CI)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    with server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> Iterator[str]:
+    """The session's Redis, empty at the start of each test."""
+    client = redis_server.client()
+    client.flushall()
+    yield redis_server.url
+    client.flushall()
+    client.close()

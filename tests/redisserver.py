@@ -7,6 +7,7 @@ they fail: CI installs ``redis-server`` (``.ci/run``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -85,10 +86,9 @@ class RedisServer:
         if self.proc is None:
             return
         if save and self.proc.poll() is None:
-            try:
+            # shutting down closes the connection
+            with contextlib.suppress(redis.ConnectionError):
                 self.client().shutdown(save=True)
-            except redis.ConnectionError:
-                pass  # shutting down closes the connection
         if self.proc.poll() is None:
             self.proc.terminate()
         try:
