@@ -20,7 +20,7 @@ from scrapy.settings import Settings
 from aggregator.pipelines import crawl_summary
 from aggregator.sitedef import SiteDefinition
 from aggregator.spiders.news import NewsSpider
-from aggregator.store import SQLiteStore
+from aggregator.store import SQLStore
 
 __all__ = [
     "StoreBusy",
@@ -70,7 +70,7 @@ def project_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
 
 
 def due_sites(
-    sites: Iterable[SiteDefinition], store: SQLiteStore, now: datetime | None = None
+    sites: Iterable[SiteDefinition], store: SQLStore, now: datetime | None = None
 ) -> list[str]:
     """Sites whose interval has elapsed since their last crawl (never crawled: due)."""
     now = now or datetime.now(UTC)

@@ -28,7 +28,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from aggregator.items import Article
-from aggregator.store import PageRecord, SQLiteStore, open_store
+from aggregator.store import PageRecord, SQLStore, open_store
 
 __all__ = ["IncrementalMiddleware"]
 
@@ -45,7 +45,7 @@ class IncrementalMiddleware:
         settings = crawler.settings
         self.recheck = timedelta(hours=settings.getfloat("AGGREGATOR_RECHECK_HOURS", 48))
         self.db = settings.get("AGGREGATOR_DB")
-        self.store: SQLiteStore | None = None
+        self.store: SQLStore | None = None
         self.active = False
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)

@@ -21,7 +21,7 @@ from aggregator.dedup import fingerprint
 from aggregator.items import Article, article_id
 from aggregator.normalize import split_source_tag
 from aggregator.sitedef import SiteDefinition
-from aggregator.store import PageRecord, SQLiteStore, Store, open_store
+from aggregator.store import PageRecord, SQLStore, Store, open_store
 from aggregator.text import clean_text, looks_garbled
 from aggregator.urls import canonicalize_url
 
@@ -144,7 +144,7 @@ class DedupPipeline(_Component):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.seen: set[str] = set()
-        self.store: SQLiteStore | None = None
+        self.store: SQLStore | None = None
 
     def open_spider(self) -> None:
         self.store = open_store(self.crawler.settings.get("AGGREGATOR_DB"))
@@ -200,7 +200,7 @@ class StorePipeline(_Component):
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.store: SQLiteStore | None = None
+        self.store: SQLStore | None = None
         self.started_at = datetime.now(UTC)
         # recorded when the crawl is over, so that the stats are complete
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
