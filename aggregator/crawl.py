@@ -20,7 +20,7 @@ from scrapy.settings import Settings
 from aggregator.pipelines import crawl_summary
 from aggregator.sitedef import SiteDefinition
 from aggregator.spiders.news import NewsSpider
-from aggregator.store import SQLStore
+from aggregator.store import SQLStore, is_postgres
 
 __all__ = [
     "StoreBusy",
@@ -42,7 +42,16 @@ def store_lock(db: str | Path) -> Iterator[None]:
 
     An advisory ``flock``: released by the kernel if the process dies, so a killed
     crawl never leaves a stale lock behind.
+
+    A PostgreSQL store takes no lock: it is the store that several crawler processes
+    and machines share (a file lock could not span machines anyway), and its writers
+    need none: each write is a transaction under the store's own write lock
+    (:class:`~aggregator.store.PostgresStore`). Two crawls of one site at once waste
+    requests but store each article once.
     """
+    if is_postgres(db):
+        yield
+        return
     path = Path(f"{db}.lock")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)

@@ -57,7 +57,8 @@ class IncrementalMiddleware:
         return cls(crawler)
 
     def spider_opened(self) -> None:
-        self.store = open_store(self.db)
+        retry = self.crawler.settings.getfloat("AGGREGATOR_DB_RETRY_SECONDS", 60.0)
+        self.store = open_store(self.db, retry_seconds=retry)
         self.store.open()
         self.active = self.store.site_known(self._site().id)
 
