@@ -174,10 +174,11 @@ def export_stream(
     store.backfill_versions()
     since, last = stream_bounds(store, since, until)
     count = 0
-    for cursor, record in store.versions(since, last):
-        if _matches(record, sites, categories):
-            out.write(_line(record, cursor))
-            count += 1
+    with store.snapshot():  # one read: PostgreSQL streams it from a server-side cursor
+        for cursor, record in store.versions(since, last):
+            if _matches(record, sites, categories):
+                out.write(_line(record, cursor))
+                count += 1
     return ExportResult(count, last)
 
 

@@ -28,7 +28,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from aggregator.items import Article
-from aggregator.store import PageRecord, SQLStore, open_store
+from aggregator.pipelines import stop_for_lost_store, store_is_lost
+from aggregator.store import PageRecord, SQLStore, StoreUnavailable, open_store
 
 __all__ = ["IncrementalMiddleware"]
 
@@ -146,7 +147,13 @@ class IncrementalMiddleware:
         """The request to make for an article link: as is, conditional, or none."""
         assert self.store is not None
         url = self._site().canonical_url(request.url)
-        page = self.store.page(url)
+        if store_is_lost(self.crawler):
+            return None
+        try:
+            page = self.store.page(url)
+        except StoreUnavailable as exc:
+            stop_for_lost_store(self.crawler, exc)
+            return None
         if page is None:
             return request
         now = _now()
@@ -179,10 +186,16 @@ class IncrementalMiddleware:
         site = self._site()
         url = site.canonical_url(response.url)
         now = _now().isoformat()
-        if response.status == 304:
-            self.store.touch_page(url, now)
-        elif not any(isinstance(o, Article) for o in out):
-            self.store.record_page(PageRecord(url, site.id, None, "failed", None, None, None, now))
+        if store_is_lost(self.crawler):
+            return
+        try:
+            if response.status == 304:
+                self.store.touch_page(url, now)
+            elif not any(isinstance(o, Article) for o in out):
+                failed = PageRecord(url, site.id, None, "failed", None, None, None, now)
+                self.store.record_page(failed)
+        except StoreUnavailable as exc:
+            stop_for_lost_store(self.crawler, exc)
 
 
 def _is_listing(request: Request, spider: Any) -> bool:

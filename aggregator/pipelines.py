@@ -34,6 +34,8 @@ __all__ = [
     "ValidatePipeline",
     "assign_story",
     "normalize_article",
+    "stop_for_lost_store",
+    "store_is_lost",
 ]
 
 logger = logging.getLogger(__name__)
@@ -66,20 +68,33 @@ class _Component:
         return store
 
     def store_lost(self, exc: StoreUnavailable | None = None) -> NoReturn:
-        """The store stayed out of reach beyond the retry bound: stop the crawl (reason
-        ``store_unavailable``) and drop the item in hand. What was stored stays, whole:
-        each article is one transaction, never half-written."""
-        first = not self.store_is_lost()
-        self.count("aggregator/errors/store_unavailable")
-        if first and exc is not None and self.crawler.engine is not None:
-            logger.error("%s: stopping the crawl", exc)
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_unavailable"))
-        raise DropItem(f"not stored: {exc or 'the store is unavailable'}")
+        """The store stayed out of reach: stop the crawl, drop the item in hand."""
+        stop_for_lost_store(self.crawler, exc)
+        # counted and logged once as an error already: one line per item would be noise
+        raise DropItem(f"not stored: {exc or 'the store is unavailable'}", log_level="INFO")
 
     def store_is_lost(self) -> bool:
-        """True once a pipeline gave the store up: later items are dropped at once."""
-        stats = self.crawler.stats
-        return bool(stats and stats.get_value("aggregator/errors/store_unavailable"))
+        """True once the store was given up: later items are dropped at once."""
+        return store_is_lost(self.crawler)
+
+
+_STORE_LOST = "aggregator/errors/store_unavailable"
+
+
+def store_is_lost(crawler: Crawler) -> bool:
+    return bool(crawler.stats and crawler.stats.get_value(_STORE_LOST))
+
+
+def stop_for_lost_store(crawler: Crawler, exc: StoreUnavailable | None) -> None:
+    """The store stayed out of reach beyond its retry bound: stop the crawl (reason
+    ``store_unavailable``), once. What was stored stays, whole: each article is one
+    transaction, never half-written; the ones in hand are not stored."""
+    first = not store_is_lost(crawler)
+    if crawler.stats is not None:
+        crawler.stats.inc_value(_STORE_LOST)
+    if first and exc is not None and crawler.engine is not None:
+        logger.error("%s: stopping the crawl", exc)
+        deferred_from_coro(crawler.engine.close_spider_async(reason="store_unavailable"))
 
 
 def normalize_article(article: Article, site: SiteDefinition | None = None) -> Article:

@@ -528,6 +528,12 @@ class SQLStore:
                     raise
         raise AssertionError("unreachable")
 
+    def _batches(self, sql: str, params: Sequence[Any] = ()) -> Iterator[list[Any]]:
+        """The rows of a long query, 500 at a time."""
+        cursor = self.execute(sql, params)
+        while rows := cursor.fetchmany(500):
+            yield rows
+
     def transaction(self, work: Callable[[], _T]) -> _T:
         """Run ``work`` in one write transaction: writers take the store's write lock
         first (``BEGIN IMMEDIATE``; PostgreSQL: an advisory lock), so no read inside can
@@ -898,8 +904,7 @@ class SQLStore:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        cursor = self.execute(sql, params)
-        while rows := cursor.fetchmany(500):
+        for rows in self._batches(sql, params):
             copies = self._copies_of([r["id"] for r in rows])
             for row in rows:
                 article = self._row(row)
@@ -1031,8 +1036,7 @@ class SQLStore:
         if until is not None:
             sql += " AND cursor <= ?"
             params.append(until)
-        cursor = self.execute(sql + " ORDER BY cursor", params)
-        while rows := cursor.fetchmany(500):
+        for rows in self._batches(sql + " ORDER BY cursor", params):
             for r in rows:
                 yield int(r[0]), json.loads(r[1])
 
@@ -1165,6 +1169,7 @@ class SQLiteStore(SQLStore):
 
 #: ``pg_advisory_xact_lock`` key of the store's write lock (and of its migrations)
 _PG_WRITE_LOCK = 0x6167677265676174  # "aggregat"
+_PG_CURSORS = itertools.count(1)
 _PG_PLACEHOLDERS = re.compile(r"%|\?|(?<![:\w]):([A-Za-z_]\w*)")
 #: SQLite's column types in the migrations, as PostgreSQL spells them
 _PG_TYPES = (
@@ -1297,13 +1302,26 @@ class PostgresStore(SQLStore):
 
         self.transaction(work)
 
-    def _run(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Cursor:
+    def _run(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = ()) -> Cursor:
+        """``params`` None: ``sql`` is a script (several statements, no placeholders)."""
         conn = self._conn
         if conn is None or conn.closed:  # lost before: connect again
             if not self._opened:
                 raise RuntimeError("store is not open")
             conn = self._conn = self._connect()
+        if params is None:
+            return conn.execute(sql)
         return conn.execute(_pg_sql(sql), params)
+
+    def _batches(self, sql: str, params: Sequence[Any] = ()) -> Iterator[list[Any]]:
+        if not self.in_transaction:  # a short query (feeds); long ones run in a snapshot
+            yield from super()._batches(sql, params)
+            return
+        # a server-side cursor: an export of the whole store does not fill the memory
+        with self.conn.cursor(name=f"batches_{next(_PG_CURSORS)}") as cursor:
+            cursor.execute(_pg_sql(sql), params)
+            while rows := cursor.fetchmany(500):
+                yield rows
 
     @property
     def in_transaction(self) -> bool:
@@ -1315,8 +1333,7 @@ class PostgresStore(SQLStore):
         )
 
     def _begin_write(self) -> None:
-        self._run("BEGIN")
-        self._run("SELECT pg_advisory_xact_lock(?)", (_PG_WRITE_LOCK,))
+        self._run(f"BEGIN; SELECT pg_advisory_xact_lock({_PG_WRITE_LOCK})", None)  # one trip
 
     def _rollback(self) -> None:
         conn = self._conn

@@ -4,10 +4,18 @@ and a server out of reach is one line and exit 2."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import SampleWebProcess, run_cli
+import psycopg
+
+from aggregator.store import open_store
+from tests.conftest import DEFAULT_FEEDS, REPO, SampleWebProcess, run_cli
+from tests.pgserver import PgServer
 
 #: What differs between two crawls of one web at two moments: when pages were fetched,
 #: and the store order of versions (sites are crawled concurrently).
@@ -82,12 +90,6 @@ def test_an_unreachable_server_is_one_line_and_exit_2() -> None:
 
 def test_aggregator_db_names_the_store_too(pg_url: str) -> None:
     """``AGGREGATOR_DB`` is read by every command, a URL as well as a path."""
-    import os
-    import subprocess
-    import sys
-
-    from tests.conftest import REPO
-
     env = {**os.environ, "AGGREGATOR_DB": pg_url, "AGGREGATOR_SITES_DIRS": ""}
     result = subprocess.run(
         [sys.executable, "-m", "aggregator.cli", "export"],
@@ -95,3 +97,59 @@ def test_aggregator_db_names_the_store_too(pg_url: str) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == "0 articles exported; last cursor: 0"
+
+
+def test_a_store_lost_during_a_crawl_stops_it_and_keeps_what_was_stored(
+    sample_web: SampleWebProcess, pg_server: PgServer, pg_url: str
+) -> None:
+    """The database stops taking connections mid-crawl: the crawl retries for its bound
+    (1 s here), stops with one error line and no traceback, and every article stored
+    before is whole (its categories, dedup keys and version are there)."""
+    name = pg_url.rsplit("/", 1)[1]
+    env = {**os.environ, "AGGREGATOR_SITES_DIRS": "", "AGGREGATOR_FEEDS_DIR": str(DEFAULT_FEEDS)}
+    crawl = subprocess.Popen(
+        [sys.executable, "-m", "aggregator.cli", "crawl", "tamdao", "--db", pg_url,
+         "--sites-dir", str(sample_web.sites_dir), "-s", "DOWNLOAD_DELAY=0.1",
+         "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "AGGREGATOR_DB_RETRY_SECONDS=1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while stored(pg_url) < 5:
+            assert crawl.poll() is None and time.monotonic() < deadline, "crawl ended early"
+            time.sleep(0.1)
+        pg_server.admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        pg_server.admin(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{name}' AND pid != pg_backend_pid()"
+        )
+        _, err = crawl.communicate(timeout=120)
+    finally:
+        crawl.kill()
+        crawl.wait()
+        pg_server.admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    assert crawl.returncode == 2, err
+    assert "Traceback" not in err, err
+    assert "lost the store postgresql://postgres@127.0.0.1" in err
+    assert "stopping the crawl" in err
+    assert err.splitlines()[-1].startswith("aggregator: error: cannot connect to the store ")
+    with open_store(pg_url) as store:
+        count = store.count()
+        assert 5 <= count < 45  # stopped: the site has about fifty
+        whole = store.execute(
+            "SELECT COUNT(*) FROM articles a WHERE "
+            "EXISTS (SELECT 1 FROM article_versions v WHERE v.article_id = a.id) AND "
+            "EXISTS (SELECT 1 FROM fingerprints f WHERE f.article_id = a.id) AND "
+            "EXISTS (SELECT 1 FROM article_categories c WHERE c.article_id = a.id)"
+        ).fetchone()[0]
+        assert whole == count
+
+
+def stored(url: str) -> int:
+    """How many articles a crawl stored so far (0 before its store is created)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        try:
+            row = conn.execute("SELECT COUNT(*) FROM articles").fetchone()
+        except psycopg.errors.UndefinedTable:
+            return 0
+        return int(row[0]) if row is not None else 0
