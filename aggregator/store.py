@@ -39,12 +39,10 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import nh3
-import psycopg
-from psycopg import pq
 
 from aggregator.dates import to_vn
 from aggregator.dedup import (
@@ -56,6 +54,9 @@ from aggregator.dedup import (
 )
 from aggregator.items import Article
 from aggregator.sanitize import sanitize_html
+
+if TYPE_CHECKING:  # imported when a PostgreSQL store opens: SQLite runs do without it
+    import psycopg
 
 __all__ = [
     "Copy",
@@ -1251,6 +1252,8 @@ class PostgresStore(SQLStore):
         return mask_target(self.url)
 
     def open(self) -> None:
+        import psycopg
+
         if self._conn is not None:
             return
         try:
@@ -1272,7 +1275,9 @@ class PostgresStore(SQLStore):
             reason = reason.replace(password, "***")
         return f"{what} the store {mask_target(self.url)}: {reason}"
 
-    def _connect(self) -> Any:
+    def _connect(self) -> psycopg.Connection[Any]:
+        import psycopg
+
         return psycopg.connect(
             self.url,
             autocommit=True,  # transactions are explicit, as with SQLite
@@ -1329,7 +1334,7 @@ class PostgresStore(SQLStore):
         return (
             conn is not None
             and not conn.closed
-            and conn.info.transaction_status != pq.TransactionStatus.IDLE
+            and conn.info.transaction_status != 0  # pq.TransactionStatus.IDLE
         )
 
     def _begin_write(self) -> None:
@@ -1341,6 +1346,8 @@ class PostgresStore(SQLStore):
             conn.execute("ROLLBACK")
 
     def _recover(self, exc: Exception, attempt: int, started: float) -> bool:
+        import psycopg
+
         if isinstance(exc, psycopg.errors.SerializationFailure | psycopg.errors.DeadlockDetected):
             if attempt >= _BUSY_TRIES - 1:
                 return False
