@@ -2,7 +2,11 @@
 
 Subcommands: ``sampleweb``, ``sites list|check|test``, ``crawl``, ``run``, ``feeds``,
 ``serve``, ``status``, ``export``, ``reextract`` and ``demo``. Exit codes: 0 success;
-1 a crawl failed, or bad input (definitions, ids); 2 usage errors and an unusable store.
+1 a crawl failed, or bad input (definitions, ids); 2 usage errors and an unusable store
+(busy, or a PostgreSQL server out of reach).
+
+``--db`` (or ``AGGREGATOR_DB``) is a SQLite path or a ``postgresql://`` URL; a URL's
+password never appears in messages.
 """
 
 from __future__ import annotations
@@ -50,7 +54,29 @@ def _registry(args: argparse.Namespace) -> SiteRegistry:
 
 
 def _add_db(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", help="store: SQLite file (default $AGGREGATOR_DB or ./aggregator.db)")
+    p.add_argument(
+        "--db",
+        help="store: a SQLite file or a postgresql://user@host/dbname URL "
+        "(default $AGGREGATOR_DB or ./aggregator.db)",
+    )
+
+
+def _check_store(db: str) -> None:
+    """Open the store once before work starts in other processes (crawls): an
+    unreachable server is one line and exit 2 here, and the schema is migrated once."""
+    from aggregator.store import open_store
+
+    with open_store(db):
+        pass
+
+
+def _require_store(db: str) -> None:
+    """Commands that only read: a SQLite file must exist (a database URL is checked on
+    opening)."""
+    from aggregator.store import is_postgres
+
+    if not is_postgres(db) and not Path(db).exists():
+        raise CommandError(f"no store at {db}: crawl first (or give --db)")
 
 
 def _add_sites_dir(p: argparse.ArgumentParser) -> None:
@@ -216,6 +242,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     try:
         # crawls sharing a Redis queue run side by side: the lock is shared among them
         with store_lock(db, shared=bool(redis_url)):
+            _check_store(db)
             if args.due:
                 with open_store(db) as store:
                     ids = due_sites([registry.get(i) for i in ids], store)
@@ -300,6 +327,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     try:
         with store_lock(db):
+            _check_store(db)
             return scheduler.run()
     except StoreBusy as exc:
         raise ConfigurationError(str(exc)) from None
@@ -368,8 +396,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from aggregator.store import open_store
 
     db = _db(args)
-    if not Path(db).exists():
-        raise CommandError(f"no store at {db}: crawl first (or give --db)")
+    _require_store(db)
     sites, categories = args.site or (), args.category or ()
     stream = args.since is not None or args.until is not None
     try:
@@ -433,8 +460,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     registry = _registry(args)
     db = _db(args)
-    if not Path(db).exists():
-        raise CommandError(f"no store at {db}: crawl first (or give --db)")
+    _require_store(db)
     base_url = args.base_url or os.environ.get("AGGREGATOR_FEEDS_BASE_URL")
     with open_store(db) as store:
         report = update_health(store, _feeds_dir(args), registry, base_url=base_url)
@@ -450,6 +476,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from aggregator.demo import run_demo
 
+    _check_store(_db(args))
     return run_demo(
         db=_db(args), feeds_dir=_feeds_dir(args), verbose=args.verbose, hostile=args.hostile
     )
@@ -640,6 +667,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2 if isinstance(exc, ConfigurationError) else 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        from aggregator.store import StoreUnavailable  # not imported before it is needed
+
+        if not isinstance(exc, StoreUnavailable):
+            raise
+        print(f"aggregator: error: {exc}", file=sys.stderr)  # names the store, masked
+        return 2
 
 
 if __name__ == "__main__":

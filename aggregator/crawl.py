@@ -20,7 +20,7 @@ from scrapy.settings import Settings
 from aggregator.pipelines import crawl_summary
 from aggregator.sitedef import SiteDefinition
 from aggregator.spiders.news import NewsSpider
-from aggregator.store import SQLiteStore
+from aggregator.store import SQLStore, is_postgres
 
 __all__ = [
     "StoreBusy",
@@ -44,7 +44,16 @@ def store_lock(db: str | Path, *, shared: bool = False) -> Iterator[None]:
     crawl never leaves a stale lock behind. ``shared``: crawls sharing a Redis queue
     (``crawl --redis``) run side by side and take it shared; they keep out, and are kept
     out by, a crawl or scheduler of one process, which takes it exclusively.
+
+    A PostgreSQL store takes no lock: it is the store that several crawler processes
+    and machines share (a file lock could not span machines anyway), and its writers
+    need none: each write is a transaction under the store's own write lock
+    (:class:`~aggregator.store.PostgresStore`). Two crawls of one site at once waste
+    requests but store each article once.
     """
+    if is_postgres(db):
+        yield
+        return
     path = Path(f"{db}.lock")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -74,7 +83,7 @@ def project_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
 
 
 def due_sites(
-    sites: Iterable[SiteDefinition], store: SQLiteStore, now: datetime | None = None
+    sites: Iterable[SiteDefinition], store: SQLStore, now: datetime | None = None
 ) -> list[str]:
     """Sites whose interval has elapsed since their last crawl (never crawled: due)."""
     now = now or datetime.now(UTC)

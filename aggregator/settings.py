@@ -2,7 +2,10 @@
 
 The project's own settings (all overridable with ``-s``):
 
-- ``AGGREGATOR_DB``: the store (a SQLite file path), default ``aggregator.db``.
+- ``AGGREGATOR_DB``: the store: a SQLite file path (default ``aggregator.db``) or a
+  ``postgresql://user@host/dbname`` URL.
+- ``AGGREGATOR_DB_RETRY_SECONDS``: how long a lost PostgreSQL connection is retried before
+  the crawl stops (reason ``store_unavailable``), default 60.
 - ``AGGREGATOR_SITES_DIRS``: extra folders of site definitions, ``os.pathsep``-separated
   (a definition there overrides a bundled one with the same id).
 - ``AGGREGATOR_FEEDS_DIR``: where feeds are written, default ``feeds``.
@@ -28,6 +31,7 @@ SPIDER_MODULES = ["aggregator.spiders"]
 NEWSPIDER_MODULE = "aggregator.spiders"
 
 AGGREGATOR_DB = os.environ.get("AGGREGATOR_DB", "aggregator.db")
+AGGREGATOR_DB_RETRY_SECONDS = 60.0
 AGGREGATOR_SITES_DIRS = os.environ.get("AGGREGATOR_SITES_DIRS", "")
 AGGREGATOR_FEEDS_DIR = os.environ.get("AGGREGATOR_FEEDS_DIR", "feeds")
 

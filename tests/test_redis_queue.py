@@ -161,14 +161,6 @@ def _closed_port() -> int:
 # -- acceptance: three crawl processes, one Redis, one store ------------------------------
 
 
-@pytest.fixture(params=["sqlite"])
-def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Where the crawlers store: a SQLite file; PostgreSQL once the pg-store backend is
-    merged (the tests only use ``open_store(target)`` and ``--db target``)."""
-    assert request.param == "sqlite"
-    return str(tmp_path / "shared.db")
-
-
 CRAWLED = re.compile(r"Crawled \((\d+)\) <GET ([^>]+)>")
 REQUEUED = re.compile(r"requeued from a dead worker: (\S+)")
 
@@ -236,6 +228,8 @@ class Fleet:
 def fleet(
     sample_web: SampleWebProcess, store_target: str, redis_url: str, tmp_path: Path
 ) -> Iterator[Fleet]:
+    """Crawlers sharing ``redis_url``, storing into ``store_target`` (conftest: a SQLite
+    file, then a PostgreSQL database)."""
     f = Fleet(sample_web, store_target, redis_url, tmp_path)
     try:
         yield f
