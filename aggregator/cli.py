@@ -268,7 +268,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             f"{', '.join(lost)}; what was queued is left there for the next run",
             file=sys.stderr,
         )
-    failed = [site_id for site_id, summary in results.items() if site_failed(summary)]
+    failed = [
+        site_id
+        for site_id, summary in results.items()
+        if site_failed(summary, shared=bool(redis_url))
+    ]
     if failed:
         print(f"aggregator: crawl failed for {', '.join(failed)}", file=sys.stderr)
         return 1
@@ -313,6 +317,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from aggregator.scheduler import Scheduler
 
     _registry(args)  # a broken definition at start is an error; later ones are reported
+    if _redis_url(args):  # its crawls would share a queue under an exclusive store lock
+        raise ConfigurationError(
+            "aggregator run does not share a Redis queue (AGGREGATOR_REDIS_URL is set): "
+            "run `aggregator crawl --due --redis URL` from a timer on each crawler instead"
+        )
     db = _db(args)
     scheduler = Scheduler(
         lambda: load_sites(_sites_dirs(args)),

@@ -99,8 +99,13 @@ def due_sites(
     return due
 
 
-def site_failed(summary: Mapping[str, Any]) -> bool:
-    """A crawl that got no page at all, stopped abnormally, or mostly failed."""
+def site_failed(summary: Mapping[str, Any], *, shared: bool = False) -> bool:
+    """A crawl that got no page at all, stopped abnormally, or mostly failed.
+
+    ``shared``: one of several processes sharing a Redis queue; if it made no request,
+    the others took the work, and that is no failure."""
+    if shared and summary.get("requests", 0) == 0:
+        return summary.get("finish_reason") not in (None, "finished")
     if summary.get("pages", 0) == 0:
         return True
     if summary.get("finish_reason") not in (None, "finished"):

@@ -281,8 +281,13 @@ class StorePipeline(_Component):
             return
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         site = getattr(self.crawler.spider, "site_id", "?")
-        if not self.store_is_lost():
-            summary = crawl_summary(stats)
+        summary = crawl_summary(stats)
+        # sharing a Redis queue, a process that got no request of this site (the others
+        # took them all) took no part in its crawl: no record, which would read "broken"
+        idle_share = bool(self.crawler.settings.get("AGGREGATOR_REDIS_URL")) and (
+            summary["requests"] == 0 and summary["finish_reason"] in (None, "finished")
+        )
+        if not self.store_is_lost() and not idle_share:
             try:
                 self.store.record_crawl(site, self.started_at, datetime.now(UTC), summary)
             except StoreUnavailable as exc:

@@ -289,6 +289,24 @@ def test_three_processes_share_the_crawl_and_fetch_no_url_twice(
     client = redis.Redis.from_url(fleet.url, decode_responses=True)
     assert client.keys("*:queue") + client.keys("*:seen") + client.keys("*:gen") == []
 
+    # the next scheduled crawl is a new generation: the home pages are read again (a
+    # persistent dupefilter would filter them), incrementally, and nothing is added
+    again = Fleet(fleet.web, fleet.db, fleet.url, fleet.folder / "again")
+    again.folder.mkdir()
+    again.start(3)
+    again.wait(again.workers)
+    assert all("generation 2" in w.log.read_text() for w in again.workers)
+    served = again.server_requests()
+    for site in fleet.web.site_ids:
+        assert served[f"/{site}/"] == 1, served  # each latest page once, by one of the three
+    assert max(n for p, n in served.items() if p != "/robots.txt") == 1
+    new = [
+        int(m.group(1))
+        for w in again.workers
+        for m in re.finditer(r"^\S+\s+\d+\s+\d+\s+(\d+)", w.out.read_text(), re.M)
+    ]
+    assert len(new) == 3 * len(fleet.web.site_ids) and sum(new) == 0
+
 
 def test_a_process_killed_mid_crawl_loses_nothing(fleet: Fleet, crawled: Crawl) -> None:
     """SIGKILL one of three crawlers after it fetched a few articles: the other two take
