@@ -75,6 +75,7 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler as _ScrapyRedisScheduler
+from twisted.internet.task import LoopingCall
 
 __all__ = [
     "RedisQueueAddon",
@@ -442,7 +443,7 @@ class RedisScheduler(_ScrapyRedisScheduler):
         self._backoff = 0.25
         self._closing = False
         self._idle_since: float | None = None
-        self._last_tick = 0.0
+        self._beat: LoopingCall | None = None
         crawler.signals.connect(self._spider_idle, signal=signals.spider_idle)
 
     @classmethod
@@ -516,8 +517,14 @@ class RedisScheduler(_ScrapyRedisScheduler):
         engine = self.crawler.engine
         if engine is not None:  # wake up twice a second: work may come from other processes
             engine._SLOT_HEARTBEAT_INTERVAL = self.poll
+        # the heartbeat has its own timer: the engine stops asking for requests while its
+        # downloader is full, and slow downloads must not make this worker look dead
+        self._beat = LoopingCall(self._heartbeat)
+        self._beat.start(min(self.heartbeat / 3, 1.0), now=False)
 
     def close(self, reason: str) -> None:
+        if self._beat is not None and self._beat.running:
+            self._beat.stop()
         self._settle(final=True)
         if self.shared is None:
             return
@@ -571,7 +578,6 @@ class RedisScheduler(_ScrapyRedisScheduler):
         try:
             self._flush_unsent()
             self._ack_done()
-            self._tick()
             assert self.rqueue is not None
             found = self._call("pop", self.rqueue.pop)
         except _Lost:
@@ -610,12 +616,20 @@ class RedisScheduler(_ScrapyRedisScheduler):
             self._call("ack", self.shared.ack, done)
             self._done.difference_update(done)
 
-    def _tick(self) -> None:
-        """Renew the heartbeat (and reap dead workers) about three times per TTL."""
-        now = time.monotonic()
-        if now - self._last_tick >= min(self.heartbeat / 3, 1.0):
+    def _heartbeat(self) -> None:
+        """About three times per TTL: renew the heartbeat, reap dead workers, and
+        acknowledge what is done."""
+        if self._closing:
+            return
+        try:
+            self._settle()
+            self._flush_unsent()
+            self._ack_done()
             self._status()
-            self._last_tick = now
+        except _Lost:
+            pass
+        except Exception:  # the timer must go on
+            logger.exception("shared queue heartbeat failed")
 
     def _status(self) -> QueueStatus:
         assert self.shared is not None
@@ -644,7 +658,6 @@ class RedisScheduler(_ScrapyRedisScheduler):
             self._flush_unsent()
             self._ack_done()
             status = self._status()
-            self._last_tick = time.monotonic()
         except _Lost:
             self._idle_since = None
             raise DontCloseSpider from None
