@@ -393,3 +393,28 @@ def test_redis_lost_mid_crawl_stops_cleanly_and_the_next_run_finishes(
             assert stored <= {a.canonical_url for a in store.articles()}
     finally:
         server.stop()
+
+
+def test_crawls_sharing_a_queue_share_the_store_lock(tmp_path: Path) -> None:
+    """Crawls with --redis take the SQLite store's lock shared: they run side by side,
+    and keep out a crawl or scheduler of one process (exclusive), which keeps them out."""
+    from aggregator.crawl import StoreBusy, store_lock
+
+    db = tmp_path / "a.db"
+    with store_lock(db, shared=True), store_lock(db, shared=True):
+        with pytest.raises(StoreBusy), store_lock(db):
+            pass
+    with store_lock(db), pytest.raises(StoreBusy), store_lock(db, shared=True):
+        pass
+
+
+def test_run_refuses_a_redis_url(tmp_path: Path) -> None:
+    """``aggregator run`` keeps its own queue: with AGGREGATOR_REDIS_URL set it says what
+    to run instead, exit 2."""
+    env = {**os.environ, "AGGREGATOR_SITES_DIRS": "", "AGGREGATOR_REDIS_URL": "redis://x:1/0"}
+    result = subprocess.run(
+        [sys.executable, "-m", "aggregator.cli", "run", "--db", str(tmp_path / "a.db")],
+        capture_output=True, text=True, env=env, cwd=REPO, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "crawl --due --redis" in result.stderr and "Traceback" not in result.stderr
