@@ -401,9 +401,13 @@ def test_crawls_sharing_a_queue_share_the_store_lock(tmp_path: Path) -> None:
     from aggregator.crawl import StoreBusy, store_lock
 
     db = tmp_path / "a.db"
-    with store_lock(db, shared=True), store_lock(db, shared=True):
-        with pytest.raises(StoreBusy), store_lock(db):
-            pass
+    with (
+        store_lock(db, shared=True),
+        store_lock(db, shared=True),
+        pytest.raises(StoreBusy),
+        store_lock(db),
+    ):
+        pass
     with store_lock(db), pytest.raises(StoreBusy), store_lock(db, shared=True):
         pass
 
