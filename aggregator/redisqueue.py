@@ -49,7 +49,12 @@ scrapy-redis priority queue and dupefilter, plus what a crawl of many processes 
   closes with reason ``redis_lost``. Items are stored by the pipelines as they come, never
   half-way; what was queued or in flight stays in Redis for the next run.
 
-Scope: one Redis server (no Cluster: the scripts compute key names).
+Limits: one Redis server (no Cluster: the scripts compute key names). "Done" is read from
+Scrapy's private ``engine._slot.inprogress`` and the poll interval set through
+``engine._SLOT_HEARTBEAT_INTERVAL`` (Scrapy is pinned below 2.20); without them requests
+are acknowledged only when the process closes. A process started while the last worker of
+a finished crawl is still waiting out its idle time joins that generation and finds
+nothing to do. Politeness is per process: N processes crawl a site N times as hard.
 """
 
 from __future__ import annotations
