@@ -559,7 +559,6 @@ class SQLStore:
                     raise
         raise AssertionError("unreachable")
 
-
     # -- writes -------------------------------------------------------------------
 
     @staticmethod
