@@ -266,11 +266,11 @@ class StorePipeline(_Component):
         site = getattr(self.crawler.spider, "site_def", None)
         published = item.published.timestamp() if item.published else None
         checked = (item.fetched_at or datetime.now(UTC)).isoformat()
-        for url in _page_urls(item, site):
-            self.store.record_page(
-                PageRecord(url, item.site, item.id, "article", item.etag, item.last_modified,
-                           published, checked)
-            )  # fmt: skip
+        self.store.record_pages([
+            PageRecord(url, item.site, item.id, "article", item.etag, item.last_modified,
+                       published, checked)
+            for url in sorted(_page_urls(item, site))
+        ])  # fmt: skip
 
     def open_spider(self) -> None:
         self.store = self.open_store()

@@ -136,11 +136,11 @@ def _record_pages(store: SQLStore, article: Article, site: SiteDefinition) -> No
     """What StorePipeline remembers of the page, for the next incremental crawl."""
     published = article.published.timestamp() if article.published else None
     checked = article.fetched_at.isoformat() if article.fetched_at else ""
-    for url in {site.canonical_url(article.url), article.canonical_url}:
-        store.record_page(
-            PageRecord(url, article.site, article.id, "article", article.etag,
-                       article.last_modified, published, checked)
-        )  # fmt: skip
+    store.record_pages([
+        PageRecord(url, article.site, article.id, "article", article.etag,
+                   article.last_modified, published, checked)
+        for url in sorted({site.canonical_url(article.url), article.canonical_url})
+    ])  # fmt: skip
 
 
 def _responses(

@@ -559,8 +559,6 @@ class SQLStore:
                     raise
         raise AssertionError("unreachable")
 
-    _transaction = transaction
-
     # -- writes -------------------------------------------------------------------
 
     @staticmethod
@@ -788,16 +786,22 @@ class SQLStore:
 
     def record_page(self, record: PageRecord) -> None:
         """Remember a fetched article URL: what it gave and its HTTP validators."""
+        self.record_pages([record])
+
+    def record_pages(self, records: Sequence[PageRecord]) -> None:
+        """``record_page`` for several URLs (each once) in one statement."""
+        if not records:
+            return
         self._write_one(
             "INSERT INTO pages (url, site, article_id, status, etag, last_modified, "
-            "published_ts, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            f"published_ts, checked_at) VALUES {_values(len(records), 8)} "
             "ON CONFLICT (url) DO UPDATE SET site = excluded.site, "
             "article_id = excluded.article_id, status = excluded.status, "
             "etag = COALESCE(excluded.etag, pages.etag), "
             "last_modified = COALESCE(excluded.last_modified, pages.last_modified), "
             "published_ts = COALESCE(excluded.published_ts, pages.published_ts), "
             "checked_at = excluded.checked_at",
-            astuple(record),
+            [v for record in records for v in astuple(record)],
         )
 
     def _write_one(self, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> None:
@@ -1102,7 +1106,17 @@ class SQLiteStore(SQLStore):
             self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
+        for attempt in range(_BUSY_TRIES * 4):
+            # switching a new file to WAL fails at once (no busy wait) while another
+            # process opening it at the same moment holds a lock: try again
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc) or attempt == _BUSY_TRIES * 4 - 1:
+                    conn.close()
+                    raise
+                time.sleep(0.01 * (attempt + 1))
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")

@@ -22,11 +22,12 @@ __all__ = ["PgServer", "find_bindir"]
 
 
 def find_bindir() -> Path | None:
-    """The folder of ``initdb`` and ``pg_ctl``: ``$AGGREGATOR_PG_BINDIR``, the newest
-    ``/usr/lib/postgresql/*/bin`` (Debian), ``pg_config --bindir``, or the ``PATH``."""
+    """The folder of ``initdb`` and ``pg_ctl``: ``$AGGREGATOR_PG_BINDIR`` (when set, that
+    folder or none), else the newest ``/usr/lib/postgresql/*/bin`` (Debian),
+    ``pg_config --bindir``, or the ``PATH``."""
     candidates: list[str] = []
     if env := os.environ.get("AGGREGATOR_PG_BINDIR"):
-        candidates.append(env)
+        return Path(env) if (Path(env) / "initdb").is_file() else None
     candidates += sorted(
         glob.glob("/usr/lib/postgresql/*/bin"),
         key=lambda p: int(Path(p).parent.name) if Path(p).parent.name.isdigit() else 0,

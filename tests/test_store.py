@@ -15,6 +15,7 @@ from aggregator.dedup import fingerprint
 from aggregator.items import Article, article_id
 from aggregator.store import (
     MIGRATIONS,
+    PageRecord,
     PostgresStore,
     SQLiteStore,
     StoreUnavailable,
@@ -253,3 +254,25 @@ def test_nothing_is_half_written_when_the_connection_drops(
         assert store.execute("SELECT COUNT(*) FROM article_versions").fetchone()[0] == 1
         assert store.execute("SELECT COUNT(*) FROM fingerprints").fetchone()[0] == 1
         assert store.execute("SELECT COUNT(*) FROM lsh_bands").fetchone()[0] == 32
+
+
+def test_pages_remember_validators(store_target: str) -> None:
+    with open_store(store_target) as store:
+        assert not store.site_known("tamdao")
+        store.record_pages([
+            PageRecord("https://x.vn/a", "tamdao", "id-a", "article", '"e1"', None, 1.5, "t1"),
+            PageRecord("https://x.vn/b", "tamdao", None, "failed", None, None, None, "t1"),
+        ])  # fmt: skip
+        # a later record without validators keeps the known ones
+        store.record_page(
+            PageRecord("https://x.vn/a", "tamdao", "id-a", "article", None, "Mon", None, "t2")
+        )
+        store.touch_page("https://x.vn/b", "t3")
+        assert store.page("https://x.vn/a") == PageRecord(
+            "https://x.vn/a", "tamdao", "id-a", "article", '"e1"', "Mon", 1.5, "t2"
+        )
+        page_b = store.page("https://x.vn/b")
+        assert page_b is not None and page_b.checked_at == "t3"
+        assert store.page("https://x.vn/c") is None
+        assert store.site_known("tamdao")
+        assert store.known_article_urls("tamdao") == {"https://x.vn/a"}
