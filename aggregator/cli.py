@@ -2,7 +2,11 @@
 
 Subcommands: ``sampleweb``, ``sites list|check|test``, ``crawl``, ``run``, ``feeds``,
 ``serve``, ``status``, ``export``, ``reextract`` and ``demo``. Exit codes: 0 success;
-1 a crawl failed, or bad input (definitions, ids); 2 usage errors and an unusable store.
+1 a crawl failed, or bad input (definitions, ids); 2 usage errors and an unusable store
+(busy, or a PostgreSQL server out of reach).
+
+``--db`` (or ``AGGREGATOR_DB``) is a SQLite path or a ``postgresql://`` URL; a URL's
+password never appears in messages.
 """
 
 from __future__ import annotations
@@ -50,7 +54,29 @@ def _registry(args: argparse.Namespace) -> SiteRegistry:
 
 
 def _add_db(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", help="store: SQLite file (default $AGGREGATOR_DB or ./aggregator.db)")
+    p.add_argument(
+        "--db",
+        help="store: a SQLite file or a postgresql://user@host/dbname URL "
+        "(default $AGGREGATOR_DB or ./aggregator.db)",
+    )
+
+
+def _check_store(db: str) -> None:
+    """Open the store once before work starts in other processes (crawls): an
+    unreachable server is one line and exit 2 here, and the schema is migrated once."""
+    from aggregator.store import open_store
+
+    with open_store(db):
+        pass
+
+
+def _require_store(db: str) -> None:
+    """Commands that only read: a SQLite file must exist (a database URL is checked on
+    opening)."""
+    from aggregator.store import is_postgres
+
+    if not is_postgres(db) and not Path(db).exists():
+        raise CommandError(f"no store at {db}: crawl first (or give --db)")
 
 
 def _add_sites_dir(p: argparse.ArgumentParser) -> None:
@@ -153,12 +179,31 @@ def _crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["AGGREGATOR_RESUME"] = True
     if getattr(args, "warc", None):
         overrides["AGGREGATOR_WARC_DIR"] = args.warc
+    redis_url = _redis_url(args)
+    if redis_url:  # a crawl sharing its queue (aggregator.redisqueue)
+        overrides["AGGREGATOR_REDIS_URL"] = redis_url
+        if getattr(args, "idle", None) is not None:
+            overrides["AGGREGATOR_REDIS_IDLE_SECONDS"] = args.idle
     for item in getattr(args, "set", None) or []:
         key, sep, value = item.partition("=")
         if not sep:
             raise CommandError(f"-s {item!r}: expected KEY=VALUE")
         overrides[key] = value
     return overrides
+
+
+def _redis_url(args: argparse.Namespace) -> str:
+    return str(getattr(args, "redis", None) or os.environ.get("AGGREGATOR_REDIS_URL") or "")
+
+
+def _check_redis(url: str) -> None:
+    """Redis unreachable at start: one line naming it (password masked), exit 2."""
+    from aggregator.redisqueue import RedisUnavailable, check_redis
+
+    try:
+        check_redis(url)
+    except RedisUnavailable as exc:
+        raise ConfigurationError(str(exc)) from None
 
 
 def _site_ids(args: argparse.Namespace, registry: SiteRegistry) -> list[str]:
@@ -189,8 +234,15 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         args.all = True
     ids = _site_ids(args, registry)
     db = _db(args)
+    redis_url = _redis_url(args)
+    if args.idle is not None and args.idle < 0:
+        raise CommandError(f"--idle {args.idle}: expected seconds (>= 0)")
+    if redis_url:
+        _check_redis(redis_url)
     try:
-        with store_lock(db):
+        # crawls sharing a Redis queue run side by side: the lock is shared among them
+        with store_lock(db, shared=bool(redis_url)):
+            _check_store(db)
             if args.due:
                 with open_store(db) as store:
                     ids = due_sites([registry.get(i) for i in ids], store)
@@ -199,13 +251,28 @@ def cmd_crawl(args: argparse.Namespace) -> int:
                         print("no site is due")
                     return 0
             results = crawl_sites(ids, _crawl_overrides(args), progress=_progress_wanted(args))
-            # cron and timers get fresh feeds without a second command; health always
-            _publish(args, feeds=args.due)
+            # cron and timers get fresh feeds without a second command; health always.
+            # With a shared queue the feed builder does both, once for every crawler.
+            if not redis_url:
+                _publish(args, feeds=args.due)
     except StoreBusy as exc:
         raise ConfigurationError(str(exc)) from None
     if not args.quiet:
         _print_table(results)
-    failed = [site_id for site_id, summary in results.items() if site_failed(summary)]
+    lost = [site_id for site_id, s in results.items() if s.get("finish_reason") == "redis_lost"]
+    if lost:
+        from aggregator.redisqueue import mask_url
+
+        print(
+            f"aggregator: lost the Redis queue at {mask_url(redis_url)} while crawling "
+            f"{', '.join(lost)}; what was queued is left there for the next run",
+            file=sys.stderr,
+        )
+    failed = [
+        site_id
+        for site_id, summary in results.items()
+        if site_failed(summary, shared=bool(redis_url))
+    ]
     if failed:
         print(f"aggregator: crawl failed for {', '.join(failed)}", file=sys.stderr)
         return 1
@@ -250,6 +317,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from aggregator.scheduler import Scheduler
 
     _registry(args)  # a broken definition at start is an error; later ones are reported
+    if _redis_url(args):  # its crawls would share a queue under an exclusive store lock
+        raise ConfigurationError(
+            "aggregator run does not share a Redis queue (AGGREGATOR_REDIS_URL is set): "
+            "run `aggregator crawl --due --redis URL` from a timer on each crawler instead"
+        )
     db = _db(args)
     scheduler = Scheduler(
         lambda: load_sites(_sites_dirs(args)),
@@ -264,6 +336,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     try:
         with store_lock(db):
+            _check_store(db)
             return scheduler.run()
     except StoreBusy as exc:
         raise ConfigurationError(str(exc)) from None
@@ -332,8 +405,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from aggregator.store import open_store
 
     db = _db(args)
-    if not Path(db).exists():
-        raise CommandError(f"no store at {db}: crawl first (or give --db)")
+    _require_store(db)
     sites, categories = args.site or (), args.category or ()
     stream = args.since is not None or args.until is not None
     try:
@@ -397,8 +469,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     registry = _registry(args)
     db = _db(args)
-    if not Path(db).exists():
-        raise CommandError(f"no store at {db}: crawl first (or give --db)")
+    _require_store(db)
     base_url = args.base_url or os.environ.get("AGGREGATOR_FEEDS_BASE_URL")
     with open_store(db) as store:
         report = update_health(store, _feeds_dir(args), registry, base_url=base_url)
@@ -414,6 +485,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from aggregator.demo import run_demo
 
+    _check_store(_db(args))
     return run_demo(
         db=_db(args), feeds_dir=_feeds_dir(args), verbose=args.verbose, hostile=args.hostile
     )
@@ -487,7 +559,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--due",
         action="store_true",
         help="only the sites whose interval has elapsed (for cron or a systemd timer); "
-        "rebuilds the feeds after",
+        "rebuilds the feeds after (not with --redis: the feed builder does)",
+    )
+    p.add_argument(
+        "--redis",
+        metavar="URL",
+        help="share the crawl queue with other crawl processes through this Redis "
+        "(redis://[:password@]host:6379/0; default $AGGREGATOR_REDIS_URL)",
+    )
+    p.add_argument(
+        "--idle",
+        type=float,
+        metavar="SECONDS",
+        help="with --redis: close when the shared queue stayed empty this long "
+        "(default $AGGREGATOR_REDIS_IDLE_SECONDS or 10)",
     )
     _add_run_options(p)
     _add_feeds_dir(p)
@@ -591,6 +676,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2 if isinstance(exc, ConfigurationError) else 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        from aggregator.store import StoreUnavailable  # not imported before it is needed
+
+        if not isinstance(exc, StoreUnavailable):
+            raise
+        print(f"aggregator: error: {exc}", file=sys.stderr)  # names the store, masked
+        return 2
 
 
 if __name__ == "__main__":

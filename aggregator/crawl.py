@@ -20,7 +20,7 @@ from scrapy.settings import Settings
 from aggregator.pipelines import crawl_summary
 from aggregator.sitedef import SiteDefinition
 from aggregator.spiders.news import NewsSpider
-from aggregator.store import SQLiteStore
+from aggregator.store import SQLStore, is_postgres
 
 __all__ = [
     "StoreBusy",
@@ -37,24 +37,37 @@ class StoreBusy(RuntimeError):
 
 
 @contextmanager
-def store_lock(db: str | Path) -> Iterator[None]:
+def store_lock(db: str | Path, *, shared: bool = False) -> Iterator[None]:
     """Hold ``<db>.lock`` for the duration; raise :class:`StoreBusy` if it is taken.
 
     An advisory ``flock``: released by the kernel if the process dies, so a killed
-    crawl never leaves a stale lock behind.
+    crawl never leaves a stale lock behind. ``shared``: crawls sharing a Redis queue
+    (``crawl --redis``) run side by side and take it shared; they keep out, and are kept
+    out by, a crawl or scheduler of one process, which takes it exclusively.
+
+    A PostgreSQL store takes no lock: it is the store that several crawler processes
+    and machines share (a file lock could not span machines anyway), and its writers
+    need none: each write is a transaction under the store's own write lock
+    (:class:`~aggregator.store.PostgresStore`). Two crawls of one site at once waste
+    requests but store each article once.
     """
+    if is_postgres(db):
+        yield
+        return
     path = Path(f"{db}.lock")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             raise StoreBusy(
                 f"another aggregator crawl or run is using {db} (lock {path})"
+                + ("; only crawls sharing a Redis queue (--redis) run side by side")
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        if not shared:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
         yield
     finally:
         os.close(fd)
@@ -70,7 +83,7 @@ def project_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
 
 
 def due_sites(
-    sites: Iterable[SiteDefinition], store: SQLiteStore, now: datetime | None = None
+    sites: Iterable[SiteDefinition], store: SQLStore, now: datetime | None = None
 ) -> list[str]:
     """Sites whose interval has elapsed since their last crawl (never crawled: due)."""
     now = now or datetime.now(UTC)
@@ -86,8 +99,13 @@ def due_sites(
     return due
 
 
-def site_failed(summary: Mapping[str, Any]) -> bool:
-    """A crawl that got no page at all, stopped abnormally, or mostly failed."""
+def site_failed(summary: Mapping[str, Any], *, shared: bool = False) -> bool:
+    """A crawl that got no page at all, stopped abnormally, or mostly failed.
+
+    ``shared``: one of several processes sharing a Redis queue; if it made no request,
+    the others took the work, and that is no failure."""
+    if shared and summary.get("requests", 0) == 0:
+        return summary.get("finish_reason") not in (None, "finished")
     if summary.get("pages", 0) == 0:
         return True
     if summary.get("finish_reason") not in (None, "finished"):

@@ -36,7 +36,7 @@ def run_demo(db: str, feeds_dir: Path, *, verbose: bool = False, hostile: int | 
     from aggregator.feeds import build_feeds, site_infos
     from aggregator.health import error_classes, update_health
     from aggregator.sitedef import load_sites
-    from aggregator.store import open_store
+    from aggregator.store import mask_target, open_store
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="aggregator-demo-") as tmp, _start_web(hostile) as web:
@@ -56,7 +56,7 @@ def run_demo(db: str, feeds_dir: Path, *, verbose: bool = False, hostile: int | 
             from aggregator.sampleweb.hostile import CRAWL_SETTINGS
 
             overrides |= CRAWL_SETTINGS
-        print(f"crawling {len(site_ids)} newspapers into {db} ...")
+        print(f"crawling {len(site_ids)} newspapers into {mask_target(db)} ...")
         results = crawl_sites(site_ids, overrides, progress=sys.stderr.isatty() and not verbose)
         registry = load_sites([d for d in dirs if d])
     _print_table(results)
@@ -68,7 +68,7 @@ def run_demo(db: str, feeds_dir: Path, *, verbose: bool = False, hostile: int | 
         report = build_feeds(store, feeds_dir, sites=site_infos(registry))
         health = update_health(store, feeds_dir, registry)
         total = store.count()
-    print(f"\n{total} articles in {db}")
+    print(f"\n{total} articles in {mask_target(db)}")
     print(
         f"feeds in {feeds_dir}/: {len(report.written)} written, {len(report.unchanged)} unchanged"
     )

@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, TextIO, TypeVar
 
-from aggregator.store import SQLiteStore, StoredArticle
+from aggregator.store import SQLStore, StoredArticle
 
 __all__ = [
     "EXPORT_FIELDS",
@@ -110,14 +110,14 @@ def parse_cursor(text: str, option: str = "--since") -> int:
     return int(value)
 
 
-def stream_bounds(store: SQLiteStore, since: int, until: int | None = None) -> tuple[int, int]:
+def stream_bounds(store: SQLStore, since: int, until: int | None = None) -> tuple[int, int]:
     """Checked ``(since, last)``: both cursors must exist in the store (0 is the
     beginning); ``last`` is ``until`` or the newest cursor."""
     for option, cursor in (("--since", since), ("--until", until)):
         if cursor is not None and cursor != 0 and not store.has_cursor(cursor):
             newest = store.last_cursor()
             raise ExportError(
-                f"{option} {cursor}: no such cursor in {store.path} (its cursors go up to "
+                f"{option} {cursor}: no such cursor in {store.location} (its cursors go up to "
                 f"{newest}; 0 is the beginning)"
             )
     if until is not None and until < since:
@@ -129,7 +129,7 @@ def stream_bounds(store: SQLiteStore, since: int, until: int | None = None) -> t
 
 
 def export_jsonl(
-    store: SQLiteStore,
+    store: SQLStore,
     out: TextIO,
     *,
     sites: Sequence[str] = (),
@@ -156,7 +156,7 @@ def export_jsonl(
 
 
 def export_stream(
-    store: SQLiteStore,
+    store: SQLStore,
     out: TextIO,
     *,
     since: int = 0,
@@ -174,10 +174,11 @@ def export_stream(
     store.backfill_versions()
     since, last = stream_bounds(store, since, until)
     count = 0
-    for cursor, record in store.versions(since, last):
-        if _matches(record, sites, categories):
-            out.write(_line(record, cursor))
-            count += 1
+    with store.snapshot():  # one read: PostgreSQL streams it from a server-side cursor
+        for cursor, record in store.versions(since, last):
+            if _matches(record, sites, categories):
+                out.write(_line(record, cursor))
+                count += 1
     return ExportResult(count, last)
 
 

@@ -39,7 +39,6 @@ folder (atomically, only when its bytes change) with one entry per change.
 from __future__ import annotations
 
 import json
-import sqlite3
 import statistics
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,7 +51,7 @@ from lxml import etree
 from aggregator.files import write_if_changed
 from aggregator.pipelines import HEALTH_FIELDS
 from aggregator.sitedef import SiteDefinition, SiteRegistry
-from aggregator.store import SQLiteStore
+from aggregator.store import SQLStore
 
 __all__ = [
     "DEFAULT_STALE_HOURS",
@@ -345,22 +344,12 @@ def _dt(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _crawls(conn: sqlite3.Connection, site: str, limit: int) -> list[CrawlRecord]:
-    rows = conn.execute(
+def _crawls(store: SQLStore, site: str, limit: int) -> list[CrawlRecord]:
+    rows = store.execute(
         "SELECT started_at, finished_at, stats FROM crawls WHERE site = ? ORDER BY id DESC LIMIT ?",
         (site, limit),
     )
     return [CrawlRecord(_dt(r[0]), _dt(r[1]), json.loads(r[2])) for r in rows]
-
-
-def _last_new(conn: sqlite3.Connection, site: str) -> datetime | None:
-    """When the newest article of ``site`` was first seen (julianday folds the offsets)."""
-    row = conn.execute(
-        "SELECT MAX(julianday(first_seen)) FROM articles WHERE site = ?", (site,)
-    ).fetchone()
-    if row is None or row[0] is None:
-        return None
-    return datetime.fromtimestamp((row[0] - 2440587.5) * 86400, UTC)
 
 
 # -- evaluation -----------------------------------------------------------------------
@@ -441,14 +430,14 @@ def _selector_fields(site: SiteDefinition) -> set[str]:
 
 
 def evaluate(
-    store: SQLiteStore, registry: SiteRegistry, now: datetime | None = None
+    store: SQLStore, registry: SiteRegistry, now: datetime | None = None
 ) -> list[SiteHealth]:
     """The health of every site of ``registry`` (by id), from the store's crawl records."""
     now = now or datetime.now(UTC)
     out = []
     for site in registry:
-        crawls = _crawls(store.conn, site.id, CRAWLS_READ)
-        last_new = _last_new(store.conn, site.id)
+        crawls = _crawls(store, site.id, CRAWLS_READ)
+        last_new = store.last_first_seen(site.id)
         stale_after = _stale_after(site)
         verdict = judge(
             active=site.active,
@@ -515,15 +504,14 @@ _QUIET_START = ("never-crawled", "inactive")
 
 
 def record_changes(
-    store: SQLiteStore, sites: Sequence[SiteHealth], now: datetime
+    store: SQLStore, sites: Sequence[SiteHealth], now: datetime
 ) -> list[HealthEvent]:
     """Append an event for every site whose verdict or named fields changed."""
-    conn = store.conn
-    events: list[HealthEvent] = []
-    conn.execute("BEGIN IMMEDIATE")  # two processes must not both record one change
-    try:
+
+    def work() -> list[HealthEvent]:  # one write transaction: two processes must not
+        events: list[HealthEvent] = []  # both record one change
         for s in sites:
-            row = conn.execute(
+            row = store.execute(
                 "SELECT verdict, fields FROM health_events WHERE site = ? ORDER BY id DESC LIMIT 1",
                 (s.site,),
             ).fetchone()
@@ -536,7 +524,7 @@ def record_changes(
             if (previous, previous_fields) == (s.verdict, s.fields):
                 continue
             event = HealthEvent(s.site, now, s.verdict, previous, s.fields, s.reasons)
-            conn.execute(
+            store.execute(
                 "INSERT INTO health_events (site, at, verdict, previous, fields, reasons) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (
@@ -549,16 +537,14 @@ def record_changes(
                 ),
             )
             events.append(event)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return events
+        return events
+
+    return store.transaction(work)
 
 
-def recent_events(store: SQLiteStore, limit: int = FEED_ENTRIES) -> list[HealthEvent]:
+def recent_events(store: SQLStore, limit: int = FEED_ENTRIES) -> list[HealthEvent]:
     """The newest events, newest first."""
-    rows = store.conn.execute(
+    rows = store.execute(
         "SELECT site, at, verdict, previous, fields, reasons FROM health_events "
         "ORDER BY id DESC LIMIT ?",
         (limit,),
@@ -642,7 +628,7 @@ class HealthReport:
 
 
 def update_health(
-    store: SQLiteStore,
+    store: SQLStore,
     feeds_dir: Path | str,
     registry: SiteRegistry,
     *,

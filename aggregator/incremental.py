@@ -28,7 +28,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from aggregator.items import Article
-from aggregator.store import PageRecord, SQLiteStore, open_store
+from aggregator.pipelines import stop_for_lost_store, store_is_lost
+from aggregator.store import PageRecord, SQLStore, StoreUnavailable, open_store
 
 __all__ = ["IncrementalMiddleware"]
 
@@ -45,7 +46,7 @@ class IncrementalMiddleware:
         settings = crawler.settings
         self.recheck = timedelta(hours=settings.getfloat("AGGREGATOR_RECHECK_HOURS", 48))
         self.db = settings.get("AGGREGATOR_DB")
-        self.store: SQLiteStore | None = None
+        self.store: SQLStore | None = None
         self.active = False
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -57,7 +58,8 @@ class IncrementalMiddleware:
         return cls(crawler)
 
     def spider_opened(self) -> None:
-        self.store = open_store(self.db)
+        retry = self.crawler.settings.getfloat("AGGREGATOR_DB_RETRY_SECONDS", 60.0)
+        self.store = open_store(self.db, retry_seconds=retry)
         self.store.open()
         self.active = self.store.site_known(self._site().id)
 
@@ -145,7 +147,13 @@ class IncrementalMiddleware:
         """The request to make for an article link: as is, conditional, or none."""
         assert self.store is not None
         url = self._site().canonical_url(request.url)
-        page = self.store.page(url)
+        if store_is_lost(self.crawler):
+            return None
+        try:
+            page = self.store.page(url)
+        except StoreUnavailable as exc:
+            stop_for_lost_store(self.crawler, exc)
+            return None
         if page is None:
             return request
         now = _now()
@@ -178,10 +186,16 @@ class IncrementalMiddleware:
         site = self._site()
         url = site.canonical_url(response.url)
         now = _now().isoformat()
-        if response.status == 304:
-            self.store.touch_page(url, now)
-        elif not any(isinstance(o, Article) for o in out):
-            self.store.record_page(PageRecord(url, site.id, None, "failed", None, None, None, now))
+        if store_is_lost(self.crawler):
+            return
+        try:
+            if response.status == 304:
+                self.store.touch_page(url, now)
+            elif not any(isinstance(o, Article) for o in out):
+                failed = PageRecord(url, site.id, None, "failed", None, None, None, now)
+                self.store.record_page(failed)
+        except StoreUnavailable as exc:
+            stop_for_lost_store(self.crawler, exc)
 
 
 def _is_listing(request: Request, spider: Any) -> bool:

@@ -7,21 +7,23 @@ They are plain Scrapy components built by ``from_crawler``; the store is opened 
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
 
 from aggregator.dates import to_vn
 from aggregator.dedup import fingerprint
 from aggregator.items import Article, article_id
 from aggregator.normalize import split_source_tag
 from aggregator.sitedef import SiteDefinition
-from aggregator.store import PageRecord, SQLiteStore, Store, open_store
+from aggregator.store import PageRecord, SQLStore, Store, StoreUnavailable, open_store
 from aggregator.text import clean_text, looks_garbled
 from aggregator.urls import canonicalize_url
 
@@ -32,7 +34,11 @@ __all__ = [
     "ValidatePipeline",
     "assign_story",
     "normalize_article",
+    "stop_for_lost_store",
+    "store_is_lost",
 ]
+
+logger = logging.getLogger(__name__)
 
 #: A publication time further in the future than this is not believed.
 FUTURE_TOLERANCE = timedelta(hours=1)
@@ -49,6 +55,46 @@ class _Component:
     def count(self, key: str, n: int = 1) -> None:
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(key, n)
+
+    def open_store(self) -> SQLStore:
+        """The crawl's store (``AGGREGATOR_DB``), opened; a lost PostgreSQL connection is
+        retried for ``AGGREGATOR_DB_RETRY_SECONDS``."""
+        settings = self.crawler.settings
+        store = open_store(
+            settings.get("AGGREGATOR_DB"),
+            retry_seconds=settings.getfloat("AGGREGATOR_DB_RETRY_SECONDS", 60.0),
+        )
+        store.open()
+        return store
+
+    def store_lost(self, exc: StoreUnavailable | None = None) -> NoReturn:
+        """The store stayed out of reach: stop the crawl, drop the item in hand."""
+        stop_for_lost_store(self.crawler, exc)
+        # counted and logged once as an error already: one line per item would be noise
+        raise DropItem(f"not stored: {exc or 'the store is unavailable'}", log_level="INFO")
+
+    def store_is_lost(self) -> bool:
+        """True once the store was given up: later items are dropped at once."""
+        return store_is_lost(self.crawler)
+
+
+_STORE_LOST = "aggregator/errors/store_unavailable"
+
+
+def store_is_lost(crawler: Crawler) -> bool:
+    return bool(crawler.stats and crawler.stats.get_value(_STORE_LOST))
+
+
+def stop_for_lost_store(crawler: Crawler, exc: StoreUnavailable | None) -> None:
+    """The store stayed out of reach beyond its retry bound: stop the crawl (reason
+    ``store_unavailable``), once. What was stored stays, whole: each article is one
+    transaction, never half-written; the ones in hand are not stored."""
+    first = not store_is_lost(crawler)
+    if crawler.stats is not None:
+        crawler.stats.inc_value(_STORE_LOST)
+    if first and exc is not None and crawler.engine is not None:
+        logger.error("%s: stopping the crawl", exc)
+        deferred_from_coro(crawler.engine.close_spider_async(reason="store_unavailable"))
 
 
 def normalize_article(article: Article, site: SiteDefinition | None = None) -> Article:
@@ -145,11 +191,10 @@ class DedupPipeline(_Component):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.seen: set[str] = set()
-        self.store: SQLiteStore | None = None
+        self.store: SQLStore | None = None
 
     def open_spider(self) -> None:
-        self.store = open_store(self.crawler.settings.get("AGGREGATOR_DB"))
-        self.store.open()
+        self.store = self.open_store()
 
     def close_spider(self) -> None:
         if self.store is not None:
@@ -163,7 +208,12 @@ class DedupPipeline(_Component):
             raise DropItem(f"duplicate URL {item.canonical_url}", log_level="INFO")
         self.seen.add(item.canonical_url)
         assert self.store is not None, "store not open"
-        kind = assign_story(self.store, item)
+        if self.store_is_lost():
+            self.store_lost()
+        try:
+            kind = assign_story(self.store, item)
+        except StoreUnavailable as exc:
+            self.store_lost(exc)
         if kind is not None:
             self.count(f"aggregator/duplicates/{kind}")
         return item
@@ -201,7 +251,7 @@ class StorePipeline(_Component):
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.store: SQLiteStore | None = None
+        self.store: SQLStore | None = None
         self.started_at = datetime.now(UTC)
         # recorded when the crawl is over, so that the stats are complete
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -217,15 +267,14 @@ class StorePipeline(_Component):
         site = getattr(self.crawler.spider, "site_def", None)
         published = item.published.timestamp() if item.published else None
         checked = (item.fetched_at or datetime.now(UTC)).isoformat()
-        for url in _page_urls(item, site):
-            self.store.record_page(
-                PageRecord(url, item.site, item.id, "article", item.etag, item.last_modified,
-                           published, checked)
-            )  # fmt: skip
+        self.store.record_pages([
+            PageRecord(url, item.site, item.id, "article", item.etag, item.last_modified,
+                       published, checked)
+            for url in sorted(_page_urls(item, site))
+        ])  # fmt: skip
 
     def open_spider(self) -> None:
-        self.store = open_store(self.crawler.settings.get("AGGREGATOR_DB"))
-        self.store.open()
+        self.store = self.open_store()
         self.started_at = datetime.now(UTC)
 
     def spider_closed(self) -> None:
@@ -233,13 +282,25 @@ class StorePipeline(_Component):
             return
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         site = getattr(self.crawler.spider, "site_id", "?")
-        self.store.record_crawl(site, self.started_at, datetime.now(UTC), crawl_summary(stats))
+        summary = crawl_summary(stats)
+        # sharing a Redis queue, a process that got no request of this site (the others
+        # took them all) took no part in its crawl: no record, which would read "broken"
+        idle_share = bool(self.crawler.settings.get("AGGREGATOR_REDIS_URL")) and (
+            summary["requests"] == 0 and summary["finish_reason"] in (None, "finished")
+        )
+        if not self.store_is_lost() and not idle_share:
+            try:
+                self.store.record_crawl(site, self.started_at, datetime.now(UTC), summary)
+            except StoreUnavailable as exc:
+                logger.error("crawl of %s not recorded: %s", site, exc)
         self.store.close()
         self.store = None
 
     def process_item(self, item: Article) -> Article:
         store = self.store
         assert store is not None, "store not open"
+        if self.store_is_lost():
+            self.store_lost()
 
         def work() -> str:
             # one commit for the article, its page records and its story
@@ -249,7 +310,10 @@ class StorePipeline(_Component):
                 store.merge_stories(item.duplicate_of or item.id, item.merge_roots)
             return result
 
-        result = store.transaction(work)
+        try:
+            result = store.transaction(work)
+        except StoreUnavailable as exc:
+            self.store_lost(exc)
         self.count(f"aggregator/articles/{result}")
         return item
 

@@ -31,7 +31,7 @@ from aggregator.extract import ExtractionError, Hints, extract_article
 from aggregator.items import Article
 from aggregator.pipelines import assign_story, normalize_article
 from aggregator.sitedef import SiteDefinition, SiteRegistry
-from aggregator.store import PageRecord, SQLiteStore
+from aggregator.store import PageRecord, SQLStore
 from aggregator.warc import ArchivedResponse, read_warc
 
 __all__ = ["ReextractReport", "reextract", "site_for"]
@@ -132,15 +132,15 @@ def _valid(article: Article) -> bool:
     return all(str(getattr(article, f) or "").strip() for f in ("url", "title", "body_text"))
 
 
-def _record_pages(store: SQLiteStore, article: Article, site: SiteDefinition) -> None:
+def _record_pages(store: SQLStore, article: Article, site: SiteDefinition) -> None:
     """What StorePipeline remembers of the page, for the next incremental crawl."""
     published = article.published.timestamp() if article.published else None
     checked = article.fetched_at.isoformat() if article.fetched_at else ""
-    for url in {site.canonical_url(article.url), article.canonical_url}:
-        store.record_page(
-            PageRecord(url, article.site, article.id, "article", article.etag,
-                       article.last_modified, published, checked)
-        )  # fmt: skip
+    store.record_pages([
+        PageRecord(url, article.site, article.id, "article", article.etag,
+                   article.last_modified, published, checked)
+        for url in sorted({site.canonical_url(article.url), article.canonical_url})
+    ])  # fmt: skip
 
 
 def _responses(
@@ -153,7 +153,7 @@ def _responses(
 
 def reextract(
     paths: Iterable[str | os.PathLike[str]],
-    store: SQLiteStore,
+    store: SQLStore,
     registry: SiteRegistry,
     *,
     sites: Sequence[str] = (),

@@ -2,7 +2,10 @@
 
 The project's own settings (all overridable with ``-s``):
 
-- ``AGGREGATOR_DB``: the store (a SQLite file path), default ``aggregator.db``.
+- ``AGGREGATOR_DB``: the store: a SQLite file path (default ``aggregator.db``) or a
+  ``postgresql://user@host/dbname`` URL.
+- ``AGGREGATOR_DB_RETRY_SECONDS``: how long a lost PostgreSQL connection is retried before
+  the crawl stops (reason ``store_unavailable``), default 60.
 - ``AGGREGATOR_SITES_DIRS``: extra folders of site definitions, ``os.pathsep``-separated
   (a definition there overrides a bundled one with the same id).
 - ``AGGREGATOR_FEEDS_DIR``: where feeds are written, default ``feeds``.
@@ -13,6 +16,12 @@ The project's own settings (all overridable with ``-s``):
   conditional requests (default 48).
 - ``AGGREGATOR_WARC_DIR``: when set, every fetched response is archived there as WARC
   (``aggregator crawl --warc DIR``); ``AGGREGATOR_WARC_MAX_BYTES``: file size limit.
+- ``AGGREGATOR_REDIS_URL``: share the crawl queue with other processes through this Redis
+  (``aggregator crawl --redis URL``; see :mod:`aggregator.redisqueue`), with
+  ``AGGREGATOR_REDIS_IDLE_SECONDS`` (close when the shared queue stayed empty that long),
+  ``AGGREGATOR_REDIS_HEARTBEAT`` (a worker silent that long is dead and its requests are
+  requeued), ``AGGREGATOR_REDIS_LOST_SECONDS`` (give up on a lost Redis after that long)
+  and ``AGGREGATOR_REDIS_PREFIX`` (of every key).
 """
 
 import os
@@ -22,6 +31,7 @@ SPIDER_MODULES = ["aggregator.spiders"]
 NEWSPIDER_MODULE = "aggregator.spiders"
 
 AGGREGATOR_DB = os.environ.get("AGGREGATOR_DB", "aggregator.db")
+AGGREGATOR_DB_RETRY_SECONDS = 60.0
 AGGREGATOR_SITES_DIRS = os.environ.get("AGGREGATOR_SITES_DIRS", "")
 AGGREGATOR_FEEDS_DIR = os.environ.get("AGGREGATOR_FEEDS_DIR", "feeds")
 
@@ -64,6 +74,17 @@ AGGREGATOR_WARC_MAX_BYTES = 1 << 30
 DOWNLOADER_MIDDLEWARES = {
     # next to the downloader: the headers sent, the body as received
     "aggregator.warc.WarcMiddleware": 950,
+}
+
+# Shared crawl queue (aggregator.redisqueue): off unless a Redis URL is set; the add-on
+# switches the scheduler to scrapy-redis and caps what one process holds.
+AGGREGATOR_REDIS_URL = os.environ.get("AGGREGATOR_REDIS_URL", "")
+AGGREGATOR_REDIS_IDLE_SECONDS = float(os.environ.get("AGGREGATOR_REDIS_IDLE_SECONDS", "10"))
+AGGREGATOR_REDIS_HEARTBEAT = 10.0
+AGGREGATOR_REDIS_LOST_SECONDS = 60.0
+AGGREGATOR_REDIS_PREFIX = "aggregator"
+ADDONS = {
+    "aggregator.redisqueue.RedisQueueAddon": 0,
 }
 
 ITEM_PIPELINES = {

@@ -1,24 +1,33 @@
-"""The article store: one interface, a SQLite (WAL) backend.
+"""The article store: one interface, two backends (SQLite, PostgreSQL).
 
 Articles are keyed by canonical URL; ``upsert`` inserts a new one, updates a
 changed one (bumping its version and ``updated``) and leaves an unchanged one
-alone, so a re-crawl never duplicates. The schema is created and upgraded by
-numbered migrations (``PRAGMA user_version``).
+alone, so a re-crawl never duplicates. The schema is created and upgraded by one
+list of numbered migrations, written in SQLite's SQL; PostgreSQL gets the same
+statements with its own column types (:func:`_pg_ddl`) and records its version in
+``aggregator_schema`` where SQLite uses ``PRAGMA user_version``.
+
+One class (:class:`SQLStore`) holds every query; a backend subclass supplies the
+dialect: connecting, migrating, the write lock, and recovering from a busy store or a
+lost connection. ``open_store`` picks it from ``--db``: a ``postgresql://`` URL or a
+SQLite path.
 
 Several processes may write one store at once (two crawls, a Scrapyd job beside a
-crawl): every write is one short ``BEGIN IMMEDIATE`` transaction, waited for up to
-``busy_timeout`` and retried when the store stays busy; an article, its dedup keys and
-its story merge are written in one transaction, so a crash (SIGKILL) never leaves half
-of them; and a story assigned from a state another process has changed since is
-assigned again inside that transaction. What is stored is made safe for whatever reads
-it (feeds, exports): markup in text fields and unsafe HTML never enter
-(:func:`safe_article`).
+crawl, crawlers on several machines sharing PostgreSQL): every write is one short
+transaction that takes the store's write lock first (SQLite ``BEGIN IMMEDIATE``,
+PostgreSQL ``pg_advisory_xact_lock``), waited for and retried when the store stays
+busy; an article, its dedup keys and its story merge are written in one transaction,
+so a crash (SIGKILL) or a lost connection never leaves half of them; and a story
+assigned from a state another process has changed since is assigned again inside that
+transaction. What is stored is made safe for whatever reads it (feeds, exports): markup
+in text fields and unsafe HTML never enter (:func:`safe_article`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import html
+import itertools
 import json
 import re
 import sqlite3
@@ -27,9 +36,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, astuple, dataclass, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import nh3
@@ -45,13 +55,21 @@ from aggregator.dedup import (
 from aggregator.items import Article
 from aggregator.sanitize import sanitize_html
 
+if TYPE_CHECKING:  # imported when a PostgreSQL store opens: SQLite runs do without it
+    import psycopg
+
 __all__ = [
     "Copy",
     "PageRecord",
+    "PostgresStore",
+    "SQLStore",
     "SQLiteStore",
     "Store",
+    "StoreUnavailable",
     "StoredArticle",
     "UpsertResult",
+    "is_postgres",
+    "mask_target",
     "open_store",
     "safe_article",
     "safe_text",
@@ -148,10 +166,12 @@ MIGRATIONS: tuple[str, ...] = (
         checked_at TEXT NOT NULL
     );
     CREATE INDEX pages_site ON pages (site);
-    INSERT OR IGNORE INTO pages (url, site, article_id, status, published_ts, checked_at)
-        SELECT canonical_url, site, id, 'article', published_ts, fetched_at FROM articles;
-    INSERT OR IGNORE INTO pages (url, site, article_id, status, published_ts, checked_at)
-        SELECT url, site, id, 'article', published_ts, fetched_at FROM articles;
+    INSERT INTO pages (url, site, article_id, status, published_ts, checked_at)
+        SELECT canonical_url, site, id, 'article', published_ts, fetched_at FROM articles
+        WHERE true ON CONFLICT DO NOTHING;
+    INSERT INTO pages (url, site, article_id, status, published_ts, checked_at)
+        SELECT url, site, id, 'article', published_ts, fetched_at FROM articles
+        WHERE true ON CONFLICT DO NOTHING;
     """,
     # 4: the health view's verdict history (one row per change of a site's verdict)
     """
@@ -364,31 +384,72 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-class SQLiteStore:
-    """SQLite backend: one file, WAL journal, schema by migrations."""
+# -- one store over SQL; a dialect per backend ----------------------------------------------
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._conn: sqlite3.Connection | None = None
+
+class StoreUnavailable(RuntimeError):
+    """The store cannot be reached: at start, or lost for longer than the retry bound."""
+
+
+class Cursor(Protocol):
+    """What the store reads from its driver's cursors (sqlite3 and psycopg alike)."""
+
+    @property
+    def rowcount(self) -> int: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def fetchmany(self, size: int = ...) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+def is_postgres(target: str | Path) -> bool:
+    """True for a ``postgresql://`` or ``postgres://`` URL (else: a SQLite path)."""
+    return isinstance(target, str) and target.lower().startswith(("postgresql://", "postgres://"))
+
+
+_URL_PASSWORD = re.compile(r"^([a-z]+://[^/@:]*:)[^/]*@", re.IGNORECASE)
+_QUERY_PASSWORD = re.compile(r"(password=)[^&\s]*", re.IGNORECASE)
+
+
+def mask_target(target: str | Path) -> str:
+    """``target`` fit for logs and errors: a URL's password (``user:PASSWORD@`` or
+    ``?password=``) shown as ``***``."""
+    text = str(target)
+    if not is_postgres(text):
+        return text
+    return _QUERY_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))
+
+
+def _values(rows: int, width: int) -> str:
+    """``(?, ?), (?, ?)``: the placeholders of a multi-row insert (one round trip)."""
+    row = "(" + ", ".join("?" * width) + ")"
+    return ", ".join([row] * rows)
+
+
+class SQLStore:
+    """The store: every query and write, over one connection of a SQL backend.
+
+    A subclass is the backend's dialect: how to connect, migrate, begin a write
+    transaction and recover from a busy or lost connection, and the few spellings that
+    differ. Queries are written once, with ``?`` (and ``:name``) placeholders.
+    """
+
+    #: marks a column so that the planner keeps off its index (SQLite: unary "+")
+    _NOT_INDEXED = ""
+    #: a join done in the written order
+    _ORDERED_JOIN = "JOIN"
+    #: starts a read transaction that sees one state of the store
+    _BEGIN_READ = "BEGIN"
+
+    def __init__(self) -> None:
+        self._conn: Any = None
 
     # -- lifecycle ----------------------------------------------------------------
 
     def open(self) -> None:
         if self._conn is not None:
             return
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=30000")
-        # the store's own cache: dedup lookups are index seeks, keep the hot pages in RAM
-        conn.execute("PRAGMA cache_size=-65536")  # 64 MiB
-        conn.execute("PRAGMA mmap_size=268435456")  # 256 MiB
-        conn.execute("PRAGMA temp_store=MEMORY")
-        self._conn = conn
+        self._conn = self._connect()
         self._migrate()
 
     def close(self) -> None:
@@ -396,7 +457,7 @@ class SQLiteStore:
             self._conn.close()
             self._conn = None
 
-    def __enter__(self) -> SQLiteStore:
+    def __enter__(self) -> Self:
         self.open()
         return self
 
@@ -406,60 +467,96 @@ class SQLiteStore:
         self.close()
 
     @property
-    def conn(self) -> sqlite3.Connection:
+    def location(self) -> str:
+        """Where the store is, fit for messages (a URL's password masked)."""
+        raise NotImplementedError
+
+    @property
+    def conn(self) -> Any:
+        """The driver's connection (sqlite3 or psycopg)."""
         if self._conn is None:
             raise RuntimeError("store is not open")
         return self._conn
 
-    def _migrate(self) -> None:
-        def step() -> bool:
-            # read inside the write lock: another process may have migrated the store since
-            current = self.conn.execute("PRAGMA user_version").fetchone()[0]
-            if current >= len(MIGRATIONS):
-                return False
-            # executescript would commit on its own; run statement by statement.
-            statement = ""
-            for line in MIGRATIONS[current].splitlines(keepends=True):
-                statement += line
-                if sqlite3.complete_statement(statement):
-                    self.conn.execute(statement)
-                    statement = ""
-            self.conn.execute(f"PRAGMA user_version = {current + 1}")
-            return True
+    # -- the dialect ----------------------------------------------------------------
 
-        if self.conn.execute("PRAGMA user_version").fetchone()[0] >= len(MIGRATIONS):
-            return  # the usual case: no write lock taken
-        while self._transaction(step):
-            pass
+    def _connect(self) -> Any:
+        raise NotImplementedError
+
+    def _migrate(self) -> None:
+        raise NotImplementedError
+
+    def schema_version(self) -> int:
+        """How many migrations the store has had."""
+        raise NotImplementedError
+
+    def _run(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Cursor:
+        """One statement on the connection, as it is."""
+        raise NotImplementedError
+
+    @property
+    def in_transaction(self) -> bool:
+        raise NotImplementedError
+
+    def _begin_write(self) -> None:
+        raise NotImplementedError
+
+    def _rollback(self) -> None:
+        raise NotImplementedError
+
+    def _recover(self, exc: Exception, attempt: int, started: float) -> bool:
+        """After ``exc``: wait (and reconnect) and return True when the statement or
+        transaction may be tried again; False to raise ``exc``."""
+        raise NotImplementedError
+
+    def last_first_seen(self, site: str) -> datetime | None:
+        """When the newest article of ``site`` was first seen (UTC)."""
+        raise NotImplementedError
+
+    # -- statements and transactions ------------------------------------------------
+
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Cursor:
+        """One statement; outside a transaction, retried as the backend allows (a busy
+        SQLite file, a lost PostgreSQL connection)."""
+        if self.in_transaction:
+            return self._run(sql, params)
+        started = time.monotonic()
+        for attempt in itertools.count():
+            try:
+                return self._run(sql, params)
+            except Exception as exc:
+                if not self._recover(exc, attempt, started):
+                    raise
+        raise AssertionError("unreachable")
+
+    def _batches(self, sql: str, params: Sequence[Any] = ()) -> Iterator[list[Any]]:
+        """The rows of a long query, 500 at a time."""
+        cursor = self.execute(sql, params)
+        while rows := cursor.fetchmany(500):
+            yield rows
 
     def transaction(self, work: Callable[[], _T]) -> _T:
-        """Run ``work`` (which writes through this store) as one transaction: the
-        pipeline stores an article and its page records with a single commit."""
-        return self._transaction(work)
-
-    def _transaction(self, work: Callable[[], _T]) -> _T:
-        """Run ``work`` in one write transaction, ``BEGIN IMMEDIATE`` (the write lock is
-        taken first, so no read inside can go stale and fail the commit), rolled back on
-        any error. A store kept busy by another process beyond busy_timeout is retried
-        with a growing pause; ``work`` must only write through this connection."""
-        conn = self.conn
-        if conn.in_transaction:  # inside the caller's transaction: its commit is ours
+        """Run ``work`` in one write transaction: writers take the store's write lock
+        first (``BEGIN IMMEDIATE``; PostgreSQL: an advisory lock), so no read inside can
+        go stale; rolled back on any error, so nothing is ever half-written. A busy store
+        or a lost connection is retried with a growing pause (``work`` runs again from the
+        start); ``work`` must only write through this store."""
+        if self.in_transaction:  # inside the caller's transaction: its commit is ours
             return work()
-        for attempt in range(_BUSY_TRIES):
+        started = time.monotonic()
+        for attempt in itertools.count():
             try:
-                conn.execute("BEGIN IMMEDIATE")
                 try:
+                    self._begin_write()
                     result = work()
-                    conn.execute("COMMIT")
+                    self._run("COMMIT")
                     return result
                 except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
+                    self._rollback()
                     raise
-            except sqlite3.OperationalError as exc:
-                if not _busy(exc) or attempt == _BUSY_TRIES - 1:
+            except Exception as exc:
+                if not self._recover(exc, attempt, started):
                     raise
-                time.sleep(0.05 * 2**attempt)
         raise AssertionError("unreachable")
 
     # -- writes -------------------------------------------------------------------
@@ -484,7 +581,6 @@ class SQLiteStore:
         digest = self._content_hash(article)
         looked_up = _LOOKUPS.pop(id(fp), None) if fp is not None else None
         since = looked_up[1] if looked_up is not None and looked_up[0] is fp else None
-        conn = self.conn
 
         def work() -> UpsertResult:
             if since is not None and self.last_cursor() != since:
@@ -494,12 +590,12 @@ class SQLiteStore:
 
                 assign_story(self, article)
                 _LOOKUPS.pop(id(article.fingerprint), None)
-            row = conn.execute(
+            row = self.execute(
                 "SELECT content_hash, version, first_seen, duplicate_of FROM articles WHERE id = ?",
                 (article.id,),
             ).fetchone()
             if row is not None and row["content_hash"] == digest:
-                conn.execute(
+                self.execute(
                     "UPDATE articles SET fetched_at = ?, duplicate_of = ? WHERE id = ?",
                     (_iso(article.fetched_at), article.duplicate_of, article.id),
                 )
@@ -516,9 +612,9 @@ class SQLiteStore:
                 self._merge(article.duplicate_of or article.id, article.merge_roots)
             return result
 
-        return self._transaction(work)
+        return self.transaction(work)
 
-    def _write(self, article: Article, digest: str, row: sqlite3.Row | None) -> None:
+    def _write(self, article: Article, digest: str, row: Any) -> None:
         assert article.fetched_at is not None
         first_seen = (
             datetime.fromisoformat(row["first_seen"]) if row is not None else article.fetched_at
@@ -559,42 +655,49 @@ class SQLiteStore:
         cols = ", ".join(values)
         marks = ", ".join(f":{k}" for k in values)
         updates = ", ".join(f"{k} = excluded.{k}" for k in values if k != "id")
-        self.conn.execute(
+        self.execute(
             f"INSERT INTO articles ({cols}) VALUES ({marks}) "
             f"ON CONFLICT (id) DO UPDATE SET {updates}",
             values,
         )
-        self.conn.execute("DELETE FROM article_categories WHERE article_id = ?", (article.id,))
-        self.conn.executemany(
-            "INSERT INTO article_categories (article_id, category, published_ts) VALUES (?, ?, ?)",
-            [(article.id, c, values["published_ts"]) for c in dict.fromkeys(article.categories)],
-        )
+        self.execute("DELETE FROM article_categories WHERE article_id = ?", (article.id,))
+        categories = list(dict.fromkeys(article.categories))
+        if categories:
+            self.execute(
+                "INSERT INTO article_categories (article_id, category, published_ts) "
+                f"VALUES {_values(len(categories), 3)}",
+                [v for c in categories for v in (article.id, c, values["published_ts"])],
+            )
 
     def _write_fingerprint(self, article_id: str, fp: Fingerprint) -> None:
-        conn = self.conn
-        old = conn.execute(
+        old = self.execute(
             "SELECT id, signature FROM fingerprints WHERE article_id = ?", (article_id,)
         ).fetchone()
         if old is not None:
-            # the old bands follow from the old signature: no second index needed
-            conn.executemany(
-                "DELETE FROM lsh_bands WHERE band_hash = ? AND fingerprint = ?",
-                [(b, old[0]) for b in band_hashes(old[1])],
-            )
-            conn.execute(
-                "UPDATE fingerprints SET exact = ?, signature = ? WHERE id = ?",
-                (exact_key(fp), fp.signature, old[0]),
-            )
             key = old[0]
+            # the old bands follow from the old signature: no second index needed
+            if bands := band_hashes(bytes(old[1])):
+                self.execute(
+                    "DELETE FROM lsh_bands WHERE fingerprint = ? AND band_hash IN "
+                    f"({', '.join('?' * len(bands))})",
+                    (key, *bands),
+                )
+            self.execute(
+                "UPDATE fingerprints SET exact = ?, signature = ? WHERE id = ?",
+                (exact_key(fp), fp.signature, key),
+            )
         else:
-            key = conn.execute(
-                "INSERT INTO fingerprints (article_id, exact, signature) VALUES (?, ?, ?)",
+            key = self.execute(
+                "INSERT INTO fingerprints (article_id, exact, signature) VALUES (?, ?, ?) "
+                "RETURNING id",
                 (article_id, exact_key(fp), fp.signature),
-            ).lastrowid
-        conn.executemany(
-            "INSERT OR IGNORE INTO lsh_bands (band_hash, fingerprint) VALUES (?, ?)",
-            [(b, key) for b in fp.bands],
-        )
+            ).fetchone()[0]
+        if fp.bands:
+            self.execute(
+                "INSERT INTO lsh_bands (band_hash, fingerprint) "
+                f"VALUES {_values(len(fp.bands), 2)} ON CONFLICT DO NOTHING",
+                [v for b in fp.bands for v in (b, key)],
+            )
 
     # -- deduplication --------------------------------------------------------------
 
@@ -604,19 +707,18 @@ class SQLiteStore:
         Near-duplicate candidates come from the LSH band index and are kept only when
         their signatures agree (estimated Jaccard >= NEAR_DUPLICATE_THRESHOLD).
         """
-        conn = self.conn
         if len(_LOOKUPS) > 10_000:  # lookups never followed by an upsert
             _LOOKUPS.clear()
         _LOOKUPS[id(fp)] = (fp, self.last_cursor())
         found: dict[str, tuple[Literal["exact", "near"], float]] = {}
-        for (other,) in conn.execute(
+        for (other,) in self.execute(
             "SELECT article_id FROM fingerprints WHERE exact = ? AND article_id != ?",
             (exact_key(fp), exclude_id),
         ):
             found[other] = ("exact", 1.0)
         if fp.bands:
             marks = ", ".join("?" * len(fp.bands))
-            rows = conn.execute(
+            rows = self.execute(
                 "SELECT f.article_id, f.signature FROM fingerprints f WHERE f.id IN "
                 f"(SELECT fingerprint FROM lsh_bands WHERE band_hash IN ({marks})) "
                 "AND f.article_id != ?",
@@ -625,13 +727,13 @@ class SQLiteStore:
             for other, signature in rows:
                 if other in found:
                     continue
-                score = similarity(fp.signature, signature)
+                score = similarity(fp.signature, bytes(signature))
                 if score >= NEAR_DUPLICATE_THRESHOLD:
                     found[other] = ("near", score)
         if not found:
             return []
         marks = ", ".join("?" * len(found))
-        rows = conn.execute(
+        rows = self.execute(
             f"SELECT id, duplicate_of, published_ts FROM articles WHERE id IN ({marks})",
             tuple(found),
         )
@@ -642,7 +744,7 @@ class SQLiteStore:
         if not article_ids:
             return {}
         marks = ", ".join("?" * len(article_ids))
-        rows = self.conn.execute(
+        rows = self.execute(
             f"SELECT id, published_ts FROM articles WHERE id IN ({marks})", tuple(article_ids)
         )
         return {r[0]: r[1] for r in rows}
@@ -652,7 +754,7 @@ class SQLiteStore:
         it already for an article's ``merge_roots`` (then this changes nothing)."""
         if not [r for r in roots if r != into]:
             return 0
-        return self._transaction(lambda: self._merge(into, roots))
+        return self.transaction(lambda: self._merge(into, roots))
 
     def _merge(self, into: str, roots: Sequence[str]) -> int:
         """``merge_stories`` inside the caller's transaction."""
@@ -661,20 +763,21 @@ class SQLiteStore:
             return 0
         marks = ", ".join("?" * len(roots))
         changed = self._merge_changes(into, roots)
-        cur = self.conn.execute(
+        cur = self.execute(
             f"UPDATE articles SET duplicate_of = ? WHERE id != ? AND "
             f"(id IN ({marks}) OR duplicate_of IN ({marks}))",
             (into, into, *roots, *roots),
         )
-        self.conn.execute("UPDATE articles SET duplicate_of = NULL WHERE id = ?", (into,))
+        count = cur.rowcount
+        self.execute("UPDATE articles SET duplicate_of = NULL WHERE id = ?", (into,))
         self._bump_versions(changed)
-        return cur.rowcount
+        return count
 
     # -- pages seen (incremental crawling) -----------------------------------------
 
     def page(self, url: str) -> PageRecord | None:
         """What the store knows of an article URL (canonical form), if anything."""
-        row = self.conn.execute(
+        row = self.execute(
             "SELECT url, site, article_id, status, etag, last_modified, published_ts, "
             "checked_at FROM pages WHERE url = ?",
             (url,),
@@ -683,28 +786,32 @@ class SQLiteStore:
 
     def record_page(self, record: PageRecord) -> None:
         """Remember a fetched article URL: what it gave and its HTTP validators."""
+        self.record_pages([record])
+
+    def record_pages(self, records: Sequence[PageRecord]) -> None:
+        """``record_page`` for several URLs (each once) in one statement."""
+        if not records:
+            return
         self._write_one(
             "INSERT INTO pages (url, site, article_id, status, etag, last_modified, "
-            "published_ts, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            f"published_ts, checked_at) VALUES {_values(len(records), 8)} "
             "ON CONFLICT (url) DO UPDATE SET site = excluded.site, "
             "article_id = excluded.article_id, status = excluded.status, "
             "etag = COALESCE(excluded.etag, pages.etag), "
             "last_modified = COALESCE(excluded.last_modified, pages.last_modified), "
             "published_ts = COALESCE(excluded.published_ts, pages.published_ts), "
             "checked_at = excluded.checked_at",
-            astuple(record),
+            [v for record in records for v in astuple(record)],
         )
 
     def _write_one(self, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> None:
         """One write statement in its own (retried) transaction."""
-        self._transaction(lambda: self.conn.execute(sql, params))
+        self.transaction(lambda: self.execute(sql, params))
 
     def known_article_urls(self, site: str) -> set[str]:
         """The URLs (canonical form) of ``site`` that gave an article: what a resumed crawl
         (``aggregator crawl --resume``) need not fetch again."""
-        rows = self.conn.execute(
-            "SELECT url FROM pages WHERE site = ? AND status = 'article'", (site,)
-        )
+        rows = self.execute("SELECT url FROM pages WHERE site = ? AND status = 'article'", (site,))
         return {r[0] for r in rows}
 
     def touch_page(self, url: str, checked_at: str) -> None:
@@ -713,7 +820,7 @@ class SQLiteStore:
 
     def site_known(self, site: str) -> bool:
         """True once a crawl of ``site`` stored anything (incremental crawls start then)."""
-        row = self.conn.execute("SELECT 1 FROM pages WHERE site = ? LIMIT 1", (site,))
+        row = self.execute("SELECT 1 FROM pages WHERE site = ? LIMIT 1", (site,))
         return row.fetchone() is not None
 
     def record_crawl(
@@ -727,7 +834,7 @@ class SQLiteStore:
     # -- reads --------------------------------------------------------------------
 
     @staticmethod
-    def _row(row: sqlite3.Row) -> StoredArticle:
+    def _row(row: Any) -> StoredArticle:
         return StoredArticle(
             id=row["id"],
             url=row["url"],
@@ -758,7 +865,7 @@ class SQLiteStore:
         )
 
     def get(self, article_id: str) -> StoredArticle | None:
-        row = self.conn.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        row = self.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
         return self._row(row) if row is not None else None
 
     def articles(
@@ -778,7 +885,8 @@ class SQLiteStore:
         params: list[Any] = []
         if len(categories) == 1:  # driven by article_categories (category, published_ts DESC)
             sql = (
-                "SELECT a.* FROM article_categories c CROSS JOIN articles a ON a.id = c.article_id"
+                f"SELECT a.* FROM article_categories c {self._ORDERED_JOIN} articles a "
+                "ON a.id = c.article_id"
             )
             where.append("c.category = ?")
             params.append(categories[0])
@@ -793,16 +901,15 @@ class SQLiteStore:
             where.append(f"a.site IN ({', '.join('?' * len(sites))})")
             params.extend(sites)
         if not include_duplicates:
-            # "+": not through the duplicate_of index, which would list every original
-            where.append("+a.duplicate_of IS NULL")
+            # not through the duplicate_of index, which would list every original
+            where.append(f"{self._NOT_INDEXED}a.duplicate_of IS NULL")
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY {order}"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        cursor = self.conn.execute(sql, params)
-        while rows := cursor.fetchmany(500):
+        for rows in self._batches(sql, params):
             copies = self._copies_of([r["id"] for r in rows])
             for row in rows:
                 article = self._row(row)
@@ -812,7 +919,7 @@ class SQLiteStore:
 
     def _copies_of(self, ids: Sequence[str]) -> dict[str, list[dict[str, str]]]:
         marks = ", ".join("?" * len(ids))
-        rows = self.conn.execute(
+        rows = self.execute(
             "SELECT duplicate_of, url, site, site_name FROM articles "
             f"WHERE duplicate_of IN ({marks}) ORDER BY published_ts, id",
             tuple(ids),
@@ -824,21 +931,21 @@ class SQLiteStore:
 
     def categories(self) -> list[tuple[str, int]]:
         """Every category key with its article count, by key."""
-        rows = self.conn.execute(
+        rows = self.execute(
             "SELECT category, COUNT(*) FROM article_categories GROUP BY category ORDER BY category"
         )
         return [(r[0], r[1]) for r in rows]
 
     def count(self, site: str | None = None) -> int:
         if site is None:
-            return int(self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+            return int(self.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
         return int(
-            self.conn.execute("SELECT COUNT(*) FROM articles WHERE site = ?", (site,)).fetchone()[0]
+            self.execute("SELECT COUNT(*) FROM articles WHERE site = ?", (site,)).fetchone()[0]
         )
 
     def last_crawls(self) -> dict[str, dict[str, Any]]:
         """The latest crawl record of each site."""
-        rows = self.conn.execute(
+        rows = self.execute(
             "SELECT site, started_at, finished_at, stats FROM crawls c "
             "WHERE id = (SELECT MAX(id) FROM crawls WHERE site = c.site) ORDER BY site"
         )
@@ -863,7 +970,7 @@ class SQLiteStore:
             return
         copies = self._copies_of([article_id]).get(article_id, [])
         record = article_record(replace(article, also_at=tuple(copies)), warc=warc)
-        self.conn.execute(
+        self.execute(
             "INSERT INTO article_versions (article_id, version, recorded_at, record) "
             "VALUES (?, ?, ?, ?)",
             (
@@ -875,7 +982,7 @@ class SQLiteStore:
         )
 
     def _latest_warc(self, article_id: str) -> dict[str, str] | None:
-        row = self.conn.execute(
+        row = self.execute(
             "SELECT record FROM article_versions WHERE article_id = ? ORDER BY cursor DESC LIMIT 1",
             (article_id,),
         ).fetchone()
@@ -887,18 +994,16 @@ class SQLiteStore:
         (``duplicate_of``, when stories merge); each keeps the WARC record it came from."""
         for article_id in article_ids:
             warc = self._latest_warc(article_id)
-            self.conn.execute(
-                "UPDATE articles SET version = version + 1 WHERE id = ?", (article_id,)
-            )
+            self.execute("UPDATE articles SET version = version + 1 WHERE id = ?", (article_id,))
             self._record_version(article_id, warc)
 
     def _merge_changes(self, into: str, roots: Sequence[str]) -> list[str]:
         """The articles whose ``duplicate_of`` ``merge_stories(into, roots)`` changes."""
         marks = ", ".join("?" * len(roots))
-        rows = self.conn.execute(
+        rows = self.execute(
             "SELECT id FROM articles WHERE "
             f"(id != ? AND (id IN ({marks}) OR duplicate_of IN ({marks})) "
-            "AND duplicate_of IS NOT ?) OR (id = ? AND duplicate_of IS NOT NULL) "
+            "AND duplicate_of IS DISTINCT FROM ?) OR (id = ? AND duplicate_of IS NOT NULL) "
             "ORDER BY published_ts, id",
             (into, *roots, *roots, into, into),
         )
@@ -907,23 +1012,23 @@ class SQLiteStore:
     @contextmanager
     def snapshot(self) -> Iterator[None]:
         """One read transaction: every read inside sees the same state of the store."""
-        if self.conn.in_transaction:
+        if self.in_transaction:
             yield
             return
-        self.conn.execute("BEGIN")
+        self._run(self._BEGIN_READ)
         try:
             yield
         finally:
-            self.conn.execute("COMMIT")
+            self._run("COMMIT")
 
     def last_cursor(self) -> int:
         """The cursor of the newest recorded version (0: none yet)."""
-        row = self.conn.execute("SELECT MAX(cursor) FROM article_versions").fetchone()
+        row = self.execute("SELECT MAX(cursor) FROM article_versions").fetchone()
         return int(row[0] or 0)
 
     def has_cursor(self, cursor: int) -> bool:
         """True when ``cursor`` names a recorded version."""
-        row = self.conn.execute("SELECT 1 FROM article_versions WHERE cursor = ?", (cursor,))
+        row = self.execute("SELECT 1 FROM article_versions WHERE cursor = ?", (cursor,))
         return row.fetchone() is not None
 
     def versions(
@@ -936,8 +1041,7 @@ class SQLiteStore:
         if until is not None:
             sql += " AND cursor <= ?"
             params.append(until)
-        cursor = self.conn.execute(sql + " ORDER BY cursor", params)
-        while rows := cursor.fetchmany(500):
+        for rows in self._batches(sql + " ORDER BY cursor", params):
             for r in rows:
                 yield int(r[0]), json.loads(r[1])
 
@@ -946,7 +1050,7 @@ class SQLiteStore:
         if not article_ids:
             return {}
         marks = ", ".join("?" * len(article_ids))
-        rows = self.conn.execute(
+        rows = self.execute(
             "SELECT article_id, cursor, record FROM article_versions WHERE cursor IN "
             f"(SELECT MAX(cursor) FROM article_versions WHERE article_id IN ({marks}) "
             "GROUP BY article_id)",
@@ -962,18 +1066,332 @@ class SQLiteStore:
             "(SELECT 1 FROM article_versions v WHERE v.article_id = a.id) "
             "ORDER BY first_seen, id"
         )
-        if self.conn.execute(sql + " LIMIT 1").fetchone() is None:
+        if self.execute(sql + " LIMIT 1").fetchone() is None:
             return 0  # the usual case: no write lock taken
 
         def work() -> int:
-            ids = [r[0] for r in self.conn.execute(sql)]
+            ids = [r[0] for r in self.execute(sql)]
             for article_id in ids:
                 self._record_version(article_id, None)
             return len(ids)
 
-        return self._transaction(work)
+        return self.transaction(work)
 
 
-def open_store(target: str | Path) -> SQLiteStore:
-    """A store for ``--db`` / ``AGGREGATOR_DB`` (a SQLite path); not yet opened."""
+# -- SQLite ---------------------------------------------------------------------------------
+
+
+class SQLiteStore(SQLStore):
+    """SQLite backend: one file, WAL journal, schema version in ``PRAGMA user_version``."""
+
+    _NOT_INDEXED = "+"
+    _ORDERED_JOIN = "CROSS JOIN"  # SQLite joins a CROSS JOIN in the written order
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__()
+        self.path = Path(path)
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise RuntimeError("store is not open")
+        return self._conn
+
+    def _connect(self) -> sqlite3.Connection:
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        for attempt in range(_BUSY_TRIES * 4):
+            # switching a new file to WAL fails at once (no busy wait) while another
+            # process opening it at the same moment holds a lock: try again
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc) or attempt == _BUSY_TRIES * 4 - 1:
+                    conn.close()
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        # the store's own cache: dedup lookups are index seeks, keep the hot pages in RAM
+        conn.execute("PRAGMA cache_size=-65536")  # 64 MiB
+        conn.execute("PRAGMA mmap_size=268435456")  # 256 MiB
+        conn.execute("PRAGMA temp_store=MEMORY")
+        return conn
+
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        def step() -> bool:
+            # read inside the write lock: another process may have migrated the store since
+            current = self.schema_version()
+            if current >= len(MIGRATIONS):
+                return False
+            # executescript would commit on its own; run statement by statement.
+            statement = ""
+            for line in MIGRATIONS[current].splitlines(keepends=True):
+                statement += line
+                if sqlite3.complete_statement(statement):
+                    self.conn.execute(statement)
+                    statement = ""
+            self.conn.execute(f"PRAGMA user_version = {current + 1}")
+            return True
+
+        if self.schema_version() >= len(MIGRATIONS):
+            return  # the usual case: no write lock taken
+        while self.transaction(step):
+            pass
+
+    def _run(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Cursor:
+        return self.conn.execute(sql, params)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.in_transaction
+
+    def _begin_write(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def _recover(self, exc: Exception, attempt: int, started: float) -> bool:
+        if not _busy(exc) or attempt >= _BUSY_TRIES - 1:
+            return False
+        time.sleep(0.05 * 2**attempt)
+        return True
+
+    def last_first_seen(self, site: str) -> datetime | None:
+        # julianday folds the offsets of the stored ISO times
+        row = self.execute(
+            "SELECT MAX(julianday(first_seen)) FROM articles WHERE site = ?", (site,)
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return datetime.fromtimestamp((row[0] - 2440587.5) * 86400, UTC)
+
+
+# -- PostgreSQL -----------------------------------------------------------------------------
+
+#: ``pg_advisory_xact_lock`` key of the store's write lock (and of its migrations)
+_PG_WRITE_LOCK = 0x6167677265676174  # "aggregat"
+_PG_CURSORS = itertools.count(1)
+_PG_PLACEHOLDERS = re.compile(r"%|\?|(?<![:\w]):([A-Za-z_]\w*)")
+#: SQLite's column types in the migrations, as PostgreSQL spells them
+_PG_TYPES = (
+    (re.compile(r"\bINTEGER PRIMARY KEY( AUTOINCREMENT)?"),
+     "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"),
+    (re.compile(r"\bINTEGER\b"), "BIGINT"),
+    (re.compile(r"\bREAL\b"), "DOUBLE PRECISION"),
+    (re.compile(r"\bBLOB\b"), "BYTEA"),
+    # byte order, as SQLite compares: the same order of ids and keys on both backends
+    (re.compile(r"\bTEXT\b"), 'TEXT COLLATE "C"'),
+    (re.compile(r"\s+WITHOUT ROWID"), ""),
+)  # fmt: skip
+
+
+@lru_cache(maxsize=1024)
+def _pg_sql(sql: str) -> str:
+    """``?`` and ``:name`` placeholders as psycopg's ``%s`` and ``%(name)s``."""
+
+    def sub(m: re.Match[str]) -> str:
+        if m[0] == "%":
+            return "%%"
+        return "%s" if m[0] == "?" else f"%({m[1]})s"
+
+    return _PG_PLACEHOLDERS.sub(sub, sql)
+
+
+def _pg_ddl(sql: str) -> str:
+    """A migration's DDL for PostgreSQL."""
+    for pattern, replacement in _PG_TYPES:
+        sql = pattern.sub(replacement, sql)
+    return sql
+
+
+class _PgRow(tuple[Any, ...]):
+    """A PostgreSQL row read by position or column name, as ``sqlite3.Row`` is."""
+
+    names: dict[str, int]
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self.names[key])
+        return tuple.__getitem__(self, key)
+
+
+def _pg_rows(cursor: Any) -> Callable[[Sequence[Any]], _PgRow]:
+    names = {c.name: i for i, c in enumerate(cursor.description or ())}
+
+    def make(values: Sequence[Any]) -> _PgRow:
+        row = _PgRow(values)
+        row.names = names
+        return row
+
+    return make
+
+
+class PostgresStore(SQLStore):
+    """PostgreSQL backend: the same store, shared by crawlers on several machines.
+
+    Writes take a transaction-scoped advisory lock (the store's write lock, as SQLite's
+    ``BEGIN IMMEDIATE``): story assignment reads what it then writes, so writers go one
+    at a time; readers never wait. A lost connection is re-opened and the statement or
+    transaction tried again, with a growing pause, for up to ``retry_seconds``; then
+    :class:`StoreUnavailable`.
+    """
+
+    _BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ"
+
+    def __init__(self, url: str, *, retry_seconds: float = 60.0) -> None:
+        super().__init__()
+        self.url = url
+        self.retry_seconds = retry_seconds
+        self._opened = False
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self.location!r})"
+
+    @property
+    def location(self) -> str:
+        return mask_target(self.url)
+
+    def open(self) -> None:
+        import psycopg
+
+        if self._conn is not None:
+            return
+        try:
+            self._conn = self._connect()
+        except psycopg.OperationalError as exc:
+            raise StoreUnavailable(self._explain("cannot connect to", exc)) from None
+        self._opened = True
+        self._migrate()
+
+    def close(self) -> None:
+        self._opened = False
+        super().close()
+
+    def _explain(self, what: str, exc: BaseException) -> str:
+        """One line naming the store, its password masked."""
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        password = urlsplit(self.url).password
+        if password:
+            reason = reason.replace(password, "***")
+        return f"{what} the store {mask_target(self.url)}: {reason}"
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        import psycopg
+
+        return psycopg.connect(
+            self.url,
+            autocommit=True,  # transactions are explicit, as with SQLite
+            connect_timeout=10,
+            application_name="aggregator",
+            row_factory=_pg_rows,
+        )
+
+    def schema_version(self) -> int:
+        if self._run("SELECT to_regclass('aggregator_schema')").fetchone()[0] is None:
+            return 0
+        row = self._run("SELECT MAX(version) FROM aggregator_schema").fetchone()
+        return int(row[0] or 0)
+
+    def _migrate(self) -> None:
+        if self.schema_version() >= len(MIGRATIONS):
+            return  # the usual case: no lock taken
+
+        def work() -> None:
+            # under the write lock: one process migrates, the others then find it done
+            self.conn.execute("CREATE TABLE IF NOT EXISTS aggregator_schema (version INTEGER)")
+            current = self.schema_version()
+            for migration in MIGRATIONS[current:]:
+                self.conn.execute(_pg_ddl(migration))  # DDL is transactional in PostgreSQL
+            self.conn.execute("DELETE FROM aggregator_schema")
+            self._run("INSERT INTO aggregator_schema (version) VALUES (?)", (len(MIGRATIONS),))
+
+        self.transaction(work)
+
+    def _run(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = ()) -> Cursor:
+        """``params`` None: ``sql`` is a script (several statements, no placeholders)."""
+        conn = self._conn
+        if conn is None or conn.closed:  # lost before: connect again
+            if not self._opened:
+                raise RuntimeError("store is not open")
+            conn = self._conn = self._connect()
+        if params is None:
+            return conn.execute(sql)
+        return conn.execute(_pg_sql(sql), params)
+
+    def _batches(self, sql: str, params: Sequence[Any] = ()) -> Iterator[list[Any]]:
+        if not self.in_transaction:  # a short query (feeds); long ones run in a snapshot
+            yield from super()._batches(sql, params)
+            return
+        # a server-side cursor: an export of the whole store does not fill the memory
+        with self.conn.cursor(name=f"batches_{next(_PG_CURSORS)}") as cursor:
+            cursor.execute(_pg_sql(sql), params)
+            while rows := cursor.fetchmany(500):
+                yield rows
+
+    @property
+    def in_transaction(self) -> bool:
+        conn = self._conn
+        return (
+            conn is not None
+            and not conn.closed
+            and conn.info.transaction_status != 0  # pq.TransactionStatus.IDLE
+        )
+
+    def _begin_write(self) -> None:
+        self._run(f"BEGIN; SELECT pg_advisory_xact_lock({_PG_WRITE_LOCK})", None)  # one trip
+
+    def _rollback(self) -> None:
+        conn = self._conn
+        if conn is not None and not conn.broken and self.in_transaction:
+            conn.execute("ROLLBACK")
+
+    def _recover(self, exc: Exception, attempt: int, started: float) -> bool:
+        import psycopg
+
+        if isinstance(exc, psycopg.errors.SerializationFailure | psycopg.errors.DeadlockDetected):
+            if attempt >= _BUSY_TRIES - 1:
+                return False
+            time.sleep(0.05 * 2**attempt)
+            return True
+        conn = self._conn
+        lost = conn is None or conn.closed or conn.broken
+        if not (self._opened and lost and isinstance(exc, psycopg.OperationalError)):
+            return False
+        if time.monotonic() - started >= self.retry_seconds:
+            raise StoreUnavailable(self._explain("lost", exc)) from exc
+        if conn is not None:
+            conn.close()
+        self._conn = None  # the next statement connects again
+        time.sleep(
+            min(0.1 * 2**attempt, 5.0, max(0.0, started + self.retry_seconds - time.monotonic()))
+        )
+        return True
+
+    def last_first_seen(self, site: str) -> datetime | None:
+        row = self.execute(
+            "SELECT MAX(first_seen::timestamptz) FROM articles WHERE site = ?", (site,)
+        ).fetchone()
+        return row[0].astimezone(UTC) if row is not None and row[0] is not None else None
+
+
+def open_store(target: str | Path, *, retry_seconds: float = 60.0) -> SQLStore:
+    """A store for ``--db`` / ``AGGREGATOR_DB``: a ``postgresql://`` (or ``postgres://``)
+    URL, else a SQLite path; not yet opened. ``retry_seconds``: how long PostgreSQL
+    statements are retried once its connection is lost."""
+    if is_postgres(target):
+        return PostgresStore(str(target), retry_seconds=retry_seconds)
     return SQLiteStore(target)

@@ -1,4 +1,5 @@
-"""Shared fixtures: the sample web in a subprocess (port 0) and one real crawl of it."""
+"""Shared fixtures: the sample web in a subprocess (port 0), one real crawl of it, and a
+PostgreSQL server of the session with a fresh database per test."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ import os
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.pgserver import PgServer, find_bindir
+from tests.redisserver import RedisServer
 
 REPO = Path(__file__).resolve().parents[1]
 ATOM_RNG = REPO.parent / "shared" / "schemas" / "atom.rng"
@@ -86,3 +91,64 @@ def crawled(sample_web: SampleWebProcess, tmp_path_factory: pytest.TempPathFacto
         "crawl", *sample_web.site_ids, "--db", str(db), "--sites-dir", str(sample_web.sites_dir)
     )
     return Crawl(sample_web, db, result.stdout, result.stderr)
+
+
+# -- PostgreSQL: a real server of the session, a fresh database per test ------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """The session's PostgreSQL server (see tests/pgserver.py). Without its binaries the
+    PostgreSQL tests skip, but fail in CI (``$CI`` set), where they must run."""
+    bindir = find_bindir()
+    if bindir is None:
+        message = "PostgreSQL server binaries (initdb, pg_ctl) not found"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}; CI must run the PostgreSQL tests")
+        pytest.skip(message)
+    server = PgServer(bindir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> Iterator[str]:
+    """The URL of a fresh database, dropped after the test."""
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    url = pg_server.create_database(name)
+    try:
+        yield url
+    finally:
+        pg_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh store's ``--db``: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "store.db")
+    return str(request.getfixturevalue("pg_url"))
+
+
+# -- the shared crawl queue (issue 7): a real redis-server -----------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One ``redis-server`` for the session (skipped without the binary, failed on CI)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    with server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> Iterator[str]:
+    """The session's Redis, empty at the start of each test."""
+    client = redis_server.client()
+    client.flushall()
+    yield redis_server.url
+    client.flushall()
+    client.close()

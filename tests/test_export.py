@@ -25,7 +25,7 @@ from aggregator.export import (
     write_atomic,
 )
 from aggregator.items import Article, article_id
-from aggregator.store import SQLiteStore
+from aggregator.store import SQLStore, open_store
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((REPO / "schemas" / "article.schema.json").read_text(encoding="utf-8"))
@@ -69,12 +69,13 @@ def make(n: int, **kw: Any) -> Article:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    with SQLiteStore(tmp_path / "a.db") as s:
+def store(store_target: str) -> Iterator[SQLStore]:
+    """A fresh store of each backend (SQLite, PostgreSQL)."""
+    with open_store(store_target) as s:
         yield s
 
 
-def stream(store: SQLiteStore, **kw: Any) -> tuple[list[dict[str, Any]], int]:
+def stream(store: SQLStore, **kw: Any) -> tuple[list[dict[str, Any]], int]:
     out = io.StringIO()
     result = export_stream(store, out, **kw)
     lines = [validate(line) for line in out.getvalue().splitlines()]
@@ -82,7 +83,7 @@ def stream(store: SQLiteStore, **kw: Any) -> tuple[list[dict[str, Any]], int]:
     return lines, result.cursor
 
 
-def current(store: SQLiteStore, **kw: Any) -> tuple[list[dict[str, Any]], int]:
+def current(store: SQLStore, **kw: Any) -> tuple[list[dict[str, Any]], int]:
     out = io.StringIO()
     result = export_jsonl(store, out, **kw)
     return [validate(line) for line in out.getvalue().splitlines()], result.cursor
@@ -91,7 +92,7 @@ def current(store: SQLiteStore, **kw: Any) -> tuple[list[dict[str, Any]], int]:
 # -- versions --------------------------------------------------------------------------------
 
 
-def test_every_insert_and_update_records_a_version(store: SQLiteStore) -> None:
+def test_every_insert_and_update_records_a_version(store: SQLStore) -> None:
     a = make(1)
     store.upsert(a)
     store.upsert(make(2, warc=None))
@@ -113,7 +114,7 @@ def test_every_insert_and_update_records_a_version(store: SQLiteStore) -> None:
     assert last == 3
 
 
-def test_story_merges_make_new_versions_of_the_articles_they_change(store: SQLiteStore) -> None:
+def test_story_merges_make_new_versions_of_the_articles_they_change(store: SQLStore) -> None:
     original, copy, earlier = make(5), make(6), make(1)
     store.upsert(original)
     store.upsert(make(6, duplicate_of=original.id))
@@ -138,10 +139,10 @@ def test_story_merges_make_new_versions_of_the_articles_they_change(store: SQLit
     assert by_id[earlier.id]["duplicate_of"] is None
 
 
-def test_a_store_from_before_versions_gets_them_on_export(store: SQLiteStore) -> None:
+def test_a_store_from_before_versions_gets_them_on_export(store: SQLStore) -> None:
     store.upsert(make(1))
     store.upsert(make(2))
-    store.conn.execute("DELETE FROM article_versions")
+    store.execute("DELETE FROM article_versions")
     now, last = current(store)
     # cursors are never reused (AUTOINCREMENT): an archive's cursor never comes back
     assert sorted(r["cursor"] for r in now) == [3, 4] and last == 4
@@ -153,7 +154,7 @@ def test_a_store_from_before_versions_gets_them_on_export(store: SQLiteStore) ->
 
 
 def test_two_halves_equal_one_export_and_the_last_cursor_yields_nothing(
-    store: SQLiteStore,
+    store: SQLStore,
 ) -> None:
     for n in range(6):
         store.upsert(make(n))
@@ -171,7 +172,7 @@ def test_two_halves_equal_one_export_and_the_last_cursor_yields_nothing(
     assert [(r["id"], r["version"]) for r in later] == [(make(3).id, 2)] and newest == 8
 
 
-def test_filters_apply_to_the_stream_but_the_cursor_moves_on(store: SQLiteStore) -> None:
+def test_filters_apply_to_the_stream_but_the_cursor_moves_on(store: SQLStore) -> None:
     store.upsert(make(1))
     store.upsert(make(2, site="baden", categories=["xa-hoi"], category="xa-hoi"))
     store.upsert(make(3))
@@ -183,7 +184,7 @@ def test_filters_apply_to_the_stream_but_the_cursor_moves_on(store: SQLiteStore)
     assert [r["site"] for r in now] == ["baden"]
 
 
-def test_bad_cursors_are_clear_errors(store: SQLiteStore) -> None:
+def test_bad_cursors_are_clear_errors(store: SQLStore) -> None:
     store.upsert(make(1))
     for text in ("abc", "-1", "1.5", "", "１"):
         with pytest.raises(ExportError, match="cursor"):
@@ -206,11 +207,11 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 
 def test_cli_export_since_until_output_gzip(
-    store: SQLiteStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    store: SQLStore, store_target: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for n in range(4):
         store.upsert(make(n))
-    db = str(store.path)
+    db = store_target
     code, out, err = run(["export", "--db", db, "--since", "0"], capsys)
     assert code == 0 and len(out.splitlines()) == 4
     assert err.strip() == "4 versions exported; last cursor: 4"
@@ -242,7 +243,8 @@ def test_cli_export_since_until_output_gzip(
     ],
 )
 def test_cli_bad_cursor_is_one_line_and_exit_1(
-    store: SQLiteStore,
+    store: SQLStore,
+    store_target: str,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     args: list[str],
@@ -251,7 +253,7 @@ def test_cli_bad_cursor_is_one_line_and_exit_1(
     store.upsert(make(1))
     store.upsert(make(2))
     target = tmp_path / "never.jsonl"
-    code, out, err = run(["export", "--db", str(store.path), *args, "-o", str(target)], capsys)
+    code, out, err = run(["export", "--db", store_target, *args, "-o", str(target)], capsys)
     assert code == 1 and out == ""
     assert len(err.splitlines()) == 1 and message in err, err
     assert not target.exists()
@@ -291,7 +293,8 @@ class FullDisk(io.RawIOBase):
 
 @pytest.mark.parametrize("compress", [False, True])
 def test_full_disk_fails_the_export_and_leaves_no_file(
-    store: SQLiteStore,
+    store: SQLStore,
+    store_target: str,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -304,7 +307,7 @@ def test_full_disk_fails_the_export_and_leaves_no_file(
     folder = tmp_path / "exports"
     folder.mkdir()
     target = folder / "all.jsonl"
-    args = ["export", "--db", str(store.path), "--since", "0", "-o", str(target)]
+    args = ["export", "--db", store_target, "--since", "0", "-o", str(target)]
     code, _, err = run(args + (["--gzip"] if compress else []), capsys)
     assert code == 1
     assert "No space left on device" in err and len(err.splitlines()) == 1

@@ -27,7 +27,7 @@ from aggregator.feeds import (
 from aggregator.items import Article, article_id
 from aggregator.sanitize import sanitize_html
 from aggregator.sitedef import SiteDefinition
-from aggregator.store import SQLiteStore
+from aggregator.store import SQLiteStore, SQLStore, open_store
 from tests.feedcheck import check_feed_file, feed_files, index_links, opml_urls
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -110,13 +110,14 @@ def _id(slug: str) -> str:
 
 @dataclass
 class Built:
-    store: SQLiteStore
+    store: SQLStore
     feeds: Path
 
 
 @pytest.fixture
-def built(tmp_path: Path) -> Iterator[Built]:
-    with SQLiteStore(tmp_path / "store.db") as store:
+def built(tmp_path: Path, store_target: str) -> Iterator[Built]:
+    """The articles in a store of each backend (SQLite, PostgreSQL), their feeds built."""
+    with open_store(store_target) as store:
         for article in [*ARTICLES, DUPLICATE]:
             assert store.upsert(article) == "inserted"
         feeds = tmp_path / "feeds"

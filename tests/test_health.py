@@ -24,7 +24,7 @@ from aggregator.health import (
 )
 from aggregator.items import Article, article_id
 from aggregator.sitedef import SiteRegistry, load_sites
-from aggregator.store import SQLiteStore
+from aggregator.store import SQLiteStore, SQLStore, open_store
 from tests.conftest import ATOM_RNG, Crawl, run_cli
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -208,7 +208,7 @@ def registry_of(folder: Path, **sites: str) -> SiteRegistry:
     return load_sites([folder], bundled=False)
 
 
-def store_article(store: SQLiteStore, site: str, n: int, seen: datetime) -> None:
+def store_article(store: SQLStore, site: str, n: int, seen: datetime) -> None:
     url = f"https://bao{site}.example/bai-{n}-a{n}.html"
     store.upsert(
         Article(
@@ -237,10 +237,10 @@ def assert_valid_atom(path: Path) -> None:
     assert schema.validate(etree.parse(str(path))), schema.error_log
 
 
-def test_verdict_changes_become_feed_entries(tmp_path: Path) -> None:
+def test_verdict_changes_become_feed_entries(tmp_path: Path, store_target: str) -> None:
     registry = registry_of(tmp_path / "sites", an="", binh="", cu="active = false")
     feeds = tmp_path / "feeds"
-    with SQLiteStore(tmp_path / "a.db") as store:
+    with open_store(store_target) as store:
         t0 = NOW - timedelta(hours=2)
         for site in ("an", "binh"):
             store_article(store, site, 1, t0)
@@ -285,7 +285,7 @@ def test_verdict_changes_become_feed_entries(tmp_path: Path) -> None:
         assert link is not None and link.get("href") == "https://baobinh.example/"
         # the older entries keep their ids
         assert [e.findtext(f"{atom}id") for e in entries[1:]] == ids
-        rows = store.conn.execute("SELECT site, verdict FROM health_events ORDER BY id").fetchall()
+        rows = store.execute("SELECT site, verdict FROM health_events ORDER BY id").fetchall()
         assert [tuple(r) for r in rows] == [("an", "ok"), ("binh", "ok"), ("binh", "degraded")]
 
 

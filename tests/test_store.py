@@ -1,8 +1,28 @@
+"""The store, run against both backends (``store_target``: SQLite, then PostgreSQL)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import psycopg
+import pytest
+
+from aggregator.dedup import fingerprint
 from aggregator.items import Article, article_id
-from aggregator.store import SQLiteStore
+from aggregator.store import (
+    MIGRATIONS,
+    PageRecord,
+    PostgresStore,
+    SQLiteStore,
+    StoreUnavailable,
+    mask_target,
+    open_store,
+)
+from tests.pgserver import PgServer
 
 VN = timezone(timedelta(hours=7))
 
@@ -30,9 +50,8 @@ def make(url: str, **kw: object) -> Article:
     return Article(**fields)  # type: ignore[arg-type]
 
 
-def test_upsert_insert_unchanged_update(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
-    with SQLiteStore(db) as store:
+def test_upsert_insert_unchanged_update(store_target: str) -> None:
+    with open_store(store_target) as store:
         a = make("https://x.vn/a-1.html")
         assert store.upsert(a) == "inserted"
         assert store.upsert(make("https://x.vn/a-1.html")) == "unchanged"
@@ -44,15 +63,15 @@ def test_upsert_insert_unchanged_update(tmp_path: Path) -> None:
         assert got.version == 2 and got.body_text == "Đoạn một, đã sửa."
         assert got.published == datetime(2026, 11, 1, 8, 0, tzinfo=VN)
         assert got.published.utcoffset() == timedelta(hours=7)
-    # the file is real and reopens with its data (WAL)
-    with SQLiteStore(db) as store:
+    # the store is real and reopens with its data (SQLite: a WAL file)
+    with open_store(store_target) as store:
         assert store.count() == 1
-        mode = store.conn.execute("PRAGMA journal_mode").fetchone()[0]
-        assert mode == "wal"
+        if isinstance(store, SQLiteStore):
+            assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_articles_order_and_filters(tmp_path: Path) -> None:
-    with SQLiteStore(tmp_path / "a.db") as store:
+def test_articles_order_and_filters(store_target: str) -> None:
+    with open_store(store_target) as store:
         for i in range(5):
             store.upsert(
                 make(
@@ -74,28 +93,186 @@ def test_articles_order_and_filters(tmp_path: Path) -> None:
         assert dict(store.categories()) == {"kinh-te": 6, "xa-hoi": 2}
 
 
-def test_migrations_are_recorded(tmp_path: Path) -> None:
-    with SQLiteStore(tmp_path / "a.db") as store:
-        version = store.conn.execute("PRAGMA user_version").fetchone()[0]
-    assert version >= 1
-    with SQLiteStore(tmp_path / "a.db") as store:  # reopening migrates nothing twice
-        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == version
+def test_migrations_are_recorded(store_target: str) -> None:
+    with open_store(store_target) as store:
+        assert store.schema_version() == len(MIGRATIONS)
+    with open_store(store_target) as store:  # reopening migrates nothing twice
+        assert store.schema_version() == len(MIGRATIONS)
+        assert store.count() == 0
 
 
-def test_dedup_keys_follow_edits(tmp_path: Path) -> None:
-    from aggregator.dedup import fingerprint
+def test_processes_opening_a_new_store_at_once_migrate_it_once(store_target: str) -> None:
+    """Each opener has its own connection; the write lock makes one of them migrate."""
+    start = threading.Barrier(6)
 
+    def open_one(_: int) -> int:
+        start.wait()
+        with open_store(store_target) as store:
+            return store.schema_version()
+
+    with ThreadPoolExecutor(6) as pool:
+        assert list(pool.map(open_one, range(6))) == [len(MIGRATIONS)] * 6
+
+
+def test_an_old_sqlite_store_upgrades(tmp_path: Path) -> None:
+    """A store of migration 2 (before pages were kept) gets the later ones, its
+    articles' URLs become known pages."""
+    db = tmp_path / "old.db"
+    with SQLiteStore(db) as store:
+        store.upsert(make("https://x.vn/a-1.html"))
+    conn = sqlite3.connect(db)
+    conn.executescript(
+        "DROP TABLE article_versions; DROP TABLE health_events; DROP TABLE pages; "
+        "PRAGMA user_version = 2;"
+    )
+    conn.close()
+    with SQLiteStore(db) as store:
+        assert store.schema_version() == len(MIGRATIONS)
+        assert store.known_article_urls("tamdao") == {"https://x.vn/a-1.html"}
+        assert store.count() == 1
+
+
+def test_dedup_keys_follow_edits(store_target: str) -> None:
     first = " ".join(f"Câu thứ {i} nói về hợp tác xã nông nghiệp của tỉnh." for i in range(30))
     second = " ".join(f"Đoạn {i} kể chuyện lễ hội văn hóa ở vùng cao." for i in range(30))
-    with SQLiteStore(tmp_path / "a.db") as store:
+    with open_store(store_target) as store:
         a = make("https://x.vn/a-1.html", body_text=first)
         store.upsert(a, fingerprint(first))
-        assert store.conn.execute("SELECT COUNT(*) FROM lsh_bands").fetchone()[0] == 32
+        assert store.execute("SELECT COUNT(*) FROM lsh_bands").fetchone()[0] == 32
         probe = make("https://x.vn/b-2.html", body_text=first)
         assert [c.kind for c in store.find_copies(fingerprint(first), probe.id)] == ["exact"]
         edited = make("https://x.vn/a-1.html", body_text=second)
         assert store.upsert(edited, fingerprint(second)) == "updated"
         # the old keys are gone with the old text
-        assert store.conn.execute("SELECT COUNT(*) FROM lsh_bands").fetchone()[0] == 32
+        assert store.execute("SELECT COUNT(*) FROM lsh_bands").fetchone()[0] == 32
         assert store.find_copies(fingerprint(first), probe.id) == []
         assert [c.id for c in store.find_copies(fingerprint(second), probe.id)] == [a.id]
+
+
+def test_concurrent_writers_neither_duplicate_nor_lose(store_target: str) -> None:
+    """Four writers (connections) store overlapping articles at once: every article is
+    stored once, each insert or update has its version, no writer fails."""
+    text = " ".join(f"Câu {i} về mùa lúa chín trên cánh đồng của huyện." for i in range(30))
+    urls = [f"https://x.vn/a-{i}.html" for i in range(12)]
+    start = threading.Barrier(4)
+
+    def writer(n: int) -> list[str]:
+        results: list[str] = []
+        with open_store(store_target) as store:
+            start.wait()
+            for url in urls:
+                body = f"{text} Bản {n}." if n % 2 else text
+                article = make(url, body_text=body)
+                results.append(store.upsert(article, fingerprint(body)))
+        return results
+
+    with ThreadPoolExecutor(4) as pool:
+        results = [r for rs in pool.map(writer, range(4)) for r in rs]
+    assert results.count("inserted") == len(urls)
+    with open_store(store_target) as store:
+        assert store.count() == len(urls)
+        rows = store.execute(
+            "SELECT a.id, a.version, COUNT(v.cursor) FROM articles a "
+            "JOIN article_versions v ON v.article_id = a.id GROUP BY a.id, a.version"
+        ).fetchall()
+        assert len(rows) == len(urls)
+        assert all(version == versions for _, version, versions in rows)
+        assert store.execute("SELECT COUNT(*) FROM fingerprints").fetchone()[0] == len(urls)
+
+
+def test_target_picks_the_backend(tmp_path: Path) -> None:
+    assert isinstance(open_store(tmp_path / "a.db"), SQLiteStore)
+    assert isinstance(open_store("postgresql://u@h/db"), PostgresStore)
+    assert isinstance(open_store("postgres://u@h/db"), PostgresStore)
+
+
+def test_passwords_are_masked() -> None:
+    assert mask_target("postgresql://news:s3cr@t@db.example:5432/agg") == (
+        "postgresql://news:***@db.example:5432/agg"
+    )
+    assert mask_target("postgres://news@db/agg?password=s3cr3t&sslmode=require") == (
+        "postgres://news@db/agg?password=***&sslmode=require"
+    )
+    assert mask_target("postgresql://db/agg") == "postgresql://db/agg"
+    assert mask_target("store/a:b@c.db") == "store/a:b@c.db"  # a path is a path
+
+
+def test_an_unreachable_server_is_one_clear_error(pg_server: PgServer) -> None:
+    url = f"postgresql://news:s3cr3t@127.0.0.1:{pg_server.port}/no_such_database"
+    with pytest.raises(StoreUnavailable) as caught:
+        open_store(url).open()
+    message = str(caught.value)
+    assert "postgresql://news:***@127.0.0.1" in message and "no_such_database" in message
+    assert "s3cr3t" not in message and "\n" not in message
+
+
+def test_a_lost_connection_is_opened_again(pg_url: str, pg_server: PgServer) -> None:
+    with open_store(pg_url) as store:
+        store.upsert(make("https://x.vn/a-1.html"))
+        pid = store.execute("SELECT pg_backend_pid()").fetchone()[0]
+        pg_server.admin(f"SELECT pg_terminate_backend({pid})")
+        # a read, then a write transaction, each on a new connection
+        assert store.count() == 1
+        pg_server.admin(
+            f"SELECT pg_terminate_backend({store.execute('SELECT pg_backend_pid()').fetchone()[0]})"
+        )
+        assert store.upsert(make("https://x.vn/a-2.html")) == "inserted"
+        assert store.count() == 2
+
+
+def test_a_store_lost_for_good_stops_after_the_bound(pg_url: str, pg_server: PgServer) -> None:
+    with open_store(pg_url, retry_seconds=1.0) as store:
+        store.upsert(make("https://x.vn/a-1.html"))
+        pg_server.drop_database(pg_url.rsplit("/", 1)[1])  # its connection goes too
+        with pytest.raises(StoreUnavailable, match="lost the store postgresql://"):
+            store.upsert(make("https://x.vn/a-2.html"))
+
+
+def test_nothing_is_half_written_when_the_connection_drops(
+    pg_url: str, pg_server: PgServer
+) -> None:
+    """Killed inside the upsert's transaction: the retry writes the whole article once."""
+    with open_store(pg_url) as store:
+        calls = 0
+        original = store._record_version
+
+        def record_then_die(article_id: str, warc: object) -> None:
+            nonlocal calls
+            calls += 1
+            original(article_id, warc)  # type: ignore[arg-type]
+            if calls == 1:  # the article row is written, the transaction not committed
+                pid = store.execute("SELECT pg_backend_pid()").fetchone()[0]
+                with psycopg.connect(pg_url, autocommit=True) as other:
+                    other.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+        store._record_version = record_then_die  # type: ignore[method-assign]
+        text = " ".join(f"Câu {i} kể chuyện làng nghề." for i in range(30))
+        assert store.upsert(make("https://x.vn/a-1.html", body_text=text), fingerprint(text)) == (
+            "inserted"
+        )
+        assert calls == 2
+        assert store.execute("SELECT COUNT(*) FROM article_versions").fetchone()[0] == 1
+        assert store.execute("SELECT COUNT(*) FROM fingerprints").fetchone()[0] == 1
+        assert store.execute("SELECT COUNT(*) FROM lsh_bands").fetchone()[0] == 32
+
+
+def test_pages_remember_validators(store_target: str) -> None:
+    with open_store(store_target) as store:
+        assert not store.site_known("tamdao")
+        store.record_pages([
+            PageRecord("https://x.vn/a", "tamdao", "id-a", "article", '"e1"', None, 1.5, "t1"),
+            PageRecord("https://x.vn/b", "tamdao", None, "failed", None, None, None, "t1"),
+        ])  # fmt: skip
+        # a later record without validators keeps the known ones
+        store.record_page(
+            PageRecord("https://x.vn/a", "tamdao", "id-a", "article", None, "Mon", None, "t2")
+        )
+        store.touch_page("https://x.vn/b", "t3")
+        assert store.page("https://x.vn/a") == PageRecord(
+            "https://x.vn/a", "tamdao", "id-a", "article", '"e1"', "Mon", 1.5, "t2"
+        )
+        page_b = store.page("https://x.vn/b")
+        assert page_b is not None and page_b.checked_at == "t3"
+        assert store.page("https://x.vn/c") is None
+        assert store.site_known("tamdao")
+        assert store.known_article_urls("tamdao") == {"https://x.vn/a"}

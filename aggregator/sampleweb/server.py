@@ -237,12 +237,16 @@ class SampleWeb:
                 # and If-None-Match answered with 304 (If-Modified-Since is ignored: the
                 # sample web has no modification times to compare)
                 etag = '"' + hashlib.sha1(page.body).hexdigest()[:16] + '"'
+                # recorded before answering: a client that has its answer finds it recorded
                 if page.status == 200 and self.headers.get("If-None-Match") == etag:
+                    web._record(self.client_address[0], self.requestline, self.path, 304, 0)
                     self.send_response(304)
                     self.send_header("ETag", etag)
                     self.end_headers()
-                    web._record(self.client_address[0], self.requestline, self.path, 304, 0)
                     return
+                web._record(
+                    self.client_address[0], self.requestline, self.path, page.status, len(page.body)
+                )
                 self.send_response(page.status)
                 self.send_header("Content-Type", page.content_type)
                 self.send_header("Content-Length", str(len(page.body)))
@@ -253,9 +257,6 @@ class SampleWeb:
                 self.end_headers()
                 if with_body:
                     self.wfile.write(page.body)
-                web._record(
-                    self.client_address[0], self.requestline, self.path, page.status, len(page.body)
-                )
 
             def handle_one_request(self) -> None:
                 if web._hostile is None:

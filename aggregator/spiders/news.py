@@ -37,7 +37,6 @@ from aggregator.sitedef import SiteDefinition, load_sites, sites_dirs_from_env
 __all__ = ["NewsSpider", "failure_class"]
 
 
-
 def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
