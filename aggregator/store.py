@@ -388,7 +388,8 @@ def _dt(value: str | None) -> datetime | None:
 
 
 class StoreUnavailable(RuntimeError):
-    """The store cannot be reached: at start, or lost for longer than the retry bound."""
+    """The store cannot be reached or used: at start (no server, no database, no right to
+    create its schema), or lost for longer than the retry bound."""
 
 
 class Cursor(Protocol):
@@ -1275,7 +1276,11 @@ class PostgresStore(SQLStore):
         except psycopg.OperationalError as exc:
             raise StoreUnavailable(self._explain("cannot connect to", exc)) from None
         self._opened = True
-        self._migrate()
+        try:
+            self._migrate()
+        except psycopg.Error as exc:  # a role that may not create tables, say
+            self.close()
+            raise StoreUnavailable(self._explain("cannot set up the schema of", exc)) from None
 
     def close(self) -> None:
         self._opened = False
