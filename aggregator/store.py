@@ -34,7 +34,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, astuple, dataclass, replace
+from dataclasses import asdict, astuple, dataclass, fields, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -334,11 +334,25 @@ def _web_url(value: str | None, base: str) -> str | None:
         return None
 
 
+def _without_nul(value: Any) -> Any:
+    """``value`` (a string, or a list or dict of them) without NUL characters."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _without_nul(v) for k, v in value.items()}
+    return value
+
+
 def safe_article(article: Article) -> Article:
     """Make an article safe to store: plain text fields without markup, body HTML through
     the feeds' allow-list sanitizer (:func:`~aggregator.sanitize.sanitize_html`), only
-    http(s) image URLs. Whatever reads the store (feeds, exports, index pages, other
-    programs) may hand these to a browser."""
+    http(s) image URLs, no NUL anywhere (PostgreSQL text cannot hold it, no reader wants
+    it). Whatever reads the store (feeds, exports, index pages, other programs) may hand
+    these to a browser."""
+    for field in fields(article):
+        setattr(article, field.name, _without_nul(getattr(article, field.name)))
     article.title = safe_text(article.title)
     article.lead = safe_text(article.lead)
     article.source_tag = safe_text(article.source_tag) or None
@@ -388,7 +402,8 @@ def _dt(value: str | None) -> datetime | None:
 
 
 class StoreUnavailable(RuntimeError):
-    """The store cannot be reached: at start, or lost for longer than the retry bound."""
+    """The store cannot be reached or used: at start (no server, no database, no right to
+    create its schema), or lost for longer than the retry bound."""
 
 
 class Cursor(Protocol):
@@ -1275,7 +1290,11 @@ class PostgresStore(SQLStore):
         except psycopg.OperationalError as exc:
             raise StoreUnavailable(self._explain("cannot connect to", exc)) from None
         self._opened = True
-        self._migrate()
+        try:
+            self._migrate()
+        except psycopg.Error as exc:  # a role that may not create tables, say
+            self.close()
+            raise StoreUnavailable(self._explain("cannot set up the schema of", exc)) from None
 
     def close(self) -> None:
         self._opened = False

@@ -498,8 +498,8 @@ def test_feed_path_for_a_good_key(tmp_path: Path) -> None:
     )
 
 
-def test_build_skips_a_bad_category_key(tmp_path: Path) -> None:
-    with SQLiteStore(tmp_path / "store.db") as store:
+def test_build_skips_a_bad_category_key(tmp_path: Path, store_target: str) -> None:
+    with open_store(store_target) as store:
         store.upsert(_article("thoat", categories=["../../thoat", "thoi-su"]))
         report = build_feeds(store, tmp_path / "out" / "feeds")
     assert report.rejected == ["../../thoat"]
@@ -658,14 +658,14 @@ def _on(site: str, slug: str, **fields: object) -> Article:
     return Article(url=url, canonical_url=url, id=article_id(url), **values)  # type: ignore[arg-type]
 
 
-def test_site_feeds_show_copies_of_other_sites_stories(tmp_path: Path) -> None:
+def test_site_feeds_show_copies_of_other_sites_stories(tmp_path: Path, store_target: str) -> None:
     wire = _on("tamdao", "tin-ttxvn", published=datetime(2025, 3, 1, 8, 0, tzinfo=VN))
     alias = _on("tamdao", "tin-ttxvn-url-cu", published=wire.published, duplicate_of=wire.id)
     copy = _on("baden", "tin-ttxvn", published=datetime(2025, 3, 1, 9, 0, tzinfo=VN),
                duplicate_of=wire.id)  # fmt: skip
     own = _on("baden", "tin-rieng", published=datetime(2025, 3, 2, 9, 0, tzinfo=VN))
     feeds = tmp_path / "feeds"
-    with SQLiteStore(tmp_path / "s.db") as store:
+    with open_store(store_target) as store:
         for article in (wire, alias, copy, own):
             store.upsert(article)
         build_feeds(store, feeds, base_url=BASE_URL)
@@ -860,8 +860,9 @@ PAYLOADS = ("<script", "onerror", "onclick", "onmouseover", "onload", "javascrip
 
 
 @pytest.fixture
-def hostile(tmp_path: Path) -> Iterator[Built]:
-    with SQLiteStore(tmp_path / "store.db") as store:
+def hostile(tmp_path: Path, store_target: str) -> Iterator[Built]:
+    """The hostile articles in a store of each backend, their feeds built."""
+    with open_store(store_target) as store:
         for article in [*HOSTILE, EVIL_SITE, JAVASCRIPT_URL, JAVASCRIPT_COPY]:
             store.upsert(article)
         feeds = tmp_path / "out" / "feeds"

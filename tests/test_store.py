@@ -206,6 +206,18 @@ def test_an_unreachable_server_is_one_clear_error(pg_server: PgServer) -> None:
     assert "s3cr3t" not in message and "\n" not in message
 
 
+def test_a_role_that_cannot_create_the_schema_is_one_clear_error(
+    pg_url: str, pg_server: PgServer
+) -> None:
+    pg_server.admin("DROP ROLE IF EXISTS reader; CREATE ROLE reader LOGIN")
+    url = pg_url.replace("//postgres@", "//reader:pw-9@")
+    with pytest.raises(StoreUnavailable) as caught:
+        open_store(url).open()
+    message = str(caught.value)
+    assert message.startswith("cannot set up the schema of the store postgresql://reader:***@")
+    assert "permission denied" in message and "pw-9" not in message
+
+
 def test_a_lost_connection_is_opened_again(pg_url: str, pg_server: PgServer) -> None:
     with open_store(pg_url) as store:
         store.upsert(make("https://x.vn/a-1.html"))
