@@ -29,7 +29,7 @@ from scrapy.http import Response
 
 from aggregator.items import Article
 from aggregator.pipelines import stop_for_lost_store, store_is_lost
-from aggregator.store import PageRecord, SQLStore, StoreUnavailable, open_store
+from aggregator.store import PageRecord, SQLStore, StoreUnavailable, acquire_store, release_store
 
 __all__ = ["IncrementalMiddleware"]
 
@@ -59,13 +59,12 @@ class IncrementalMiddleware:
 
     def spider_opened(self) -> None:
         retry = self.crawler.settings.getfloat("AGGREGATOR_DB_RETRY_SECONDS", 60.0)
-        self.store = open_store(self.db, retry_seconds=retry)
-        self.store.open()
+        self.store = acquire_store(self.db, retry_seconds=retry)
         self.active = self.store.site_known(self._site().id)
 
     def spider_closed(self) -> None:
         if self.store is not None:
-            self.store.close()
+            release_store(self.store)
             self.store = None
 
     def _site(self) -> Any:

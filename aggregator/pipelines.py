@@ -23,7 +23,14 @@ from aggregator.dedup import fingerprint
 from aggregator.items import Article, article_id
 from aggregator.normalize import split_source_tag
 from aggregator.sitedef import SiteDefinition
-from aggregator.store import PageRecord, SQLStore, Store, StoreUnavailable, open_store
+from aggregator.store import (
+    PageRecord,
+    SQLStore,
+    Store,
+    StoreUnavailable,
+    acquire_store,
+    release_store,
+)
 from aggregator.text import clean_text, looks_garbled
 from aggregator.urls import canonicalize_url
 
@@ -60,12 +67,10 @@ class _Component:
         """The crawl's store (``AGGREGATOR_DB``), opened; a lost PostgreSQL connection is
         retried for ``AGGREGATOR_DB_RETRY_SECONDS``."""
         settings = self.crawler.settings
-        store = open_store(
+        return acquire_store(
             settings.get("AGGREGATOR_DB"),
             retry_seconds=settings.getfloat("AGGREGATOR_DB_RETRY_SECONDS", 60.0),
         )
-        store.open()
-        return store
 
     def store_lost(self, exc: StoreUnavailable | None = None) -> NoReturn:
         """The store stayed out of reach: stop the crawl, drop the item in hand."""
@@ -198,7 +203,7 @@ class DedupPipeline(_Component):
 
     def close_spider(self) -> None:
         if self.store is not None:
-            self.store.close()
+            release_store(self.store)
             self.store = None
 
     def process_item(self, item: Article) -> Article:
@@ -293,7 +298,7 @@ class StorePipeline(_Component):
                 self.store.record_crawl(site, self.started_at, datetime.now(UTC), summary)
             except StoreUnavailable as exc:
                 logger.error("crawl of %s not recorded: %s", site, exc)
-        self.store.close()
+        release_store(self.store)
         self.store = None
 
     def process_item(self, item: Article) -> Article:
