@@ -207,11 +207,19 @@ def memory(tmp: Path, articles: int, runs: int, seed: int) -> dict[str, Any]:
             state = (high["fingerprint_bytes"] - low["fingerprint_bytes"]) + (
                 high["seen_url_bytes"] - low["seen_url_bytes"]
             )
+            words = high.get("word_cache_bytes", 0) - low.get("word_cache_bytes", 0)
             growth.append({
                 "rss_mb": (high["rss_kb"] - low["rss_kb"]) / 1024,
                 "fingerprints_mb": (high["fingerprint_bytes"] - low["fingerprint_bytes"]) / 2**20,
                 "seen_urls_mb": (high["seen_url_bytes"] - low["seen_url_bytes"]) / 2**20,
                 "beyond_sets_mb": (high["rss_kb"] * 1024 - low["rss_kb"] * 1024 - state) / 2**20,
+                # the dedup word-hash cache: bounded (_TOKEN_CACHE_MAX words), growing with
+                # the new words (names, numbers) of the generated articles
+                "word_cache_mb": words / 2**20,
+                "word_cache_words": [low.get("word_cache_words"), high.get("word_cache_words")],
+                "beyond_sets_and_cache_mb": (
+                    high["rss_kb"] * 1024 - low["rss_kb"] * 1024 - state - words
+                ) / 2**20,
             })  # fmt: skip
         result["growth_10k_20k"] = growth
     return result

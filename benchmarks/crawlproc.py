@@ -123,7 +123,12 @@ class Probe:
             itemproc = getattr(scraper, "itemproc", None)
             for component in getattr(itemproc, "middlewares", ()):
                 seen += _set_bytes(getattr(component, "seen", None))
-        return {"fingerprint_bytes": fingerprints, "fingerprints": count, "seen_url_bytes": seen}
+        from aggregator import dedup  # the word-hash cache, capped at _TOKEN_CACHE_MAX words
+
+        words = dedup._TOKEN_HASHES
+        word_bytes = sys.getsizeof(words) + sum(sys.getsizeof(w) + 32 for w in words)
+        return {"fingerprint_bytes": fingerprints, "fingerprints": count, "seen_url_bytes": seen,
+                "word_cache_bytes": word_bytes, "word_cache_words": len(words)}  # fmt: skip
 
     @staticmethod
     def sample(final: bool = False) -> None:
