@@ -1141,7 +1141,8 @@ class SQLiteStore(SQLStore):
         conn.execute("PRAGMA cache_size=-65536")  # 64 MiB
         # no memory-mapped reads: every page read through the map stays in the process's
         # RSS (a 20,000-page crawl ended at 280 MB of mapped store); reads go through the
-        # page cache above, which is bounded
+        # page cache above, which is bounded. The price: with 100,000 stored, the dedup
+        # lookups (32 random pages of the band index) cost 1.02 ms an article, not 0.67
         conn.execute("PRAGMA mmap_size=0")
         conn.execute("PRAGMA temp_store=MEMORY")
         return conn

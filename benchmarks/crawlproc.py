@@ -27,7 +27,7 @@ import importlib
 import json
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sized
 from pathlib import Path
 from typing import Any, ClassVar, cast
 from urllib.parse import urldefrag, urljoin
@@ -110,7 +110,7 @@ class Probe:
     @staticmethod
     def state_bytes() -> dict[str, int]:
         """The request-fingerprint sets and the dedup pipeline's URL sets, in bytes."""
-        fingerprints = seen = count = 0
+        fingerprints = seen = count = pending = 0
         for c in Probe.crawlers:
             engine = c.engine
             slot = getattr(engine, "_slot", None) or getattr(engine, "slot", None)
@@ -119,6 +119,8 @@ class Probe:
             fps = getattr(df, "_fingerprints", None)  # a set of 20-byte digests
             fingerprints += _set_bytes(fps)
             count += len(fps) if isinstance(fps, set) else 0
+            # requests found and not yet fetched: the crawl's frontier
+            pending += len(scheduler) if isinstance(scheduler, Sized) else 0
             scraper = getattr(engine, "scraper", None)
             itemproc = getattr(scraper, "itemproc", None)
             for component in getattr(itemproc, "middlewares", ()):
@@ -128,7 +130,8 @@ class Probe:
         words = dedup._TOKEN_HASHES
         word_bytes = sys.getsizeof(words) + sum(sys.getsizeof(w) + 32 for w in words)
         return {"fingerprint_bytes": fingerprints, "fingerprints": count, "seen_url_bytes": seen,
-                "word_cache_bytes": word_bytes, "word_cache_words": len(words)}  # fmt: skip
+                "word_cache_bytes": word_bytes, "word_cache_words": len(words),
+                "pending_requests": pending}  # fmt: skip
 
     @staticmethod
     def sample(final: bool = False) -> None:
