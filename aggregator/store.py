@@ -32,6 +32,7 @@ import json
 import re
 import sqlite3
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, astuple, dataclass, fields, replace
@@ -443,7 +444,7 @@ def _values(rows: int, width: int) -> str:
     return ", ".join([row] * rows)
 
 
-class SQLStore:
+class SQLStore(ABC):
     """The store: every query and write, over one connection of a SQL backend.
 
     A subclass is the backend's dialect: how to connect, migrate, begin a write
@@ -484,9 +485,9 @@ class SQLStore:
         self.close()
 
     @property
+    @abstractmethod
     def location(self) -> str:
         """Where the store is, fit for messages (a URL's password masked)."""
-        raise NotImplementedError
 
     @property
     def conn(self) -> Any:
@@ -497,38 +498,38 @@ class SQLStore:
 
     # -- the dialect ----------------------------------------------------------------
 
-    def _connect(self) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def _connect(self) -> Any: ...
 
-    def _migrate(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _migrate(self) -> None: ...
 
+    @abstractmethod
     def schema_version(self) -> int:
         """How many migrations the store has had."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _run(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Cursor:
         """One statement on the connection, as it is."""
-        raise NotImplementedError
 
     @property
-    def in_transaction(self) -> bool:
-        raise NotImplementedError
+    @abstractmethod
+    def in_transaction(self) -> bool: ...
 
-    def _begin_write(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _begin_write(self) -> None: ...
 
-    def _rollback(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _rollback(self) -> None: ...
 
+    @abstractmethod
     def _recover(self, exc: Exception, attempt: int, started: float) -> bool:
         """After ``exc``: wait (and reconnect) and return True when the statement or
         transaction may be tried again; False to raise ``exc``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def last_first_seen(self, site: str) -> datetime | None:
         """When the newest article of ``site`` was first seen (UTC)."""
-        raise NotImplementedError
 
     # -- statements and transactions ------------------------------------------------
 
