@@ -417,3 +417,29 @@ def test_surrogate_reference_does_not_lose_the_article() -> None:
     )
     found = extract_article(f"{BASE}baden/bai-a1.html", page, site)
     assert found.title == "Tiêu đề"
+
+
+def test_control_character_beside_a_removed_element_does_not_lose_the_article() -> None:
+    # dropping the <script> merged its tail into text holding U+001F, which lxml refused
+    site = _site("tamdao")
+    page = (
+        '<html><body><div class="article-detail"><h1 class="article-title">Tiêu đề</h1>'
+        '<div class="article-content"><p>\x1f<script type="application/ld+json">{}</script>'
+        "Nội dung bài viết.</p></div></div></body></html>"
+    )
+    found = extract_article(f"{BASE}tamdao/thoi-su/bai-1234.html", page, site)
+    assert found.body_lines == ["Nội dung bài viết."]
+
+
+def test_rel_canonical_to_another_scheme_is_not_taken() -> None:
+    # the same host, but ftp://: not a web page of the site
+    site = _site("baden")
+    page = (
+        '<html><head><link rel="canonical" href="ftp://127.0.0.1:8047/"></head><body>'
+        '<article class="news-detail"><h1 class="news-title">Tiêu đề</h1>'
+        '<div class="news-content"><p>Nội dung bài viết.</p></div></article></body></html>'
+    )
+    url = f"{BASE}baden/bai-a1.html"
+    article = normalize_article(extract_article(url, page, site).to_article(
+        site, fetched_at=datetime.now(UTC)), site)  # fmt: skip
+    assert article.canonical_url.startswith("http://"), article.canonical_url
