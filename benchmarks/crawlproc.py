@@ -40,7 +40,8 @@ from twisted.internet import task
 
 from aggregator.crawl import crawl_sites, project_settings
 from aggregator.extract import section_from_url
-from aggregator.sitedef import SiteDefinition, load_sites, sites_dirs_from_env
+from aggregator.sitedef import SiteDefinition
+from aggregator.spiders.news import load_site_for
 
 __all__ = ["BareSpider", "Probe", "main"]
 
@@ -172,11 +173,6 @@ class Probe:
         }
 
 
-def _site(crawler: Crawler, site_id: str) -> SiteDefinition:
-    dirs = sites_dirs_from_env(crawler.settings.get("AGGREGATOR_SITES_DIRS") or "")
-    return load_sites(dirs).get(site_id)
-
-
 class BareSpider(scrapy.Spider):
     """The baseline: the site's listing and feed links, title + date + body with parsel."""
 
@@ -195,7 +191,7 @@ class BareSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BareSpider:
         spider = cast(BareSpider, super().from_crawler(crawler, *args, **kwargs))
-        site = spider.site_def = _site(crawler, spider.site_id)
+        site = spider.site_def = load_site_for(crawler, spider.site_id)
         spider.allowed_domains = list(site.allowed_domains)
         # the same per-site politeness as the news spider
         settings = crawler.settings
