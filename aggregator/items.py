@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from aggregator.dedup import Fingerprint
+from aggregator.dedup.fingerprints import Fingerprint
 
 __all__ = ["Article", "article_id"]
 

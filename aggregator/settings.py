@@ -17,7 +17,7 @@ The project's own settings (all overridable with ``-s``):
 - ``AGGREGATOR_WARC_DIR``: when set, every fetched response is archived there as WARC
   (``aggregator crawl --warc DIR``); ``AGGREGATOR_WARC_MAX_BYTES``: file size limit.
 - ``AGGREGATOR_REDIS_URL``: share the crawl queue with other processes through this Redis
-  (``aggregator crawl --redis URL``; see :mod:`aggregator.redisqueue`), with
+  (``aggregator crawl --redis URL``; see :mod:`aggregator.crawl.redisqueue`), with
   ``AGGREGATOR_REDIS_IDLE_SECONDS`` (close when the shared queue stayed empty that long),
   ``AGGREGATOR_REDIS_HEARTBEAT`` (a worker silent that long is dead and its requests are
   requeued), ``AGGREGATOR_REDIS_LOST_SECONDS`` (give up on a lost Redis after that long)
@@ -27,8 +27,8 @@ The project's own settings (all overridable with ``-s``):
 import os
 
 BOT_NAME = "aggregator"
-SPIDER_MODULES = ["aggregator.spiders"]
-NEWSPIDER_MODULE = "aggregator.spiders"
+SPIDER_MODULES = ["aggregator.crawl.spider"]
+NEWSPIDER_MODULE = "aggregator.crawl.spider"
 
 AGGREGATOR_DB = os.environ.get("AGGREGATOR_DB", "aggregator.db")
 AGGREGATOR_DB_RETRY_SECONDS = 60.0
@@ -57,26 +57,26 @@ TELNETCONSOLE_ENABLED = False
 # Scrapy makes ~100 asyncio tasks per response at the default; one item per response here.
 CONCURRENT_ITEMS = 1
 
-# Incremental crawling (aggregator.incremental): off with AGGREGATOR_FULL_CRAWL / --full.
+# Incremental crawling (aggregator.crawl.incremental): off with AGGREGATOR_FULL_CRAWL / --full.
 AGGREGATOR_FULL_CRAWL = False
 # `aggregator crawl --resume`: continue a killed crawl; with AGGREGATOR_FULL_CRAWL every listing
 # is read again, and the article URLs the store holds already are not fetched (issue 9).
 AGGREGATOR_RESUME = False
 AGGREGATOR_RECHECK_HOURS = 48  # known articles younger than this are re-checked (304s)
 SPIDER_MIDDLEWARES = {
-    "aggregator.incremental.IncrementalMiddleware": 950,
+    "aggregator.crawl.incremental.IncrementalMiddleware": 950,
 }
 
-# WARC capture (aggregator.warc): every response with its request, when a folder is set
+# WARC capture (aggregator.archive.warc): every response with its request, when a folder is set
 # (`aggregator crawl --warc DIR`); files are rotated at AGGREGATOR_WARC_MAX_BYTES (1 GiB).
 AGGREGATOR_WARC_DIR = os.environ.get("AGGREGATOR_WARC_DIR", "")
 AGGREGATOR_WARC_MAX_BYTES = 1 << 30
 DOWNLOADER_MIDDLEWARES = {
     # next to the downloader: the headers sent, the body as received
-    "aggregator.warc.WarcMiddleware": 950,
+    "aggregator.archive.warc.WarcMiddleware": 950,
 }
 
-# Shared crawl queue (aggregator.redisqueue): off unless a Redis URL is set; the add-on
+# Shared crawl queue (aggregator.crawl.redisqueue): off unless a Redis URL is set; the add-on
 # switches the scheduler to scrapy-redis and caps what one process holds.
 AGGREGATOR_REDIS_URL = os.environ.get("AGGREGATOR_REDIS_URL", "")
 AGGREGATOR_REDIS_IDLE_SECONDS = float(os.environ.get("AGGREGATOR_REDIS_IDLE_SECONDS", "10"))
@@ -84,17 +84,17 @@ AGGREGATOR_REDIS_HEARTBEAT = 10.0
 AGGREGATOR_REDIS_LOST_SECONDS = 60.0
 AGGREGATOR_REDIS_PREFIX = "aggregator"
 ADDONS = {
-    "aggregator.redisqueue.RedisQueueAddon": 0,
+    "aggregator.crawl.redisqueue.RedisQueueAddon": 0,
 }
 
 ITEM_PIPELINES = {
-    "aggregator.pipelines.NormalizePipeline": 100,
-    "aggregator.pipelines.ValidatePipeline": 200,
-    "aggregator.pipelines.DedupPipeline": 300,
-    "aggregator.pipelines.StorePipeline": 400,
+    "aggregator.crawl.pipelines.NormalizePipeline": 100,
+    "aggregator.crawl.pipelines.ValidatePipeline": 200,
+    "aggregator.crawl.pipelines.DedupPipeline": 300,
+    "aggregator.crawl.pipelines.StorePipeline": 400,
 }
 
 LOG_LEVEL = "INFO"
-LOG_FORMATTER = "aggregator.logformatter.LogFormatter"
+LOG_FORMATTER = "aggregator.crawl.logformatter.LogFormatter"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"

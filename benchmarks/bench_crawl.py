@@ -14,7 +14,7 @@ delay), incremental crawling off and a fresh store:
    with parsel, no pipeline). Pages/s is responses over the time from the first
    spider opened to the last one closed; CPU per page is the crawl process's user +
    system time over its responses. The first of ours' stores is scored against the
-   ground truth (:func:`aggregator.sampleweb.evaluate.evaluate`).
+   ground truth (:func:`sampleweb.evaluate.evaluate`).
 2. **Incremental recrawl**: after each of ours' crawls, the same store crawls the
    unchanged web again with incremental crawling on; figure: its requests as a
    share of the first crawl's.
@@ -39,9 +39,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from aggregator.sampleweb.evaluate import evaluate
-from aggregator.store import SQLiteStore
+from aggregator.store.base import SQLiteStore
 from benchmarks.bigweb import article_urls, generate
+from sampleweb.evaluate import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 SITES = ["baden", "caonguyen", "songcau", "tamdao"]

@@ -34,14 +34,14 @@ from typing import Any
 
 from parsel import Selector
 
-from aggregator.dedup import Fingerprint, fingerprint
+from aggregator.crawl.pipelines import assign_story, normalize_article
+from aggregator.dedup.fingerprints import Fingerprint, fingerprint
 from aggregator.items import Article
-from aggregator.pipelines import assign_story, normalize_article
-from aggregator.sampleweb import render_web
-from aggregator.sampleweb.groundtruth import load_ground_truth, sites_in_ground_truth
-from aggregator.sampleweb.render import article_path, site_definition
-from aggregator.sitedef import SiteDefinition, load_site
-from aggregator.store import SQLiteStore
+from aggregator.sites.definition import SiteDefinition, load_site
+from aggregator.store.base import SQLiteStore
+from sampleweb import render_web
+from sampleweb.groundtruth import load_ground_truth, sites_in_ground_truth
+from sampleweb.render import article_path, site_definition
 
 ORIGIN = "http://127.0.0.1:8047/"
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+")

@@ -6,7 +6,7 @@ Pages: ``per-site`` article pages of each newspaper of the generated sample web
 (:mod:`benchmarks.bigweb`, rendered in this process, no server), picked with a fixed
 seed among the bundled and generated articles.
 
-- **Extraction**: :func:`aggregator.extract.extract_article` with the newspaper's
+- **Extraction**: :func:`aggregator.extract.article.extract_article` with the newspaper's
   site definition (selectors, then JSON-LD / OpenGraph / meta, then the generic
   layer where a field is missing) against ``trafilatura.extract(html, url=url)``
   with its defaults (and, for information, ``fast=True``) on the same pages.
@@ -20,7 +20,7 @@ load does not count), one warm-up pass, then ``runs`` passes alternating between
 extractors; per pass the median and the mean per page, the figure is the median over
 the passes (min-max). Accuracy: bag-of-words
 token F1 of the body against the ground truth (:func:`token_f1`); every output goes
-through :func:`aggregator.text.clean_text` first (NFC, U+00D0 as Đ), so that
+through :func:`aggregator.normalize.text.clean_text` first (NFC, U+00D0 as Đ), so that
 Unicode quirks of the legacy site are not counted as extraction errors.
 """
 
@@ -39,14 +39,14 @@ from typing import Any
 
 import trafilatura
 
-from aggregator.extract import ExtractionError, extract_article
-from aggregator.sampleweb.evaluate import token_f1
-from aggregator.sampleweb.groundtruth import GroundTruthArticle
-from aggregator.sampleweb.render import article_path, render_web
-from aggregator.sampleweb.render import site_definition as site_template
-from aggregator.sitedef import SiteDefinition, load_site
-from aggregator.text import clean_text
+from aggregator.extract.article import ExtractionError, extract_article
+from aggregator.normalize.text import clean_text
+from aggregator.sites.definition import SiteDefinition, load_site
 from benchmarks.bigweb import fast_templates, generate
+from sampleweb.evaluate import token_f1
+from sampleweb.groundtruth import GroundTruthArticle
+from sampleweb.render import article_path, render_web
+from sampleweb.render import site_definition as site_template
 
 ORIGIN = "http://127.0.0.1:8047/"
 LEGACY = "caonguyen"

@@ -34,9 +34,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aggregator.feeds import SiteInfo, build_feeds
 from aggregator.items import Article, article_id
-from aggregator.store import SQLiteStore
+from aggregator.publish.feeds import SiteInfo, build_feeds
+from aggregator.store.base import SQLiteStore
 from benchmarks.bench_dedup import Corpus
 
 SITES = [f"bao-{i}" for i in range(10)]

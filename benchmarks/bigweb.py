@@ -2,7 +2,7 @@
 
     python -m benchmarks.bigweb --articles 5000 [--seed 8] [--write-sites DIR]
 
-The four newspapers of :mod:`aggregator.sampleweb` with their bundled ground truth
+The four newspapers of :mod:`sampleweb` with their bundled ground truth
 (wire copies, republications, old URL schemes and all) plus ``articles`` generated
 ones, spread evenly over the four sites: each new article copies the shape of a
 random bundled article of its site (sections, categories, source tag, byline,
@@ -14,7 +14,7 @@ for a seed. Listing pages show 20 articles (``--page-size``; the bundled templat
 show 8 or 9, and link every other page of the section from each). Nothing is written
 to the repository: the ground truth lives in memory.
 
-Like ``python -m aggregator.sampleweb``, the first line on stdout is the server URL,
+Like ``python -m sampleweb``, the first line on stdout is the server URL,
 then one line per newspaper ``<id> <base_url>``, then ``ready <pages> <articles>``;
 it serves until SIGTERM. ``--write-sites DIR`` writes the site definitions with this
 server's URLs and ``max_listing_pages`` raised so that every listing page is crawled.
@@ -37,11 +37,11 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
 
-from aggregator.sampleweb import SampleWeb
-from aggregator.sampleweb.base import SiteTemplate
-from aggregator.sampleweb.groundtruth import Block, GroundTruthArticle
-from aggregator.sampleweb.render import TEMPLATES, article_paths, load_all_ground_truth, render_web
-from aggregator.text import slugify
+from aggregator.normalize.text import slugify
+from sampleweb import SampleWeb
+from sampleweb.base import SiteTemplate
+from sampleweb.groundtruth import Block, GroundTruthArticle
+from sampleweb.render import TEMPLATES, article_paths, load_all_ground_truth, render_web
 
 __all__ = [
     "GroundTruth",

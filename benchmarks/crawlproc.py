@@ -4,7 +4,7 @@
         [--marks 10000 20000] [--output FILE]
     python -m benchmarks.crawlproc bare --sites-dir DIR SITE... [--output FILE]
 
-``ours`` is :func:`aggregator.crawl.crawl_sites`, what ``aggregator crawl`` runs (one
+``ours`` is :func:`aggregator.crawl.runner.crawl_sites`, what ``aggregator crawl`` runs (one
 crawler per site in one process, the project's settings, every pipeline). ``bare``
 is :class:`BareSpider` in a process built the same way with the same settings and
 the same per-site politeness, but no item pipeline: it follows the same listing and
@@ -38,10 +38,10 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.http import Response, TextResponse
 from twisted.internet import task
 
-from aggregator.crawl import crawl_sites, project_settings
-from aggregator.extract import section_from_url
-from aggregator.sitedef import SiteDefinition
-from aggregator.spiders.news import load_site_for
+from aggregator.crawl.runner import crawl_sites, project_settings
+from aggregator.crawl.spider import load_site_for
+from aggregator.extract.article import section_from_url
+from aggregator.sites.definition import SiteDefinition
 
 __all__ = ["BareSpider", "Probe", "main"]
 
@@ -126,7 +126,9 @@ class Probe:
             itemproc = getattr(scraper, "itemproc", None)
             for component in getattr(itemproc, "middlewares", ()):
                 seen += _set_bytes(getattr(component, "seen", None))
-        from aggregator import dedup  # the word-hash cache, capped at _TOKEN_CACHE_MAX words
+        from aggregator.dedup import (
+            fingerprints as dedup,  # the word-hash cache, capped at _TOKEN_CACHE_MAX words
+        )
 
         words = dedup._TOKEN_HASHES
         word_bytes = sys.getsizeof(words) + sum(sys.getsizeof(w) + 32 for w in words)

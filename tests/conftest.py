@@ -37,7 +37,7 @@ def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run ``aggregator`` in a subprocess (the Twisted reactor runs once per process)."""
     env = {**os.environ, "AGGREGATOR_SITES_DIRS": "", "AGGREGATOR_FEEDS_DIR": str(DEFAULT_FEEDS)}
     result = subprocess.run(
-        [sys.executable, "-m", "aggregator.cli", *args],
+        [sys.executable, "-m", "aggregator.app.cli", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -54,11 +54,11 @@ def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="session")
 def sample_web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleWebProcess]:
-    """``python -m aggregator.sampleweb --port 0``; its URL is the first line it prints."""
+    """``python -m sampleweb --port 0``; its URL is the first line it prints."""
     folder = tmp_path_factory.mktemp("sampleweb")
     sites_dir, log = folder / "sites", folder / "access.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "aggregator.sampleweb", "--port", "0",
+        [sys.executable, "-m", "sampleweb", "--port", "0",
          "--write-sites", str(sites_dir), "--access-log", str(log)],
         stdout=subprocess.PIPE,
         text=True,

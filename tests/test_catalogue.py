@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from aggregator.cli import main
-from aggregator.sitedef import BUNDLED_SITES_DIR, load_sites
+from aggregator.app.cli import main
+from aggregator.sites.definition import BUNDLED_SITES_DIR, load_sites
 
 #: id -> (article URLs, URLs that are not articles, listing/pagination URLs)
 SHAPES: dict[str, tuple[list[str], list[str], list[str]]] = {

@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from aggregator.categories import categories_for_section, category_label, category_labels
-from aggregator.sitedef import load_site
+from aggregator.sites.categories import categories_for_section, category_label, category_labels
+from aggregator.sites.definition import load_site
 
 
 def test_scheme_labels() -> None:

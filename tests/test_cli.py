@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.cli import main
+from aggregator.app.cli import main
 
 BAD = """
 id = "xau"
@@ -53,7 +53,7 @@ def test_unknown_site_lists_known_ids(tmp_path: Path, capsys: pytest.CaptureFixt
 
 def test_console_script_help() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "aggregator.cli", "--help"],
+        [sys.executable, "-m", "aggregator.app.cli", "--help"],
         capture_output=True,
         text=True,
         check=True,

@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from aggregator.feeds import build_feeds
-from aggregator.store import SQLiteStore
+from aggregator.publish.feeds import build_feeds
+from aggregator.store.base import SQLiteStore
 from tests.conftest import REPO, Crawl
 from tests.feedcheck import check_feed_file
 
@@ -77,7 +77,7 @@ def _count(db: Path) -> int:
 
 def _crawl_command(crawled: Crawl, db: Path, *extra: str) -> list[str]:
     web = crawled.web
-    return [sys.executable, "-m", "aggregator.cli", "crawl", *web.site_ids, "--db", str(db),
+    return [sys.executable, "-m", "aggregator.app.cli", "crawl", *web.site_ids, "--db", str(db),
             "--sites-dir", str(web.sites_dir), "-q", *extra]  # fmt: skip
 
 
@@ -147,8 +147,8 @@ def test_a_feed_build_killed_mid_write_leaves_every_feed_whole(
         """
         import os, signal, sys
         from pathlib import Path
-        from aggregator.feeds import build_feeds
-        from aggregator.store import SQLiteStore
+        from aggregator.publish.feeds import build_feeds
+        from aggregator.store.base import SQLiteStore
         db, feeds, kill_at = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
         real, calls = os.fsync, [0]
         def fsync(fd):  # the temp file's bytes are on disk: die before the rename
@@ -194,7 +194,7 @@ def test_two_crawls_write_one_store_at_once(crawled: Crawl, tmp_path: Path) -> N
     first, *others = web.site_ids
     half = len(others) // 2
     commands = [
-        [sys.executable, "-m", "aggregator.cli", "crawl", first, *others[:half], "--db", str(db),
+        [sys.executable, "-m", "aggregator.app.cli", "crawl", first, *others[:half], "--db", str(db),
          "--sites-dir", str(web.sites_dir), "-q"],
         *(
             [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"site={site}",
@@ -224,10 +224,10 @@ def test_writers_racing_on_a_fresh_store(tmp_path: Path) -> None:
         """
         import sys
         from datetime import UTC, datetime
-        from aggregator.dedup import fingerprint
+        from aggregator.dedup.fingerprints import fingerprint
         from aggregator.items import Article, article_id
-        from aggregator.pipelines import assign_story
-        from aggregator.store import PageRecord, SQLiteStore
+        from aggregator.crawl.pipelines import assign_story
+        from aggregator.store.base import PageRecord, SQLiteStore
         db, who = sys.argv[1], sys.argv[2]
         with SQLiteStore(db) as store:
             for i in range(30):

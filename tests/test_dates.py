@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aggregator.dates import parse_date, parse_iso
+from aggregator.normalize.dates import parse_date, parse_iso
 
 VN = timezone(timedelta(hours=7))
 

@@ -3,8 +3,13 @@
 import subprocess
 import sys
 
-from aggregator.dedup import NEAR_DUPLICATE_THRESHOLD, NUM_PERM, fingerprint, similarity
-from aggregator.sampleweb.groundtruth import load_ground_truth, sites_in_ground_truth
+from aggregator.dedup.fingerprints import (
+    NEAR_DUPLICATE_THRESHOLD,
+    NUM_PERM,
+    fingerprint,
+    similarity,
+)
+from sampleweb.groundtruth import load_ground_truth, sites_in_ground_truth
 
 TEXT = (
     "Bộ Nông nghiệp và Môi trường vừa ban hành kế hoạch hỗ trợ 2.000 hợp tác xã nông "
@@ -32,7 +37,9 @@ def test_signature_shape_and_short_texts() -> None:
 
 def test_same_keys_in_another_process() -> None:
     """Stored keys must match keys computed by any later process (no salted hash())."""
-    code = f"from aggregator.dedup import fingerprint; print(fingerprint({TEXT!r}).bands)"
+    code = (
+        f"from aggregator.dedup.fingerprints import fingerprint; print(fingerprint({TEXT!r}).bands)"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True,
         env={"PYTHONHASHSEED": "12345"},

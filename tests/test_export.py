@@ -14,9 +14,10 @@ from typing import IO, Any
 import jsonschema
 import pytest
 
-from aggregator import export
-from aggregator.cli import main
-from aggregator.export import (
+from aggregator.app.cli import main
+from aggregator.items import Article, article_id
+from aggregator.publish import export
+from aggregator.publish.export import (
     SCHEMA_VERSION,
     ExportError,
     export_jsonl,
@@ -24,8 +25,7 @@ from aggregator.export import (
     parse_cursor,
     write_atomic,
 )
-from aggregator.items import Article, article_id
-from aggregator.store import SQLStore, open_store
+from aggregator.store.base import SQLStore, open_store
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((REPO / "schemas" / "article.schema.json").read_text(encoding="utf-8"))

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.extract import ExtractionError, Hints, extract_article
-from aggregator.sitedef import SiteDefinition, load_site
+from aggregator.extract.article import ExtractionError, Hints, extract_article
+from aggregator.sites.definition import SiteDefinition, load_site
 
 SITE = """
 id = "demo"

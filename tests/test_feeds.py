@@ -15,7 +15,9 @@ import pytest
 from lxml import etree
 from lxml import html as lxml_html
 
-from aggregator.feeds import (
+from aggregator.items import Article, article_id
+from aggregator.normalize.sanitize import sanitize_html
+from aggregator.publish.feeds import (
     DEFAULT_BASE_URL,
     MAX_TITLE,
     SiteInfo,
@@ -24,10 +26,8 @@ from aggregator.feeds import (
     render_feed,
     site_infos,
 )
-from aggregator.items import Article, article_id
-from aggregator.sanitize import sanitize_html
-from aggregator.sitedef import SiteDefinition
-from aggregator.store import SQLiteStore, SQLStore, open_store
+from aggregator.sites.definition import SiteDefinition
+from aggregator.store.base import SQLiteStore, SQLStore, open_store
 from tests.feedcheck import check_feed_file, feed_files, index_links, opml_urls
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

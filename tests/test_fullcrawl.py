@@ -12,12 +12,12 @@ import feedparser
 import pytest
 from lxml import etree
 
-from aggregator.sampleweb.evaluate import Evaluation, evaluate
-from aggregator.sampleweb.groundtruth import GroundTruthArticle, load_ground_truth
-from aggregator.sampleweb.render import article_paths
-from aggregator.sitedef import load_sites
-from aggregator.store import SQLiteStore, StoredArticle
-from aggregator.urls import canonicalize_url
+from aggregator.normalize.urls import canonicalize_url
+from aggregator.sites.definition import load_sites
+from aggregator.store.base import SQLiteStore, StoredArticle
+from sampleweb.evaluate import Evaluation, evaluate
+from sampleweb.groundtruth import GroundTruthArticle, load_ground_truth
+from sampleweb.render import article_paths
 from tests.conftest import ATOM_RNG, Crawl, run_cli
 from tests.feedcheck import check_feed_file, feed_files, index_links, opml_urls
 

@@ -2,7 +2,7 @@
 normalization and everything an article goes through before it is stored.
 
 The property everywhere: no exception escapes (extraction may only say
-:class:`~aggregator.extract.ExtractionError`: "not an article"), and what comes out is
+:class:`~aggregator.extract.article.ExtractionError`: "not an article"), and what comes out is
 safe: XML-valid text without markup, sanitized HTML, aware dates, canonical URLs.
 
 CI runs a few thousand examples, derandomized (the same ones each run, so the suite stays
@@ -25,18 +25,18 @@ from hypothesis import HealthCheck, assume, given, reject, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
 
-from aggregator.dates import parse_date
-from aggregator.dedup import fingerprint
-from aggregator.extract import Extracted, ExtractionError, Hints, extract_article
+from aggregator.crawl.pipelines import normalize_article
+from aggregator.dedup.fingerprints import fingerprint
+from aggregator.extract.article import Extracted, ExtractionError, Hints, extract_article
 from aggregator.items import Article
-from aggregator.normalize import split_authors, split_source_tag, strip_clutter
-from aggregator.pipelines import normalize_article
-from aggregator.sampleweb.render import TEMPLATES, site_definition
-from aggregator.sanitize import sanitize_html
-from aggregator.sitedef import SiteDefinition
-from aggregator.store import safe_article, safe_text
-from aggregator.text import clean_text, fold, looks_garbled, slugify
-from aggregator.urls import canonicalize_url
+from aggregator.normalize.dates import parse_date
+from aggregator.normalize.rules import split_authors, split_source_tag, strip_clutter
+from aggregator.normalize.sanitize import sanitize_html
+from aggregator.normalize.text import clean_text, fold, looks_garbled, slugify
+from aggregator.normalize.urls import canonicalize_url
+from aggregator.sites.definition import SiteDefinition
+from aggregator.store.base import safe_article, safe_text
+from sampleweb.render import TEMPLATES, site_definition
 
 FUZZ = int(os.environ.get("AGGREGATOR_FUZZ_EXAMPLES", "0"))
 

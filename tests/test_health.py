@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from aggregator.health import (
+from aggregator.items import Article, article_id
+from aggregator.publish.health import (
     HEALTH_FEED,
     articles_seen,
     judge,
@@ -22,9 +23,8 @@ from aggregator.health import (
     update_health,
     windows,
 )
-from aggregator.items import Article, article_id
-from aggregator.sitedef import SiteRegistry, load_sites
-from aggregator.store import SQLiteStore, SQLStore, open_store
+from aggregator.sites.definition import SiteRegistry, load_sites
+from aggregator.store.base import SQLiteStore, SQLStore, open_store
 from tests.conftest import ATOM_RNG, Crawl, run_cli
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -290,7 +290,7 @@ def test_verdict_changes_become_feed_entries(tmp_path: Path, store_target: str) 
 
 
 def test_status_needs_a_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from aggregator.cli import main
+    from aggregator.app.cli import main
 
     assert main(["status", "--db", str(tmp_path / "none.db")]) == 1
     assert "no store at" in capsys.readouterr().err

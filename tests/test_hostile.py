@@ -29,9 +29,11 @@ import pytest
 from lxml import etree
 from lxml import html as lxml_html
 
-from aggregator.sampleweb import SampleWeb
-from aggregator.sampleweb.evaluate import Evaluation, evaluate, token_f1
-from aggregator.sampleweb.hostile import (
+from aggregator.normalize.urls import canonicalize_url
+from aggregator.store.base import SQLiteStore, StoredArticle
+from sampleweb import SampleWeb
+from sampleweb.evaluate import Evaluation, evaluate, token_f1
+from sampleweb.hostile import (
     CRAWL_SETTINGS,
     EVIL,
     PAYLOAD_HTML,
@@ -39,9 +41,7 @@ from aggregator.sampleweb.hostile import (
     plan_hostile_web,
     to_windows_1258,
 )
-from aggregator.sampleweb.render import TEMPLATES, render_web
-from aggregator.store import SQLiteStore, StoredArticle
-from aggregator.urls import canonicalize_url
+from sampleweb.render import TEMPLATES, render_web
 from tests.conftest import REPO
 from tests.feedcheck import check_feed_file, feed_files
 
@@ -86,7 +86,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileCrawl]:
     folder = tmp_path_factory.mktemp("hostile-web")
     sites_dir, log, truth = folder / "sites", folder / "access.log", folder / "truth.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "aggregator.sampleweb", "--port", "0", "--hostile", str(SEED),
+        [sys.executable, "-m", "sampleweb", "--port", "0", "--hostile", str(SEED),
          "--write-sites", str(sites_dir), "--access-log", str(log), "--write-truth", str(truth)],
         stdout=subprocess.PIPE,
         text=True,
@@ -120,7 +120,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileCrawl]:
 def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``aggregator ARGS`` run in ``cwd`` (run_cli runs in the checkout)."""
     result = subprocess.run(
-        [sys.executable, "-m", "aggregator.cli", *args],
+        [sys.executable, "-m", "aggregator.app.cli", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -450,9 +450,9 @@ def test_per_request_faults_clear_as_recorded() -> None:
 
 def test_the_command_line_forwards_the_seed(monkeypatch: pytest.MonkeyPatch) -> None:
     """``aggregator sampleweb --hostile SEED --write-truth FILE`` and ``demo --hostile``."""
-    import aggregator.demo
-    import aggregator.sampleweb.__main__ as sampleweb_main
-    from aggregator.cli import main
+    import aggregator.app.demo
+    import sampleweb.__main__ as sampleweb_main
+    from aggregator.app.cli import main
 
     seen: list[object] = []
 
@@ -461,7 +461,7 @@ def test_the_command_line_forwards_the_seed(monkeypatch: pytest.MonkeyPatch) -> 
         return 0
 
     monkeypatch.setattr(sampleweb_main, "main", record)
-    monkeypatch.setattr(aggregator.demo, "run_demo", lambda **kw: record(kw["hostile"]))
+    monkeypatch.setattr(aggregator.app.demo, "run_demo", lambda **kw: record(kw["hostile"]))
     assert main(["sampleweb", "--hostile", "5", "--write-truth", "t.json"]) == 0
     assert main(["demo", "--hostile", "6"]) == 0
     argv = seen[0]

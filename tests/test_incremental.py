@@ -10,9 +10,9 @@ from typing import Any
 import feedparser
 import pytest
 
-from aggregator.sampleweb import SampleWeb
-from aggregator.sampleweb.groundtruth import Block, GroundTruthArticle, load_ground_truth
-from aggregator.store import SQLiteStore
+from aggregator.store.base import SQLiteStore
+from sampleweb import SampleWeb
+from sampleweb.groundtruth import Block, GroundTruthArticle, load_ground_truth
 from tests.conftest import run_cli
 
 Truth = dict[str, list[GroundTruthArticle]]

@@ -4,14 +4,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aggregator.normalize import (
+from aggregator.normalize.rules import (
     is_clutter_line,
     looks_like_byline,
     split_authors,
     split_source_tag,
     strip_clutter,
 )
-from aggregator.text import clean_text
+from aggregator.normalize.text import clean_text
 
 
 @pytest.mark.parametrize(
@@ -74,7 +74,7 @@ def test_clutter() -> None:
 
 @given(st.text())
 def test_normalizers_take_any_unicode(text: str) -> None:
-    from aggregator.text import strip_xml_invalid
+    from aggregator.normalize.text import strip_xml_invalid
 
     rest, tag = split_source_tag(clean_text(text))
     assert rest.strip() or not clean_text(text) or tag

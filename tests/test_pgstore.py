@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from aggregator.store import open_store
+from aggregator.store.base import open_store
 from tests.conftest import DEFAULT_FEEDS, REPO, SampleWebProcess, run_cli
 from tests.pgserver import PgServer
 from tests.test_export import validate
@@ -84,7 +84,7 @@ def test_aggregator_db_names_the_store_too(pg_url: str) -> None:
     """``AGGREGATOR_DB`` is read by every command, a URL as well as a path."""
     env = {**os.environ, "AGGREGATOR_DB": pg_url, "AGGREGATOR_SITES_DIRS": ""}
     result = subprocess.run(
-        [sys.executable, "-m", "aggregator.cli", "export"],
+        [sys.executable, "-m", "aggregator.app.cli", "export"],
         capture_output=True, text=True, env=env, cwd=REPO, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -100,7 +100,7 @@ def test_a_store_lost_during_a_crawl_stops_it_and_keeps_what_was_stored(
     name = pg_url.rsplit("/", 1)[1]
     env = {**os.environ, "AGGREGATOR_SITES_DIRS": "", "AGGREGATOR_FEEDS_DIR": str(DEFAULT_FEEDS)}
     crawl = subprocess.Popen(
-        [sys.executable, "-m", "aggregator.cli", "crawl", "tamdao", "--db", pg_url,
+        [sys.executable, "-m", "aggregator.app.cli", "crawl", "tamdao", "--db", pg_url,
          "--sites-dir", str(sample_web.sites_dir), "-s", "DOWNLOAD_DELAY=0.1",
          "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "AGGREGATOR_DB_RETRY_SECONDS=1"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
+from aggregator.crawl.pipelines import normalize_article
 from aggregator.items import Article, article_id
-from aggregator.pipelines import normalize_article
-from aggregator.sitedef import SiteDefinition, load_site
+from aggregator.sites.definition import SiteDefinition, load_site
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def test_empty_title_or_body_is_dropped_with_a_counted_reason() -> None:
     from scrapy.exceptions import DropItem
     from scrapy.utils.test import get_crawler
 
-    from aggregator.pipelines import ValidatePipeline
+    from aggregator.crawl.pipelines import ValidatePipeline
 
     crawler = get_crawler()
     pipeline = ValidatePipeline.from_crawler(crawler)

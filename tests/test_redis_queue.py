@@ -1,7 +1,7 @@
 """The shared crawl queue (issue 7): several ``aggregator crawl --redis`` processes share
 the sample web's crawl through a real ``redis-server``.
 
-Unit-level tests drive :class:`~aggregator.redisqueue.SharedQueue` (the Lua scripts) on
+Unit-level tests drive :class:`~aggregator.crawl.redisqueue.SharedQueue` (the Lua scripts) on
 the real server; the acceptance tests run three real crawl processes against the sample
 web, read the real store and count requests at the server.
 """
@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 import redis
 
-from aggregator.redisqueue import RedisUnavailable, SharedQueue, check_redis, mask_url
-from aggregator.sampleweb.evaluate import evaluate
-from aggregator.sampleweb.groundtruth import GroundTruthArticle, load_ground_truth
-from aggregator.sampleweb.render import article_paths
-from aggregator.store import open_store
+from aggregator.crawl.redisqueue import RedisUnavailable, SharedQueue, check_redis, mask_url
+from aggregator.store.base import open_store
+from sampleweb.evaluate import evaluate
+from sampleweb.groundtruth import GroundTruthArticle, load_ground_truth
+from sampleweb.render import article_paths
 from tests.conftest import REPO, Crawl, SampleWebProcess, run_cli
 from tests.redisserver import RedisServer
 
@@ -189,7 +189,7 @@ class Fleet:
                "AGGREGATOR_FEEDS_DIR": str(self.folder / "feeds")}  # fmt: skip
         for i in range(n):
             log, out = self.folder / f"crawl{i}.log", self.folder / f"crawl{i}.out"
-            command = [sys.executable, "-m", "aggregator.cli", "crawl", *self.web.site_ids,
+            command = [sys.executable, "-m", "aggregator.app.cli", "crawl", *self.web.site_ids,
                        "--db", self.db, "--sites-dir", str(self.web.sites_dir),
                        "--redis", self.url, "--idle", str(idle), "-s", "LOG_LEVEL=DEBUG",
                        *[a for s in settings for a in ("-s", s)]]  # fmt: skip
@@ -398,7 +398,7 @@ def test_redis_lost_mid_crawl_stops_cleanly_and_the_next_run_finishes(
 def test_crawls_sharing_a_queue_share_the_store_lock(tmp_path: Path) -> None:
     """Crawls with --redis take the SQLite store's lock shared: they run side by side,
     and keep out a crawl or scheduler of one process (exclusive), which keeps them out."""
-    from aggregator.crawl import StoreBusy, store_lock
+    from aggregator.crawl.runner import StoreBusy, store_lock
 
     db = tmp_path / "a.db"
     with (
@@ -417,7 +417,7 @@ def test_run_refuses_a_redis_url(tmp_path: Path) -> None:
     to run instead, exit 2."""
     env = {**os.environ, "AGGREGATOR_SITES_DIRS": "", "AGGREGATOR_REDIS_URL": "redis://x:1/0"}
     result = subprocess.run(
-        [sys.executable, "-m", "aggregator.cli", "run", "--db", str(tmp_path / "a.db")],
+        [sys.executable, "-m", "aggregator.app.cli", "run", "--db", str(tmp_path / "a.db")],
         capture_output=True, text=True, env=env, cwd=REPO, timeout=60,
     )  # fmt: skip
     assert result.returncode == 2

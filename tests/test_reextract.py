@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from aggregator.reextract import site_for
-from aggregator.sitedef import SiteDefinition, load_site
-from aggregator.store import SQLiteStore
+from aggregator.archive.reextract import site_for
+from aggregator.sites.definition import SiteDefinition, load_site
+from aggregator.store.base import SQLiteStore
 from tests.conftest import SampleWebProcess, run_cli
 from tests.test_export import validate
 

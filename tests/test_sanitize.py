@@ -7,7 +7,7 @@ import re
 import pytest
 from lxml import html as lxml_html
 
-from aggregator.sanitize import ALLOWED_TAGS, sanitize_html
+from aggregator.normalize.sanitize import ALLOWED_TAGS, sanitize_html
 
 BASE = "https://baotamdao.vn/thoi-su/le-khanh-thanh-cau-123.html"
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")

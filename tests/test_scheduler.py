@@ -11,7 +11,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from aggregator.store import SQLiteStore
+from aggregator.store.base import SQLiteStore
 from tests.conftest import REPO, SampleWebProcess, run_cli
 
 
@@ -42,7 +42,7 @@ def test_run_crawls_each_site_repeatedly_and_stops_on_sigterm(
             (sample_web.sites_dir / f"{site}.toml").read_text(encoding="utf-8"), encoding="utf-8"
         )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "aggregator.cli", "run", "--interval", "1", "--db", str(db),
+        [sys.executable, "-m", "aggregator.app.cli", "run", "--interval", "1", "--db", str(db),
          "--sites-dir", str(only), "--feeds-dir", str(feeds)],
         cwd=REPO, env={**os.environ, "AGGREGATOR_SITES_DIRS": ""},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -92,8 +92,8 @@ def test_a_failing_site_is_backed_off_and_recovers(tmp_path: Path) -> None:
     """Whole-run failures (no page, 500s, timeouts) double the wait, up to a day."""
     from datetime import UTC, timedelta
 
-    from aggregator.scheduler import Scheduler, SiteState
-    from aggregator.sitedef import SiteRegistry, load_site
+    from aggregator.crawl.scheduler import Scheduler, SiteState
+    from aggregator.sites.definition import SiteRegistry, load_site
 
     path = tmp_path / "x.toml"
     path.write_text(

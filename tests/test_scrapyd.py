@@ -35,10 +35,10 @@ from urllib.request import urlopen
 
 import pytest
 
-from aggregator.sampleweb.evaluate import evaluate
-from aggregator.sampleweb.groundtruth import load_ground_truth
-from aggregator.sampleweb.render import article_paths
-from aggregator.store import SQLiteStore
+from aggregator.store.base import SQLiteStore
+from sampleweb.evaluate import evaluate
+from sampleweb.groundtruth import load_ground_truth
+from sampleweb.render import article_paths
 from tests.conftest import REPO, SampleWebProcess
 
 pytest.importorskip(
@@ -52,10 +52,10 @@ START_TIMEOUT = 30.0
 JOB_TIMEOUT = 120.0
 #: package data the spider needs at run time (categories, bundled and sample definitions)
 DATA_FILES = (
-    "aggregator/categories.toml",
-    "aggregator/sites/tayninh.toml",
-    f"aggregator/sampleweb/groundtruth/{SITE}.json",
-    f"aggregator/sampleweb/sites/{SITE}.toml",
+    "aggregator/sites/categories.toml",
+    "aggregator/sites/bundled/tayninh.toml",
+    f"sampleweb/groundtruth/{SITE}.json",
+    f"sampleweb/sites/{SITE}.toml",
 )
 COPY_IGNORE = shutil.ignore_patterns(
     ".venv", ".git", "*_cache", "__pycache__", ".hypothesis", "build", "dist", "*.egg-info",

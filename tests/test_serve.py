@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from aggregator.feeds import build_feeds
-from aggregator.serve import _accepts_gzip
-from aggregator.store import SQLiteStore
+from aggregator.publish.feeds import build_feeds
+from aggregator.publish.serve import _accepts_gzip
+from aggregator.store.base import SQLiteStore
 from tests.conftest import REPO
 from tests.feedcheck import MEDIA_TYPES, check_feed_file, feed_files
 from tests.test_feeds import ARTICLES, BASE_URL, DUPLICATE
@@ -53,7 +53,7 @@ class Server:
 
 def start_server(feeds: Path, log: Path, *extra: str) -> Server:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "aggregator.cli", "serve", "--feeds-dir", str(feeds),
+        [sys.executable, "-m", "aggregator.app.cli", "serve", "--feeds-dir", str(feeds),
          "--port", "0", "--access-log", str(log), *extra],
         stdout=subprocess.PIPE,
         text=True,
@@ -293,7 +293,7 @@ def test_stops_cleanly(server: Server, tmp_path: Path, sig: int) -> None:
 def test_missing_folder_and_bad_options(tmp_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "aggregator.cli", "serve", *args],
+            [sys.executable, "-m", "aggregator.app.cli", "serve", *args],
             capture_output=True, text=True, cwd=REPO, timeout=30,
         )  # fmt: skip
 

@@ -2,7 +2,12 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.sitedef import BUNDLED_SITES_DIR, SiteDefinitionError, load_site, load_sites
+from aggregator.sites.definition import (
+    BUNDLED_SITES_DIR,
+    SiteDefinitionError,
+    load_site,
+    load_sites,
+)
 
 GOOD = """
 id = "tayninh"

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.cli import main
-from aggregator.sampleweb.groundtruth import GroundTruthArticle, load_ground_truth
-from aggregator.sampleweb.render import article_path, render_web, site_definition
-from aggregator.sitedef import load_site
-from aggregator.sitetest import compare_fields, fixtures_dir, load_fixtures
+from aggregator.app.cli import main
+from aggregator.app.sitetest import compare_fields, fixtures_dir, load_fixtures
+from aggregator.sites.definition import load_site
+from sampleweb.groundtruth import GroundTruthArticle, load_ground_truth
+from sampleweb.render import article_path, render_web, site_definition
 from tests.conftest import SampleWebProcess
 
 SAMPLE_SITES = ("baden", "caonguyen", "songcau", "tamdao")

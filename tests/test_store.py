@@ -11,9 +11,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from aggregator.dedup import fingerprint
+from aggregator.dedup.fingerprints import fingerprint
 from aggregator.items import Article, article_id
-from aggregator.store import (
+from aggregator.store.base import (
     MIGRATIONS,
     PageRecord,
     PostgresStore,

@@ -4,7 +4,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aggregator.text import clean_text, fold, looks_garbled, slugify, strip_xml_invalid
+from aggregator.normalize.text import clean_text, fold, looks_garbled, slugify, strip_xml_invalid
 
 
 def test_clean_text_nfc_eth_and_spaces() -> None:
@@ -76,7 +76,7 @@ def test_garbled_text_is_detected() -> None:
 
 
 def test_no_ground_truth_text_looks_garbled() -> None:
-    from aggregator.sampleweb.groundtruth import load_ground_truth, sites_in_ground_truth
+    from sampleweb.groundtruth import load_ground_truth, sites_in_ground_truth
 
     for site in sites_in_ground_truth():
         for a in load_ground_truth(site):

@@ -2,7 +2,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.provisional import urls
 
-from aggregator.urls import canonicalize_url
+from aggregator.normalize.urls import canonicalize_url
 
 
 def test_canonical_form() -> None:

@@ -18,9 +18,7 @@ from scrapy import Spider
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
-from aggregator.extract import Hints
-from aggregator.store import SQLiteStore
-from aggregator.warc import (
+from aggregator.archive.warc import (
     HINTS_HEADER,
     Exchange,
     WarcArchive,
@@ -28,6 +26,8 @@ from aggregator.warc import (
     read_warc,
     warc_files,
 )
+from aggregator.extract.article import Hints
+from aggregator.store.base import SQLiteStore
 from tests.conftest import SampleWebProcess, run_cli
 
 NAME = re.compile(r"^[a-z0-9-]+-\d{8}T\d{6}Z-\d{5}\.warc\.gz$")

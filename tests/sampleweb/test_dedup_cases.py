@@ -17,22 +17,22 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from parsel import Selector
 
-from aggregator.extract import extract_article
-from aggregator.normalize import split_source_tag
-from aggregator.sampleweb import Page, render_web
-from aggregator.sampleweb.base import tracking_query
-from aggregator.sampleweb.evaluate import tokens
-from aggregator.sampleweb.groundtruth import GroundTruthArticle, load_ground_truth_file
-from aggregator.sampleweb.render import (
+from aggregator.extract.article import extract_article
+from aggregator.normalize.rules import split_source_tag
+from aggregator.normalize.text import fold
+from aggregator.normalize.urls import canonicalize_url
+from aggregator.sites.definition import SiteDefinition, load_site
+from sampleweb import Page, render_web
+from sampleweb.base import tracking_query
+from sampleweb.evaluate import tokens
+from sampleweb.groundtruth import GroundTruthArticle, load_ground_truth_file
+from sampleweb.render import (
     TEMPLATES,
     article_path,
     article_paths,
     load_all_ground_truth,
     site_definition,
 )
-from aggregator.sitedef import SiteDefinition, load_site
-from aggregator.text import fold
-from aggregator.urls import canonicalize_url
 
 ORIGIN = "http://127.0.0.1:8000/"
 GT = load_all_ground_truth()

@@ -21,21 +21,21 @@ import pytest
 from parsel import Selector
 from protego import Protego
 
-from aggregator.extract import extract_article
-from aggregator.normalize import split_source_tag
-from aggregator.sampleweb import Page, render_web
-from aggregator.sampleweb.base import HTML, PNG, RSS, TEXT
-from aggregator.sampleweb.caonguyen import legacy_text
-from aggregator.sampleweb.groundtruth import GroundTruthArticle
-from aggregator.sampleweb.render import (
+from aggregator.extract.article import extract_article
+from aggregator.normalize.rules import split_source_tag
+from aggregator.normalize.urls import canonicalize_url
+from aggregator.sites.definition import SiteDefinition, load_site
+from sampleweb import Page, render_web
+from sampleweb.base import HTML, PNG, RSS, TEXT
+from sampleweb.caonguyen import legacy_text
+from sampleweb.groundtruth import GroundTruthArticle
+from sampleweb.render import (
     TEMPLATES,
     article_path,
     article_paths,
     load_all_ground_truth,
     site_definition,
 )
-from aggregator.sitedef import SiteDefinition, load_site
-from aggregator.urls import canonicalize_url
 
 ORIGIN = "http://127.0.0.1:8000/"
 REPO = Path(__file__).resolve().parents[2]
@@ -148,7 +148,7 @@ def test_rendering_is_deterministic(pages: dict[str, Page]) -> None:
     assert digests == eval(_DIGESTS, {"hashlib": hashlib, "pages": render_web(ORIGIN, GT)})
     # another process with another hash seed and local time zone: the same bytes
     code = (
-        "import hashlib, json; from aggregator.sampleweb import render_web; "
+        "import hashlib, json; from sampleweb import render_web; "
         f"pages = render_web({ORIGIN!r}); print(json.dumps({_DIGESTS}))"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345", "TZ": "America/Los_Angeles"}

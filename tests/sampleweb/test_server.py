@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from aggregator.sampleweb import SampleWeb, article_path, article_paths
-from aggregator.sampleweb.__main__ import main
-from aggregator.sampleweb.render import TEMPLATES, load_all_ground_truth
-from aggregator.sitedef import load_site
+from aggregator.sites.definition import load_site
+from sampleweb import SampleWeb, article_path, article_paths
+from sampleweb.__main__ import main
+from sampleweb.render import TEMPLATES, load_all_ground_truth
 
 REPO = Path(__file__).resolve().parents[2]
 GT = load_all_ground_truth()
@@ -205,7 +205,7 @@ def test_main_serves_until_sigterm(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "aggregator.sampleweb",
+            "sampleweb",
             "--port",
             "0",
             "--access-log",

@@ -1,0 +1,1 @@
+"""The application: command line, configuration, the demo and site-definition tests."""

@@ -1,0 +1,207 @@
+"""Incremental crawling: touch only what changed since the last crawl of a site.
+
+A spider middleware, so that the spider itself knows nothing of the store. Once a
+site has pages in the store:
+
+- the crawl starts from the site's ``latest`` pages (the home page by default)
+  instead of its section listings; only when a latest page shows an unknown article
+  are the section listings fetched;
+- a listing page whose articles are all known ends that listing's pagination;
+- a known article is not fetched again, unless it is recent (published within
+  ``AGGREGATOR_RECHECK_HOURS``, default 48): then it is re-checked with
+  ``If-None-Match`` / ``If-Modified-Since`` from the store, and a 304 costs nothing;
+- a URL that gave no article (dead link, error page) is retried only after the same
+  age.
+
+``AGGREGATOR_FULL_CRAWL`` (``aggregator crawl --full``) switches all of this off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+
+from aggregator.crawl.pipelines import stop_for_lost_store, store_is_lost
+from aggregator.items import Article
+from aggregator.store.base import (
+    PageRecord,
+    SQLStore,
+    StoreUnavailable,
+    acquire_store,
+    release_store,
+)
+
+__all__ = ["IncrementalMiddleware"]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class IncrementalMiddleware:
+    """Spider middleware applying the incremental policy above."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        settings = crawler.settings
+        self.recheck = timedelta(hours=settings.getfloat("AGGREGATOR_RECHECK_HOURS", 48))
+        self.db = settings.get("AGGREGATOR_DB")
+        self.store: SQLStore | None = None
+        self.active = False
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
+        if crawler.settings.getbool("AGGREGATOR_FULL_CRAWL"):
+            raise NotConfigured("full crawl requested")
+        return cls(crawler)
+
+    def spider_opened(self) -> None:
+        retry = self.crawler.settings.getfloat("AGGREGATOR_DB_RETRY_SECONDS", 60.0)
+        self.store = acquire_store(self.db, retry_seconds=retry)
+        self.active = self.store.site_known(self._site().id)
+
+    def spider_closed(self) -> None:
+        if self.store is not None:
+            release_store(self.store)
+            self.store = None
+
+    def _site(self) -> Any:
+        return self.crawler.spider.site_def  # type: ignore[union-attr]
+
+    def _count(self, key: str) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"aggregator/incremental/{key}")
+
+    # -- start: latest pages instead of every listing -------------------------------------
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        spider = self.crawler.spider
+        listing_starts = []
+        async for request in start:
+            if self.active and isinstance(request, Request) and _is_listing(request, spider):
+                listing_starts.append(request)
+                continue
+            yield request
+        if not self.active:
+            return
+        # the section listings wait until a latest page shows something new
+        self.pending_listings = listing_starts
+        for url in self._site().start_urls["latest"]:
+            yield Request(
+                url,
+                callback=spider.parse_listing,  # type: ignore[union-attr]
+                errback=spider.on_error,  # type: ignore[union-attr]
+                cb_kwargs={"source": url},
+                meta={"aggregator_latest": True},
+                dont_filter=True,
+            )
+
+    # -- output of every page ----------------------------------------------------------
+
+    async def process_spider_output(
+        self, response: Response, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        spider = self.crawler.spider
+        out = [o async for o in result]
+        if self.store is None:
+            for o in out:
+                yield o
+            return
+        request = response.request
+        if request is not None and request.callback == getattr(spider, "parse_article", None):
+            self._record_article_page(response, out)
+            for o in out:
+                yield o
+            return
+        if not self.active:
+            for o in out:
+                yield o
+            return
+        unknown = 0
+        kept: list[Any] = []
+        later: list[Request] = []
+        for o in out:
+            if isinstance(o, Request) and o.callback == getattr(spider, "parse_article", None):
+                checked = self._check_article(o)
+                if checked is not None:
+                    unknown += checked is o
+                    kept.append(checked)
+            elif isinstance(o, Request) and _is_listing(o, spider):
+                later.append(o)  # pagination: only past a page with something new
+            else:
+                kept.append(o)
+        if unknown:
+            kept.extend(later)
+            if response.meta.get("aggregator_latest"):
+                kept.extend(getattr(self, "pending_listings", []))
+                self.pending_listings = []
+        else:
+            self._count("listing_all_known")
+        for o in kept:
+            yield o
+
+    def _check_article(self, request: Request) -> Request | None:
+        """The request to make for an article link: as is, conditional, or none."""
+        assert self.store is not None
+        url = self._site().canonical_url(request.url)
+        if store_is_lost(self.crawler):
+            return None
+        try:
+            page = self.store.page(url)
+        except StoreUnavailable as exc:
+            stop_for_lost_store(self.crawler, exc)
+            return None
+        if page is None:
+            return request
+        now = _now()
+        checked = datetime.fromisoformat(page.checked_at)
+        if page.status == "failed":
+            if now - checked < self.recheck:
+                self._count("skipped_failed")
+                return None
+            return request
+        recent = page.published_ts is not None and (
+            now - datetime.fromtimestamp(page.published_ts, UTC) < self.recheck
+        )
+        if not recent:
+            self._count("skipped_known")
+            return None
+        conditional = request.replace(
+            meta={**request.meta, "handle_httpstatus_list": [304]}, dont_filter=True
+        )
+        if page.etag:
+            conditional.headers["If-None-Match"] = page.etag
+        if page.last_modified:
+            conditional.headers["If-Modified-Since"] = page.last_modified
+        self._count("conditional")
+        return conditional
+
+    def _record_article_page(self, response: Response, out: list[Any]) -> None:
+        """Remember what an article URL gave: an article (the store pipeline records its
+        validators), nothing (a failed page), or 304 (only the check time changes)."""
+        assert self.store is not None
+        site = self._site()
+        url = site.canonical_url(response.url)
+        now = _now().isoformat()
+        if store_is_lost(self.crawler):
+            return
+        try:
+            if response.status == 304:
+                self.store.touch_page(url, now)
+            elif not any(isinstance(o, Article) for o in out):
+                failed = PageRecord(url, site.id, None, "failed", None, None, None, now)
+                self.store.record_page(failed)
+        except StoreUnavailable as exc:
+            stop_for_lost_store(self.crawler, exc)
+
+
+def _is_listing(request: Request, spider: Any) -> bool:
+    return request.callback == getattr(spider, "parse_listing", None)

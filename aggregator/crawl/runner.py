@@ -1,0 +1,148 @@
+"""Run the news spider for several sites in one process and collect their figures.
+
+Also what every way of running crawls shares: the lock that keeps two runs off one
+store, which sites are due, and when a site's crawl counts as failed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.settings import Settings
+
+from aggregator.crawl.pipelines import crawl_summary
+from aggregator.crawl.spider import NewsSpider
+from aggregator.sites.definition import SiteDefinition
+from aggregator.store.base import SQLStore, is_postgres
+
+__all__ = [
+    "StoreBusy",
+    "crawl_sites",
+    "due_sites",
+    "project_settings",
+    "site_failed",
+    "store_lock",
+]
+
+
+class StoreBusy(RuntimeError):
+    """Another crawl or scheduler holds the store."""
+
+
+@contextmanager
+def store_lock(db: str | Path, *, shared: bool = False) -> Iterator[None]:
+    """Hold ``<db>.lock`` for the duration; raise :class:`StoreBusy` if it is taken.
+
+    An advisory ``flock``: released by the kernel if the process dies, so a killed
+    crawl never leaves a stale lock behind. ``shared``: crawls sharing a Redis queue
+    (``crawl --redis``) run side by side and take it shared; they keep out, and are kept
+    out by, a crawl or scheduler of one process, which takes it exclusively.
+
+    A PostgreSQL store takes no lock: it is the store that several crawler processes
+    and machines share (a file lock could not span machines anyway), and its writers
+    need none: each write is a transaction under the store's own write lock
+    (:class:`~aggregator.store.base.PostgresStore`). Two crawls of one site at once waste
+    requests but store each article once.
+    """
+    if is_postgres(db):
+        yield
+        return
+    path = Path(f"{db}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreBusy(
+                f"another aggregator crawl or run is using {db} (lock {path})"
+                + ("; only crawls sharing a Redis queue (--redis) run side by side")
+            ) from None
+        if not shared:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)
+
+
+def project_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
+    """The project's Scrapy settings plus command-line overrides."""
+    settings = Settings()
+    settings.setmodule("aggregator.settings", priority="project")
+    for key, value in (overrides or {}).items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def due_sites(
+    sites: Iterable[SiteDefinition], store: SQLStore, now: datetime | None = None
+) -> list[str]:
+    """Sites whose interval has elapsed since their last crawl (never crawled: due)."""
+    now = now or datetime.now(UTC)
+    last = store.last_crawls()
+    due = []
+    for site in sites:
+        record = last.get(site.id)
+        finished = record and record.get("finished_at")
+        if not finished or now - datetime.fromisoformat(finished) >= timedelta(
+            minutes=site.interval
+        ):
+            due.append(site.id)
+    return due
+
+
+def site_failed(summary: Mapping[str, Any], *, shared: bool = False) -> bool:
+    """A crawl that got no page at all, stopped abnormally, or mostly failed.
+
+    ``shared``: one of several processes sharing a Redis queue; if it made no request,
+    the others took the work, and that is no failure."""
+    if shared and summary.get("requests", 0) == 0:
+        return summary.get("finish_reason") not in (None, "finished")
+    if summary.get("pages", 0) == 0:
+        return True
+    if summary.get("finish_reason") not in (None, "finished"):
+        return True
+    return int(summary.get("errors", 0)) > int(summary.get("pages", 0)) // 2
+
+
+def crawl_sites(
+    site_ids: Sequence[str],
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    progress: bool = False,
+) -> dict[str, dict[str, Any]]:
+    """Crawl each site (one crawler per site, all in this process); figures per site.
+
+    Blocks until every crawl has finished. The Twisted reactor can run only once per
+    process, so call this once. ``progress`` shows a live table on the terminal.
+    """
+    settings = project_settings(overrides)
+    process = CrawlerProcess(settings)
+    crawlers: dict[str, Crawler] = {}
+    for site_id in site_ids:
+        crawler = process.create_crawler(NewsSpider)
+        crawlers[site_id] = crawler
+        process.crawl(crawler, site=site_id)
+    display = None
+    if progress:
+        from aggregator.crawl.progress import Progress
+
+        display = Progress(crawlers)
+        display.start()
+    try:
+        process.start()
+    finally:
+        if display is not None:
+            display.stop()
+    return {
+        site_id: crawl_summary(crawler.stats.get_stats() if crawler.stats else {})
+        for site_id, crawler in crawlers.items()
+    }

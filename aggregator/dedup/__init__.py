@@ -1,0 +1,1 @@
+"""Deduplication: fingerprints of article text and the story an article belongs to."""

@@ -1,0 +1,51 @@
+"""Links of a listing page, and the date printed next to each: pure functions of the page.
+
+The spider and ``sites test`` read listings through these, on the parsed page's lxml
+tree (parsel's per-node Selector objects cost more than the rest of a listing's work).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from urllib.parse import urldefrag, urljoin
+
+from lxml.etree import _Element
+
+from aggregator.sites.definition import SiteDefinition
+
+__all__ = ["date_near", "links"]
+
+_DATE_NEAR_LINK = re.compile(
+    r"\d{1,2}:\d{2}[^\d]{0,5}\d{1,2}[/.-]\d{1,2}[/.-]\d{4}"
+    r"|\d{1,2}[/.-]\d{1,2}[/.-]\d{4}(?:[^\d]{0,5}\d{1,2}:\d{2})?"
+    r"|\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?"
+)
+_ITEM_CONTAINERS = frozenset(("li", "article", "tr", "div"))
+_NOT_PAGES = ("javascript:", "mailto:", "tel:", "#")
+
+
+def links(root: _Element, page_url: str, site: SiteDefinition) -> Iterator[tuple[str, _Element]]:
+    """``(absolute URL without fragment, <a> element)`` of each link inside the site's
+    domains, in document order (repeats included)."""
+    for a in root.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or href.startswith(_NOT_PAGES):
+            continue
+        try:
+            url = urldefrag(urljoin(page_url, href))[0]
+        except ValueError:  # an invalid IPv6 host
+            continue
+        if site.in_domain(url):
+            yield url, a
+
+
+def date_near(anchor: _Element) -> str | None:
+    """A date printed next to a listing link: in its nearest item container (``li``,
+    ``article``, ``tr`` or ``div``)."""
+    for container in anchor.iterancestors():
+        if isinstance(container.tag, str) and container.tag in _ITEM_CONTAINERS:
+            text = " ".join(container.itertext())
+            m = _DATE_NEAR_LINK.search(text)
+            return m.group(0) if m else None
+    return None

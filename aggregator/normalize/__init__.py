@@ -1,0 +1,3 @@
+"""Pure normalization: Vietnamese text, dates, URLs, byline/clutter/source-tag rules, and what
+is safe to show.
+"""

@@ -1,0 +1,116 @@
+"""Normalization of extracted article fields: pure functions, no Scrapy.
+
+Source tags leave the lead, bylines become author lists, clutter lines never
+reach the body.
+"""
+
+from __future__ import annotations
+
+import re
+
+from aggregator.normalize.text import clean_text
+
+__all__ = [
+    "is_clutter_line",
+    "is_clutter_text",
+    "looks_like_byline",
+    "split_authors",
+    "split_source_tag",
+    "strip_clutter",
+    "strip_end_marker",
+]
+
+# "(BTN) -", "(Baonghean.vn) -", "(Báo Quảng Ngãi)-", "(PTĐT)", "PTO-", "(BBNĐT) –".
+_SOURCE_TAG = re.compile(
+    r"^\s*(?:\((?P<paren>[^()]{2,30})\)\s*[-–—:]?|(?P<caps>[A-ZĐ]{2,8}(?:\.VN)?)\s*[-–—])\s*"
+)
+_BYLINE_PREFIX = re.compile(
+    r"^\s*(?:(?:Thực hiện|Bài(?:\s*(?:,|và)\s*ảnh)?|Ảnh|Nhóm PV|Tin,?\s*ảnh|Nguồn)\s*:"
+    r"|Theo\s+)\s*",
+    re.IGNORECASE,
+)
+_AUTHOR_SPLIT = re.compile(r"\s*(?:[–—,;]|\s-\s|-(?=\s*[A-ZĐÁÀẢÃẠÂĂÉÈÊÍÓÔƠÚƯÝ])|\s+và\s+)\s*")
+
+# Lines that are page furniture, not article text (see provincial-sites.md).
+_CLUTTER = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"^theo dõi\b.{0,80}\btrên google news$",
+        r"^tag\s*:",
+        r"^từ khóa\s*:|^từ khoá\s*:",
+        r"^\d{1,2}:\d{2}\s*/\s*\d{1,2}:\d{2}$",  # audio player "0:00 / 0:00"
+        r"^đọc báo in\b|^tải ứng dụng\b",
+        r"^(?:chia sẻ|in bài|gửi bài|bình luận|lượt xem)\b.{0,40}$",
+        r"^ý kiến của bạn$|^họ (?:và )?tên\s*:|^email\s*:",
+        r"^(?:tin|bài) liên quan$|^tin cùng chuyên mục$",
+        r"^\./?\.?$",
+    )
+]
+_SHORTCODE = re.compile(r"\[(?:links|related|ads?)\(\d+\)\]", re.IGNORECASE)
+_END_MARKER = re.compile(r"\s*\./\.\s*$")  # "... quanh năm./." ends an article
+
+
+def split_source_tag(lead: str) -> tuple[str, str | None]:
+    """``"(BTN) - Sáng nay, ..."`` → ``("Sáng nay, ...", "(BTN)")``."""
+    m = _SOURCE_TAG.match(lead)
+    if not m:
+        return lead, None
+    rest = lead[m.end() :]
+    if not rest or not (rest[0].isupper() or rest[0].isdigit() or rest[0] in "“\"'"):
+        return lead, None
+    tag = f"({m.group('paren')})" if m.group("paren") else m.group("caps")
+    return rest, tag
+
+
+def split_authors(byline: str) -> list[str]:
+    """``"Thực hiện: Ái Kiều- Th.Hậu"`` → ``["Ái Kiều", "Th.Hậu"]``."""
+    text = clean_text(byline)
+    text = _BYLINE_PREFIX.sub("", text)
+    names = [n.strip(" .:") for n in _AUTHOR_SPLIT.split(text)]
+    return [n for n in names if n and len(n) <= 60]
+
+
+def looks_like_byline(line: str) -> bool:
+    """A short last line of capitalized words: a byline printed alone."""
+    text = clean_text(line)
+    if not text or len(text) > 60 or (text.endswith((".", "?", "!", ":")) and text != text.upper()):
+        return False
+    if _BYLINE_PREFIX.match(text):
+        return True
+    words = [w for w in re.split(r"[\s,–-]+", text) if w]
+    if not 1 <= len(words) <= 8:
+        return False
+    return all(w[0].isupper() or w[0].isdigit() or w in ("và",) for w in words)
+
+
+def is_clutter_line(line: str) -> bool:
+    """True for page furniture that must not reach a body."""
+    return is_clutter_text(clean_text(line))
+
+
+def is_clutter_text(text: str) -> bool:
+    """:func:`is_clutter_line` for a text that went through ``clean_text`` already."""
+    return any(p.search(text) for p in _CLUTTER)
+
+
+def strip_clutter(lines: list[str]) -> list[str]:
+    """Remove clutter lines, shortcodes and end markers from body lines."""
+    out: list[str] = []
+    for raw in lines:
+        line = raw
+        if "[" in line:
+            line = _SHORTCODE.sub("", line)
+        if "./." in line:
+            line = _END_MARKER.sub(".", line)
+        line = line.strip()
+        if not line or line == ".":
+            continue
+        # lines from the extractor are clean already: cleaning again would change nothing
+        if not is_clutter_text(line if line is raw else clean_text(line)):
+            out.append(line)
+    return out
+
+
+def strip_end_marker(text: str) -> str:
+    """``"... quanh năm./."`` → ``"... quanh năm."`` (the marker closes the sentence)."""
+    return _END_MARKER.sub(".", text) if _END_MARKER.search(text) else text

@@ -1,0 +1,1 @@
+"""Publishing from the store: feeds, site health, the archive export, and the feed server."""

@@ -1,0 +1,362 @@
+"""Site definitions: one TOML file per newspaper, validated on load.
+
+Definitions are read from the bundled ``aggregator/sites/`` folder, then from each
+folder of ``AGGREGATOR_SITES_DIRS`` / ``--sites-dir`` in order; a later definition
+with the same id overrides an earlier one. Every problem is reported as one line
+naming the file, the key and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urljoin, urlsplit
+
+from parsel import Selector
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from aggregator.normalize.text import fold, slugify
+from aggregator.normalize.urls import canonicalize_url
+from aggregator.sites.categories import categories_for_section, section_slug
+
+__all__ = [
+    "BUNDLED_SITES_DIR",
+    "SiteDefinition",
+    "SiteDefinitionError",
+    "SiteRegistry",
+    "load_site",
+    "load_sites",
+    "sites_dirs_from_env",
+]
+
+#: The bundled definitions: a folder, or a folder inside a zip (an egg deployed to Scrapyd).
+BUNDLED_SITES: Traversable = resources.files("aggregator.sites").joinpath("bundled")
+BUNDLED_SITES_DIR = Path(str(BUNDLED_SITES))
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+class SiteDefinitionError(ValueError):
+    """A definition that cannot be used; ``str()`` is one line per problem."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"bad regex {value!r}: {exc}") from None
+    return value
+
+
+def _check_selector(value: str) -> str:
+    probe = Selector(text="<html><body></body></html>")
+    try:
+        if value.startswith("xpath:"):
+            probe.xpath(value[len("xpath:") :])
+        else:
+            probe.css(value)
+    except Exception as exc:  # parsel raises several types for bad expressions
+        raise ValueError(f"bad selector {value!r}: {exc}") from None
+    return value
+
+
+Regex = Annotated[str, Field(min_length=1)]
+
+
+class Sources(_Model):
+    listings: list[str] = []
+    #: pages listing the newest articles of the whole site (an incremental crawl starts
+    #: there; "" is the home page)
+    latest: list[str] = [""]
+    feeds: list[str] = []
+    sitemaps: list[str] = []
+
+
+class Links(_Model):
+    article: Regex
+    listing: Regex | None = None
+    exclude: list[str] = []
+    max_listing_pages: int = Field(10, ge=1, le=10_000)
+
+    @field_validator("article", "listing")
+    @classmethod
+    def _regex(cls, v: str | None) -> str | None:
+        return v if v is None else _check_regex(v)
+
+    @field_validator("exclude")
+    @classmethod
+    def _excludes(cls, v: list[str]) -> list[str]:
+        return [_check_regex(x) for x in v]
+
+
+class Selectors(_Model):
+    title: str | None = None
+    lead: str | None = None
+    body: str | None = None
+    published: str | None = None
+    updated: str | None = None
+    authors: str | None = None
+    section: str | None = None
+    image: str | None = None
+    remove: list[str] = []
+
+    @field_validator("title", "lead", "body", "published", "updated", "authors", "section", "image")
+    @classmethod
+    def _one(cls, v: str | None) -> str | None:
+        return v if v is None else _check_selector(v)
+
+    @field_validator("remove")
+    @classmethod
+    def _many(cls, v: list[str]) -> list[str]:
+        return [_check_selector(x) for x in v]
+
+
+class Urls(_Model):
+    """How the site's URLs are made canonical."""
+
+    same_hosts: list[str] = []  # hosts of the same site (www., m.): folded to the base host
+    fold_amp: bool = False  # AMP variants (/amp/, .amp.html, ?amp) are the same article
+    drop_params: list[str] = []  # query parameters that never select content
+
+
+class Politeness(_Model):
+    delay: float = Field(0.5, ge=0)
+    concurrency: int = Field(2, ge=1, le=64)
+    autothrottle: bool = True
+
+
+class SiteDefinition(_Model):
+    """A validated newspaper definition."""
+
+    id: str
+    name: str = Field(min_length=1)
+    province: str = Field(min_length=1)
+    base_url: str
+    active: bool = True
+    #: false until someone ran `aggregator sites test ID --live` against the real site
+    verified: bool = True
+    domains: list[str] = []
+    interval: int = Field(30, ge=1, description="minutes between scheduled crawls")
+    stale_after: float | None = Field(
+        None, gt=0, description="hours without a new article before status says stale (72)"
+    )
+    sources: Sources = Sources()
+    links: Links
+    categories: dict[str, str | list[str]] = {}
+    selectors: Selectors = Selectors()
+    urls: Urls = Urls()
+    politeness: Politeness = Politeness()
+    path: Path | None = Field(None, exclude=True)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not _ID.match(v):
+            raise ValueError(f"{v!r} must match [a-z0-9][a-z0-9-]*")
+        return v
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, v: str) -> str:
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{v!r} is not an absolute http(s) URL")
+        return v if v.endswith("/") else v + "/"
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, v: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+        for section, keys in v.items():
+            for key in [keys] if isinstance(keys, str) else keys:
+                if not _ID.match(key):
+                    raise ValueError(f"{section!r}: category key {key!r} must be an ASCII slug")
+        return v
+
+    # -- derived values -------------------------------------------------------
+
+    @cached_property
+    def host(self) -> str:
+        return urlsplit(self.base_url).hostname or ""
+
+    @cached_property
+    def allowed_domains(self) -> list[str]:
+        return list(dict.fromkeys([self.host, *self.urls.same_hosts, *self.domains]))
+
+    def canonical_url(self, url: str) -> str:
+        """The canonical form of one of this site's URLs (see :mod:`aggregator.normalize.urls`)."""
+        return canonicalize_url(
+            url,
+            host_aliases={h.lower(): self.host for h in self.urls.same_hosts},
+            fold_amp=self.urls.fold_amp,
+            drop_params=self.urls.drop_params,
+        )
+
+    @cached_property
+    def start_urls(self) -> dict[str, list[str]]:
+        """Absolute source URLs by kind (listings, latest, feeds, sitemaps)."""
+        src = self.sources
+        return {
+            kind: [urljoin(self.base_url, u) for u in getattr(src, kind)]
+            for kind in ("listings", "latest", "feeds", "sitemaps")
+        }
+
+    @cached_property
+    def article_re(self) -> re.Pattern[str]:
+        return re.compile(self.links.article)
+
+    @cached_property
+    def listing_re(self) -> re.Pattern[str] | None:
+        return re.compile(self.links.listing) if self.links.listing else None
+
+    @cached_property
+    def exclude_res(self) -> list[re.Pattern[str]]:
+        return [re.compile(x) for x in self.links.exclude]
+
+    @cached_property
+    def _category_map(self) -> dict[str, tuple[str, ...]]:
+        out: dict[str, tuple[str, ...]] = {}
+        for section, keys in self.categories.items():
+            out[fold(section, diacritics=False)] = (keys,) if isinstance(keys, str) else tuple(keys)
+            out[slugify(section)] = out[fold(section, diacritics=False)]
+        return out
+
+    def categories_for(self, section: str | None) -> tuple[str, ...]:
+        """Category keys of a section (displayed name or URL segment).
+
+        The site's ``[categories]`` first, then the shared scheme, else the section's
+        own ASCII slug as a new key.
+        """
+        if not section:
+            return ()
+        found = self._category_map.get(fold(section, diacritics=False))
+        if found is None:
+            found = self._category_map.get(slugify(section))
+        if found is None:
+            found = categories_for_section(section) or None
+        if found is None:
+            key = section_slug(section)
+            return (key,) if key else ()
+        return found
+
+    def is_article(self, url: str) -> bool:
+        return bool(self.article_re.search(url)) and not self.is_excluded(url)
+
+    def is_listing(self, url: str) -> bool:
+        return (
+            self.listing_re is not None
+            and bool(self.listing_re.search(url))
+            and not self.is_article(url)
+            and not self.is_excluded(url)
+        )
+
+    def is_excluded(self, url: str) -> bool:
+        return any(r.search(url) for r in self.exclude_res)
+
+    def in_domain(self, url: str) -> bool:
+        host = urlsplit(url).hostname or ""
+        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+
+
+def _problem(path: Path | Traversable, loc: Iterable[Any], msg: str) -> str:
+    key = ".".join(str(p) for p in loc) or "(file)"
+    return f"{path}: {key}: {msg}"
+
+
+def load_site(path: Path | Traversable) -> SiteDefinition:
+    """Read and validate one definition; raises :class:`SiteDefinitionError`."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SiteDefinitionError([_problem(path, (), f"cannot read: {exc}")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SiteDefinitionError([_problem(path, (), f"invalid TOML: {exc}")]) from None
+    try:
+        site = SiteDefinition.model_validate({**data, "path": Path(str(path))})
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "missing":
+                msg = "missing required key"
+            elif err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            problems.append(_problem(path, err["loc"], msg))
+        raise SiteDefinitionError(problems) from None
+    return site
+
+
+def sites_dirs_from_env(value: str | None = None) -> list[Path]:
+    """Folders from ``AGGREGATOR_SITES_DIRS`` (os.pathsep-separated)."""
+    raw = os.environ.get("AGGREGATOR_SITES_DIRS", "") if value is None else value
+    return [Path(p) for p in raw.split(os.pathsep) if p]
+
+
+@dataclass
+class SiteRegistry:
+    """All loaded definitions by id."""
+
+    sites: dict[str, SiteDefinition] = field(default_factory=dict)
+
+    def get(self, site_id: str) -> SiteDefinition:
+        try:
+            return self.sites[site_id]
+        except KeyError:
+            known = ", ".join(sorted(self.sites)) or "(none)"
+            raise KeyError(f"unknown site {site_id!r}; known sites: {known}") from None
+
+    def __iter__(self) -> Any:
+        return iter(self.sites[k] for k in sorted(self.sites))
+
+    def __len__(self) -> int:
+        return len(self.sites)
+
+    def __contains__(self, site_id: object) -> bool:
+        return site_id in self.sites
+
+
+def load_sites(extra_dirs: Sequence[Path | str] = (), *, bundled: bool = True) -> SiteRegistry:
+    """Load bundled definitions, then each extra folder (later ones override).
+
+    All problems in all files are collected and raised together.
+    """
+    dirs: list[Path | Traversable] = [BUNDLED_SITES] if bundled else []
+    dirs += [Path(d) for d in extra_dirs]
+    registry = SiteRegistry()
+    problems: list[str] = []
+    for folder in dirs:
+        if not folder.is_dir():
+            problems.append(f"{folder}: (folder): not a folder")
+            continue
+        seen: dict[str, Path | Traversable] = {}
+        tomls = (p for p in folder.iterdir() if p.name.endswith(".toml"))
+        for path in sorted(tomls, key=lambda p: p.name):
+            try:
+                site = load_site(path)
+            except SiteDefinitionError as exc:
+                problems.extend(exc.problems)
+                continue
+            if site.id in seen:
+                problems.append(
+                    _problem(path, ("id",), f"duplicate id {site.id!r} (also in {seen[site.id]})")
+                )
+                continue
+            seen[site.id] = path
+            registry.sites[site.id] = site
+    if problems:
+        raise SiteDefinitionError(problems)
+    return registry

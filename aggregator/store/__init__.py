@@ -1,0 +1,1 @@
+"""The store: records, migrations, every query, and the SQLite and PostgreSQL backends."""
