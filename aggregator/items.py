@@ -1,4 +1,4 @@
-"""The article item that flows from the spider through the pipelines to the store."""
+"""The article item that flows from extraction through the processing chain to the store."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from aggregator.dedup.fingerprints import Fingerprint
+from aggregator.dedup.stories import StoryDecision
 
 __all__ = ["Article", "article_id"]
 
@@ -52,7 +52,6 @@ class Article:
     #: HTTP validators of the page, kept for conditional re-checks (not exported)
     etag: str | None = None
     last_modified: str | None = None
-    #: dedup keys of the body, set by the dedup pipeline (not exported)
-    fingerprint: Fingerprint | None = None
-    #: stories whose original this article turned out to predate (merged into it on store)
-    merge_roots: list[str] = field(default_factory=list)
+    #: its story among the stored copies, decided by the dedup step (not exported): the
+    #: dedup keys stored with it, the stories merged into it, the store's cursor then
+    story: StoryDecision | None = None

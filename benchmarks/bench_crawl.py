@@ -39,7 +39,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from aggregator.store.base import SQLiteStore
+from aggregator.store import SQLiteStore
 from benchmarks.bigweb import article_urls, generate
 from sampleweb.evaluate import evaluate
 

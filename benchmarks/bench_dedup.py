@@ -7,7 +7,7 @@ bulk transactions; the articles are made and fingerprinted by ``--workers`` proc
 with synthetic articles made of sentences from the sample web's
 ground truth, shuffled and renumbered, 350-600 words each. Then ``probes`` new
 articles go through exactly what the pipelines do before storing: normalization
-(:func:`normalize_article`) and dedup (:func:`assign_story`: fingerprint, exact and
+(:func:`normalize_article`) and dedup (:meth:`Chain.dedup`: fingerprint, exact and
 LSH lookups in the store, signature checks). One in ten probes is a near-duplicate
 of a stored article (a sentence dropped, words changed). Reported: the median and
 p95 per article (median of ``runs`` runs, with min and max), the 100k/10k ratio, the
@@ -34,11 +34,11 @@ from typing import Any
 
 from parsel import Selector
 
-from aggregator.crawl.pipelines import assign_story, normalize_article
 from aggregator.dedup.fingerprints import Fingerprint, fingerprint
 from aggregator.items import Article
+from aggregator.process.chain import Chain, normalize_article
 from aggregator.sites.definition import SiteDefinition, load_site
-from aggregator.store.base import SQLiteStore
+from aggregator.store import SQLiteStore
 from sampleweb import render_web
 from sampleweb.groundtruth import load_ground_truth, sites_in_ground_truth
 from sampleweb.render import article_path, site_definition
@@ -154,11 +154,12 @@ def probe(store: SQLiteStore, corpus: Corpus, stored: list[str], count: int,
         articles.append(corpus.article(10_000_000 + i, body))
     times, kinds = [], {"exact": 0, "near": 0, None: 0}
     rss_before = _rss_kb()
+    chain = Chain(store)
     for article in articles:
         article = replace(article, flags=[], images=[])
         start = time.perf_counter()
         normalize_article(article, site)
-        kinds[assign_story(store, article)] += 1
+        kinds[chain.dedup(article).kind] += 1
         times.append(time.perf_counter() - start)
     rss_growth = _rss_kb() - rss_before
     # memory in a second pass: tracing slows every allocation down
@@ -166,7 +167,7 @@ def probe(store: SQLiteStore, corpus: Corpus, stored: list[str], count: int,
     for article in articles[:200]:
         article = replace(article, flags=[], images=[])
         normalize_article(article, site)
-        assign_story(store, article)
+        chain.dedup(article)
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     times.sort()

@@ -36,7 +36,7 @@ from typing import Any
 
 from aggregator.items import Article, article_id
 from aggregator.publish.feeds import SiteInfo, build_feeds
-from aggregator.store.base import SQLiteStore
+from aggregator.store import SQLiteStore
 from benchmarks.bench_dedup import Corpus
 
 SITES = [f"bao-{i}" for i in range(10)]

@@ -9,36 +9,16 @@ two stories (hard negatives: different articles on the same event).
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from aggregator.normalize.text import token_f1, tokens
 from aggregator.normalize.urls import canonicalize_url
-from aggregator.store.base import StoredArticle
+from aggregator.store import StoredArticle
 from sampleweb.groundtruth import GroundTruthArticle
 
 __all__ = ["Evaluation", "evaluate", "token_f1", "tokens"]
-
-_WORD = re.compile(r"\w+")
-
-
-def tokens(text: str) -> list[str]:
-    """Lowercase word tokens of NFC text."""
-    return _WORD.findall(unicodedata.normalize("NFC", text).lower())
-
-
-def token_f1(predicted: str, expected: str) -> float:
-    """Bag-of-words F1 between two texts (1.0 when both are empty)."""
-    p, e = Counter(tokens(predicted)), Counter(tokens(expected))
-    if not p and not e:
-        return 1.0
-    overlap = sum((p & e).values())
-    if not overlap:
-        return 0.0
-    precision, recall = overlap / sum(p.values()), overlap / sum(e.values())
-    return 2 * precision * recall / (precision + recall)
 
 
 @dataclass

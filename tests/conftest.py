@@ -93,6 +93,27 @@ def crawled(sample_web: SampleWebProcess, tmp_path_factory: pytest.TempPathFacto
     return Crawl(sample_web, db, result.stdout, result.stderr)
 
 
+@dataclass
+class Archived:
+    db: Path
+    warc_dir: Path
+    web: SampleWebProcess
+
+    @property
+    def files(self) -> list[str]:
+        return sorted(str(p) for p in self.warc_dir.glob("*.warc.gz"))
+
+
+@pytest.fixture(scope="session")
+def archived(sample_web: SampleWebProcess, tmp_path_factory: pytest.TempPathFactory) -> Archived:
+    """A crawl of the whole sample web with WARC capture."""
+    folder = tmp_path_factory.mktemp("archived")
+    db, warc_dir = folder / "crawled.db", folder / "warc"
+    run_cli("crawl", *sample_web.site_ids, "--db", str(db),
+            "--sites-dir", str(sample_web.sites_dir), "--warc", str(warc_dir))  # fmt: skip
+    return Archived(db, warc_dir, sample_web)
+
+
 # -- PostgreSQL: a real server of the session, a fresh database per test ------------------
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from aggregator.publish.feeds import build_feeds
-from aggregator.store.base import SQLiteStore
+from aggregator.store import SQLiteStore
 from tests.conftest import REPO, Crawl
 from tests.feedcheck import check_feed_file
 
@@ -148,7 +148,7 @@ def test_a_feed_build_killed_mid_write_leaves_every_feed_whole(
         import os, signal, sys
         from pathlib import Path
         from aggregator.publish.feeds import build_feeds
-        from aggregator.store.base import SQLiteStore
+        from aggregator.store import SQLiteStore
         db, feeds, kill_at = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
         real, calls = os.fsync, [0]
         def fsync(fd):  # the temp file's bytes are on disk: die before the rename
@@ -224,20 +224,18 @@ def test_writers_racing_on_a_fresh_store(tmp_path: Path) -> None:
         """
         import sys
         from datetime import UTC, datetime
-        from aggregator.dedup.fingerprints import fingerprint
         from aggregator.items import Article, article_id
-        from aggregator.crawl.pipelines import assign_story
-        from aggregator.store.base import PageRecord, SQLiteStore
+        from aggregator.process.chain import Chain
+        from aggregator.store import SQLiteStore
         db, who = sys.argv[1], sys.argv[2]
         with SQLiteStore(db) as store:
+            chain = Chain(store)
             for i in range(30):
                 url = f"http://127.0.0.1/{who}/{i}"
                 body = f"Bài {i} của {who}: " + " ".join(f"từ{who}{i}x{k}" for k in range(60))
                 a = Article(url=url, site=who, canonical_url=url, id=article_id(url), title=f"T {i}",
                             body_text=body, body_html=f"<p>{body}</p>", fetched_at=datetime.now(UTC))
-                assign_story(store, a)
-                store.upsert(a, a.fingerprint)
-                store.record_page(PageRecord(url, who, a.id, "article", None, None, None, "x"))
+                chain.process(a, None)
         """
     )
     procs = [

@@ -25,7 +25,7 @@ from aggregator.publish.export import (
     parse_cursor,
     write_atomic,
 )
-from aggregator.store.base import SQLStore, open_store
+from aggregator.store import SQLStore, open_store
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((REPO / "schemas" / "article.schema.json").read_text(encoding="utf-8"))

@@ -27,7 +27,7 @@ from aggregator.publish.feeds import (
     site_infos,
 )
 from aggregator.sites.definition import SiteDefinition
-from aggregator.store.base import SQLiteStore, SQLStore, open_store
+from aggregator.store import SQLiteStore, SQLStore, open_store
 from tests.feedcheck import check_feed_file, feed_files, index_links, opml_urls
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

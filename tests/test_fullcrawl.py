@@ -14,7 +14,7 @@ from lxml import etree
 
 from aggregator.normalize.urls import canonicalize_url
 from aggregator.sites.definition import load_sites
-from aggregator.store.base import SQLiteStore, StoredArticle
+from aggregator.store import SQLiteStore, StoredArticle
 from sampleweb.evaluate import Evaluation, evaluate
 from sampleweb.groundtruth import GroundTruthArticle, load_ground_truth
 from sampleweb.render import article_paths

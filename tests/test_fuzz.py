@@ -25,17 +25,17 @@ from hypothesis import HealthCheck, assume, given, reject, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
 
-from aggregator.crawl.pipelines import normalize_article
 from aggregator.dedup.fingerprints import fingerprint
 from aggregator.extract.article import Extracted, ExtractionError, Hints, extract_article
 from aggregator.items import Article
 from aggregator.normalize.dates import parse_date
 from aggregator.normalize.rules import split_authors, split_source_tag, strip_clutter
-from aggregator.normalize.sanitize import sanitize_html
+from aggregator.normalize.sanitize import safe_text, sanitize_html
 from aggregator.normalize.text import clean_text, fold, looks_garbled, slugify
 from aggregator.normalize.urls import canonicalize_url
+from aggregator.process.chain import normalize_article
 from aggregator.sites.definition import SiteDefinition
-from aggregator.store.base import safe_article, safe_text
+from aggregator.store.records import safe_article
 from sampleweb.render import TEMPLATES, site_definition
 
 FUZZ = int(os.environ.get("AGGREGATOR_FUZZ_EXAMPLES", "0"))

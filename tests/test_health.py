@@ -24,7 +24,7 @@ from aggregator.publish.health import (
     windows,
 )
 from aggregator.sites.definition import SiteRegistry, load_sites
-from aggregator.store.base import SQLiteStore, SQLStore, open_store
+from aggregator.store import SQLiteStore, SQLStore, open_store
 from tests.conftest import ATOM_RNG, Crawl, run_cli
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

@@ -30,7 +30,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from aggregator.normalize.urls import canonicalize_url
-from aggregator.store.base import SQLiteStore, StoredArticle
+from aggregator.store import SQLiteStore, StoredArticle
 from sampleweb import SampleWeb
 from sampleweb.evaluate import Evaluation, evaluate, token_f1
 from sampleweb.hostile import (

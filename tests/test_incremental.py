@@ -10,7 +10,7 @@ from typing import Any
 import feedparser
 import pytest
 
-from aggregator.store.base import SQLiteStore
+from aggregator.store import SQLiteStore
 from sampleweb import SampleWeb
 from sampleweb.groundtruth import Block, GroundTruthArticle, load_ground_truth
 from tests.conftest import run_cli

@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from aggregator.store.base import open_store
+from aggregator.store import open_store
 from tests.conftest import DEFAULT_FEEDS, REPO, SampleWebProcess, run_cli
 from tests.pgserver import PgServer
 from tests.test_export import validate

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.crawl.pipelines import normalize_article
 from aggregator.items import Article, article_id
+from aggregator.process.chain import normalize_article
 from aggregator.sites.definition import SiteDefinition, load_site
 
 

@@ -23,7 +23,7 @@ import pytest
 import redis
 
 from aggregator.crawl.redisqueue import RedisUnavailable, SharedQueue, check_redis, mask_url
-from aggregator.store.base import open_store
+from aggregator.store import open_store
 from sampleweb.evaluate import evaluate
 from sampleweb.groundtruth import GroundTruthArticle, load_ground_truth
 from sampleweb.render import article_paths

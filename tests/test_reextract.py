@@ -6,38 +6,14 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from aggregator.archive.reextract import site_for
 from aggregator.sites.definition import SiteDefinition, load_site
-from aggregator.store.base import SQLiteStore
-from tests.conftest import SampleWebProcess, run_cli
+from aggregator.store import SQLiteStore
+from tests.conftest import Archived, run_cli
 from tests.test_export import validate
-
-
-@dataclass
-class Archived:
-    db: Path
-    warc_dir: Path
-    web: SampleWebProcess
-
-    @property
-    def files(self) -> list[str]:
-        return sorted(str(p) for p in self.warc_dir.glob("*.warc.gz"))
-
-
-@pytest.fixture(scope="module")
-def archived(sample_web: SampleWebProcess, tmp_path_factory: pytest.TempPathFactory) -> Archived:
-    """A crawl of the whole sample web with WARC capture."""
-    folder = tmp_path_factory.mktemp("archived")
-    db, warc_dir = folder / "crawled.db", folder / "warc"
-    run_cli("crawl", *sample_web.site_ids, "--db", str(db),
-            "--sites-dir", str(sample_web.sites_dir), "--warc", str(warc_dir))  # fmt: skip
-    return Archived(db, warc_dir, sample_web)
 
 
 def export(db: Path, *args: str) -> dict[str, dict[str, Any]]:

@@ -11,7 +11,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from aggregator.store.base import SQLiteStore
+from aggregator.store import SQLiteStore
 from tests.conftest import REPO, SampleWebProcess, run_cli
 
 

@@ -35,7 +35,7 @@ from urllib.request import urlopen
 
 import pytest
 
-from aggregator.store.base import SQLiteStore
+from aggregator.store import SQLiteStore
 from sampleweb.evaluate import evaluate
 from sampleweb.groundtruth import load_ground_truth
 from sampleweb.render import article_paths

@@ -19,7 +19,7 @@ import pytest
 
 from aggregator.publish.feeds import build_feeds
 from aggregator.publish.serve import _accepts_gzip
-from aggregator.store.base import SQLiteStore
+from aggregator.store import SQLiteStore
 from tests.conftest import REPO
 from tests.feedcheck import MEDIA_TYPES, check_feed_file, feed_files
 from tests.test_feeds import ARTICLES, BASE_URL, DUPLICATE

@@ -12,9 +12,9 @@ import psycopg
 import pytest
 
 from aggregator.dedup.fingerprints import fingerprint
+from aggregator.dedup.stories import StoryDecision
 from aggregator.items import Article, article_id
-from aggregator.store.base import (
-    MIGRATIONS,
+from aggregator.store import (
     PageRecord,
     PostgresStore,
     SQLiteStore,
@@ -22,9 +22,16 @@ from aggregator.store.base import (
     mask_target,
     open_store,
 )
+from aggregator.store.migrations import MIGRATIONS
 from tests.pgserver import PgServer
 
 VN = timezone(timedelta(hours=7))
+
+
+def keyed(article: Article) -> Article:
+    """``article`` with the dedup keys of its body, as the chain's dedup step leaves it."""
+    article.story = StoryDecision(fingerprint(article.body_text), None, None, (), 0)
+    return article
 
 
 def make(url: str, **kw: object) -> Article:
@@ -137,12 +144,12 @@ def test_dedup_keys_follow_edits(store_target: str) -> None:
     second = " ".join(f"Đoạn {i} kể chuyện lễ hội văn hóa ở vùng cao." for i in range(30))
     with open_store(store_target) as store:
         a = make("https://x.vn/a-1.html", body_text=first)
-        store.upsert(a, fingerprint(first))
+        store.upsert(keyed(a))
         assert store.execute("SELECT COUNT(*) FROM lsh_bands").fetchone()[0] == 32
         probe = make("https://x.vn/b-2.html", body_text=first)
         assert [c.kind for c in store.find_copies(fingerprint(first), probe.id)] == ["exact"]
         edited = make("https://x.vn/a-1.html", body_text=second)
-        assert store.upsert(edited, fingerprint(second)) == "updated"
+        assert store.upsert(keyed(edited)) == "updated"
         # the old keys are gone with the old text
         assert store.execute("SELECT COUNT(*) FROM lsh_bands").fetchone()[0] == 32
         assert store.find_copies(fingerprint(first), probe.id) == []
@@ -163,7 +170,7 @@ def test_concurrent_writers_neither_duplicate_nor_lose(store_target: str) -> Non
             for url in urls:
                 body = f"{text} Bản {n}." if n % 2 else text
                 article = make(url, body_text=body)
-                results.append(store.upsert(article, fingerprint(body)))
+                results.append(store.upsert(keyed(article)))
         return results
 
     with ThreadPoolExecutor(4) as pool:
@@ -259,9 +266,7 @@ def test_nothing_is_half_written_when_the_connection_drops(
 
         store._record_version = record_then_die  # type: ignore[method-assign]
         text = " ".join(f"Câu {i} kể chuyện làng nghề." for i in range(30))
-        assert store.upsert(make("https://x.vn/a-1.html", body_text=text), fingerprint(text)) == (
-            "inserted"
-        )
+        assert store.upsert(keyed(make("https://x.vn/a-1.html", body_text=text))) == ("inserted")
         assert calls == 2
         assert store.execute("SELECT COUNT(*) FROM article_versions").fetchone()[0] == 1
         assert store.execute("SELECT COUNT(*) FROM fingerprints").fetchone()[0] == 1

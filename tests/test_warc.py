@@ -27,7 +27,7 @@ from aggregator.archive.warc import (
     warc_files,
 )
 from aggregator.extract.article import Hints
-from aggregator.store.base import SQLiteStore
+from aggregator.store import SQLiteStore
 from tests.conftest import SampleWebProcess, run_cli
 
 NAME = re.compile(r"^[a-z0-9-]+-\d{8}T\d{6}Z-\d{5}\.warc\.gz$")

@@ -69,7 +69,7 @@ def _add_db(p: argparse.ArgumentParser) -> None:
 def _check_store(db: str) -> None:
     """Open the store once before work starts in other processes (crawls): an
     unreachable server is one line and exit 2 here, and the schema is migrated once."""
-    from aggregator.store.base import open_store
+    from aggregator.store import open_store
 
     with open_store(db):
         pass
@@ -78,7 +78,7 @@ def _check_store(db: str) -> None:
 def _require_store(db: str) -> None:
     """Commands that only read: a SQLite file must exist (a database URL is checked on
     opening)."""
-    from aggregator.store.base import is_postgres
+    from aggregator.store import is_postgres
 
     if not is_postgres(db) and not Path(db).exists():
         raise CommandError(f"no store at {db}: crawl first (or give --db)")
@@ -232,7 +232,7 @@ def _progress_wanted(args: argparse.Namespace) -> bool:
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     from aggregator.crawl.runner import StoreBusy, crawl_sites, due_sites, site_failed, store_lock
-    from aggregator.store.base import open_store
+    from aggregator.store import open_store
 
     registry = _registry(args)
     if args.due and not args.sites:
@@ -298,7 +298,7 @@ def _publish(
     """
     from aggregator.publish.feeds import build_feeds, site_infos
     from aggregator.publish.health import update_health
-    from aggregator.store.base import open_store
+    from aggregator.store import open_store
 
     base_url = getattr(args, "base_url", None) or os.environ.get("AGGREGATOR_FEEDS_BASE_URL")
     registry = registry or _registry(args)
@@ -407,7 +407,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         stream_bounds,
         write_output,
     )
-    from aggregator.store.base import open_store
+    from aggregator.store import open_store
 
     db = _db(args)
     _require_store(db)
@@ -442,7 +442,7 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     from aggregator.archive.reextract import reextract
     from aggregator.archive.warc import warc_files
     from aggregator.crawl.runner import StoreBusy, store_lock
-    from aggregator.store.base import open_store
+    from aggregator.store import open_store
 
     registry = _registry(args)
     for site_id in args.site or ():
@@ -470,7 +470,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     import json
 
     from aggregator.publish.health import format_table, update_health
-    from aggregator.store.base import open_store
+    from aggregator.store import open_store
 
     registry = _registry(args)
     db = _db(args)
@@ -682,7 +682,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        from aggregator.store.base import StoreUnavailable  # not imported before it is needed
+        from aggregator.store import StoreUnavailable  # not imported before it is needed
 
         if not isinstance(exc, StoreUnavailable):
             raise

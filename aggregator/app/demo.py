@@ -36,7 +36,7 @@ def run_demo(db: str, feeds_dir: Path, *, verbose: bool = False, hostile: int | 
     from aggregator.publish.feeds import build_feeds, site_infos
     from aggregator.publish.health import error_classes, update_health
     from aggregator.sites.definition import load_sites
-    from aggregator.store.base import mask_target, open_store
+    from aggregator.store import mask_target, open_store
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="aggregator-demo-") as tmp, _start_web(hostile) as web:

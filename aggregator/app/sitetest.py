@@ -41,7 +41,6 @@ from urllib.parse import urldefrag, urljoin
 from lxml.etree import _Element
 from parsel import Selector
 
-from aggregator.crawl.pipelines import normalize_article
 from aggregator.extract.article import (
     Extracted,
     ExtractionError,
@@ -52,9 +51,10 @@ from aggregator.extract.article import (
 from aggregator.extract.listings import date_near
 from aggregator.extract.listings import links as listing_links
 from aggregator.items import Article
+from aggregator.normalize.text import token_f1
+from aggregator.process.chain import normalize_article
 from aggregator.settings import USER_AGENT
 from aggregator.sites.definition import SiteDefinition
-from sampleweb.evaluate import token_f1
 
 __all__ = [
     "BODY_MIN_F1",
@@ -134,7 +134,7 @@ def extract_page(
     hints: Hints | None = None,
     fetched_at: datetime | None = None,
 ) -> PageResult:
-    """Extract and normalize one page as the spider and pipelines would.
+    """Extract one page as the spider does, and normalize it with the processing chain.
 
     Raises :class:`~aggregator.extract.article.ExtractionError` when it is not an article.
     """

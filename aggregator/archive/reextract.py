@@ -1,13 +1,14 @@
 """Re-extraction: today's extraction, normalization and dedup over archived pages.
 
 ``aggregator reextract --warc FILE...`` reads the response records of WARC files
-written by a crawl (:mod:`aggregator.archive.warc`), picks the article pages of known sites
-(a 2xx response whose URL is in a site's domains and matches its article regex; the
+written by a crawl (:mod:`aggregator.archive.warc`), picks the article pages of known
+sites (a 2xx response whose URL is in a site's domains and matches its article regex; the
 crawl's own site first, then the site whose base URL the URL starts with) and runs
-them through the same steps as the crawl's pipelines: :func:`extract_article` with
-the hints the crawler had, :func:`normalize_article`, validation, :func:`assign_story`
-and the store's upsert. ``fetched_at`` is the record's ``WARC-Date``, so a rebuilt
-store equals the one the crawl wrote, and an unchanged article makes no new version.
+them through what the crawl runs: :func:`extract_article` with the hints the crawler
+had, then the processing chain (:class:`~aggregator.process.chain.Chain`: normalize,
+validate, dedup, and one write transaction per article). ``fetched_at`` is the record's
+``WARC-Date``, so a rebuilt store equals the one the crawl wrote, and an unchanged
+article makes no new version.
 
 Records of several files are replayed in ``WARC-Date`` order (files are merged, not
 read one after the other), as the crawl saw them; the "same URL twice" check is per
@@ -28,13 +29,13 @@ from scrapy.http import Headers, Response, TextResponse
 from scrapy.responsetypes import responsetypes
 
 from aggregator.archive.warc import ArchivedResponse, read_warc
-from aggregator.crawl.pipelines import assign_story, normalize_article
 from aggregator.extract.article import ExtractionError, Hints, extract_article
 from aggregator.items import Article
+from aggregator.process.chain import Chain, Rejected
 from aggregator.sites.definition import SiteDefinition, SiteRegistry
-from aggregator.store.base import PageRecord, SQLStore
+from aggregator.store import SQLStore
 
-__all__ = ["ReextractReport", "reextract", "site_for"]
+__all__ = ["ReextractReport", "hints_of", "reextract", "response_of", "site_for"]
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def _under(url: str, base_url: str) -> bool:
     return a.netloc.lower() == b.netloc.lower() and a.path.startswith(b.path)
 
 
-def _response(archived: ArchivedResponse) -> Response:
+def response_of(archived: ArchivedResponse) -> Response:
     """The Scrapy response the spider would have got (same class, same decoding)."""
     headers = Headers()
     for name, value in archived.headers:
@@ -100,18 +101,18 @@ def _response(archived: ArchivedResponse) -> Response:
     return cls(url=archived.url, status=archived.status, headers=headers, body=archived.body)
 
 
-def _hints(archived: ArchivedResponse) -> Hints:
+def hints_of(archived: ArchivedResponse) -> Hints:
     values = {k: archived.hints.get(k) for k in _HINT_FIELDS}
     return Hints(**{k: str(v) for k, v in values.items() if v is not None})
 
 
 def _article(archived: ArchivedResponse, site: SiteDefinition) -> Article | None:
     """Extract the archived page as the spider does (None: not an article)."""
-    response = _response(archived)
+    response = response_of(archived)
     if not isinstance(response, TextResponse):
         return None
     try:
-        found = extract_article(response.url, response.text, site, _hints(archived))
+        found = extract_article(response.url, response.text, site, hints_of(archived))
     except ExtractionError as exc:
         logger.info("not an article: %s: %s", archived.url, exc)
         return None
@@ -125,22 +126,6 @@ def _article(archived: ArchivedResponse, site: SiteDefinition) -> Article | None
         last_modified=archived.header("Last-Modified"),
         warc={"file": archived.file, "record_id": archived.record_id},
     )
-
-
-def _valid(article: Article) -> bool:
-    """ValidatePipeline's rule: an article needs a URL, a title and a body."""
-    return all(str(getattr(article, f) or "").strip() for f in ("url", "title", "body_text"))
-
-
-def _record_pages(store: SQLStore, article: Article, site: SiteDefinition) -> None:
-    """What StorePipeline remembers of the page, for the next incremental crawl."""
-    published = article.published.timestamp() if article.published else None
-    checked = article.fetched_at.isoformat() if article.fetched_at else ""
-    store.record_pages([
-        PageRecord(url, article.site, article.id, "article", article.etag,
-                   article.last_modified, published, checked)
-        for url in sorted({site.canonical_url(article.url), article.canonical_url})
-    ])  # fmt: skip
 
 
 def _responses(
@@ -167,7 +152,7 @@ def reextract(
     files = list(paths)
     known = [registry.get(s) for s in sites] if sites else list(registry)
     report = ReextractReport(files=len(files))
-    seen: set[tuple[str, str]] = set()
+    chain = Chain(store)
     for archived in _responses(files, warn):
         report.responses += 1
         if not 200 <= archived.status < 300:
@@ -181,20 +166,15 @@ def reextract(
         if article is None:
             report.failed += 1
             continue
-        article = normalize_article(article, site)
-        if not _valid(article):
-            report.failed += 1
+        try:
+            outcome = chain.process(article, site, run=archived.crawl)
+        except Rejected as exc:
+            if exc.reason == "same_url":
+                report.same_url += 1
+            else:
+                report.failed += 1
             continue
-        key = (archived.crawl, article.canonical_url)
-        if key in seen:
-            report.same_url += 1
-            continue
-        seen.add(key)
-        if assign_story(store, article) is not None:
+        if outcome.duplicate is not None:
             report.duplicates += 1
-        result = store.upsert(article, article.fingerprint)
-        _record_pages(store, article, site)
-        if article.merge_roots:
-            store.merge_stories(article.duplicate_of or article.id, article.merge_roots)
-        setattr(report, result, getattr(report, result) + 1)
+        setattr(report, outcome.result, getattr(report, outcome.result) + 1)
     return report

@@ -29,7 +29,7 @@ from scrapy.http import Response
 
 from aggregator.crawl.pipelines import stop_for_lost_store, store_is_lost
 from aggregator.items import Article
-from aggregator.store.base import (
+from aggregator.store import (
     PageRecord,
     SQLStore,
     StoreUnavailable,

@@ -1,54 +1,44 @@
-"""Item pipelines: normalize → validate → deduplicate → store, one concern each.
+"""Item pipelines: the processing chain's steps (normalize → validate → deduplicate →
+store, :mod:`aggregator.process.chain`) as Scrapy components, one step each.
 
-They are plain Scrapy components built by ``from_crawler``; the store is opened in
-``open_spider`` and closed in ``close_spider``. Counts go to the crawl stats under
-``aggregator/...`` and, at the end of a crawl, into the store's crawl record.
+They add only what belongs to Scrapy: counts in the crawl stats under
+``aggregator/...`` (and, at the end of a crawl, in the store's crawl record), a
+``DropItem`` for an article the chain rejects, and the store's lifetime (opened in
+``open_spider``, closed in ``close_spider``; one connection per process).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
 
-from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
-from aggregator.dedup.fingerprints import fingerprint
-from aggregator.items import Article, article_id
-from aggregator.normalize.dates import to_vn
-from aggregator.normalize.rules import split_source_tag
-from aggregator.normalize.text import clean_text, looks_garbled
-from aggregator.normalize.urls import canonicalize_url
-from aggregator.sites.definition import SiteDefinition
-from aggregator.store.base import (
-    PageRecord,
-    SQLStore,
-    Store,
-    StoreUnavailable,
-    acquire_store,
-    release_store,
+from aggregator.items import Article
+from aggregator.process.chain import (
+    HEALTH_FIELDS,
+    Chain,
+    Rejected,
+    normalize_article,
+    validate,
 )
+from aggregator.store import SQLStore, StoreUnavailable, acquire_store, release_store
 
 __all__ = [
     "DedupPipeline",
     "NormalizePipeline",
     "StorePipeline",
     "ValidatePipeline",
-    "assign_story",
-    "normalize_article",
+    "crawl_summary",
     "stop_for_lost_store",
     "store_is_lost",
 ]
 
 logger = logging.getLogger(__name__)
-
-#: A publication time further in the future than this is not believed.
-FUTURE_TOLERANCE = timedelta(hours=1)
 
 
 class _Component:
@@ -102,64 +92,11 @@ def stop_for_lost_store(crawler: Crawler, exc: StoreUnavailable | None) -> None:
         deferred_from_coro(crawler.engine.close_spider_async(reason="store_unavailable"))
 
 
-def normalize_article(article: Article, site: SiteDefinition | None = None) -> Article:
-    """Clean texts, split the source tag, map categories, set canonical URL and id."""
-    article.title = clean_text(article.title)
-    lead, tag = split_source_tag(clean_text(article.lead))
-    article.lead, article.source_tag = lead, tag
-    article.body_text = clean_text(article.body_text, multiline=True)
-    article.authors = [clean_text(a) for a in article.authors if clean_text(a)]
-    if article.section:
-        article.section = clean_text(article.section)
-    article.categories = list(site.categories_for(article.section)) if site else []
-    article.category = article.categories[0] if article.categories else None
-    for image in article.images:
-        for key in ("caption", "credit"):
-            image[key] = clean_text(image.get(key, ""))
-    text = " ".join((article.title, article.lead, article.body_text))
-    if "\ufffd" in text:
-        article.flags.append("encoding_errors")
-    if looks_garbled(text):
-        article.flags.append("encoding_garbled")
-    fetched = article.fetched_at or datetime.now(UTC)
-    article.fetched_at = fetched
-    if article.published is not None:
-        if article.published > fetched + FUTURE_TOLERANCE:
-            article.flags.append("date_in_future")
-            article.published = None
-        else:
-            article.published = to_vn(article.published)
-    if article.published is None:
-        # the store dates it by the first time it was seen
-        article.flags.append("date_first_seen")
-    if article.updated is not None:
-        article.updated = to_vn(article.updated)
-    canonical = site.canonical_url(article.url) if site else canonicalize_url(article.url)
-    if article.canonical_url:
-        # rel=canonical counts only when it points to a web page of the same site
-        candidate = (
-            site.canonical_url(article.canonical_url)
-            if site
-            else canonicalize_url(article.canonical_url)
-        )
-        parts = urlsplit(candidate)
-        if parts.scheme in ("http", "https") and parts.hostname == urlsplit(canonical).hostname:
-            canonical = candidate
-    article.canonical_url = canonical
-    article.id = article_id(canonical)
-    article.flags = list(dict.fromkeys(article.flags))
-    return article
-
-
 class NormalizePipeline(_Component):
     """Vietnamese text, dates, categories, canonical URL and id."""
 
     def process_item(self, item: Article) -> Article:
         return normalize_article(item, getattr(self.crawler.spider, "site_def", None))
-
-
-#: Fields whose extraction layer is recorded for the health view.
-HEALTH_FIELDS = ("title", "lead", "body", "published", "authors", "section", "image")
 
 
 class ValidatePipeline(_Component):
@@ -172,13 +109,11 @@ class ValidatePipeline(_Component):
     def process_item(self, item: Article) -> Article:
         for name in HEALTH_FIELDS:
             self.count(f"aggregator/layers/{name}/{item.layers.get(name, 'missing')}")
-        adapter = ItemAdapter(item)
-        missing = [
-            f for f in ("url", "title", "body_text") if not str(adapter.get(f) or "").strip()
-        ]
-        if missing:
-            self.count(f"aggregator/errors/empty_{missing[0]}")
-            raise DropItem(f"invalid article {item.url}: empty {', '.join(missing)}")
+        try:
+            validate(item)
+        except Rejected as exc:
+            self.count(f"aggregator/errors/{exc.reason}")
+            raise DropItem(str(exc)) from None
         if "date_first_seen" in item.flags:
             self.count("aggregator/date_first_seen")
         return item
@@ -188,67 +123,41 @@ class DedupPipeline(_Component):
     """One story, one original: by canonical URL, exact text and near-duplicate text.
 
     The same canonical URL twice in a crawl is dropped (across crawls the store
-    updates the row). Exact and near copies (see :mod:`aggregator.dedup.fingerprints`) are kept
+    updates the row). Exact and near copies (see :mod:`aggregator.dedup`) are kept
     with ``duplicate_of`` set to the earliest published copy of the story, found
     through the keys in the store, so across runs and sites alike.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.seen: set[str] = set()
+        self.chain: Chain | None = None
         self.store: SQLStore | None = None
 
     def open_spider(self) -> None:
         self.store = self.open_store()
+        self.chain = Chain(self.store)
 
     def close_spider(self) -> None:
         if self.store is not None:
             release_store(self.store)
-            self.store = None
+            self.store, self.chain = None, None
 
     def process_item(self, item: Article) -> Article:
-        if item.canonical_url in self.seen:
+        assert self.chain is not None, "store not open"
+        try:
+            self.chain.first_time(item)
+        except Rejected as exc:
             self.count("aggregator/duplicates/url")
-            # expected (an old URL with rel=canonical, a tracking link): not a warning
-            raise DropItem(f"duplicate URL {item.canonical_url}", log_level="INFO")
-        self.seen.add(item.canonical_url)
-        assert self.store is not None, "store not open"
+            raise DropItem(str(exc), log_level="INFO") from None
         if self.store_is_lost():
             self.store_lost()
         try:
-            kind = assign_story(self.store, item)
+            story = self.chain.dedup(item)
         except StoreUnavailable as exc:
             self.store_lost(exc)
-        if kind is not None:
-            self.count(f"aggregator/duplicates/{kind}")
+        if story.kind is not None:
+            self.count(f"aggregator/duplicates/{story.kind}")
         return item
-
-
-def _page_urls(article: Article, site: SiteDefinition | None) -> set[str]:
-    fetched = site.canonical_url(article.url) if site else canonicalize_url(article.url)
-    return {fetched, article.canonical_url}
-
-
-def assign_story(store: Store, article: Article) -> str | None:
-    """Fingerprint ``article`` and find its story among the stored articles.
-
-    Sets ``fingerprint``, ``duplicate_of`` (the earliest published copy, or None when
-    this is the earliest) and ``merge_roots`` (stories this one turns out to predate).
-    Returns "exact" or "near" for a copy, None for a new story.
-    """
-    article.fingerprint = fp = fingerprint(article.body_text)
-    copies = store.find_copies(fp, exclude_id=article.id)
-    article.duplicate_of, article.merge_roots = None, []
-    if not copies:
-        return None
-    roots = {c.root for c in copies} - {article.id}
-    times = store.published_ts(sorted(roots))
-    own = (article.published or article.fetched_at or datetime.now(UTC)).timestamp()
-    earliest = min([(own, article.id), *((times[r], r) for r in roots if r in times)])[1]
-    if earliest != article.id:
-        article.duplicate_of = earliest
-    article.merge_roots = sorted(roots - {earliest})
-    return "exact" if any(c.kind == "exact" for c in copies) else "near"
 
 
 class StorePipeline(_Component):
@@ -257,6 +166,7 @@ class StorePipeline(_Component):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.store: SQLStore | None = None
+        self.chain: Chain | None = None
         self.started_at = datetime.now(UTC)
         # recorded when the crawl is over, so that the stats are complete
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -266,20 +176,9 @@ class StorePipeline(_Component):
     def item_error(self) -> None:
         self.count("aggregator/errors/pipeline")
 
-    def _record_pages(self, item: Article) -> None:
-        """Remember the article's URLs with their HTTP validators (incremental crawls)."""
-        assert self.store is not None
-        site = getattr(self.crawler.spider, "site_def", None)
-        published = item.published.timestamp() if item.published else None
-        checked = (item.fetched_at or datetime.now(UTC)).isoformat()
-        self.store.record_pages([
-            PageRecord(url, item.site, item.id, "article", item.etag, item.last_modified,
-                       published, checked)
-            for url in sorted(_page_urls(item, site))
-        ])  # fmt: skip
-
     def open_spider(self) -> None:
         self.store = self.open_store()
+        self.chain = Chain(self.store)
         self.started_at = datetime.now(UTC)
 
     def spider_closed(self) -> None:
@@ -299,24 +198,15 @@ class StorePipeline(_Component):
             except StoreUnavailable as exc:
                 logger.error("crawl of %s not recorded: %s", site, exc)
         release_store(self.store)
-        self.store = None
+        self.store, self.chain = None, None
 
     def process_item(self, item: Article) -> Article:
-        store = self.store
-        assert store is not None, "store not open"
+        assert self.chain is not None, "store not open"
         if self.store_is_lost():
             self.store_lost()
-
-        def work() -> str:
-            # one commit for the article, its page records and its story
-            result = store.upsert(item, item.fingerprint)
-            self._record_pages(item)
-            if item.merge_roots:
-                store.merge_stories(item.duplicate_of or item.id, item.merge_roots)
-            return result
-
+        site = getattr(self.crawler.spider, "site_def", None)
         try:
-            result = store.transaction(work)
+            result = self.chain.store_article(item, site)
         except StoreUnavailable as exc:
             self.store_lost(exc)
         self.count(f"aggregator/articles/{result}")

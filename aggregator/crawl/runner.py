@@ -20,7 +20,7 @@ from scrapy.settings import Settings
 from aggregator.crawl.pipelines import crawl_summary
 from aggregator.crawl.spider import NewsSpider
 from aggregator.sites.definition import SiteDefinition
-from aggregator.store.base import SQLStore, is_postgres
+from aggregator.store import SQLStore, is_postgres
 
 __all__ = [
     "StoreBusy",

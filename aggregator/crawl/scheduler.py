@@ -23,7 +23,7 @@ from typing import Any
 from aggregator.crawl.pipelines import crawl_summary
 from aggregator.crawl.runner import due_sites, project_settings, site_failed
 from aggregator.sites.definition import SiteDefinition, SiteDefinitionError, SiteRegistry
-from aggregator.store.base import open_store
+from aggregator.store import open_store
 
 __all__ = ["Scheduler", "SiteState"]
 

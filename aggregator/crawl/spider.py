@@ -92,7 +92,7 @@ def _stored_article_urls(db: str, site_id: str) -> set[str]:
     killed (``AGGREGATOR_RESUME``, ``aggregator crawl --resume``): every listing is read
     again, but what the killed crawl stored is not fetched again. The one place where the
     spider reads the store: it needs the set before the first request."""
-    from aggregator.store.base import open_store
+    from aggregator.store import open_store
 
     with open_store(db) as store:
         return store.known_article_urls(site_id)

@@ -1,4 +1,5 @@
-"""Article HTML made safe for feeds: an allow-list sanitizer (nh3) with absolute URLs.
+"""What is safe to show: article HTML through an allow-list sanitizer (nh3) with absolute
+URLs, text fields without markup, web URLs only, no NUL characters.
 
 Pure function, no Scrapy: what leaves here may be embedded in an RSS or Atom
 document and rendered by any feed reader.
@@ -6,14 +7,26 @@ document and rendered by any feed reader.
 
 from __future__ import annotations
 
+import html
+import re
 from functools import partial
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import nh3
 
 from aggregator.normalize.text import strip_xml_invalid
 
-__all__ = ["ALLOWED_ATTRIBUTES", "ALLOWED_TAGS", "URL_SCHEMES", "sanitize_html"]
+__all__ = [
+    "ALLOWED_ATTRIBUTES",
+    "ALLOWED_TAGS",
+    "URL_SCHEMES",
+    "has_markup",
+    "safe_text",
+    "sanitize_html",
+    "web_url",
+    "without_nul",
+]
 
 ALLOWED_TAGS: frozenset[str] = frozenset(
     {
@@ -83,3 +96,59 @@ def sanitize_html(fragment: str, base_url: str) -> str:
         url_schemes=set(URL_SCHEMES),
     )
     return strip_xml_invalid(cleaned).strip()
+
+
+_MARKUP = re.compile(r"<[a-zA-Z/!?]|&")
+_TAG_OPEN = re.compile(r"<(?=[a-zA-Z/!?])")
+#: Dropped from text fields with everything inside them.
+_DROP_IN_TEXT = {"script", "style", "iframe", "object", "embed", "noscript", "template", "svg"}
+
+
+def safe_text(value: str | None) -> str:
+    """Plain text without markup: a tag an editor typed into a title, or a script that got
+    into a text, is removed (with what script-like elements hold) and entities decoded,
+    round after round until nothing changes, so that no ``&amp;lt;script&amp;gt;`` (nor a
+    ``<textarea>`` holding one) becomes a tag some decodings later; the words stay."""
+    text = value or ""
+    if not _MARKUP.search(text):
+        return text
+    for _ in range(20):  # a round removes tags or decodes one level of entities
+        stripped = html.unescape(
+            nh3.clean(text, tags=set(), clean_content_tags=_DROP_IN_TEXT, strip_comments=True)
+        )
+        if stripped == text:
+            break
+        text = stripped
+        if not _MARKUP.search(text):
+            break
+    else:  # still markup after twenty levels: an attack, not news
+        text = _TAG_OPEN.sub("", text)
+    return " ".join(text.split())
+
+
+def web_url(value: str | None, base: str) -> str | None:
+    """An http(s) URL (a relative one resolved against ``base``), or None for
+    ``javascript:``, ``data:`` and the like."""
+    if not (value or "").strip():
+        return None
+    try:
+        url = urljoin(base, (value or "").strip())
+        return url if urlsplit(url).scheme.lower() in ("http", "https") else None
+    except ValueError:
+        return None
+
+
+def without_nul(value: Any) -> Any:
+    """``value`` (a string, or a list or dict of them) without NUL characters."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {k: without_nul(v) for k, v in value.items()}
+    return value
+
+
+def has_markup(text: str) -> bool:
+    """True when ``text`` holds something that may be a tag or an entity."""
+    return bool(_MARKUP.search(text))

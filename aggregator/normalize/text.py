@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 
 __all__ = [
     "clean_text",
@@ -16,6 +17,8 @@ __all__ = [
     "looks_garbled",
     "slugify",
     "strip_xml_invalid",
+    "token_f1",
+    "tokens",
     "xml_safe",
 ]
 
@@ -128,3 +131,23 @@ def looks_garbled(text: str) -> bool:
         if hits >= 2:
             return True
     return False
+
+
+_WORD = re.compile(r"\w+")
+
+
+def tokens(text: str) -> list[str]:
+    """Lowercase word tokens of NFC text."""
+    return _WORD.findall(unicodedata.normalize("NFC", text).lower())
+
+
+def token_f1(predicted: str, expected: str) -> float:
+    """Bag-of-words F1 between two texts (1.0 when both are empty)."""
+    p, e = Counter(tokens(predicted)), Counter(tokens(expected))
+    if not p and not e:
+        return 1.0
+    overlap = sum((p & e).values())
+    if not overlap:
+        return 0.0
+    precision, recall = overlap / sum(p.values()), overlap / sum(e.values())
+    return 2 * precision * recall / (precision + recall)

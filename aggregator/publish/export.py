@@ -25,11 +25,11 @@ import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, TextIO, TypeVar
 
-from aggregator.store.base import SQLStore, StoredArticle
+from aggregator.store.articles import SQLStore
+from aggregator.store.records import EXPORT_FIELDS, SCHEMA_VERSION, article_record
 
 __all__ = [
     "EXPORT_FIELDS",
@@ -45,18 +45,6 @@ __all__ = [
     "write_output",
 ]
 
-#: Version of the exported record format (``schemas/article.schema.json``): the minor
-#: number grows with added fields, the major one with any other change.
-SCHEMA_VERSION = "1.0"
-
-#: The documented fields of one exported article, in output order.
-EXPORT_FIELDS = (
-    "id", "url", "canonical_url", "site", "site_name", "province", "section", "category",
-    "categories", "title", "lead", "source_tag", "body_text", "body_html", "authors",
-    "published", "updated", "fetched_at", "image", "images", "duplicate_of", "also_at",
-    "flags", "version",
-)  # fmt: skip
-
 T = TypeVar("T")
 
 
@@ -70,23 +58,6 @@ class ExportResult:
 
     count: int
     cursor: int
-
-
-def _value(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
-def article_record(
-    article: StoredArticle, *, warc: Mapping[str, str] | None = None
-) -> dict[str, Any]:
-    """The exported form of a stored article (dates in ISO 8601 with offset), without
-    its ``cursor``; ``warc`` is the capture it was extracted from (file, record id)."""
-    record: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
-    record.update({name: _value(getattr(article, name)) for name in EXPORT_FIELDS})
-    record["also_at"] = [c["url"] for c in article.also_at]
-    record["extraction"] = dict(article.layers)
-    record["warc"] = {"file": warc["file"], "record_id": warc["record_id"]} if warc else None
-    return record
 
 
 def _line(record: Mapping[str, Any], cursor: int) -> str:

@@ -42,11 +42,11 @@ from feedgen.ext.base import BaseEntryExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from aggregator.normalize.sanitize import sanitize_html
+from aggregator.normalize.sanitize import safe_text, sanitize_html
 from aggregator.normalize.text import clean_text, strip_xml_invalid
 from aggregator.publish.files import write_if_changed
 from aggregator.sites.categories import category_label
-from aggregator.store.base import StoredArticle, safe_text
+from aggregator.store.records import StoredArticle
 
 if TYPE_CHECKING:
     from aggregator.sites.definition import SiteDefinition

@@ -38,7 +38,6 @@ folder (atomically, only when its bytes change) with one entry per change.
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,10 +47,11 @@ from typing import Any, Literal
 
 from lxml import etree
 
-from aggregator.crawl.pipelines import HEALTH_FIELDS
+from aggregator.process.chain import HEALTH_FIELDS
 from aggregator.publish.files import write_if_changed
 from aggregator.sites.definition import SiteDefinition, SiteRegistry
-from aggregator.store.base import SQLStore
+from aggregator.store.articles import SQLStore
+from aggregator.store.records import CrawlRecord, HealthRecord
 
 __all__ = [
     "DEFAULT_STALE_HOURS",
@@ -328,30 +328,6 @@ def judge(
 # -- the store ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CrawlRecord:
-    """One row of the ``crawls`` table."""
-
-    started_at: datetime | None
-    finished_at: datetime | None
-    stats: dict[str, Any]
-
-
-def _dt(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _crawls(store: SQLStore, site: str, limit: int) -> list[CrawlRecord]:
-    rows = store.execute(
-        "SELECT started_at, finished_at, stats FROM crawls WHERE site = ? ORDER BY id DESC LIMIT ?",
-        (site, limit),
-    )
-    return [CrawlRecord(_dt(r[0]), _dt(r[1]), json.loads(r[2])) for r in rows]
-
-
 # -- evaluation -----------------------------------------------------------------------
 
 
@@ -436,7 +412,7 @@ def evaluate(
     now = now or datetime.now(UTC)
     out = []
     for site in registry:
-        crawls = _crawls(store, site.id, CRAWLS_READ)
+        crawls = store.crawl_history(site.id, CRAWLS_READ)
         last_new = store.last_first_seen(site.id)
         stale_after = _stale_after(site)
         verdict = judge(
@@ -468,15 +444,8 @@ def evaluate(
 
 
 @dataclass(frozen=True)
-class HealthEvent:
-    """A change of a site's verdict."""
-
-    site: str
-    at: datetime
-    verdict: str
-    previous: str
-    fields: tuple[str, ...] = ()
-    reasons: tuple[str, ...] = ()
+class HealthEvent(HealthRecord):
+    """A change of a site's verdict, as the health feed and page show it."""
 
     @property
     def entry_id(self) -> str:
@@ -511,31 +480,17 @@ def record_changes(
     def work() -> list[HealthEvent]:  # one write transaction: two processes must not
         events: list[HealthEvent] = []  # both record one change
         for s in sites:
-            row = store.execute(
-                "SELECT verdict, fields FROM health_events WHERE site = ? ORDER BY id DESC LIMIT 1",
-                (s.site,),
-            ).fetchone()
-            if row is None:
+            last = store.last_health_event(s.site)
+            if last is None:
                 if s.verdict in _QUIET_START:
                     continue
-                previous, previous_fields = "never-crawled", ()
+                previous, previous_fields = "never-crawled", tuple[str, ...]()
             else:
-                previous, previous_fields = row[0], tuple(json.loads(row[1]))
+                previous, previous_fields = last.verdict, last.fields
             if (previous, previous_fields) == (s.verdict, s.fields):
                 continue
             event = HealthEvent(s.site, now, s.verdict, previous, s.fields, s.reasons)
-            store.execute(
-                "INSERT INTO health_events (site, at, verdict, previous, fields, reasons) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    s.site,
-                    now.astimezone(UTC).isoformat(),
-                    s.verdict,
-                    previous,
-                    json.dumps(list(s.fields)),
-                    json.dumps(list(s.reasons), ensure_ascii=False),
-                ),
-            )
+            store.add_health_event(event)
             events.append(event)
         return events
 
@@ -544,21 +499,7 @@ def record_changes(
 
 def recent_events(store: SQLStore, limit: int = FEED_ENTRIES) -> list[HealthEvent]:
     """The newest events, newest first."""
-    rows = store.execute(
-        "SELECT site, at, verdict, previous, fields, reasons FROM health_events "
-        "ORDER BY id DESC LIMIT ?",
-        (limit,),
-    )
-    return [_event(*row) for row in rows]
-
-
-def _event(
-    site: str, at: str, verdict: str, previous: str, fields: str, reasons: str
-) -> HealthEvent:
-    return HealthEvent(
-        site, datetime.fromisoformat(at), verdict, previous,
-        tuple(json.loads(fields)), tuple(json.loads(reasons)),
-    )  # fmt: skip
+    return [HealthEvent(**vars(e)) for e in store.health_events(limit)]
 
 
 # -- the health feed ------------------------------------------------------------------

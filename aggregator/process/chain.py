@@ -1,0 +1,230 @@
+"""The processing chain: normalize → validate → deduplicate → store.
+
+Every article takes this one path, whoever fetched it: the Scrapy pipelines (one step
+each, for their stats and ``DropItem``), re-extraction of archived pages, and ``sites
+test`` (which stops before the store). The steps are plain functions over
+:class:`~aggregator.items.Article`; :class:`Chain` adds what needs a store and a
+memory of the run:
+
+- ``first_time``: the same canonical URL twice in one run is skipped (across runs the
+  store updates the row);
+- ``dedup``: fingerprint the body and decide its story from the stored copies, outside
+  the write lock (the lookup is the slow part);
+- ``store``: one write transaction holds the article, its version record, its dedup
+  keys, its page records and its story merge, so a kill between any two writes leaves
+  none of them; when another writer stored or merged since the lookup (the store's
+  cursor moved) the story is decided again inside the transaction, where no one else
+  can write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal, Protocol, TypeVar
+from urllib.parse import urlsplit
+
+from aggregator.dedup.fingerprints import fingerprint
+from aggregator.dedup.stories import CopyIndex, StoryDecision, assign_story
+from aggregator.items import Article, article_id
+from aggregator.normalize.dates import to_vn
+from aggregator.normalize.rules import split_source_tag
+from aggregator.normalize.text import clean_text, looks_garbled
+from aggregator.normalize.urls import canonicalize_url
+from aggregator.sites.definition import SiteDefinition
+from aggregator.store.records import PageRecord, UpsertResult
+
+__all__ = [
+    "FUTURE_TOLERANCE",
+    "HEALTH_FIELDS",
+    "Chain",
+    "ChainStore",
+    "Outcome",
+    "Rejected",
+    "normalize_article",
+    "page_records",
+    "validate",
+]
+
+_T = TypeVar("_T")
+
+#: A publication time further in the future than this is not believed.
+FUTURE_TOLERANCE = timedelta(hours=1)
+
+#: Fields whose extraction layer is recorded for the health view.
+HEALTH_FIELDS = ("title", "lead", "body", "published", "authors", "section", "image")
+
+#: An article needs these; without one it is not an article.
+REQUIRED_FIELDS = ("url", "title", "body_text")
+
+
+class Rejected(Exception):
+    """An article the chain does not store. ``reason`` names why, as the crawl counts it
+    (``empty_title``, ``same_url``, ...)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+# -- the pure steps ------------------------------------------------------------------------
+
+
+def normalize_article(article: Article, site: SiteDefinition | None = None) -> Article:
+    """Clean texts, split the source tag, map categories, set canonical URL and id."""
+    article.title = clean_text(article.title)
+    lead, tag = split_source_tag(clean_text(article.lead))
+    article.lead, article.source_tag = lead, tag
+    article.body_text = clean_text(article.body_text, multiline=True)
+    article.authors = [a for a in (clean_text(a) for a in article.authors) if a]
+    if article.section:
+        article.section = clean_text(article.section)
+    article.categories = list(site.categories_for(article.section)) if site else []
+    article.category = article.categories[0] if article.categories else None
+    for image in article.images:
+        for key in ("caption", "credit"):
+            image[key] = clean_text(image.get(key, ""))
+    _flag_encoding(article)
+    _normalize_dates(article)
+    article.canonical_url = _canonical_url(article, site)
+    article.id = article_id(article.canonical_url)
+    article.flags = list(dict.fromkeys(article.flags))
+    return article
+
+
+def _flag_encoding(article: Article) -> None:
+    text = " ".join((article.title, article.lead, article.body_text))
+    if "\ufffd" in text:
+        article.flags.append("encoding_errors")
+    if looks_garbled(text):
+        article.flags.append("encoding_garbled")
+
+
+def _normalize_dates(article: Article) -> None:
+    fetched = article.fetched_at or datetime.now(UTC)
+    article.fetched_at = fetched
+    if article.published is not None:
+        if article.published > fetched + FUTURE_TOLERANCE:
+            article.flags.append("date_in_future")
+            article.published = None
+        else:
+            article.published = to_vn(article.published)
+    if article.published is None:
+        # the store dates it by the first time it was seen
+        article.flags.append("date_first_seen")
+    if article.updated is not None:
+        article.updated = to_vn(article.updated)
+
+
+def _canonical(url: str, site: SiteDefinition | None) -> str:
+    return site.canonical_url(url) if site else canonicalize_url(url)
+
+
+def _canonical_url(article: Article, site: SiteDefinition | None) -> str:
+    canonical = _canonical(article.url, site)
+    if article.canonical_url:
+        # rel=canonical counts only when it points to a web page of the same site
+        candidate = _canonical(article.canonical_url, site)
+        parts = urlsplit(candidate)
+        if parts.scheme in ("http", "https") and parts.hostname == urlsplit(canonical).hostname:
+            return candidate
+    return canonical
+
+
+def validate(article: Article) -> Article:
+    """The article itself, when it has a URL, a title and a body; else :class:`Rejected`
+    (reason ``empty_<first missing field>``)."""
+    missing = [f for f in REQUIRED_FIELDS if not str(getattr(article, f) or "").strip()]
+    if missing:
+        raise Rejected(
+            f"empty_{missing[0]}", f"invalid article {article.url}: empty {', '.join(missing)}"
+        )
+    return article
+
+
+def page_records(article: Article, site: SiteDefinition | None) -> list[PageRecord]:
+    """What the store remembers of the article's URLs (the fetched one and the canonical
+    one) for incremental crawls: the article they gave and their HTTP validators."""
+    published = article.published.timestamp() if article.published else None
+    checked = (article.fetched_at or datetime.now(UTC)).isoformat()
+    urls = {_canonical(article.url, site), article.canonical_url}
+    return [
+        PageRecord(url, article.site, article.id, "article", article.etag,
+                   article.last_modified, published, checked)
+        for url in sorted(urls)
+    ]  # fmt: skip
+
+
+# -- the steps that need a store -------------------------------------------------------------
+
+
+class ChainStore(CopyIndex, Protocol):
+    """What the chain needs of a store: the copy index, one write transaction, and the
+    writes it holds."""
+
+    def transaction(self, work: Callable[[], _T]) -> _T: ...
+    def upsert(self, article: Article) -> UpsertResult: ...
+    def record_pages(self, records: Sequence[PageRecord]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the chain did with one article: ``result`` of the store, and ``duplicate``
+    ("exact" or "near") when it is a copy of a stored story."""
+
+    article: Article
+    result: UpsertResult
+    duplicate: Literal["exact", "near"] | None
+
+
+class Chain:
+    """The chain over one store, for one run (a crawl, a re-extraction)."""
+
+    def __init__(self, store: ChainStore) -> None:
+        self.store = store
+        self._seen: set[tuple[str, str]] = set()
+
+    def first_time(self, article: Article, run: str = "") -> Article:
+        """The article, unless its canonical URL was seen before in ``run``
+        (:class:`Rejected`, reason ``same_url``)."""
+        key = (run, article.canonical_url)
+        if key in self._seen:
+            # expected (an old URL with rel=canonical, a tracking link): not a warning
+            raise Rejected("same_url", f"duplicate URL {article.canonical_url}")
+        self._seen.add(key)
+        return article
+
+    def dedup(self, article: Article) -> StoryDecision:
+        """Decide the article's story from the stored copies; sets ``story`` and
+        ``duplicate_of``."""
+        published = article.published or article.fetched_at or datetime.now(UTC)
+        decision = assign_story(
+            self.store, article.id, fingerprint(article.body_text), published.timestamp()
+        )
+        article.story, article.duplicate_of = decision, decision.duplicate_of
+        return decision
+
+    def store_article(self, article: Article, site: SiteDefinition | None) -> UpsertResult:
+        """Write the article with its story and page records in one transaction."""
+        pages = page_records(article, site)
+
+        def work() -> UpsertResult:
+            story = article.story
+            if story is None or self.store.last_cursor() != story.cursor:
+                # another writer stored or merged since the lookup: decide again, now
+                # that no one else can write
+                self.dedup(article)
+            result = self.store.upsert(article)
+            self.store.record_pages(pages)
+            return result
+
+        return self.store.transaction(work)
+
+    def process(self, article: Article, site: SiteDefinition | None, run: str = "") -> Outcome:
+        """Every step, in order; :class:`Rejected` for an article that is not stored."""
+        self.first_time(validate(normalize_article(article, site)), run)
+        decision = self.dedup(article)
+        result = self.store_article(article, site)
+        story = article.story or decision
+        return Outcome(article, result, story.kind)

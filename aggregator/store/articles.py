@@ -1,0 +1,471 @@
+"""Articles in the store: writes (article, version record, dedup keys, story merges), the
+dedup lookups, reads for feeds and exports, and the version log the archive export follows."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from aggregator.dedup.fingerprints import (
+    NEAR_DUPLICATE_THRESHOLD,
+    Fingerprint,
+    band_hashes,
+    exact_key,
+    similarity,
+)
+from aggregator.dedup.stories import Copy
+from aggregator.items import Article
+from aggregator.normalize.dates import to_vn
+from aggregator.store.base import SQLBase, dt, iso, values_marks
+from aggregator.store.records import (
+    CONTENT_FIELDS,
+    StoredArticle,
+    UpsertResult,
+    article_record,
+    safe_article,
+)
+
+__all__ = ["SQLStore"]
+
+
+class SQLStore(SQLBase):
+    """Every query of the article tables; a backend subclass supplies the dialect."""
+
+    # -- writes -------------------------------------------------------------------
+
+    @staticmethod
+    def _content_hash(article: Article) -> str:
+        data = {k: getattr(article, k) for k in CONTENT_FIELDS}
+        data["published"] = iso(article.published)
+        blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha1(blob.encode("utf-8")).hexdigest()
+
+    def upsert(self, article: Article) -> UpsertResult:
+        """Insert or update by canonical URL; an unchanged article keeps its row.
+
+        Its story (``article.story``, when the dedup step decided one) goes with it: the
+        dedup keys of its body are stored and the stories it predates merged into it, in
+        the same transaction. Every insert or update appends the exported record to
+        ``article_versions``; a changed ``duplicate_of`` alone (a story merge) makes a new
+        version too, but counts as "unchanged".
+        """
+        if not article.id or not article.canonical_url or article.fetched_at is None:
+            raise ValueError("article needs id, canonical_url and fetched_at before storing")
+        safe_article(article)
+        digest = self._content_hash(article)
+
+        def work() -> UpsertResult:
+            row = self.execute(
+                "SELECT content_hash, version, first_seen, duplicate_of FROM articles WHERE id = ?",
+                (article.id,),
+            ).fetchone()
+            if row is not None and row["content_hash"] == digest:
+                self.execute(
+                    "UPDATE articles SET fetched_at = ?, duplicate_of = ? WHERE id = ?",
+                    (iso(article.fetched_at), article.duplicate_of, article.id),
+                )
+                result: UpsertResult = "unchanged"
+                if row["duplicate_of"] != article.duplicate_of:
+                    self._bump_versions([article.id])
+            else:
+                self._write(article, digest, row)
+                self._record_version(article.id, article.warc)
+                result = "inserted" if row is None else "updated"
+            story = article.story
+            if story is not None and result != "unchanged":
+                self._write_fingerprint(article.id, story.fingerprint)
+            if story is not None and story.merge_roots:  # one transaction: no half story
+                self._merge(article.duplicate_of or article.id, story.merge_roots)
+            return result
+
+        return self.transaction(work)
+
+    def _write(self, article: Article, digest: str, row: Any) -> None:
+        assert article.fetched_at is not None
+        first_seen = (
+            datetime.fromisoformat(row["first_seen"]) if row is not None else article.fetched_at
+        )
+        # an article whose date cannot be read is dated by when it was first seen
+        published = article.published or to_vn(first_seen)
+        values = {
+            "id": article.id,
+            "canonical_url": article.canonical_url,
+            "url": article.url,
+            "site": article.site,
+            "site_name": article.site_name,
+            "province": article.province,
+            "section": article.section,
+            "category": article.category,
+            "categories": json.dumps(article.categories, ensure_ascii=False),
+            "title": article.title,
+            "lead": article.lead,
+            "source_tag": article.source_tag,
+            "body_text": article.body_text,
+            "body_html": article.body_html,
+            "authors": json.dumps(article.authors, ensure_ascii=False),
+            "published": iso(published),
+            "published_ts": published.timestamp(),
+            # an edit is dated by the page, else by when we saw it
+            "updated": iso(article.updated or (article.fetched_at if row else published)),
+            "fetched_at": iso(article.fetched_at),
+            "first_seen": iso(first_seen),
+            "image": article.image,
+            "images": json.dumps(article.images, ensure_ascii=False),
+            "tags": json.dumps(article.tags, ensure_ascii=False),
+            "layers": json.dumps(article.layers, ensure_ascii=False),
+            "flags": json.dumps(article.flags, ensure_ascii=False),
+            "duplicate_of": article.duplicate_of,
+            "content_hash": digest,
+            "version": (row["version"] + 1) if row is not None else 1,
+        }
+        cols = ", ".join(values)
+        marks = ", ".join(f":{k}" for k in values)
+        updates = ", ".join(f"{k} = excluded.{k}" for k in values if k != "id")
+        self.execute(
+            f"INSERT INTO articles ({cols}) VALUES ({marks}) "
+            f"ON CONFLICT (id) DO UPDATE SET {updates}",
+            values,
+        )
+        self.execute("DELETE FROM article_categories WHERE article_id = ?", (article.id,))
+        categories = list(dict.fromkeys(article.categories))
+        if categories:
+            self.execute(
+                "INSERT INTO article_categories (article_id, category, published_ts) "
+                f"VALUES {values_marks(len(categories), 3)}",
+                [v for c in categories for v in (article.id, c, values["published_ts"])],
+            )
+
+    def _write_fingerprint(self, article_id: str, fp: Fingerprint) -> None:
+        old = self.execute(
+            "SELECT id, signature FROM fingerprints WHERE article_id = ?", (article_id,)
+        ).fetchone()
+        if old is not None:
+            key = old[0]
+            # the old bands follow from the old signature: no second index needed
+            if bands := band_hashes(bytes(old[1])):
+                self.execute(
+                    "DELETE FROM lsh_bands WHERE fingerprint = ? AND band_hash IN "
+                    f"({', '.join('?' * len(bands))})",
+                    (key, *bands),
+                )
+            self.execute(
+                "UPDATE fingerprints SET exact = ?, signature = ? WHERE id = ?",
+                (exact_key(fp), fp.signature, key),
+            )
+        else:
+            key = self.execute(
+                "INSERT INTO fingerprints (article_id, exact, signature) VALUES (?, ?, ?) "
+                "RETURNING id",
+                (article_id, exact_key(fp), fp.signature),
+            ).fetchone()[0]
+        if fp.bands:
+            self.execute(
+                "INSERT INTO lsh_bands (band_hash, fingerprint) "
+                f"VALUES {values_marks(len(fp.bands), 2)} ON CONFLICT DO NOTHING",
+                [v for b in fp.bands for v in (b, key)],
+            )
+
+    # -- deduplication --------------------------------------------------------------
+
+    def find_copies(self, fp: Fingerprint, exclude_id: str) -> list[Copy]:
+        """Stored articles with the same text (exact) or a near-duplicate one.
+
+        Near-duplicate candidates come from the LSH band index and are kept only when
+        their signatures agree (estimated Jaccard >= NEAR_DUPLICATE_THRESHOLD).
+        """
+        found: dict[str, tuple[Literal["exact", "near"], float]] = {}
+        for (other,) in self.execute(
+            "SELECT article_id FROM fingerprints WHERE exact = ? AND article_id != ?",
+            (exact_key(fp), exclude_id),
+        ):
+            found[other] = ("exact", 1.0)
+        if fp.bands:
+            marks = ", ".join("?" * len(fp.bands))
+            rows = self.execute(
+                "SELECT f.article_id, f.signature FROM fingerprints f WHERE f.id IN "
+                f"(SELECT fingerprint FROM lsh_bands WHERE band_hash IN ({marks})) "
+                "AND f.article_id != ?",
+                (*fp.bands, exclude_id),
+            )
+            for other, signature in rows:
+                if other in found:
+                    continue
+                score = similarity(fp.signature, bytes(signature))
+                if score >= NEAR_DUPLICATE_THRESHOLD:
+                    found[other] = ("near", score)
+        if not found:
+            return []
+        marks = ", ".join("?" * len(found))
+        rows = self.execute(
+            f"SELECT id, duplicate_of, published_ts FROM articles WHERE id IN ({marks})",
+            tuple(found),
+        )
+        return [Copy(r["id"], r["duplicate_of"], r["published_ts"], *found[r["id"]]) for r in rows]
+
+    def published_ts(self, article_ids: Sequence[str]) -> dict[str, float]:
+        """Publication times (epoch seconds) of stored articles."""
+        if not article_ids:
+            return {}
+        marks = ", ".join("?" * len(article_ids))
+        rows = self.execute(
+            f"SELECT id, published_ts FROM articles WHERE id IN ({marks})", tuple(article_ids)
+        )
+        return {r[0]: r[1] for r in rows}
+
+    def merge_stories(self, into: str, roots: Sequence[str]) -> int:
+        """Make ``into`` the original of every story rooted at ``roots`` (``upsert`` does it
+        for the stories an article's own story names)."""
+        if not [r for r in roots if r != into]:
+            return 0
+        return self.transaction(lambda: self._merge(into, roots))
+
+    def _merge(self, into: str, roots: Sequence[str]) -> int:
+        """``merge_stories`` inside the caller's transaction."""
+        roots = [r for r in roots if r != into]
+        if not roots:
+            return 0
+        marks = ", ".join("?" * len(roots))
+        changed = self._merge_changes(into, roots)
+        cur = self.execute(
+            f"UPDATE articles SET duplicate_of = ? WHERE id != ? AND "
+            f"(id IN ({marks}) OR duplicate_of IN ({marks}))",
+            (into, into, *roots, *roots),
+        )
+        count = cur.rowcount
+        self.execute("UPDATE articles SET duplicate_of = NULL WHERE id = ?", (into,))
+        self._bump_versions(changed)
+        return count
+
+    # -- reads --------------------------------------------------------------------
+
+    @staticmethod
+    def _row(row: Any) -> StoredArticle:
+        return StoredArticle(
+            id=row["id"],
+            url=row["url"],
+            canonical_url=row["canonical_url"],
+            site=row["site"],
+            site_name=row["site_name"],
+            province=row["province"],
+            section=row["section"],
+            category=row["category"],
+            categories=json.loads(row["categories"]),
+            title=row["title"],
+            lead=row["lead"],
+            source_tag=row["source_tag"],
+            body_text=row["body_text"],
+            body_html=row["body_html"],
+            authors=json.loads(row["authors"]),
+            published=dt(row["published"]),
+            updated=dt(row["updated"]),
+            fetched_at=datetime.fromisoformat(row["fetched_at"]),
+            first_seen=datetime.fromisoformat(row["first_seen"]),
+            image=row["image"],
+            images=json.loads(row["images"]),
+            tags=json.loads(row["tags"]),
+            layers=json.loads(row["layers"]),
+            flags=json.loads(row["flags"]),
+            duplicate_of=row["duplicate_of"],
+            version=row["version"],
+        )
+
+    def get(self, article_id: str) -> StoredArticle | None:
+        row = self.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return self._row(row) if row is not None else None
+
+    def articles(
+        self,
+        *,
+        sites: Sequence[str] = (),
+        categories: Sequence[str] = (),
+        limit: int | None = None,
+        include_duplicates: bool = True,
+    ) -> Iterator[StoredArticle]:
+        """Articles newest first, optionally filtered; originals list their copies."""
+        # Each query walks an index in publication order and stops after `limit` rows
+        # (DESC puts a NULL published_ts last): its cost does not grow with the store.
+        sql = "SELECT a.* FROM articles a"
+        order = "a.published_ts DESC, a.id"
+        where: list[str] = []
+        params: list[Any] = []
+        if len(categories) == 1:  # driven by article_categories (category, published_ts DESC)
+            sql = (
+                f"SELECT a.* FROM article_categories c {self._ORDERED_JOIN} articles a "
+                "ON a.id = c.article_id"
+            )
+            where.append("c.category = ?")
+            params.append(categories[0])
+            order = "c.published_ts DESC, a.id"
+        elif categories:
+            where.append(
+                "a.id IN (SELECT article_id FROM article_categories "
+                f"WHERE category IN ({', '.join('?' * len(categories))}))"
+            )
+            params.extend(categories)
+        if sites:
+            where.append(f"a.site IN ({', '.join('?' * len(sites))})")
+            params.extend(sites)
+        if not include_duplicates:
+            # not through the duplicate_of index, which would list every original
+            where.append(f"{self._NOT_INDEXED}a.duplicate_of IS NULL")
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY {order}"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        for rows in self._batches(sql, params):
+            copies = self._copies_of([r["id"] for r in rows])
+            for row in rows:
+                article = self._row(row)
+                if article.id in copies:
+                    article = replace(article, also_at=tuple(copies[article.id]))
+                yield article
+
+    def _copies_of(self, ids: Sequence[str]) -> dict[str, list[dict[str, str]]]:
+        marks = ", ".join("?" * len(ids))
+        rows = self.execute(
+            "SELECT duplicate_of, url, site, site_name FROM articles "
+            f"WHERE duplicate_of IN ({marks}) ORDER BY published_ts, id",
+            tuple(ids),
+        )
+        out: dict[str, list[dict[str, str]]] = {}
+        for r in rows:
+            out.setdefault(r[0], []).append({"url": r[1], "site": r[2], "site_name": r[3]})
+        return out
+
+    def categories(self) -> list[tuple[str, int]]:
+        """Every category key with its article count, by key."""
+        rows = self.execute(
+            "SELECT category, COUNT(*) FROM article_categories GROUP BY category ORDER BY category"
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def count(self, site: str | None = None) -> int:
+        if site is None:
+            return int(self.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+        return int(
+            self.execute("SELECT COUNT(*) FROM articles WHERE site = ?", (site,)).fetchone()[0]
+        )
+
+    # -- article versions: the archive export's stream -----------------------------------
+
+    def _record_version(self, article_id: str, warc: Mapping[str, str] | None) -> None:
+        """Append the exported record of the article's current row to ``article_versions``
+        (inside the caller's transaction). ``warc``: the capture it was extracted from."""
+        article = self.get(article_id)
+        if article is None:
+            return
+        copies = self._copies_of([article_id]).get(article_id, [])
+        record = article_record(replace(article, also_at=tuple(copies)), warc=warc)
+        self.execute(
+            "INSERT INTO article_versions (article_id, version, recorded_at, record) "
+            "VALUES (?, ?, ?, ?)",
+            (
+                article_id,
+                article.version,
+                datetime.now(UTC).isoformat(),
+                json.dumps(record, ensure_ascii=False),
+            ),
+        )
+
+    def _latest_warc(self, article_id: str) -> dict[str, str] | None:
+        row = self.execute(
+            "SELECT record FROM article_versions WHERE article_id = ? ORDER BY cursor DESC LIMIT 1",
+            (article_id,),
+        ).fetchone()
+        warc = json.loads(row[0]).get("warc") if row is not None else None
+        return warc if isinstance(warc, dict) else None
+
+    def _bump_versions(self, article_ids: Iterable[str]) -> None:
+        """A new version of articles whose exported fields changed but not their content
+        (``duplicate_of``, when stories merge); each keeps the WARC record it came from."""
+        for article_id in article_ids:
+            warc = self._latest_warc(article_id)
+            self.execute("UPDATE articles SET version = version + 1 WHERE id = ?", (article_id,))
+            self._record_version(article_id, warc)
+
+    def _merge_changes(self, into: str, roots: Sequence[str]) -> list[str]:
+        """The articles whose ``duplicate_of`` ``merge_stories(into, roots)`` changes."""
+        marks = ", ".join("?" * len(roots))
+        rows = self.execute(
+            "SELECT id FROM articles WHERE "
+            f"(id != ? AND (id IN ({marks}) OR duplicate_of IN ({marks})) "
+            "AND duplicate_of IS DISTINCT FROM ?) OR (id = ? AND duplicate_of IS NOT NULL) "
+            "ORDER BY published_ts, id",
+            (into, *roots, *roots, into, into),
+        )
+        return [r[0] for r in rows]
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction: every read inside sees the same state of the store."""
+        if self.in_transaction:
+            yield
+            return
+        self._run(self._BEGIN_READ)
+        try:
+            yield
+        finally:
+            self._run("COMMIT")
+
+    def last_cursor(self) -> int:
+        """The cursor of the newest recorded version (0: none yet)."""
+        row = self.execute("SELECT MAX(cursor) FROM article_versions").fetchone()
+        return int(row[0] or 0)
+
+    def has_cursor(self, cursor: int) -> bool:
+        """True when ``cursor`` names a recorded version."""
+        row = self.execute("SELECT 1 FROM article_versions WHERE cursor = ?", (cursor,))
+        return row.fetchone() is not None
+
+    def versions(
+        self, since: int = 0, until: int | None = None
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        """``(cursor, record)`` of every version after ``since`` (up to ``until``), in
+        store order."""
+        sql = "SELECT cursor, record FROM article_versions WHERE cursor > ?"
+        params: list[Any] = [since]
+        if until is not None:
+            sql += " AND cursor <= ?"
+            params.append(until)
+        for rows in self._batches(sql + " ORDER BY cursor", params):
+            for r in rows:
+                yield int(r[0]), json.loads(r[1])
+
+    def latest_versions(self, article_ids: Sequence[str]) -> dict[str, tuple[int, dict[str, Any]]]:
+        """The newest ``(cursor, record)`` of each article that has one."""
+        if not article_ids:
+            return {}
+        marks = ", ".join("?" * len(article_ids))
+        rows = self.execute(
+            "SELECT article_id, cursor, record FROM article_versions WHERE cursor IN "
+            f"(SELECT MAX(cursor) FROM article_versions WHERE article_id IN ({marks}) "
+            "GROUP BY article_id)",
+            tuple(article_ids),
+        )
+        return {r[0]: (int(r[1]), json.loads(r[2])) for r in rows}
+
+    def backfill_versions(self) -> int:
+        """Record a first version of every article stored before versions were kept
+        (a store from before migration 5); returns how many."""
+        sql = (
+            "SELECT id FROM articles a WHERE NOT EXISTS "
+            "(SELECT 1 FROM article_versions v WHERE v.article_id = a.id) "
+            "ORDER BY first_seen, id"
+        )
+        if self.execute(sql + " LIMIT 1").fetchone() is None:
+            return 0  # the usual case: no write lock taken
+
+        def work() -> int:
+            ids = [r[0] for r in self.execute(sql)]
+            for article_id in ids:
+                self._record_version(article_id, None)
+            return len(ids)
+
+        return self.transaction(work)

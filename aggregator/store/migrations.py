@@ -1,0 +1,120 @@
+"""The schema: one list of numbered migrations, written in SQLite's SQL (PostgreSQL gets the
+same statements with its own column types)."""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS"]
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE articles (
+        id TEXT PRIMARY KEY,
+        canonical_url TEXT NOT NULL UNIQUE,
+        url TEXT NOT NULL,
+        site TEXT NOT NULL,
+        site_name TEXT NOT NULL,
+        province TEXT NOT NULL,
+        section TEXT,
+        category TEXT,
+        categories TEXT NOT NULL,       -- JSON list
+        title TEXT NOT NULL,
+        lead TEXT NOT NULL,
+        source_tag TEXT,
+        body_text TEXT NOT NULL,
+        body_html TEXT NOT NULL,
+        authors TEXT NOT NULL,          -- JSON list
+        published TEXT,                 -- ISO 8601 with offset
+        published_ts REAL,              -- epoch seconds, for ordering
+        updated TEXT,
+        fetched_at TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        image TEXT,
+        images TEXT NOT NULL,           -- JSON list of {url, caption, credit}
+        tags TEXT NOT NULL,             -- JSON list
+        layers TEXT NOT NULL,           -- JSON object field -> layer
+        flags TEXT NOT NULL,            -- JSON list
+        duplicate_of TEXT,
+        content_hash TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE INDEX articles_site_published ON articles (site, published_ts DESC);
+    CREATE INDEX articles_published ON articles (published_ts DESC);
+    CREATE TABLE article_categories (
+        article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+        category TEXT NOT NULL,
+        published_ts REAL,
+        PRIMARY KEY (category, article_id)
+    );
+    CREATE INDEX article_categories_published ON article_categories (category, published_ts DESC);
+    CREATE TABLE crawls (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        site TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        stats TEXT NOT NULL             -- JSON object
+    );
+    CREATE INDEX crawls_site ON crawls (site, id DESC);
+    """,
+    # 2: dedup keys, kept in the store so that dedup survives restarts and costs no RAM.
+    # Compact on purpose: the band index is the largest table (32 rows an article).
+    """
+    CREATE TABLE fingerprints (
+        id INTEGER PRIMARY KEY,         -- short key for the band index
+        article_id TEXT NOT NULL UNIQUE REFERENCES articles (id) ON DELETE CASCADE,
+        exact INTEGER NOT NULL,         -- first 63 bits of the SHA-1 of the folded words
+        signature BLOB NOT NULL         -- MinHash values (empty for short texts)
+    );
+    CREATE INDEX fingerprints_exact ON fingerprints (exact);
+    CREATE TABLE lsh_bands (
+        band_hash INTEGER NOT NULL,     -- hash of one LSH band (band number mixed in)
+        fingerprint INTEGER NOT NULL,   -- fingerprints.id (rows go with their fingerprint)
+        PRIMARY KEY (band_hash, fingerprint)
+    ) WITHOUT ROWID;
+    CREATE INDEX articles_duplicate_of ON articles (duplicate_of);
+    CREATE INDEX article_categories_article ON article_categories (article_id);
+    """,
+    # 3: what incremental crawls know of each page: fetched before, with its validators
+    """
+    CREATE TABLE pages (
+        url TEXT PRIMARY KEY,           -- canonical form of a fetched article URL
+        site TEXT NOT NULL,
+        article_id TEXT,                -- the article it gave (NULL: not an article)
+        status TEXT NOT NULL,           -- article | failed
+        etag TEXT,
+        last_modified TEXT,
+        published_ts REAL,
+        checked_at TEXT NOT NULL
+    );
+    CREATE INDEX pages_site ON pages (site);
+    INSERT INTO pages (url, site, article_id, status, published_ts, checked_at)
+        SELECT canonical_url, site, id, 'article', published_ts, fetched_at FROM articles
+        WHERE true ON CONFLICT DO NOTHING;
+    INSERT INTO pages (url, site, article_id, status, published_ts, checked_at)
+        SELECT url, site, id, 'article', published_ts, fetched_at FROM articles
+        WHERE true ON CONFLICT DO NOTHING;
+    """,
+    # 4: the health view's verdict history (one row per change of a site's verdict)
+    """
+    CREATE TABLE IF NOT EXISTS health_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        site TEXT NOT NULL,
+        at TEXT NOT NULL,               -- ISO 8601, UTC: when the change was seen
+        verdict TEXT NOT NULL,
+        previous TEXT NOT NULL,         -- the verdict before ("never-crawled" at first)
+        fields TEXT NOT NULL,           -- JSON list: the fields the verdict names
+        reasons TEXT NOT NULL           -- JSON list of one-line explanations
+    );
+    CREATE INDEX IF NOT EXISTS health_events_site ON health_events (site, id DESC);
+    """,
+    # 5: every version of every article, in store order: the archive export's stream
+    """
+    CREATE TABLE article_versions (
+        cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+        article_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        recorded_at TEXT NOT NULL,
+        record TEXT NOT NULL            -- the exported JSON object of that version
+    );
+    CREATE INDEX article_versions_article ON article_versions (article_id, cursor);
+    """,
+)

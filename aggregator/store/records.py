@@ -1,0 +1,165 @@
+"""What the store holds and hands out: page records, stored articles, the exported record
+format (``schemas/article.schema.json``), and the rule that only safe articles enter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+from typing import Any, Literal
+
+from aggregator.items import Article
+from aggregator.normalize.sanitize import has_markup, safe_text, sanitize_html, web_url, without_nul
+
+__all__ = [
+    "CONTENT_FIELDS",
+    "EXPORT_FIELDS",
+    "SCHEMA_VERSION",
+    "CrawlRecord",
+    "HealthRecord",
+    "PageRecord",
+    "StoredArticle",
+    "UpsertResult",
+    "article_record",
+    "safe_article",
+]
+
+UpsertResult = Literal["inserted", "updated", "unchanged"]
+
+#: Fields compared to decide whether a re-crawled article changed.
+CONTENT_FIELDS = (
+    "title", "lead", "source_tag", "body_text", "body_html", "authors", "section",
+    "category", "categories", "published", "image", "images", "tags",
+)  # fmt: skip
+
+#: Version of the exported record format (``schemas/article.schema.json``): the minor
+#: number grows with added fields, the major one with any other change.
+SCHEMA_VERSION = "1.0"
+
+#: The documented fields of one exported article, in output order.
+EXPORT_FIELDS = (
+    "id", "url", "canonical_url", "site", "site_name", "province", "section", "category",
+    "categories", "title", "lead", "source_tag", "body_text", "body_html", "authors",
+    "published", "updated", "fetched_at", "image", "images", "duplicate_of", "also_at",
+    "flags", "version",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PageRecord:
+    """An article URL the crawler fetched before."""
+
+    url: str
+    site: str
+    article_id: str | None
+    status: Literal["article", "failed"]
+    etag: str | None
+    last_modified: str | None
+    published_ts: float | None
+    checked_at: str
+
+
+@dataclass(frozen=True)
+class CrawlRecord:
+    """One crawl of one site as the store recorded it (``stats``: the crawl summary)."""
+
+    started_at: datetime | None
+    finished_at: datetime | None
+    stats: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class HealthRecord:
+    """A change of a site's verdict, as the health view recorded it."""
+
+    site: str
+    at: datetime
+    verdict: str
+    previous: str
+    fields: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An article as read back from the store (the export's fields and more)."""
+
+    id: str
+    url: str
+    canonical_url: str
+    site: str
+    site_name: str
+    province: str
+    section: str | None
+    category: str | None
+    categories: list[str]
+    title: str
+    lead: str
+    source_tag: str | None
+    body_text: str
+    body_html: str
+    authors: list[str]
+    published: datetime | None
+    updated: datetime | None
+    fetched_at: datetime
+    first_seen: datetime
+    image: str | None
+    images: list[dict[str, str]]
+    tags: list[str]
+    layers: dict[str, str]
+    flags: list[str]
+    duplicate_of: str | None
+    version: int
+    #: the other copies of this story (when this is the original): url, site, site_name
+    also_at: tuple[dict[str, str], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def article_record(
+    article: StoredArticle, *, warc: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The exported form of a stored article (dates in ISO 8601 with offset), without
+    its ``cursor``; ``warc`` is the capture it was extracted from (file, record id)."""
+    record: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
+    record.update({name: _value(getattr(article, name)) for name in EXPORT_FIELDS})
+    record["also_at"] = [c["url"] for c in article.also_at]
+    record["extraction"] = dict(article.layers)
+    record["warc"] = {"file": warc["file"], "record_id": warc["record_id"]} if warc else None
+    return record
+
+
+def safe_article(article: Article) -> Article:
+    """Make an article safe to store: plain text fields without markup, body HTML through
+    the feeds' allow-list sanitizer (:func:`~aggregator.normalize.sanitize.sanitize_html`), only
+    http(s) image URLs, no NUL anywhere (PostgreSQL text cannot hold it, no reader wants
+    it). Whatever reads the store (feeds, exports, index pages, other programs) may hand
+    these to a browser."""
+    for field in fields(article):
+        setattr(article, field.name, without_nul(getattr(article, field.name)))
+    article.title = safe_text(article.title)
+    article.lead = safe_text(article.lead)
+    article.source_tag = safe_text(article.source_tag) or None
+    article.byline = safe_text(article.byline)
+    article.authors = [a for a in (safe_text(x) for x in article.authors) if a]
+    article.tags = [t for t in (safe_text(x) for x in article.tags) if t]
+    article.section = safe_text(article.section) or None
+    if has_markup(article.body_text):
+        lines = (safe_text(line) for line in article.body_text.splitlines())
+        article.body_text = "\n".join(line for line in lines if line)
+    article.body_html = sanitize_html(article.body_html, article.url)
+    article.image = web_url(article.image, article.url)
+    images = []
+    for image in article.images:
+        url = web_url(image.get("url"), article.url)
+        caption, credit = safe_text(image.get("caption")), safe_text(image.get("credit"))
+        if url or caption:
+            images.append({**image, "url": url or "", "caption": caption, "credit": credit})
+    article.images = images
+    return article
