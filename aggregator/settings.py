@@ -26,14 +26,34 @@ The project's own settings (all overridable with ``-s``):
 
 import os
 
+#: The settings the environment may set, with their defaults. Every ``aggregator`` command
+#: resolves them one way (:mod:`aggregator.app.config`): its flag, else the environment
+#: variable of the same name, else this default; ``scrapy crawl`` and Scrapyd read the same.
+ENVIRONMENT = {
+    "AGGREGATOR_DB": "aggregator.db",
+    "AGGREGATOR_SITES_DIRS": "",
+    "AGGREGATOR_FEEDS_DIR": "feeds",
+    "AGGREGATOR_FEEDS_BASE_URL": "",
+    "AGGREGATOR_WARC_DIR": "",
+    "AGGREGATOR_REDIS_URL": "",
+    "AGGREGATOR_REDIS_IDLE_SECONDS": "10",
+    "AGGREGATOR_CRAWL_INTERVAL": "",
+}
+
+
+def from_environment(name: str) -> str:
+    """The environment's value of ``name`` (an empty one counts as unset), else its default."""
+    return os.environ.get(name) or ENVIRONMENT[name]
+
+
 BOT_NAME = "aggregator"
 SPIDER_MODULES = ["aggregator.crawl.spider"]
 NEWSPIDER_MODULE = "aggregator.crawl.spider"
 
-AGGREGATOR_DB = os.environ.get("AGGREGATOR_DB", "aggregator.db")
+AGGREGATOR_DB = from_environment("AGGREGATOR_DB")
 AGGREGATOR_DB_RETRY_SECONDS = 60.0
-AGGREGATOR_SITES_DIRS = os.environ.get("AGGREGATOR_SITES_DIRS", "")
-AGGREGATOR_FEEDS_DIR = os.environ.get("AGGREGATOR_FEEDS_DIR", "feeds")
+AGGREGATOR_SITES_DIRS = from_environment("AGGREGATOR_SITES_DIRS")
+AGGREGATOR_FEEDS_DIR = from_environment("AGGREGATOR_FEEDS_DIR")
 
 # ASCII only: HTTP header values are latin-1.
 USER_AGENT = "aggregator/0.1 (provincial news feed aggregator; Scrapy)"
@@ -69,7 +89,7 @@ SPIDER_MIDDLEWARES = {
 
 # WARC capture (aggregator.archive.warc): every response with its request, when a folder is set
 # (`aggregator crawl --warc DIR`); files are rotated at AGGREGATOR_WARC_MAX_BYTES (1 GiB).
-AGGREGATOR_WARC_DIR = os.environ.get("AGGREGATOR_WARC_DIR", "")
+AGGREGATOR_WARC_DIR = from_environment("AGGREGATOR_WARC_DIR")
 AGGREGATOR_WARC_MAX_BYTES = 1 << 30
 DOWNLOADER_MIDDLEWARES = {
     # next to the downloader: the headers sent, the body as received
@@ -78,8 +98,8 @@ DOWNLOADER_MIDDLEWARES = {
 
 # Shared crawl queue (aggregator.crawl.redisqueue): off unless a Redis URL is set; the add-on
 # switches the scheduler to scrapy-redis and caps what one process holds.
-AGGREGATOR_REDIS_URL = os.environ.get("AGGREGATOR_REDIS_URL", "")
-AGGREGATOR_REDIS_IDLE_SECONDS = float(os.environ.get("AGGREGATOR_REDIS_IDLE_SECONDS", "10"))
+AGGREGATOR_REDIS_URL = from_environment("AGGREGATOR_REDIS_URL")
+AGGREGATOR_REDIS_IDLE_SECONDS = float(from_environment("AGGREGATOR_REDIS_IDLE_SECONDS"))
 AGGREGATOR_REDIS_HEARTBEAT = 10.0
 AGGREGATOR_REDIS_LOST_SECONDS = 60.0
 AGGREGATOR_REDIS_PREFIX = "aggregator"

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from aggregator.crawl.redisqueue import RedisUnavailable, SharedQueue, check_redis, mask_url
+from aggregator.crawl.redisqueue import RedisUnavailable, SharedQueue, check_redis
+from aggregator.normalize.urls import mask_password
 from aggregator.store import open_store
 from sampleweb.evaluate import evaluate
 from sampleweb.groundtruth import GroundTruthArticle, load_ground_truth
@@ -124,9 +125,9 @@ def test_a_crashed_runs_requests_are_carried_into_the_next_one_first(redis_url: 
 
 
 def test_unreachable_redis_is_one_clear_line_with_the_password_masked() -> None:
-    assert mask_url("redis://:s3cret@host:6380/1") == "redis://:***@host:6380/1"
-    assert mask_url("redis://user:s3cret@host/0") == "redis://user:***@host/0"
-    assert mask_url("redis://host:6379/0") == "redis://host:6379/0"
+    assert mask_password("redis://:s3cret@host:6380/1") == "redis://:***@host:6380/1"
+    assert mask_password("redis://user:s3cret@host/0") == "redis://user:***@host/0"
+    assert mask_password("redis://host:6379/0") == "redis://host:6379/0"
     port = _closed_port()
     with pytest.raises(RedisUnavailable) as info:
         check_redis(f"redis://:s3cret@127.0.0.1:{port}/0", timeout=2)

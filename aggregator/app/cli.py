@@ -12,18 +12,16 @@ password never appears in messages.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from aggregator.sites.definition import (
-    SiteDefinitionError,
-    SiteRegistry,
-    load_sites,
-    sites_dirs_from_env,
-)
+from aggregator.app import config
+from aggregator.normalize.urls import mask_password
+from aggregator.sites.definition import SiteDefinitionError, SiteRegistry, load_sites
 
 __all__ = ["main"]
 
@@ -40,15 +38,15 @@ class ConfigurationError(CommandError):
 
 
 def _db(args: argparse.Namespace) -> str:
-    return str(args.db or os.environ.get("AGGREGATOR_DB") or "aggregator.db")
+    return config.db(args.db)
 
 
 def _feeds_dir(args: argparse.Namespace) -> Path:
-    return Path(args.feeds_dir or os.environ.get("AGGREGATOR_FEEDS_DIR") or "feeds")
+    return config.feeds_dir(args.feeds_dir)
 
 
 def _sites_dirs(args: argparse.Namespace) -> list[Path]:
-    return sites_dirs_from_env() + [Path(d) for d in (args.sites_dir or [])]
+    return config.sites_dirs(args.sites_dir)
 
 
 def _registry(args: argparse.Namespace) -> SiteRegistry:
@@ -108,17 +106,19 @@ def _add_feeds_dir(p: argparse.ArgumentParser) -> None:
 # -- commands -------------------------------------------------------------------------
 
 
-def cmd_sampleweb(args: argparse.Namespace) -> int:
-    from sampleweb.__main__ import main as sampleweb_main
+def _sample_web(module: str) -> Any:
+    """A module of the sample web: a package of its own (the runtime never imports it),
+    loaded only by the commands that serve it."""
+    try:
+        return importlib.import_module(f"sampleweb.{module}")
+    except ImportError as exc:
+        raise CommandError(f"the sample web is not installed ({exc})") from None
 
-    argv = ["--port", str(args.port), "--host", args.host]
-    if args.write_sites:
-        argv += ["--write-sites", args.write_sites]
-    if args.hostile is not None:  # the hostile web (issue 9)
-        argv += ["--hostile", str(args.hostile)]
-    if args.write_truth:
-        argv += ["--write-truth", args.write_truth]
-    return sampleweb_main(argv)
+
+def cmd_sampleweb(args: argparse.Namespace) -> int:
+    """Its options are the sample web's own (``aggregator sampleweb --help``)."""
+    rest = args.args[1:] if args.args[:1] == ["--"] else args.args
+    return int(_sample_web("__main__").main(rest))
 
 
 def cmd_sites(args: argparse.Namespace) -> int:
@@ -198,7 +198,7 @@ def _crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _redis_url(args: argparse.Namespace) -> str:
-    return str(getattr(args, "redis", None) or os.environ.get("AGGREGATOR_REDIS_URL") or "")
+    return config.redis_url(getattr(args, "redis", None))
 
 
 def _check_redis(url: str) -> None:
@@ -231,7 +231,14 @@ def _progress_wanted(args: argparse.Namespace) -> bool:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from aggregator.crawl.runner import StoreBusy, crawl_sites, due_sites, site_failed, store_lock
+    from aggregator.crawl.runner import (
+        StoreBusy,
+        crawl_sites,
+        due_sites,
+        results_table,
+        site_failed,
+        store_lock,
+    )
     from aggregator.store import open_store
 
     registry = _registry(args)
@@ -263,13 +270,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     except StoreBusy as exc:
         raise ConfigurationError(str(exc)) from None
     if not args.quiet:
-        _print_table(results)
+        print(results_table(results))
     lost = [site_id for site_id, s in results.items() if s.get("finish_reason") == "redis_lost"]
     if lost:
-        from aggregator.crawl.redisqueue import mask_url
-
         print(
-            f"aggregator: lost the Redis queue at {mask_url(redis_url)} while crawling "
+            f"aggregator: lost the Redis queue at {mask_password(redis_url)} while crawling "
             f"{', '.join(lost)}; what was queued is left there for the next run",
             file=sys.stderr,
         )
@@ -291,29 +296,19 @@ def _publish(
     health: bool = True,
     registry: SiteRegistry | None = None,
 ) -> Any:
-    """After crawls: rebuild the feeds (when asked) and judge every site's health.
+    """After crawls: rebuild the feeds (when asked) and judge every site's health
+    (:func:`aggregator.app.publish.publish`); returns the feed build report (or None)."""
+    from aggregator.app.publish import publish
 
-    Returns the feed build report (or None); reads its own store connection, so the
-    scheduler can run it in a thread.
-    """
-    from aggregator.publish.feeds import build_feeds, site_infos
-    from aggregator.publish.health import update_health
-    from aggregator.store import open_store
-
-    base_url = getattr(args, "base_url", None) or os.environ.get("AGGREGATOR_FEEDS_BASE_URL")
-    registry = registry or _registry(args)
-    report = None
-    with open_store(_db(args)) as store:
-        if feeds:
-            report = build_feeds(
-                store,
-                _feeds_dir(args),
-                limit=getattr(args, "limit", 50),
-                base_url=base_url,
-                sites=site_infos(registry),
-            )
-        if health:
-            update_health(store, _feeds_dir(args), registry, base_url=base_url)
+    report, _ = publish(
+        _db(args),
+        _feeds_dir(args),
+        registry or _registry(args),
+        base_url=config.base_url(getattr(args, "base_url", None)),
+        limit=getattr(args, "limit", 50),
+        feeds=feeds,
+        health=health,
+    )
     return report
 
 
@@ -356,19 +351,6 @@ def _print_crawl_line(site_id: str, summary: dict[str, Any]) -> None:
     )
 
 
-def _print_table(results: dict[str, dict[str, Any]]) -> None:
-    header = f"{'site':<12} {'pages':>6} {'articles':>9} {'new':>5} {'updated':>8} "
-    header += f"{'duplicates':>11} {'errors':>7}"
-    print(header)
-    print("-" * len(header))
-    for site_id, r in results.items():
-        articles = r["inserted"] + r["updated"] + r["unchanged"]
-        print(
-            f"{site_id:<12} {r['pages']:>6} {articles:>9} {r['inserted']:>5} {r['updated']:>8} "
-            f"{r['duplicates']:>11} {r['errors']:>7}"
-        )
-
-
 def cmd_feeds(args: argparse.Namespace) -> int:
     report = _publish(args, health=False)  # _health.atom: crawl, run and status
     print(f"{len(report.written)} feeds written, {len(report.unchanged)} unchanged")
@@ -378,16 +360,12 @@ def cmd_feeds(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from aggregator.publish.serve import DEFAULT_INTERVAL, serve
+    from aggregator.publish.serve import serve
 
-    interval = args.interval
-    if interval is None:
-        raw = os.environ.get("AGGREGATOR_CRAWL_INTERVAL") or str(DEFAULT_INTERVAL)
-        if not raw.isdigit() or int(raw) < 1:
-            raise CommandError(f"AGGREGATOR_CRAWL_INTERVAL={raw!r}: expected minutes (>= 1)")
-        interval = int(raw)
-    if interval < 1:
-        raise CommandError(f"--interval {interval}: expected minutes (>= 1)")
+    try:
+        interval = config.crawl_interval(args.interval)
+    except config.ConfigError as exc:
+        raise CommandError(str(exc)) from None
     if not 0 <= args.port <= 65535:
         raise CommandError(f"--port {args.port}: must be 0-65535")
     log = Path(args.access_log) if args.access_log else None
@@ -475,7 +453,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     registry = _registry(args)
     db = _db(args)
     _require_store(db)
-    base_url = args.base_url or os.environ.get("AGGREGATOR_FEEDS_BASE_URL")
+    base_url = config.base_url(args.base_url)
     with open_store(db) as store:
         report = update_health(store, _feeds_dir(args), registry, base_url=base_url)
     if args.json:
@@ -488,11 +466,12 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from aggregator.app.demo import run_demo
-
+    demo = _sample_web("demo")
     _check_store(_db(args))
-    return run_demo(
-        db=_db(args), feeds_dir=_feeds_dir(args), verbose=args.verbose, hostile=args.hostile
+    return int(
+        demo.run_demo(
+            db=_db(args), feeds_dir=_feeds_dir(args), verbose=args.verbose, hostile=args.hostile
+        )
     )
 
 
@@ -506,19 +485,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("sampleweb", help="serve the bundled sample provincial web")
-    p.add_argument("--port", type=int, default=0, help="port (default 0: any free port)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--write-sites", metavar="DIR", help="write its site definitions to DIR")
-    p.add_argument(
-        "--hostile",
-        type=int,
-        metavar="SEED",
-        help="serve the hostile web: faults, bad input and attacks chosen from SEED",
+    p = sub.add_parser(
+        "sampleweb",
+        help="serve the bundled sample provincial web (its options: sampleweb --help)",
+        add_help=False,
     )
-    p.add_argument(
-        "--write-truth", metavar="FILE", help="with --hostile: write every fault to FILE (JSON)"
-    )
+    p.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_sampleweb)
 
     p = sub.add_parser("sites", help="list, check or test site definitions")
@@ -673,6 +645,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["sampleweb"]:  # every option is the sample web's own
+        argv = ["sampleweb", "--", *argv[1:]]
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))

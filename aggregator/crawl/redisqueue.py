@@ -67,7 +67,6 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
-from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from redis.backoff import NoBackoff
@@ -82,6 +81,8 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler as _ScrapyRedisScheduler
 from twisted.internet.task import LoopingCall
 
+from aggregator.normalize.urls import mask_password
+
 __all__ = [
     "RedisQueueAddon",
     "RedisScheduler",
@@ -89,7 +90,6 @@ __all__ = [
     "SharedQueue",
     "check_redis",
     "connect",
-    "mask_url",
 ]
 
 logger = logging.getLogger(__name__)
@@ -102,18 +102,6 @@ FP_LEN = 40  # scrapy-redis fingerprints: SHA-1, hex
 
 class RedisUnavailable(RuntimeError):
     """Redis cannot be reached (at start)."""
-
-
-def mask_url(url: str) -> str:
-    """``url`` with its password replaced by ``***``, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 def connect(url: str, timeout: float = 5.0) -> redis.Redis:
@@ -134,12 +122,12 @@ def check_redis(url: str, timeout: float = 5.0) -> None:
     try:
         client = connect(url, timeout)
     except ValueError as exc:  # a malformed URL
-        raise RedisUnavailable(f"bad Redis URL {mask_url(url)}: {exc}") from None
+        raise RedisUnavailable(f"bad Redis URL {mask_password(url)}: {exc}") from None
     try:
         client.ping()
     except redis.RedisError as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise RedisUnavailable(f"cannot reach Redis at {mask_url(url)}: {reason}") from None
+        raise RedisUnavailable(f"cannot reach Redis at {mask_password(url)}: {reason}") from None
     finally:
         client.close()
 
@@ -471,7 +459,7 @@ class RedisScheduler(_ScrapyRedisScheduler):
             raise _Lost(what) from None
         if self._lost_since is not None:
             logger.warning(
-                "Redis at %s is back after %.1f s", mask_url(self.url), now - self._lost_since
+                "Redis at %s is back after %.1f s", mask_password(self.url), now - self._lost_since
             )
             self._lost_since, self._backoff = None, 0.25
         return result
@@ -482,7 +470,7 @@ class RedisScheduler(_ScrapyRedisScheduler):
             self._lost_since = now
             logger.warning(
                 "Redis at %s lost (%s: %s); retrying for up to %.0f s",
-                mask_url(self.url), what, exc, self.lost_bound,
+                mask_password(self.url), what, exc, self.lost_bound,
             )  # fmt: skip
         self._next_try = now + self._backoff
         self._backoff = min(self._backoff * 2, 5.0)
@@ -491,7 +479,7 @@ class RedisScheduler(_ScrapyRedisScheduler):
             logger.error(
                 "Redis at %s unreachable for %.0f s: closing the spider; the requests left "
                 "in Redis are for the next run",
-                mask_url(self.url), now - self._lost_since,
+                mask_password(self.url), now - self._lost_since,
             )  # fmt: skip
             engine = self.crawler.engine
             if engine is not None:

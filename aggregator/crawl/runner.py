@@ -27,6 +27,7 @@ __all__ = [
     "crawl_sites",
     "due_sites",
     "project_settings",
+    "results_table",
     "site_failed",
     "store_lock",
 ]
@@ -146,3 +147,17 @@ def crawl_sites(
         site_id: crawl_summary(crawler.stats.get_stats() if crawler.stats else {})
         for site_id, crawler in crawlers.items()
     }
+
+
+def results_table(results: dict[str, dict[str, Any]]) -> str:
+    """The crawl summaries of ``results`` (by site id) as a table for the terminal."""
+    header = f"{'site':<12} {'pages':>6} {'articles':>9} {'new':>5} {'updated':>8} "
+    header += f"{'duplicates':>11} {'errors':>7}"
+    lines = [header, "-" * len(header)]
+    for site_id, r in results.items():
+        articles = r["inserted"] + r["updated"] + r["unchanged"]
+        lines.append(
+            f"{site_id:<12} {r['pages']:>6} {articles:>9} {r['inserted']:>5} {r['updated']:>8} "
+            f"{r['duplicates']:>11} {r['errors']:>7}"
+        )
+    return "\n".join(lines)

@@ -32,7 +32,7 @@ from twisted.python.failure import Failure
 from aggregator.extract.article import ExtractionError, Hints, extract_article, section_from_url
 from aggregator.extract.listings import date_near, links
 from aggregator.items import Article
-from aggregator.sites.definition import SiteDefinition, load_sites, sites_dirs_from_env
+from aggregator.sites.definition import SiteDefinition, load_sites, split_dirs
 
 __all__ = ["NewsSpider", "failure_class"]
 
@@ -100,7 +100,7 @@ def _stored_article_urls(db: str, site_id: str) -> set[str]:
 
 def load_site_for(crawler: Crawler, site_id: str) -> SiteDefinition:
     """The definition of ``site_id`` from bundled + configured folders."""
-    dirs = sites_dirs_from_env(crawler.settings.get("AGGREGATOR_SITES_DIRS") or "")
+    dirs = split_dirs(crawler.settings.get("AGGREGATOR_SITES_DIRS") or "")
     return load_sites(dirs).get(site_id)
 
 

@@ -13,9 +13,18 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
-__all__ = ["VN_TZ", "ParsedDate", "parse_date", "parse_iso", "to_vn"]
+__all__ = ["ICT", "VN_TZ", "ParsedDate", "iso", "parse_date", "parse_iso", "to_vn"]
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+#: Asia/Ho_Chi_Minh as a fixed offset for display: UTC+7 with no DST since 1975, while the
+#: tz database gives older dates (and the epoch) +08:00; feeds and pages always say +07:00.
+ICT = timezone(timedelta(hours=7), "ICT")
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 with its offset, or None."""
+    return value.isoformat() if value is not None else None
+
 
 # dd/mm/yyyy, dd-mm-yyyy, dd.mm.yyyy; or "ngày 14 tháng 04 năm 2016".
 _DMY = re.compile(r"(?<!\d)(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})(?!\d)")

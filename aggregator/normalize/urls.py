@@ -6,7 +6,7 @@ import re
 from collections.abc import Collection, Mapping
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-__all__ = ["canonicalize_url"]
+__all__ = ["canonicalize_url", "mask_password"]
 
 _TRACKING_PREFIXES = ("utm_", "_ga", "_gl", "mc_", "pk_")
 _TRACKING = frozenset(
@@ -79,3 +79,15 @@ def canonicalize_url(
         and not (fold_amp and k.lower() in _AMP_PARAMS)
     )
     return urlunsplit((scheme, netloc, path, urlencode(query), ""))
+
+
+_URL_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^/@:]*:)[^/]*@", re.IGNORECASE)
+_QUERY_PASSWORD = re.compile(r"(password=)[^&\s]*", re.IGNORECASE)
+
+
+def mask_password(target: str) -> str:
+    """``target`` fit for logs and messages: a URL's password (``user:PASSWORD@`` or
+    ``?password=``) shown as ``***``; anything that is not a URL (a file path) as it is."""
+    if "://" not in target:
+        return target
+    return _QUERY_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", target))

@@ -32,9 +32,9 @@ import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from feedgen.entry import FeedEntry
@@ -42,14 +42,13 @@ from feedgen.ext.base import BaseEntryExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
+from aggregator.normalize.dates import ICT
 from aggregator.normalize.sanitize import safe_text, sanitize_html
 from aggregator.normalize.text import clean_text, strip_xml_invalid
 from aggregator.publish.files import write_if_changed
 from aggregator.sites.categories import category_label
+from aggregator.sites.definition import DEFAULT_INTERVAL, SiteDefinition
 from aggregator.store.records import StoredArticle
-
-if TYPE_CHECKING:
-    from aggregator.sites.definition import SiteDefinition
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -73,11 +72,7 @@ Kind = Literal["all", "category", "site"]
 #: Where the feeds are published when no ``base_url`` is given (self links need
 #: an absolute URL; pass the real public URL of ``feeds_dir`` in production).
 DEFAULT_BASE_URL = "http://localhost/feeds/"
-#: Minutes between crawls of a site with no known interval (a definition's default).
-DEFAULT_INTERVAL = 30
-#: Asia/Ho_Chi_Minh as a fixed offset: UTC+7 with no DST since 1975, while the tz
-#: database gives older dates (and the epoch) +08:00; feeds always say +07:00.
-TIMEZONE = timezone(timedelta(hours=7), "ICT")
+TIMEZONE = ICT
 TAG_PREFIX = "tag:aggregator,2026:"
 FEED_SUFFIX = "Báo địa phương"
 ALL_LABEL = "Tất cả"

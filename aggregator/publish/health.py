@@ -41,12 +41,13 @@ from __future__ import annotations
 import statistics
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from lxml import etree
 
+from aggregator.normalize.dates import ICT, iso
 from aggregator.process.chain import HEALTH_FIELDS
 from aggregator.publish.files import write_if_changed
 from aggregator.sites.definition import SiteDefinition, SiteRegistry
@@ -100,7 +101,6 @@ FEED_ENTRIES = 100
 _SEVERITY: tuple[Verdict, ...] = ("broken", "stale", "degraded")
 #: Counts of a crawl that mean "met an article already known" (incremental crawls).
 _KNOWN_KEYS = ("skipped_known", "conditional", "listing_all_known")
-_ICT = timezone(timedelta(hours=7), "ICT")  # display time; feeds say +07:00 too
 _TAG = "tag:aggregator,2026:health"
 _ATOM = "http://www.w3.org/2005/Atom"
 _DEFAULT_BASE_URL = "http://localhost/feeds/"
@@ -363,8 +363,8 @@ class SiteHealth:
         if self.last_crawl is not None:
             s = self.last_crawl.stats
             last = {
-                "started_at": _iso(self.last_crawl.started_at),
-                "finished_at": _iso(self.last_crawl.finished_at),
+                "started_at": iso(self.last_crawl.started_at),
+                "finished_at": iso(self.last_crawl.finished_at),
                 **{k: s.get(k) for k in _LAST_CRAWL_KEYS},
                 "articles": articles_seen(s),
                 "error_classes": error_classes(s),
@@ -379,7 +379,7 @@ class SiteHealth:
             "active": self.active,
             "verified": self.verified,
             "stale_after_hours": self.stale_after_hours,
-            "last_new_article": _iso(self.last_new_article),
+            "last_new_article": iso(self.last_new_article),
             "last_crawl": last,
             "selector_share": self.selector_share,
         }
@@ -390,10 +390,6 @@ _LAST_CRAWL_KEYS = (
     "requests", "pages", "inserted", "updated", "unchanged", "duplicates", "errors",
     "error_detail", "duration_s", "finish_reason",
 )  # fmt: skip
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(_ICT).isoformat() if value is not None else None
 
 
 def _stale_after(site: SiteDefinition) -> float:
@@ -460,7 +456,7 @@ class HealthEvent(HealthRecord):
     def to_json(self) -> dict[str, Any]:
         return {
             "site": self.site,
-            "at": _iso(self.at),
+            "at": iso(self.at),
             "verdict": self.verdict,
             "previous": self.previous,
             "fields": list(self.fields),
@@ -506,7 +502,7 @@ def recent_events(store: SQLStore, limit: int = FEED_ENTRIES) -> list[HealthEven
 
 
 def _atom_time(value: datetime) -> str:
-    return value.astimezone(_ICT).replace(microsecond=0).isoformat()
+    return value.astimezone(ICT).replace(microsecond=0).isoformat()
 
 
 def render_health_feed(
@@ -610,7 +606,7 @@ def format_table(sites: Sequence[SiteHealth]) -> str:
     for s in sites:
         stats = s.last_crawl.stats if s.last_crawl else {}
         when = s.last_crawl.finished_at if s.last_crawl else None
-        shown = when.astimezone(_ICT).strftime("%Y-%m-%d %H:%M") if when else "-"
+        shown = when.astimezone(ICT).strftime("%Y-%m-%d %H:%M") if when else "-"
         figures = " ".join(
             f"{_int(stats.get(k)) if s.last_crawl else '-':>4}"
             for k in ("inserted", "updated", "duplicates", "errors")

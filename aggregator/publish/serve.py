@@ -33,10 +33,9 @@ from twisted.web.http import NOT_MODIFIED
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request, Site
 
-__all__ = ["DEFAULT_INTERVAL", "MEDIA_TYPES", "FeedsResource", "serve"]
+from aggregator.sites.definition import DEFAULT_INTERVAL
 
-#: Minutes between crawls when nothing says otherwise: ``Cache-Control: max-age``.
-DEFAULT_INTERVAL = 30
+__all__ = ["MEDIA_TYPES", "FeedsResource", "serve"]
 MEDIA_TYPES: dict[str, str] = {
     ".rss": "application/rss+xml; charset=utf-8",
     ".atom": "application/atom+xml; charset=utf-8",

@@ -29,13 +29,17 @@ from aggregator.sites.categories import categories_for_section, section_slug
 
 __all__ = [
     "BUNDLED_SITES_DIR",
+    "DEFAULT_INTERVAL",
     "SiteDefinition",
     "SiteDefinitionError",
     "SiteRegistry",
     "load_site",
     "load_sites",
-    "sites_dirs_from_env",
+    "split_dirs",
 ]
+
+#: Minutes between crawls of a site whose definition does not say (also the feeds' TTL).
+DEFAULT_INTERVAL = 30
 
 #: The bundled definitions: a folder, or a folder inside a zip (an egg deployed to Scrapyd).
 BUNDLED_SITES: Traversable = resources.files("aggregator.sites").joinpath("bundled")
@@ -151,7 +155,7 @@ class SiteDefinition(_Model):
     #: false until someone ran `aggregator sites test ID --live` against the real site
     verified: bool = True
     domains: list[str] = []
-    interval: int = Field(30, ge=1, description="minutes between scheduled crawls")
+    interval: int = Field(DEFAULT_INTERVAL, ge=1, description="minutes between scheduled crawls")
     stale_after: float | None = Field(
         None, gt=0, description="hours without a new article before status says stale (72)"
     )
@@ -300,10 +304,9 @@ def load_site(path: Path | Traversable) -> SiteDefinition:
     return site
 
 
-def sites_dirs_from_env(value: str | None = None) -> list[Path]:
-    """Folders from ``AGGREGATOR_SITES_DIRS`` (os.pathsep-separated)."""
-    raw = os.environ.get("AGGREGATOR_SITES_DIRS", "") if value is None else value
-    return [Path(p) for p in raw.split(os.pathsep) if p]
+def split_dirs(value: str) -> list[Path]:
+    """Folders of an ``os.pathsep``-separated list (``AGGREGATOR_SITES_DIRS``)."""
+    return [Path(p) for p in value.split(os.pathsep) if p]
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -15,6 +14,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
+from aggregator.normalize.dates import iso
+from aggregator.normalize.urls import mask_password
 from aggregator.store.records import CrawlRecord, HealthRecord, PageRecord
 
 __all__ = [
@@ -33,10 +34,6 @@ _T = TypeVar("_T")
 
 #: Tries of a write transaction that finds the store busy beyond busy_timeout.
 BUSY_TRIES = 6
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def dt(value: str | None) -> datetime | None:
@@ -73,17 +70,9 @@ def is_postgres(target: str | Path) -> bool:
     return isinstance(target, str) and target.lower().startswith(("postgresql://", "postgres://"))
 
 
-_URL_PASSWORD = re.compile(r"^([a-z]+://[^/@:]*:)[^/]*@", re.IGNORECASE)
-_QUERY_PASSWORD = re.compile(r"(password=)[^&\s]*", re.IGNORECASE)
-
-
 def mask_target(target: str | Path) -> str:
-    """``target`` fit for logs and errors: a URL's password (``user:PASSWORD@`` or
-    ``?password=``) shown as ``***``."""
-    text = str(target)
-    if not is_postgres(text):
-        return text
-    return _QUERY_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))
+    """``target`` fit for logs and errors: a URL's password shown as ``***``."""
+    return mask_password(str(target))
 
 
 def values_marks(rows: int, width: int) -> str:

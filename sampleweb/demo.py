@@ -1,4 +1,8 @@
-"""``aggregator demo``: the whole job on the bundled sample web, in one process."""
+"""``aggregator demo``: the whole job on the sample web, in one process.
+
+It lives with the sample web it serves; the ``aggregator`` command loads it only for
+``demo``.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from sampleweb import SampleWeb
+from aggregator.app.publish import publish
+from aggregator.crawl.runner import crawl_sites, results_table
+from aggregator.publish.health import error_classes
+from aggregator.sites.definition import load_sites
+from aggregator.store import mask_target, open_store
 from sampleweb.groundtruth import sites_in_ground_truth
+from sampleweb.hostile import CRAWL_SETTINGS
+from sampleweb.server import SampleWeb
 
 __all__ = ["DEMO_PORT", "run_demo"]
 
@@ -31,13 +41,6 @@ def run_demo(db: str, feeds_dir: Path, *, verbose: bool = False, hostile: int | 
 
     ``hostile`` (a seed): against the hostile sample web (faults, bad input, attacks); the
     summary names each site's failure classes."""
-    from aggregator.app.cli import _print_table
-    from aggregator.crawl.runner import crawl_sites
-    from aggregator.publish.feeds import build_feeds, site_infos
-    from aggregator.publish.health import error_classes, update_health
-    from aggregator.sites.definition import load_sites
-    from aggregator.store import mask_target, open_store
-
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="aggregator-demo-") as tmp, _start_web(hostile) as web:
         print(
@@ -53,20 +56,18 @@ def run_demo(db: str, feeds_dir: Path, *, verbose: bool = False, hostile: int | 
             "LOG_LEVEL": "INFO" if verbose else "WARNING",
         }
         if hostile is not None:  # hangs must time out before the crawl's patience does
-            from sampleweb.hostile import CRAWL_SETTINGS
-
             overrides |= CRAWL_SETTINGS
         print(f"crawling {len(site_ids)} newspapers into {mask_target(db)} ...")
         results = crawl_sites(site_ids, overrides, progress=sys.stderr.isatty() and not verbose)
         registry = load_sites([d for d in dirs if d])
-    _print_table(results)
+    print(results_table(results))
     if hostile is not None:
         for site_id, summary in results.items():
             if classes := error_classes(summary):
                 print(f"  {site_id}: " + ", ".join(f"{k} {n}" for k, n in classes.items()))
+    report, health = publish(db, feeds_dir, registry)
+    assert report is not None and health is not None
     with open_store(db) as store:
-        report = build_feeds(store, feeds_dir, sites=site_infos(registry))
-        health = update_health(store, feeds_dir, registry)
         total = store.count()
     print(f"\n{total} articles in {mask_target(db)}")
     print(
