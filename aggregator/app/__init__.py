@@ -1,1 +1,2 @@
-"""The application: command line, configuration, the demo and site-definition tests."""
+"""The application: the command line, configuration, publishing after crawls, and the
+site-definition tests."""

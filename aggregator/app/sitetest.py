@@ -31,9 +31,11 @@ from __future__ import annotations
 import json
 import urllib.request
 import urllib.robotparser
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urldefrag, urljoin
@@ -455,6 +457,22 @@ def check_live(site: SiteDefinition, out: TextIO, *, articles: int = 3) -> int:
     if not links:
         print("FAILED: no link on the listing matches links.article", file=out)
         return 1
+    pages = _live_pages(site, links, allowed, articles, out)
+    for n, page in enumerate(pages, 1):
+        print(f"[{n}] {page.url}", file=out)
+    print(file=out)
+    print(_coverage_table(pages), file=out)
+    return _live_verdict(pages, out)
+
+
+def _live_pages(
+    site: SiteDefinition,
+    links: Sequence[tuple[str, Hints]],
+    allowed: Callable[[str], bool],
+    articles: int,
+    out: TextIO,
+) -> list[LivePage]:
+    """The first ``articles`` article pages that robots.txt allows, each extracted."""
     pages: list[LivePage] = []
     for url, hints in links:
         if len(pages) == articles:
@@ -466,10 +484,24 @@ def check_live(site: SiteDefinition, out: TextIO, *, articles: int = 3) -> int:
             pages.append(LivePage(url, extract_page(url, _fetch(url), site, hints)))
         except (ExtractionError, SiteTestError) as exc:
             pages.append(LivePage(url, error=str(exc)))
-    for n, page in enumerate(pages, 1):
-        print(f"[{n}] {page.url}", file=out)
-    print(file=out)
-    print(_coverage_table(pages), file=out)
+    return pages
+
+
+def _pages_where(pages: Sequence[LivePage], test: Callable[[LivePage], bool]) -> str:
+    return ", ".join(f"[{n}]" for n, p in enumerate(pages, 1) if test(p))
+
+
+def _lacks(page: LivePage, field: str) -> bool:
+    return page.layer(field) in ("missing", "error")
+
+
+def _flagged(page: LivePage, flag: str) -> bool:
+    return page.result is not None and flag in page.result.extracted.flags
+
+
+def _live_verdict(pages: Sequence[LivePage], out: TextIO) -> int:
+    """Errors, flags, layers and selectors that matched nothing; 0 when every required
+    field was found on every page."""
     for n, page in enumerate(pages, 1):
         if page.error:
             print(f"[{n}] error: {page.error}", file=out)
@@ -477,24 +509,14 @@ def check_live(site: SiteDefinition, out: TextIO, *, articles: int = 3) -> int:
             print(f"[{n}] flags: {', '.join(page.result.article.flags)}", file=out)
     missing = []
     for name in REQUIRED_FIELDS:
-        where = [f"[{n}]" for n, p in enumerate(pages, 1) if p.layer(name) in ("missing", "error")]
-        if where:
-            missing.append(f"{name} missing on {', '.join(where)}")
-    counts: dict[str, int] = {}
-    for page in pages:
-        for name in _COVERAGE:
-            counts[page.layer(name)] = counts.get(page.layer(name), 0) + 1
+        if where := _pages_where(pages, partial(_lacks, field=name)):
+            missing.append(f"{name} missing on {where}")
+    counts = Counter(page.layer(name) for page in pages for name in _COVERAGE)
     print("layers: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), file=out)
     missed = []
     for name in _COVERAGE:
-        flag = f"selector_missed:{name}"
-        where = [
-            f"[{n}]"
-            for n, p in enumerate(pages, 1)
-            if p.result is not None and flag in p.result.extracted.flags
-        ]
-        if where:
-            missed.append(f"{name} on {', '.join(where)}")
+        if where := _pages_where(pages, partial(_flagged, flag=f"selector_missed:{name}")):
+            missed.append(f"{name} on {where}")
     if missed:
         # another layer may have found the field: the definition still needs a look
         print(f"warning: selectors that matched nothing: {'; '.join(missed)}", file=out)
