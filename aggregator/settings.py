@@ -80,7 +80,7 @@ CONCURRENT_ITEMS = 1
 # Incremental crawling (aggregator.crawl.incremental): off with AGGREGATOR_FULL_CRAWL / --full.
 AGGREGATOR_FULL_CRAWL = False
 # `aggregator crawl --resume`: continue a killed crawl; with AGGREGATOR_FULL_CRAWL every listing
-# is read again, and the article URLs the store holds already are not fetched (issue 9).
+# is read again, and the article URLs the store holds already are not fetched.
 AGGREGATOR_RESUME = False
 AGGREGATOR_RECHECK_HOURS = 48  # known articles younger than this are re-checked (304s)
 SPIDER_MIDDLEWARES = {

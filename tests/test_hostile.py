@@ -450,8 +450,8 @@ def test_per_request_faults_clear_as_recorded() -> None:
 
 def test_the_command_line_forwards_the_seed(monkeypatch: pytest.MonkeyPatch) -> None:
     """``aggregator sampleweb --hostile SEED --write-truth FILE`` and ``demo --hostile``."""
-    import aggregator.app.demo
     import sampleweb.__main__ as sampleweb_main
+    import sampleweb.demo
     from aggregator.app.cli import main
 
     seen: list[object] = []
@@ -461,7 +461,7 @@ def test_the_command_line_forwards_the_seed(monkeypatch: pytest.MonkeyPatch) -> 
         return 0
 
     monkeypatch.setattr(sampleweb_main, "main", record)
-    monkeypatch.setattr(aggregator.app.demo, "run_demo", lambda **kw: record(kw["hostile"]))
+    monkeypatch.setattr(sampleweb.demo, "run_demo", lambda **kw: record(kw["hostile"]))
     assert main(["sampleweb", "--hostile", "5", "--write-truth", "t.json"]) == 0
     assert main(["demo", "--hostile", "6"]) == 0
     argv = seen[0]

@@ -140,7 +140,7 @@ class NewsSpider(scrapy.Spider):
         settings.set("AUTOTHROTTLE_START_DELAY", max(site.politeness.delay, 0.1), "spider")
         if settings.getbool("AGGREGATOR_RESUME"):
             spider.stored_urls = _stored_article_urls(settings.get("AGGREGATOR_DB"), site.id)
-        # redirects: none may leave the site, and a loop is an error (issue 9)
+        # redirects: none may leave the site, and a loop is an error
         crawler.signals.connect(spider._check_redirect, signal=signals.request_scheduled)
         crawler.signals.connect(spider._count_redirect_loop, signal=signals.request_dropped)
         return spider
