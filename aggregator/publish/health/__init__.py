@@ -1,0 +1,48 @@
+"""Health of every site (see :mod:`.judge`); this package exports what the rest of the
+project uses."""
+
+from aggregator.publish.health.judge import (
+    DEFAULT_STALE_HOURS,
+    HEALTH_FEED,
+    REQUIRED_FIELDS,
+    Finding,
+    HealthEvent,
+    HealthReport,
+    Judgement,
+    SiteHealth,
+    articles_seen,
+    broken_findings,
+    degraded_findings,
+    error_classes,
+    evaluate,
+    format_table,
+    judge,
+    layer_shares,
+    render_health_feed,
+    stale_finding,
+    update_health,
+    windows,
+)
+
+__all__ = [
+    "DEFAULT_STALE_HOURS",
+    "HEALTH_FEED",
+    "REQUIRED_FIELDS",
+    "Finding",
+    "HealthEvent",
+    "HealthReport",
+    "Judgement",
+    "SiteHealth",
+    "articles_seen",
+    "broken_findings",
+    "degraded_findings",
+    "error_classes",
+    "evaluate",
+    "format_table",
+    "judge",
+    "layer_shares",
+    "render_health_feed",
+    "stale_finding",
+    "update_health",
+    "windows",
+]
