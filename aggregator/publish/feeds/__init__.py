@@ -1,0 +1,59 @@
+"""Feeds built from the store: RSS 2.0 and Atom 1.0 (feedgen stays in :mod:`.xmlfeed`),
+JSON Feed 1.1, an OPML 2.0 list and a human index page.
+
+Layout of the feeds folder::
+
+    index.html                      every feed, with <link rel="alternate"> autodiscovery
+    feeds.opml                      every feed file, grouped by category and by site
+    all.{rss,atom,json}             every newspaper
+    category/<key>.{rss,atom,json}  one per category, spanning all sites
+    site/<site-id>.{rss,atom,json}  one per newspaper
+
+The output is a pure function of the stored articles (and of the site names and
+crawl intervals passed in): no clock is read, so a rebuild with the same articles
+gives byte-identical files, and a file is only rewritten (atomically) when its bytes
+change. That lets any static server answer conditional requests with 304. Entry ids
+come from the article id, derived once from the canonical URL, so an edited article
+keeps its id.
+
+``all`` and category feeds show the original of each story only, ending with links
+to its other copies. A site feed shows that newspaper's own articles: its originals,
+and its copies of stories first published by another newspaper (linking to the
+original); a second URL of a page of the same site is left out. Feed files of a
+category or site that no longer has any article are removed, so ``feeds.opml`` and
+``index.html`` list exactly the feed files present.
+
+The modules, each one concern: :mod:`.layout` (file names, paths, the build report),
+:mod:`.entries` (an article as an entry), :mod:`.feed` (a feed and its labels),
+:mod:`.select` (which articles go in which feed), :mod:`.xmlfeed` (RSS and Atom),
+:mod:`.jsonfeed` (JSON Feed), :mod:`.index` (OPML and index.html) and :mod:`.build`
+(the whole build). This package exports what the rest of the project uses.
+"""
+
+from aggregator.publish.feeds.build import build_feeds, render_feed
+from aggregator.publish.feeds.entries import MAX_TITLE
+from aggregator.publish.feeds.layout import (
+    DEFAULT_BASE_URL,
+    FORMATS,
+    MEDIA_TYPES,
+    FeedBuildReport,
+    feed_path,
+    valid_key,
+)
+from aggregator.publish.feeds.select import SiteInfo, site_infos
+from aggregator.sites.definition import DEFAULT_INTERVAL
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_INTERVAL",
+    "FORMATS",
+    "MAX_TITLE",
+    "MEDIA_TYPES",
+    "FeedBuildReport",
+    "SiteInfo",
+    "build_feeds",
+    "feed_path",
+    "render_feed",
+    "site_infos",
+    "valid_key",
+]

@@ -1,0 +1,259 @@
+"""An article as a feed entry: display text, links, times, the lead image, and the other
+copies of its story ("also at"), prepared once per build whatever the format.
+
+Entry ids come from the article id, derived once from the canonical URL, so an edited
+article keeps its id.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import PurePosixPath
+from urllib.parse import urljoin, urlsplit
+
+from aggregator.normalize.dates import ICT
+from aggregator.normalize.sanitize import safe_text, sanitize_html
+from aggregator.normalize.text import clean_text, strip_xml_invalid
+from aggregator.publish.feeds.layout import valid_key
+from aggregator.store.records import StoredArticle
+
+__all__ = [
+    "ALSO_AT_LABEL",
+    "GENERATOR",
+    "MAX_AUTHORS",
+    "MAX_NAME",
+    "MAX_SUMMARY",
+    "MAX_TITLE",
+    "TAG_PREFIX",
+    "TIMEZONE",
+    "Copy",
+    "Entries",
+    "Entry",
+    "clean_url",
+    "copies_of",
+    "is_web_url",
+    "local_time",
+    "newest_first",
+    "plain",
+    "rfc3339",
+]
+
+TIMEZONE = ICT
+TAG_PREFIX = "tag:aggregator,2026:"
+GENERATOR = "aggregator"
+#: Introduces the links to the other copies of a story in an entry's content.
+ALSO_AT_LABEL = "Cũng đăng trên"
+
+#: Display limits: a scraped 100 KB "title" must not become a 100 KB feed title.
+MAX_TITLE = 300
+MAX_SUMMARY = 2000
+MAX_NAME = 200
+MAX_AUTHORS = 10
+
+#: Lead-image types by extension (a fixed table: mimetypes varies by system).
+_IMAGE_TYPES = {
+    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".jpe": "image/jpeg", ".png": "image/png",
+    ".gif": "image/gif", ".webp": "image/webp", ".avif": "image/avif", ".svg": "image/svg+xml",
+    ".bmp": "image/bmp", ".tif": "image/tiff", ".tiff": "image/tiff",
+}  # fmt: skip
+_DEFAULT_IMAGE_TYPE = "image/jpeg"
+#: Word's line break (U+000B) and form feed separate words: make them spaces.
+_CONTROL_SPACES = re.compile("[\x0b\x0c\x85]")
+#: Bidirectional overrides, embeddings, isolates and marks: Vietnamese never needs
+#: them, and an override (U+202E) makes a reader show text other than what it is.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+# -- values ---------------------------------------------------------------------------
+
+
+def _truncate(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut at a word boundary with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def plain(value: str | None, limit: int | None = None) -> str:
+    """One line of display text: no markup, control characters or bidi overrides.
+
+    Titles, leads and names are plain text, yet some readers render an RSS title as
+    HTML: tags (and what script or style elements hold) are removed, until none is
+    left, so that ``&lt;script&gt;`` cannot become a tag one decoding later (the store's
+    :func:`~aggregator.normalize.sanitize.safe_text`: round after round, not a fixed
+    number of rounds; a title can still hold a script after three).
+    """
+    text = safe_text(_CONTROL_SPACES.sub(" ", value or ""))
+    text = clean_text(_BIDI.sub("", _CONTROL_SPACES.sub(" ", text)))
+    return _truncate(text, limit) if limit else text
+
+
+def clean_url(value: str) -> str:
+    """A stored URL without XML-invalid characters, bidi marks or surrounding space."""
+    return _BIDI.sub("", strip_xml_invalid(value)).strip()
+
+
+def is_web_url(value: str) -> bool:
+    """An absolute http(s) URL with a host."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def local_time(value: datetime) -> datetime:
+    """In Vietnam time (+07:00), whole seconds; a naive value is taken as Vietnam time."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=TIMEZONE)
+    return value.astimezone(TIMEZONE).replace(microsecond=0)
+
+
+def _published(article: StoredArticle) -> datetime:
+    """Publication time, or when the article was first seen if it has none."""
+    return local_time(article.published or article.first_seen)
+
+
+def _updated(article: StoredArticle) -> datetime:
+    """Last change, never before publication."""
+    published = _published(article)
+    return max(published, local_time(article.updated)) if article.updated else published
+
+
+def _image(article: StoredArticle) -> tuple[str, str] | None:
+    """The lead image as an absolute http(s) URL and its media type, if any."""
+    if not article.image:
+        return None
+    try:
+        url = urljoin(article.url, clean_url(article.image))
+    except ValueError:
+        return None
+    if not is_web_url(url):
+        return None
+    suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
+    return url, _IMAGE_TYPES.get(suffix, _DEFAULT_IMAGE_TYPE)
+
+
+def _site_root(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+def rfc3339(value: datetime) -> str:
+    return value.isoformat()
+
+
+# -- entries --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Copy:
+    """Another copy of a story: where it is and which newspaper has it."""
+
+    url: str
+    site: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An article as every feed format shows it, prepared once per build."""
+
+    id: str
+    site: str
+    site_name: str
+    site_url: str
+    title: str
+    link: str
+    published: datetime
+    updated: datetime
+    authors: tuple[str, ...]
+    categories: tuple[str, ...]
+    lead: str
+    content: str
+    image: tuple[str, str] | None
+    also_at: tuple[Copy, ...]
+
+
+def copies_of(raw: Iterable[Mapping[str, str]]) -> tuple[Copy, ...]:
+    """The stored copies of a story that have a web link, with display names."""
+    out: list[Copy] = []
+    for copy in raw:
+        url = clean_url(copy.get("url") or "")
+        if is_web_url(url):
+            name = plain(copy.get("site_name"), MAX_NAME) or _site_root(url)
+            out.append(Copy(url, plain(copy.get("site"), MAX_NAME), name))
+    return tuple(out)
+
+
+def _content(article: StoredArticle, also_at: Sequence[Copy]) -> str:
+    """Sanitized body HTML (the plain text as paragraphs when there is no HTML), then
+    the other copies of the story: "Cũng đăng trên: Báo X, Báo Y" with links."""
+    body = sanitize_html(article.body_html, article.url)
+    if not body and article.body_text.strip():
+        lines = (line.strip() for line in strip_xml_invalid(article.body_text).splitlines())
+        body = "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in lines if p)
+    body = _BIDI.sub("", body)
+    if also_at:
+        links = ", ".join(
+            f'<a href="{html.escape(c.url)}">{html.escape(c.name, quote=False)}</a>'
+            for c in also_at
+        )
+        body += f"<p>{ALSO_AT_LABEL}: {links}</p>"
+    return body
+
+
+def _entry(article: StoredArticle, also_at: tuple[Copy, ...]) -> Entry:
+    link = clean_url(article.canonical_url or article.url)
+    site_name = plain(article.site_name, MAX_NAME) or plain(article.site) or GENERATOR
+    authors = [name for name in (plain(a, MAX_NAME) for a in article.authors) if name]
+    lead = plain(article.lead, MAX_SUMMARY)
+    return Entry(
+        id=f"{TAG_PREFIX}article/{article.id}",
+        site=article.site,
+        site_name=site_name,
+        site_url=_site_root(link),
+        title=plain(article.title, MAX_TITLE) or _truncate(lead, 120) or link,
+        link=link,
+        published=_published(article),
+        updated=_updated(article),
+        authors=tuple(dict.fromkeys(authors[:MAX_AUTHORS])) or (site_name,),
+        categories=tuple(dict.fromkeys(c for c in article.categories if valid_key(c))),
+        lead=lead,
+        content=_content(article, also_at),
+        image=_image(article),
+        also_at=also_at,
+    )
+
+
+class Entries:
+    """Entries of one build, prepared once however many feeds show them."""
+
+    def __init__(self) -> None:
+        self._done: dict[tuple[str, int, tuple[Copy, ...]], Entry] = {}
+
+    def __call__(self, article: StoredArticle, also_at: tuple[Copy, ...] | None = None) -> Entry:
+        copies = copies_of(article.also_at) if also_at is None else also_at
+        key = (article.id, article.version, copies)
+        entry = self._done.get(key)
+        if entry is None:
+            entry = self._done[key] = _entry(article, copies)
+        return entry
+
+    @staticmethod
+    def usable(article: StoredArticle) -> bool:
+        """Only articles with a web link can be entries (readers need one)."""
+        return is_web_url(clean_url(article.canonical_url or article.url))
+
+
+def newest_first(entries: Iterable[Entry]) -> list[Entry]:
+    """Newest first by publication (or first-seen) time, ties by id."""
+    return sorted(sorted(entries, key=lambda e: e.id), key=lambda e: e.published, reverse=True)
