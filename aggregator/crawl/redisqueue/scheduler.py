@@ -1,377 +1,32 @@
-"""A shared crawl queue in Redis (scrapy-redis): several ``aggregator crawl`` processes, on
-one machine or many, share each site's requests and fetch no URL twice.
-
-``aggregator crawl --redis redis://host:6379/0`` (or the setting ``AGGREGATOR_REDIS_URL``)
-switches the scheduler to :class:`RedisScheduler`, a scrapy-redis scheduler with a
-scrapy-redis priority queue and dupefilter, plus what a crawl of many processes needs:
-
-- **Keys per site.** The spider is one generic spider run per site, so every key is under
-  ``<AGGREGATOR_REDIS_PREFIX>:<site>:`` (prefix ``aggregator``): processes crawling the
-  same site share one queue, and another site's crawl never sees it.
-- **Generations.** A crawl is a generation ``N``: its queue (``<site>:N:queue``, a sorted
-  set of scrapy-redis priorities) and its dupefilter (``<site>:N:seen``) belong to it. A
-  process joins the current generation while a live worker is in it; the first process of
-  a new run (no live worker left) starts generation ``N+1`` with an empty dupefilter, so a
-  scheduled crawl reads its listings again. If the old generation still holds requests (a
-  crashed run), they are carried into the new one first (ahead of every other request,
-  their fingerprints into the new dupefilter). The last worker to leave a drained
-  generation deletes its keys; ``SCHEDULER_PERSIST`` plays no part (scrapy-redis would
-  delete the shared keys when the *first* process closes).
-- **Seeding once.** In this mode the shared dupefilter applies to every request,
-  ``dont_filter`` ones included (start URLs, incremental re-checks), except Scrapy's
-  retries: N processes enqueue each start URL once per generation, the first one wins.
-  The incremental middleware keeps working: each process holds the section listings back
-  in memory, and whichever process reads the home page releases its copy of them once.
-- **Reliable queue.** A pop moves the request, in one Lua script, into the worker's
-  in-flight hash (``<site>:N:inflight:<worker>``). It leaves that hash when Scrapy is done
-  with it: the response handled by the callback, its items stored and its new requests
-  queued, or the failure handled by the errback, or a retry/redirect queued in its place.
-  (The scheduler compares what it handed out with the engine's set of requests in
-  progress, the one exact "done" Scrapy has.) Each worker renews a heartbeat key with a
-  TTL (``AGGREGATOR_REDIS_HEARTBEAT``, 10 s); workers that see a worker whose heartbeat
-  expired (SIGKILL, a lost machine) move its in-flight requests back to the head of the
-  queue, bypassing the dupefilter. A killed process's in-flight requests are thus fetched
-  a second time, by another process: the only URLs ever fetched twice.
-- **Spreading the work.** Scrapy takes requests from the scheduler while its downloader
-  holds fewer than ``CONCURRENT_REQUESTS``, even if the per-domain slot makes them wait; at
-  the default 16 one process would drain the queue into its memory. In redis mode a
-  process holds at most the site's ``concurrency`` (``CONCURRENT_REQUESTS_PER_DOMAIN``),
-  unless ``-s CONCURRENT_REQUESTS`` says otherwise, and polls the queue twice a second.
-- **Closing.** A process closes when the shared queue and every in-flight hash of its
-  generation have been empty for ``AGGREGATOR_REDIS_IDLE_SECONDS`` (``--idle``, 10 s).
-- **Stats** stay per process (Scrapy's collector) and in the store's crawl records, one
-  row per process and site; scrapy-redis's ``RedisStatsCollector`` is not used (it fails
-  on close with Scrapy 2.19).
-- **Redis lost.** Unreachable at start: :func:`check_redis` gives a one-line error naming
-  the URL (password masked), and the CLI exits 2. Lost during a crawl: each operation is
-  tried again with doubling pauses (new requests wait in memory, completions are
-  remembered); after ``AGGREGATOR_REDIS_LOST_SECONDS`` (60) without Redis the spider
-  closes with reason ``redis_lost``. Items are stored by the pipelines as they come, never
-  half-way; what was queued or in flight stays in Redis for the next run.
-
-Limits: one Redis server (no Cluster: the scripts compute key names). "Done" is read from
-Scrapy's private ``engine._slot.inprogress`` and the poll interval set through
-``engine._SLOT_HEARTBEAT_INTERVAL`` (Scrapy is pinned below 2.20); without them requests
-are acknowledged only when the process closes. A process started while the last worker of
-a finished crawl is still waiting out its idle time joins that generation and finds
-nothing to do. Politeness is per process: N processes crawl a site N times as hard.
+"""The Scrapy side of the shared queue: a scrapy-redis scheduler and priority queue over
+:class:`~aggregator.crawl.redisqueue.shared.SharedQueue` that seed once per generation,
+acknowledge what the engine has finished, keep the heartbeat, retry Redis with backoff and
+close once the whole generation is drained.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
-import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, cast
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
-from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler as _ScrapyRedisScheduler
 from twisted.internet.task import LoopingCall
 
+from aggregator.crawl.redisqueue.connection import connect
+from aggregator.crawl.redisqueue.shared import FP_LEN, QueueStatus, SharedQueue
 from aggregator.normalize.urls import mask_password
 
-__all__ = [
-    "RedisQueueAddon",
-    "RedisScheduler",
-    "RedisUnavailable",
-    "SharedQueue",
-    "check_redis",
-    "connect",
-]
-
-logger = logging.getLogger(__name__)
-
-#: Score given to requests moved back to a queue (a dead worker's, a crashed run's): a
-#: scrapy-redis priority queue pops the lowest score first, so they come before the rest.
-REQUEUE_BOOST = 1_000_000
-FP_LEN = 40  # scrapy-redis fingerprints: SHA-1, hex
-
-
-class RedisUnavailable(RuntimeError):
-    """Redis cannot be reached (at start)."""
-
-
-def connect(url: str, timeout: float = 5.0) -> redis.Redis:
-    """A client for ``url`` that fails fast: no retries inside redis-py (we retry with our
-    own backoff), short socket timeouts (a call blocks the Twisted reactor)."""
-    return redis.Redis.from_url(
-        url,
-        socket_timeout=timeout,
-        socket_connect_timeout=timeout,
-        retry=Retry(NoBackoff(), 0),
-        retry_on_timeout=False,
-        health_check_interval=0,
-    )
-
-
-def check_redis(url: str, timeout: float = 5.0) -> None:
-    """Raise :class:`RedisUnavailable` with a one-line message unless ``url`` answers PING."""
-    try:
-        client = connect(url, timeout)
-    except ValueError as exc:  # a malformed URL
-        raise RedisUnavailable(f"bad Redis URL {mask_password(url)}: {exc}") from None
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise RedisUnavailable(f"cannot reach Redis at {mask_password(url)}: {reason}") from None
-    finally:
-        client.close()
-
-
-# -- the queue's operations in Redis (atomic Lua scripts) ---------------------------------
-
-# Common part: workers whose heartbeat expired are dead; their in-flight requests move to
-# the head of generation `gen`'s queue, their fingerprints into its dupefilter.
-_REAP = """
-local function live_workers(p)
-  local live = 0
-  local workers = redis.call('HKEYS', p .. ':workers')
-  for _, w in ipairs(workers) do
-    if redis.call('EXISTS', p .. ':hb:' .. w) == 1 then live = live + 1 end
-  end
-  return live
-end
-local function reap(p, gen)
-  local moved = {}
-  local workers = redis.call('HGETALL', p .. ':workers')
-  for i = 1, #workers, 2 do
-    local w, g = workers[i], workers[i + 1]
-    if redis.call('EXISTS', p .. ':hb:' .. w) == 0 then
-      local inflight = p .. ':' .. g .. ':inflight:' .. w
-      for _, member in ipairs(redis.call('HVALS', inflight)) do
-        redis.call('ZADD', p .. ':' .. gen .. ':queue', -BOOST, member)
-        redis.call('SADD', p .. ':' .. gen .. ':seen', string.sub(member, 1, FPLEN))
-        table.insert(moved, member)
-      end
-      redis.call('DEL', inflight)
-      redis.call('HDEL', p .. ':workers', w)
-    end
-  end
-  return moved
-end
-"""
-
-# ARGV: prefix, worker, heartbeat ms. Returns {generation, carried, {requeued members}}.
-_JOIN = (
-    _REAP
-    + """
-local p, me, ttl = ARGV[1], ARGV[2], ARGV[3]
-local gen = redis.call('GET', p .. ':gen')
-local carried = 0
-if (not gen) or live_workers(p) == 0 then
-  local new = tostring(redis.call('INCR', p .. ':generations'))
-  if gen then  -- a run that did not finish: its requests go first in the new one
-    local q = p .. ':' .. gen .. ':queue'
-    local left = redis.call('ZRANGE', q, 0, -1, 'WITHSCORES')
-    for i = 1, #left, 2 do
-      local score = tonumber(left[i + 1])
-      if score > -BOOST / 2 then score = score - BOOST end
-      redis.call('ZADD', p .. ':' .. new .. ':queue', score, left[i])
-      redis.call('SADD', p .. ':' .. new .. ':seen', string.sub(left[i], 1, FPLEN))
-      carried = carried + 1
-    end
-    redis.call('DEL', q, p .. ':' .. gen .. ':seen')
-  end
-  gen = new
-  redis.call('SET', p .. ':gen', gen)
-end
-local moved = reap(p, gen)
-redis.call('HSET', p .. ':workers', me, gen)
-redis.call('SET', p .. ':hb:' .. me, gen, 'PX', ttl)
-return {gen, carried, moved}
-"""
-)
-
-# ARGV: prefix, generation, worker. Returns {token, member} or nil.
-_POP = """
-local p, gen, me = ARGV[1], ARGV[2], ARGV[3]
-local q = p .. ':' .. gen .. ':queue'
-local top = redis.call('ZRANGE', q, 0, 0)
-if #top == 0 then return nil end
-redis.call('ZREM', q, top[1])
-local token = redis.call('INCR', p .. ':tokens')
-redis.call('HSET', p .. ':' .. gen .. ':inflight:' .. me, token, top[1])
-return {token, top[1]}
-"""
-
-# ARGV: prefix, generation, member, score, filter (1/0). Returns 1 if queued.
-_PUSH = """
-local p, gen, member, score, filter = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local added = redis.call('SADD', p .. ':' .. gen .. ':seen', string.sub(member, 1, FPLEN))
-if filter == '1' and added == 0 then return 0 end
-redis.call('ZADD', p .. ':' .. gen .. ':queue', score, member)
-return 1
-"""
-
-# ARGV: prefix, generation, worker, heartbeat ms. Reaps the dead, renews our heartbeat.
-# Returns {queued, in flight (every worker of the generation), live workers, {requeued}}.
-_STATUS = (
-    _REAP
-    + """
-local p, gen, me, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-redis.call('SET', p .. ':hb:' .. me, gen, 'PX', ttl)
-redis.call('HSET', p .. ':workers', me, gen)
-local moved = reap(p, gen)
-local live = live_workers(p)
-local inflight = 0
-local workers = redis.call('HGETALL', p .. ':workers')
-for i = 1, #workers, 2 do
-  inflight = inflight + redis.call('HLEN', p .. ':' .. workers[i + 1] .. ':inflight:' .. workers[i])
-end
-return {redis.call('ZCARD', p .. ':' .. gen .. ':queue'), inflight, live, moved}
-"""
-)
-
-# ARGV: prefix, generation, worker. Returns 1 when the generation ended (and was deleted).
-_LEAVE = (
-    _REAP
-    + """
-local p, gen, me = ARGV[1], ARGV[2], ARGV[3]
-local mine = p .. ':' .. gen .. ':inflight:' .. me
-for _, member in ipairs(redis.call('HVALS', mine)) do
-  redis.call('ZADD', p .. ':' .. gen .. ':queue', -BOOST, member)
-end
-redis.call('DEL', mine, p .. ':hb:' .. me)
-redis.call('HDEL', p .. ':workers', me)
-reap(p, gen)
-if live_workers(p) > 0 or redis.call('ZCARD', p .. ':' .. gen .. ':queue') > 0 then return 0 end
-if redis.call('GET', p .. ':gen') == gen then redis.call('DEL', p .. ':gen') end
-redis.call('DEL', p .. ':' .. gen .. ':queue', p .. ':' .. gen .. ':seen')
-return 1
-"""
-)
-
-
-def _lua(source: str) -> str:
-    return source.replace("BOOST", str(REQUEUE_BOOST)).replace("FPLEN", str(FP_LEN))
-
-
-@dataclass
-class QueueStatus:
-    queued: int
-    in_flight: int
-    live_workers: int
-    requeued: list[bytes]  # members moved back from dead workers
-
-    @property
-    def drained(self) -> bool:
-        return self.queued == 0 and self.in_flight == 0
-
-
-class SharedQueue:
-    """One site's shared queue in Redis, seen by one worker: join a generation, push,
-    pop into the in-flight hash, acknowledge, reap dead workers, leave.
-
-    Members are ``fingerprint (40 hex) + payload`` bytes; this class knows nothing of
-    Scrapy, so that the tests can drive the queue logic directly.
-    """
-
-    def __init__(
-        self,
-        client: redis.Redis,
-        site: str,
-        *,
-        prefix: str = "aggregator",
-        worker: str | None = None,
-        heartbeat: float = 10.0,
-    ) -> None:
-        self.client = client
-        self.key = f"{prefix}:{site}"
-        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.heartbeat_ms = max(int(heartbeat * 1000), 100)
-        self.generation: str | None = None
-        self._join = client.register_script(_lua(_JOIN))
-        self._pop = client.register_script(_lua(_POP))
-        self._push = client.register_script(_lua(_PUSH))
-        self._status = client.register_script(_lua(_STATUS))
-        self._leave = client.register_script(_lua(_LEAVE))
-
-    def _gen(self) -> str:
-        if self.generation is None:
-            raise RuntimeError("join() first")
-        return self.generation
-
-    def _k(self, name: str) -> str:
-        return f"{self.key}:{self._gen()}:{name}"
-
-    @property
-    def queue_key(self) -> str:
-        return self._k("queue")
-
-    @property
-    def seen_key(self) -> str:
-        return self._k("seen")
-
-    @property
-    def inflight_key(self) -> str:
-        return self._k(f"inflight:{self.worker}")
-
-    def join(self) -> tuple[int, list[bytes]]:
-        """Join the current generation, or start one; the number of requests carried over
-        from an unfinished run, and the members requeued from dead workers."""
-        gen, carried, moved = cast(
-            list[Any], self._join(args=[self.key, self.worker, self.heartbeat_ms])
-        )
-        self.generation = gen.decode() if isinstance(gen, bytes) else str(gen)
-        return int(carried), [bytes(m) for m in moved]
-
-    def push(self, member: bytes, score: float, *, filter: bool = True) -> bool:
-        """Queue ``member`` unless ``filter`` and its fingerprint was seen in this
-        generation; True when queued."""
-        args: list[str | bytes] = [
-            self.key,
-            self._gen(),
-            member,
-            repr(float(score)),
-            "1" if filter else "0",
-        ]
-        return bool(self._push(args=args))
-
-    def pop(self) -> tuple[int, bytes] | None:
-        """(token, member) of the first request, now in this worker's in-flight hash."""
-        found = self._pop(args=[self.key, self._gen(), self.worker])
-        if not found:
-            return None
-        token, member = cast(list[Any], found)
-        return int(token), bytes(member)
-
-    def ack(self, tokens: Iterable[int]) -> None:
-        """These requests are done: out of the in-flight hash."""
-        tokens = list(tokens)
-        if tokens:
-            self.client.hdel(self.inflight_key, *[str(t) for t in tokens])
-
-    def status(self) -> QueueStatus:
-        """Renew the heartbeat, requeue dead workers' requests, count what is left."""
-        queued, in_flight, live, moved = cast(
-            list[Any], self._status(args=[self.key, self._gen(), self.worker, self.heartbeat_ms])
-        )
-        return QueueStatus(int(queued), int(in_flight), int(live), [bytes(m) for m in moved])
-
-    def leave(self) -> bool:
-        """Unregister (unfinished in-flight requests go back to the queue); True when this
-        was the last worker of a drained generation, whose keys are now deleted."""
-        return bool(self._leave(args=[self.key, self._gen(), self.worker]))
-
-    def __len__(self) -> int:
-        return int(cast(int, self.client.zcard(self.queue_key)))
-
-
-# -- Scrapy components ----------------------------------------------------------------------
+# the package's logger, as before the split: log lines name the shared queue
+# (``[aggregator.crawl.redisqueue]``), whichever module of it writes them
+logger = logging.getLogger("aggregator.crawl.redisqueue")
 
 
 class GenerationQueue(PriorityQueue):
@@ -412,7 +67,7 @@ class _Lost(Exception):
 
 
 class RedisScheduler(_ScrapyRedisScheduler):
-    """The scheduler of a crawl sharing its queue (see the module docstring)."""
+    """The scheduler of a crawl sharing its queue (see :mod:`aggregator.crawl.redisqueue`)."""
 
     def __init__(self, crawler: Crawler, url: str) -> None:
         settings = crawler.settings
@@ -670,17 +325,3 @@ def _in_progress(crawler: Crawler) -> set[Request] | None:
     retry) queued. Scrapy has no public signal for that moment."""
     slot = getattr(crawler.engine, "_slot", None)
     return cast("set[Request] | None", getattr(slot, "inprogress", None))
-
-
-class RedisQueueAddon:
-    """Switches a crawl to the shared queue when ``AGGREGATOR_REDIS_URL`` is set (a Scrapy
-    add-on: it runs after the spider set its per-site politeness, before the settings
-    freeze)."""
-
-    def update_settings(self, settings: BaseSettings) -> None:
-        if not settings.get("AGGREGATOR_REDIS_URL"):
-            return
-        settings.set("SCHEDULER", "aggregator.crawl.redisqueue.RedisScheduler", priority="spider")
-        per_domain = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 2)
-        # hold no more than the site's concurrency, so that the other processes get work
-        settings.set("CONCURRENT_REQUESTS", max(per_domain, 1), priority="spider")
