@@ -33,10 +33,10 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 fuzz: $(STAMP)
-	AGGREGATOR_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py
+	AGGREGATOR_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/unit/fuzz/test_fuzz.py
 
 hostile: $(STAMP)
-	for seed in 1 2 3 4 5 6 7 8; do AGGREGATOR_HOSTILE_SEED=$$seed $(BIN)/python -m pytest -q tests/test_hostile.py || exit 1; done
+	for seed in 1 2 3 4 5 6 7 8; do AGGREGATOR_HOSTILE_SEED=$$seed $(BIN)/python -m pytest -q tests/integration/sampleweb/test_hostile.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) .demo build *.egg-info
