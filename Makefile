@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench fuzz hostile install clean
+.PHONY: demo test test-fast lint bench fuzz hostile install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,17 +16,24 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/aggregator demo
 
+# every test: tests/unit and tests/integration (servers on 127.0.0.1, real crawls)
 test: $(STAMP)
 	$(BIN)/ruff check aggregator tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/mypy tests benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+# the inner loop: the unit tests only (in-process, under a minute)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check aggregator tests benchmarks
 	$(BIN)/ruff format --check aggregator tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/mypy tests benchmarks
+	$(BIN)/lint-imports
 
 # every benchmark (dedup, feeds, extract, crawl), then the table in benchmarks/RESULTS.md
 bench: $(STAMP)
