@@ -1,55 +1,74 @@
-"""Shared fixtures: the sample web in a subprocess (port 0), one real crawl of it, and a
-PostgreSQL server of the session with a fresh database per test."""
+"""Shared fixtures: the sample web in a subprocess (port 0), one real crawl of it, and the
+PostgreSQL and Redis servers of the session (a fresh database per test, an empty Redis).
+
+The markers come from the folder: a test under tests/unit/ is ``unit`` (in-process and
+fast: ``make test-fast`` runs them), one under tests/integration/ is ``integration``.
+"""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import tempfile
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.pgserver import PgServer, find_bindir
-from tests.redisserver import RedisServer
+from tests.support.backends import ON_POSTGRESQL, store_tests_only
+from tests.support.cli import run_cli
+from tests.support.crawls import Archived, Crawl, SampleWebProcess
+from tests.support.env import REPO, unavailable
+from tests.support.pgserver import PgServer, find_bindir
+from tests.support.redisserver import RedisServer
 
-REPO = Path(__file__).resolve().parents[1]
-ATOM_RNG = REPO.parent / "shared" / "schemas" / "atom.rng"
-
-
-@dataclass
-class SampleWebProcess:
-    url: str
-    sites_dir: Path
-    access_log: Path
-    site_ids: list[str]
-
-
-#: Feeds written by commands that do not name a folder land here, not in the checkout.
-DEFAULT_FEEDS = Path(tempfile.mkdtemp(prefix="aggregator-test-feeds-"))
+TESTS = Path(__file__).resolve().parent
+KINDS = ("unit", "integration")
+#: fixtures that start a server or a crawl: an integration test's, never a unit test's
+SERVER_FIXTURES = frozenset(
+    {"sample_web", "crawled", "archived", "pg_server", "pg_url", "redis_server", "redis_url"}
+)
 
 
-def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run ``aggregator`` in a subprocess (the Twisted reactor runs once per process)."""
-    env = {**os.environ, "AGGREGATOR_SITES_DIRS": "", "AGGREGATOR_FEEDS_DIR": str(DEFAULT_FEEDS)}
-    result = subprocess.run(
-        [sys.executable, "-m", "aggregator.app.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        timeout=600,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(
-            f"aggregator {' '.join(args)} exited {result.returncode}\n"
-            f"stdout:\n{result.stdout}\nstderr:\n{result.stderr[-5000:]}"
-        )
+# -- markers by folder ----------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``unit`` or ``integration`` by the folder under tests/. A test elsewhere in tests/,
+    or a unit test that asks for a server, is an error: ``-m unit`` must miss nothing and
+    run nothing slow."""
+    for item in items:
+        path = item.path.resolve()
+        if not path.is_relative_to(TESTS):
+            continue
+        kind = path.relative_to(TESTS).parts[0]
+        if kind not in KINDS:
+            raise pytest.UsageError(
+                f"{item.nodeid}: a test belongs under tests/unit/ or tests/integration/"
+            )
+        if kind == "unit" and (
+            servers := SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        ):
+            raise pytest.UsageError(
+                f"{item.nodeid} uses {', '.join(sorted(servers))}: "
+                "a test that needs a server belongs under tests/integration/"
+            )
+        item.add_marker(kind)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pycollect_makeitem(
+    collector: pytest.Collector, name: str, obj: object
+) -> Generator[None, object, object]:
+    """In a module that runs unit tests again on PostgreSQL (tests/support/backends.py),
+    only the tests that use the store."""
+    result = yield
+    if getattr(getattr(collector, "module", None), ON_POSTGRESQL, None):
+        return store_tests_only(result)
     return result
+
+
+# -- the sample web and crawls of it ----------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -75,14 +94,6 @@ def sample_web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleWebPr
         proc.wait(timeout=10)
 
 
-@dataclass
-class Crawl:
-    web: SampleWebProcess
-    db: Path
-    output: str
-    log: str
-
-
 @pytest.fixture(scope="session")
 def crawled(sample_web: SampleWebProcess, tmp_path_factory: pytest.TempPathFactory) -> Crawl:
     """One full crawl of every sample newspaper into a fresh SQLite file."""
@@ -91,17 +102,6 @@ def crawled(sample_web: SampleWebProcess, tmp_path_factory: pytest.TempPathFacto
         "crawl", *sample_web.site_ids, "--db", str(db), "--sites-dir", str(sample_web.sites_dir)
     )
     return Crawl(sample_web, db, result.stdout, result.stderr)
-
-
-@dataclass
-class Archived:
-    db: Path
-    warc_dir: Path
-    web: SampleWebProcess
-
-    @property
-    def files(self) -> list[str]:
-        return sorted(str(p) for p in self.warc_dir.glob("*.warc.gz"))
 
 
 @pytest.fixture(scope="session")
@@ -119,14 +119,11 @@ def archived(sample_web: SampleWebProcess, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
-    """The session's PostgreSQL server (see tests/pgserver.py). Without its binaries the
-    PostgreSQL tests skip, but fail in CI (``$CI`` set), where they must run."""
+    """The session's PostgreSQL server (see tests/support/pgserver.py). Without its
+    binaries the PostgreSQL tests skip, but fail in CI (``$CI`` set), where they must run."""
     bindir = find_bindir()
     if bindir is None:
-        message = "PostgreSQL server binaries (initdb, pg_ctl) not found"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}; CI must run the PostgreSQL tests")
-        pytest.skip(message)
+        unavailable("PostgreSQL server binaries (initdb, pg_ctl) not found")
     server = PgServer(bindir)
     try:
         server.start()
@@ -148,7 +145,8 @@ def pg_url(pg_server: PgServer) -> Iterator[str]:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh store's ``--db``: a SQLite file, then a PostgreSQL database."""
+    """A fresh store's ``--db``: a SQLite file, then a PostgreSQL database. (Unit tests
+    get the SQLite file only: tests/unit/conftest.py.)"""
     if request.param == "sqlite":
         return str(tmp_path / "store.db")
     return str(request.getfixturevalue("pg_url"))

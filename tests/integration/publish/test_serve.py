@@ -1,0 +1,242 @@
+"""``aggregator serve`` in a subprocess, spoken to over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from email.utils import formatdate
+from pathlib import Path
+
+import pytest
+
+from aggregator.publish.feeds import build_feeds
+from aggregator.store import SQLiteStore
+from tests.support.env import REPO
+from tests.support.feedcheck import MEDIA_TYPES, check_feed_file, feed_files
+from tests.support.feedsample import ARTICLES, BASE_URL, DUPLICATE
+from tests.support.serveproc import Server, start_server, stop_server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("serve")
+    feeds = root / "feeds"
+    with SQLiteStore(root / "store.db") as store:
+        for article in [*ARTICLES, DUPLICATE]:
+            store.upsert(article)
+        build_feeds(store, feeds, base_url=BASE_URL)
+    # things that must never be served: a file beside the folder, symlinks leading
+    # out, a hidden (temporary) file and a file of another type
+    (root / "secret.rss").write_text("<rss>secret</rss>")
+    (feeds / "leak.rss").symlink_to(root / "secret.rss")
+    (feeds / "category" / "leak.json").symlink_to(Path("..") / ".." / "store.db")
+    (feeds / "up").symlink_to(root, target_is_directory=True)
+    (feeds / ".all.rss.x1y2.tmp").write_text("half-written")
+    (feeds / ".hidden.rss").write_text("hidden")
+    (feeds / "notes.txt").write_text("notes")
+    (feeds / "inside.rss").symlink_to("all.rss")  # a symlink within the folder is fine
+    srv = start_server(feeds, root / "access.log", "--interval", "20")
+    try:
+        yield srv
+    finally:
+        assert stop_server(srv) == 0
+
+
+def _files(server: Server) -> list[str]:
+    built = [p for p in feed_files(server.feeds) if not p.is_symlink()]
+    files = [p.relative_to(server.feeds).as_posix() for p in built]
+    return [f for f in files if not f.startswith(".")] + [
+        "feeds.opml",
+        "index.html",
+    ]
+
+
+def test_every_file_served_with_its_media_type(server: Server) -> None:
+    files = _files(server)
+    assert len(files) == 3 * 6 + 2
+    for name in files:
+        status, headers, body = server.request("/" + name)
+        assert status == 200, name
+        suffix = "." + name.rsplit(".", 1)[1]
+        assert headers["content-type"].split(";")[0] == MEDIA_TYPES[suffix], name
+        assert body == (server.feeds / name).read_bytes()
+        assert headers["content-length"] == str(len(body))
+        if suffix in (".rss", ".atom", ".json"):
+            check_feed_file(server.feeds / name)
+    status, headers, body = server.request("/")
+    assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
+    assert body == (server.feeds / "index.html").read_bytes()
+
+
+def test_strong_etag_and_304(server: Server) -> None:
+    data = (server.feeds / "category" / "thoi-su.atom").read_bytes()
+    status, headers, _ = server.request("/category/thoi-su.atom")
+    etag = headers["etag"]
+    assert status == 200 and not etag.startswith("W/")
+    assert etag == f'"{hashlib.sha256(data).hexdigest()[:40]}"'
+    assert server.request("/category/thoi-su.atom")[1]["etag"] == etag  # stable
+    for value in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        status, headers, body = server.request(
+            "/category/thoi-su.atom", headers={"If-None-Match": value}
+        )
+        assert (status, body) == (304, b""), value
+        assert headers["etag"] == etag and "content-length" not in headers
+        assert headers["cache-control"] == "public, max-age=1200"
+    status, _, body = server.request("/category/thoi-su.atom", headers={"If-None-Match": '"x"'})
+    assert status == 200 and body == data
+
+
+def test_last_modified_and_304(server: Server) -> None:
+    path = server.feeds / "all.rss"
+    headers = server.request("/all.rss")[1]
+    assert headers["last-modified"] == formatdate(int(path.stat().st_mtime), usegmt=True)
+    same = {"If-Modified-Since": headers["last-modified"]}
+    assert server.request("/all.rss", headers=same)[0] == 304
+    later = {"If-Modified-Since": formatdate(path.stat().st_mtime + 3600, usegmt=True)}
+    assert server.request("/all.rss", headers=later)[0] == 304
+    earlier = {"If-Modified-Since": formatdate(path.stat().st_mtime - 3600, usegmt=True)}
+    assert server.request("/all.rss", headers=earlier)[0] == 200
+    assert server.request("/all.rss", headers={"If-Modified-Since": "not a date"})[0] == 200
+    # If-None-Match decides when both are sent (RFC 9110 13.2.2)
+    both = {**same, "If-None-Match": '"stale"'}
+    assert server.request("/all.rss", headers=both)[0] == 200
+
+
+def test_a_rebuilt_feed_gets_a_new_etag(server: Server, tmp_path: Path) -> None:
+    path = server.feeds / "site" / "tamdao.json"
+    old = path.read_bytes()
+    etag = server.request("/site/tamdao.json")[1]["etag"]
+    try:
+        tmp = path.with_name(".tamdao.json.test.tmp")
+        tmp.write_bytes(old.replace(b"Tam \xc4\x90\xe1\xba\xa3o", b"Tam Dao", 1))
+        os.replace(tmp, path)
+        status, headers, body = server.request("/site/tamdao.json", headers={"If-None-Match": etag})
+        assert status == 200 and headers["etag"] != etag and body == path.read_bytes()
+    finally:
+        path.write_bytes(old)
+
+
+def test_gzip_when_asked(server: Server) -> None:
+    data = (server.feeds / "category" / "thoi-su.rss").read_bytes()
+    plain_etag = server.request("/category/thoi-su.rss")[1]["etag"]
+    status, headers, body = server.request(
+        "/category/thoi-su.rss", headers={"Accept-Encoding": "br, gzip;q=0.8"}
+    )
+    assert status == 200 and headers["content-encoding"] == "gzip"
+    assert gzip.decompress(body) == data and len(body) < len(data)
+    assert headers["content-length"] == str(len(body))
+    assert headers["vary"] == "Accept-Encoding"
+    assert headers["etag"] == plain_etag[:-1] + '-gzip"'  # another representation, another tag
+    again = server.request(
+        "/category/thoi-su.rss",
+        headers={"Accept-Encoding": "gzip", "If-None-Match": headers["etag"]},
+    )
+    assert again[0] == 304
+    for refused in ("gzip;q=0", "identity", "br", ""):
+        _, headers, body = server.request(
+            "/category/thoi-su.rss", headers={"Accept-Encoding": refused}
+        )
+        assert "content-encoding" not in headers and body == data, refused
+
+
+def test_head_gives_the_headers_only(server: Server) -> None:
+    get = server.request("/all.atom")
+    head = server.request("/all.atom", method="HEAD")
+    assert head[0] == 200 and head[2] == b""
+    for name in ("content-type", "etag", "last-modified", "cache-control", "content-length"):
+        assert head[1][name] == get[1][name], name
+    assert server.request("/all.atom", "HEAD", {"If-None-Match": get[1]["etag"]})[0] == 304
+    gz = server.request("/all.atom", "HEAD", {"Accept-Encoding": "gzip"})
+    assert gz[1]["content-encoding"] == "gzip" and gz[2] == b""
+    assert server.request("/nothing.rss", method="HEAD")[0] == 404
+
+
+def test_cache_control_from_the_crawl_interval(server: Server) -> None:
+    for name in ("/all.json", "/feeds.opml", "/"):
+        assert server.request(name)[1]["cache-control"] == "public, max-age=1200"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../secret.rss",
+        "/../../etc/passwd",
+        "/%2e%2e/secret.rss",
+        "/%2E%2E/%2E%2E/etc/passwd",
+        "/.%2e/secret.rss",
+        "/category/../../secret.rss",
+        "/category/..%2F..%2Fsecret.rss",
+        "/category%2F..%2F..%2Fsecret.rss",
+        "/%2e%2e%2fsecret.rss",
+        "/..%5Csecret.rss",
+        "/..\\secret.rss",
+        "//etc/passwd",
+        "/%2Fetc%2Fpasswd",
+        "/%2Fetc/hostname.rss",
+        "http://127.0.0.1/../secret.rss",
+        "/leak.rss",  # a symlink leading out
+        "/category/leak.json",
+        "/up/secret.rss",  # through a symlinked folder leading out
+        "/up/feeds/all.rss",
+        "/.hidden.rss",
+        "/.all.rss.x1y2.tmp",
+        "/notes.txt",  # not a feed type
+        "/category/",
+        "/category",
+        "/site/",
+        "/missing.rss",
+        "/category/missing.atom",
+        "/all.rss%00.txt",
+        "/%00",
+        "/all.rss/",
+        "/%ff%fe.rss",
+        "/ALL.RSS",
+    ],
+)
+def test_nothing_outside_the_folder(server: Server, path: str) -> None:
+    status, _, body = server.request(path)
+    assert status in (400, 404), (path, status)
+    assert b"secret" not in body and b"root:" not in body and b"SQLite" not in body
+
+
+def test_a_symlink_inside_the_folder_is_served(server: Server) -> None:
+    status, _, body = server.request("/inside.rss")
+    assert status == 200 and body == (server.feeds / "all.rss").read_bytes()
+
+
+def test_only_get_and_head(server: Server) -> None:
+    for method in ("POST", "PUT", "DELETE"):
+        status = server.request("/all.rss", method=method)[0]
+        assert status in (405, 501), method
+    assert server.request("/all.rss", method="POST")[1]["allow"] == "GET, HEAD"
+
+
+def test_access_log_records_status(server: Server) -> None:
+    server.request("/all.json", headers={"User-Agent": "log-probe"})
+    lines = server.log.read_text(encoding="utf-8").splitlines()
+    assert any('"GET /all.json HTTP/1.1" 200' in line and "log-probe" in line for line in lines)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_stops_cleanly(server: Server, tmp_path: Path, sig: int) -> None:
+    other = start_server(server.feeds, tmp_path / "log")
+    assert other.request("/all.rss")[0] == 200
+    assert stop_server(other, sig) == 0
+
+
+def test_missing_folder_and_bad_options(tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "aggregator.app.cli", "serve", *args],
+            capture_output=True, text=True, cwd=REPO, timeout=30,
+        )  # fmt: skip
+
+    missing = run("--feeds-dir", str(tmp_path / "nope"), "--port", "0")
+    assert missing.returncode == 1 and "not found" in missing.stderr
+    assert run("--feeds-dir", str(tmp_path), "--interval", "0").returncode == 1
+    assert run("--feeds-dir", str(tmp_path), "--port", "70000").returncode == 1

@@ -1,0 +1,49 @@
+"""The command line, in-process: bad input gives one clear line and exit 1, nothing crawled."""
+
+from pathlib import Path
+
+import pytest
+
+from aggregator.app.cli import main
+
+BAD = """
+id = "xau"
+name = "Báo Xấu"
+province = "Hà Nội"
+base_url = "http://127.0.0.1:9/"
+[links]
+article = '(('
+"""
+
+
+def test_sites_check_reports_file_key_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "xau.toml").write_text(BAD, encoding="utf-8")
+    assert main(["sites", "check", "--sites-dir", str(tmp_path)]) == 1
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1
+    assert out[0].startswith(f"{tmp_path / 'xau.toml'}: links.article: bad regex '((': ")
+
+
+def test_sites_check_ok(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sites", "check"]) == 0
+    assert "site definitions OK" in capsys.readouterr().out
+
+
+def test_crawl_with_bad_definition_crawls_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "xau.toml").write_text(BAD, encoding="utf-8")
+    db = tmp_path / "a.db"
+    code = main(["crawl", "tayninh", "--db", str(db), "--sites-dir", str(tmp_path)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "xau.toml: links.article: bad regex" in err
+    assert not db.exists()
+
+
+def test_unknown_site_lists_known_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["crawl", "khong-co", "--db", str(tmp_path / "a.db")]) == 1
+    err = capsys.readouterr().err
+    assert "unknown site 'khong-co'" in err and "tayninh" in err

@@ -1,0 +1,94 @@
+"""The chain's normalization step on items as a spider yields them: fields cleaned, the
+canonical URL and id, dates in Vietnam time, quality flags."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from aggregator.items import Article, article_id
+from aggregator.process.chain import normalize_article
+from aggregator.sites.definition import SiteDefinition, load_site
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> SiteDefinition:
+    path = tmp_path / "demo.toml"
+    path.write_text(
+        'id = "demo"\nname = "Báo Mẫu"\nprovince = "Tây Ninh"\n'
+        "base_url = \"https://bao.example.vn/\"\n[links]\narticle = '-\\d+\\.html$'\n"
+        '[urls]\nsame_hosts = ["m.bao.example.vn"]\nfold_amp = true\n',
+        encoding="utf-8",
+    )
+    return load_site(path)
+
+
+def test_normalize_article_fields(site: SiteDefinition) -> None:
+    article = Article(
+        url="HTTP://M.Bao.Example.vn:80/amp/kinh-te/bai-1.html?utm_source=fb&amp#top",
+        site="demo",
+        title="  Ðắk  Nông\u00a0mở rộng ",
+        lead="(BBĐ) - Sáng nay, tỉnh họp.",
+        body_text="Một.\n\n  Hai. ",
+        section="Kinh tế",
+        published=datetime(2026, 11, 1, 1, 0, tzinfo=UTC),
+        fetched_at=datetime(2026, 11, 27, tzinfo=UTC),
+    )
+    got = normalize_article(article, site)
+    assert got.title == "Đắk Nông mở rộng"
+    assert (got.lead, got.source_tag) == ("Sáng nay, tỉnh họp.", "(BBĐ)")
+    assert got.body_text == "Một.\nHai."
+    assert (got.category, got.categories) == ("kinh-te", ["kinh-te"])
+    assert got.canonical_url == "http://bao.example.vn/kinh-te/bai-1.html"
+    assert got.id == article_id(got.canonical_url)
+    assert got.published is not None and got.published.isoformat() == "2026-11-01T08:00:00+07:00"
+    assert got.flags == []
+
+
+def test_unreadable_or_future_date_is_flagged_not_dropped(site: SiteDefinition) -> None:
+    fetched = datetime(2026, 11, 27, tzinfo=UTC)
+    missing = normalize_article(Article(url="http://x.vn/a", site="d", fetched_at=fetched), site)
+    assert missing.published is None and "date_first_seen" in missing.flags
+    future = normalize_article(
+        Article(url="http://x.vn/b", site="d", fetched_at=fetched,
+                published=fetched + timedelta(days=30)),
+        site,
+    )  # fmt: skip
+    assert future.published is None
+    assert {"date_in_future", "date_first_seen"} <= set(future.flags)
+
+
+def test_rel_canonical_counts_only_on_the_same_site(site: SiteDefinition) -> None:
+    fetched = datetime(2026, 11, 27, tzinfo=UTC)
+    same = Article(
+        url="https://bao.example.vn/tin-cu/1.html",
+        site="demo",
+        fetched_at=fetched,
+        canonical_url="https://www.bao.example.vn/kinh-te/bai-1.html",
+    )
+    # www. is not declared the same site here: the page's own URL stays canonical
+    assert normalize_article(same, site).canonical_url == "https://bao.example.vn/tin-cu/1.html"
+    same.canonical_url = "/kinh-te/bai-1.html?utm_medium=x"
+    same.canonical_url = "https://bao.example.vn/kinh-te/bai-1.html?utm_medium=x"
+    assert (
+        normalize_article(same, site).canonical_url == "https://bao.example.vn/kinh-te/bai-1.html"
+    )
+    other = Article(
+        url="https://bao.example.vn/a-1.html",
+        site="demo",
+        fetched_at=fetched,
+        canonical_url="https://evil.example.com/a-1.html",
+    )
+    assert normalize_article(other, site).canonical_url == "https://bao.example.vn/a-1.html"
+
+
+def test_garbled_text_is_flagged(site: SiteDefinition) -> None:
+    article = Article(
+        url="https://bao.example.vn/a-1.html",
+        site="demo",
+        title="Sinh viªn thùc hiªn ®Ò tµi",
+        body_text="x\ufffdy",
+        fetched_at=datetime(2026, 11, 27, tzinfo=UTC),
+    )
+    flags = normalize_article(article, site).flags
+    assert "encoding_garbled" in flags and "encoding_errors" in flags

@@ -1,0 +1,190 @@
+"""The store, on a SQLite file (``store_target``); tests/integration/store runs the tests
+that take ``store_target`` again on PostgreSQL, and the PostgreSQL server's failures."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from aggregator.dedup.fingerprints import fingerprint
+from aggregator.store import (
+    PageRecord,
+    PostgresStore,
+    SQLiteStore,
+    mask_target,
+    open_store,
+)
+from aggregator.store.migrations import MIGRATIONS
+from tests.support.factory import VN, make_article, with_dedup_keys
+
+
+def test_upsert_insert_unchanged_update(store_target: str) -> None:
+    with open_store(store_target) as store:
+        a = make_article("https://x.vn/a-1.html")
+        assert store.upsert(a) == "inserted"
+        assert store.upsert(make_article("https://x.vn/a-1.html")) == "unchanged"
+        edited = make_article("https://x.vn/a-1.html", body_text="Đoạn một, đã sửa.")
+        assert store.upsert(edited) == "updated"
+        assert store.count() == 1
+        got = store.get(a.id)
+        assert got is not None
+        assert got.version == 2 and got.body_text == "Đoạn một, đã sửa."
+        assert got.published == datetime(2026, 11, 1, 8, 0, tzinfo=VN)
+        assert got.published.utcoffset() == timedelta(hours=7)
+    # the store is real and reopens with its data (SQLite: a WAL file)
+    with open_store(store_target) as store:
+        assert store.count() == 1
+        if isinstance(store, SQLiteStore):
+            assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_articles_order_and_filters(store_target: str) -> None:
+    with open_store(store_target) as store:
+        for i in range(5):
+            store.upsert(
+                make_article(
+                    f"https://x.vn/a-{i}.html",
+                    published=datetime(2026, 11, 1 + i, 8, 0, tzinfo=VN),
+                    categories=["kinh-te", "xa-hoi"] if i % 2 else ["kinh-te"],
+                    site="baden" if i == 4 else "tamdao",
+                )
+            )
+        store.upsert(make_article("https://x.vn/undated.html", published=None))
+        found = list(store.articles(categories=["kinh-te"]))
+        # an undated article is dated by when it was first seen (here: the newest)
+        assert found[0].url == "https://x.vn/undated.html"
+        assert found[0].published == datetime(2026, 11, 27, 8, 0, tzinfo=VN)
+        assert found[1].url == "https://x.vn/a-4.html"
+        assert len(list(store.articles(categories=["xa-hoi"]))) == 2
+        assert [a.site for a in store.articles(sites=["baden"])] == ["baden"]
+        assert len(list(store.articles(limit=2))) == 2
+        assert dict(store.categories()) == {"kinh-te": 6, "xa-hoi": 2}
+
+
+def test_migrations_are_recorded(store_target: str) -> None:
+    with open_store(store_target) as store:
+        assert store.schema_version() == len(MIGRATIONS)
+    with open_store(store_target) as store:  # reopening migrates nothing twice
+        assert store.schema_version() == len(MIGRATIONS)
+        assert store.count() == 0
+
+
+def test_processes_opening_a_new_store_at_once_migrate_it_once(store_target: str) -> None:
+    """Each opener has its own connection; the write lock makes one of them migrate."""
+    start = threading.Barrier(6)
+
+    def open_one(_: int) -> int:
+        start.wait()
+        with open_store(store_target) as store:
+            return store.schema_version()
+
+    with ThreadPoolExecutor(6) as pool:
+        assert list(pool.map(open_one, range(6))) == [len(MIGRATIONS)] * 6
+
+
+def test_an_old_sqlite_store_upgrades(tmp_path: Path) -> None:
+    """A store of migration 2 (before pages were kept) gets the later ones, its
+    articles' URLs become known pages."""
+    db = tmp_path / "old.db"
+    with SQLiteStore(db) as store:
+        store.upsert(make_article("https://x.vn/a-1.html"))
+    conn = sqlite3.connect(db)
+    conn.executescript(
+        "DROP TABLE article_versions; DROP TABLE health_events; DROP TABLE pages; "
+        "PRAGMA user_version = 2;"
+    )
+    conn.close()
+    with SQLiteStore(db) as store:
+        assert store.schema_version() == len(MIGRATIONS)
+        assert store.known_article_urls("tamdao") == {"https://x.vn/a-1.html"}
+        assert store.count() == 1
+
+
+def test_dedup_keys_follow_edits(store_target: str) -> None:
+    first = " ".join(f"Câu thứ {i} nói về hợp tác xã nông nghiệp của tỉnh." for i in range(30))
+    second = " ".join(f"Đoạn {i} kể chuyện lễ hội văn hóa ở vùng cao." for i in range(30))
+    with open_store(store_target) as store:
+        a = make_article("https://x.vn/a-1.html", body_text=first)
+        store.upsert(with_dedup_keys(a))
+        assert store.execute("SELECT COUNT(*) FROM lsh_bands").fetchone()[0] == 32
+        probe = make_article("https://x.vn/b-2.html", body_text=first)
+        assert [c.kind for c in store.find_copies(fingerprint(first), probe.id)] == ["exact"]
+        edited = make_article("https://x.vn/a-1.html", body_text=second)
+        assert store.upsert(with_dedup_keys(edited)) == "updated"
+        # the old keys are gone with the old text
+        assert store.execute("SELECT COUNT(*) FROM lsh_bands").fetchone()[0] == 32
+        assert store.find_copies(fingerprint(first), probe.id) == []
+        assert [c.id for c in store.find_copies(fingerprint(second), probe.id)] == [a.id]
+
+
+def test_concurrent_writers_neither_duplicate_nor_lose(store_target: str) -> None:
+    """Four writers (connections) store overlapping articles at once: every article is
+    stored once, each insert or update has its version, no writer fails."""
+    text = " ".join(f"Câu {i} về mùa lúa chín trên cánh đồng của huyện." for i in range(30))
+    urls = [f"https://x.vn/a-{i}.html" for i in range(12)]
+    start = threading.Barrier(4)
+
+    def writer(n: int) -> list[str]:
+        results: list[str] = []
+        with open_store(store_target) as store:
+            start.wait()
+            for url in urls:
+                body = f"{text} Bản {n}." if n % 2 else text
+                article = make_article(url, body_text=body)
+                results.append(store.upsert(with_dedup_keys(article)))
+        return results
+
+    with ThreadPoolExecutor(4) as pool:
+        results = [r for rs in pool.map(writer, range(4)) for r in rs]
+    assert results.count("inserted") == len(urls)
+    with open_store(store_target) as store:
+        assert store.count() == len(urls)
+        rows = store.execute(
+            "SELECT a.id, a.version, COUNT(v.cursor) FROM articles a "
+            "JOIN article_versions v ON v.article_id = a.id GROUP BY a.id, a.version"
+        ).fetchall()
+        assert len(rows) == len(urls)
+        assert all(version == versions for _, version, versions in rows)
+        assert store.execute("SELECT COUNT(*) FROM fingerprints").fetchone()[0] == len(urls)
+
+
+def test_target_picks_the_backend(tmp_path: Path) -> None:
+    assert isinstance(open_store(tmp_path / "a.db"), SQLiteStore)
+    assert isinstance(open_store("postgresql://u@h/db"), PostgresStore)
+    assert isinstance(open_store("postgres://u@h/db"), PostgresStore)
+
+
+def test_passwords_are_masked() -> None:
+    assert mask_target("postgresql://news:s3cr@t@db.example:5432/agg") == (
+        "postgresql://news:***@db.example:5432/agg"
+    )
+    assert mask_target("postgres://news@db/agg?password=s3cr3t&sslmode=require") == (
+        "postgres://news@db/agg?password=***&sslmode=require"
+    )
+    assert mask_target("postgresql://db/agg") == "postgresql://db/agg"
+    assert mask_target("store/a:b@c.db") == "store/a:b@c.db"  # a path is a path
+
+
+def test_pages_remember_validators(store_target: str) -> None:
+    with open_store(store_target) as store:
+        assert not store.site_known("tamdao")
+        store.record_pages([
+            PageRecord("https://x.vn/a", "tamdao", "id-a", "article", '"e1"', None, 1.5, "t1"),
+            PageRecord("https://x.vn/b", "tamdao", None, "failed", None, None, None, "t1"),
+        ])  # fmt: skip
+        # a later record without validators keeps the known ones
+        store.record_page(
+            PageRecord("https://x.vn/a", "tamdao", "id-a", "article", None, "Mon", None, "t2")
+        )
+        store.touch_page("https://x.vn/b", "t3")
+        assert store.page("https://x.vn/a") == PageRecord(
+            "https://x.vn/a", "tamdao", "id-a", "article", '"e1"', "Mon", 1.5, "t2"
+        )
+        page_b = store.page("https://x.vn/b")
+        assert page_b is not None and page_b.checked_at == "t3"
+        assert store.page("https://x.vn/c") is None
+        assert store.site_known("tamdao")
+        assert store.known_article_urls("tamdao") == {"https://x.vn/a"}
