@@ -18,7 +18,7 @@ demo: $(STAMP)
 
 # every test: tests/unit and tests/integration (servers on 127.0.0.1, real crawls)
 test: $(STAMP)
-	$(BIN)/ruff check aggregator tests benchmarks
+	$(BIN)/ruff check aggregator sampleweb tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/mypy tests benchmarks
 	$(BIN)/lint-imports
@@ -29,8 +29,8 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check aggregator tests benchmarks
-	$(BIN)/ruff format --check aggregator tests benchmarks
+	$(BIN)/ruff check aggregator sampleweb tests benchmarks
+	$(BIN)/ruff format --check aggregator sampleweb tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/mypy tests benchmarks
 	$(BIN)/lint-imports
