@@ -152,7 +152,7 @@ def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("pg_url"))
 
 
-# -- the shared crawl queue (issue 7): a real redis-server -----------------------------------
+# -- the shared crawl queue: a real redis-server -----------------------------------------------
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Crash safety (issue 9): SIGKILL at any point, then ``crawl --resume``; a feed build killed
+"""Crash safety: SIGKILL at any point, then ``crawl --resume``; a feed build killed
 mid-write; two processes writing one store at once.
 
 The reference is the session's uninterrupted crawl of the sample web (``crawled``): the

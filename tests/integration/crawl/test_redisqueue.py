@@ -1,4 +1,4 @@
-"""The shared crawl queue (issue 7): several ``aggregator crawl --redis`` processes share
+"""The shared crawl queue: several ``aggregator crawl --redis`` processes share
 the sample web's crawl through a real ``redis-server``.
 
 Unit-level tests drive :class:`~aggregator.crawl.redisqueue.SharedQueue` (the Lua scripts) on

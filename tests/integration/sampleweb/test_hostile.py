@@ -1,4 +1,4 @@
-"""A crawl of the hostile sample web (issue 9): faults, bad input and attacks, nothing lost.
+"""A crawl of the hostile sample web: faults, bad input and attacks, nothing lost.
 
 One crawl of the four newspapers served by ``aggregator sampleweb --hostile SEED`` (in a
 subprocess, port 0), then ``feeds``, ``export`` and ``status``; the checks are the issue's

@@ -1,4 +1,4 @@
-"""Fuzzing (issue 9): hypothesis generates hostile HTML and text and feeds it to extraction,
+"""Fuzzing: hypothesis generates hostile HTML and text and feeds it to extraction,
 normalization and everything an article goes through before it is stored.
 
 The property everywhere: no exception escapes (extraction may only say
