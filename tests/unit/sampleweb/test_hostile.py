@@ -3,6 +3,8 @@ its seed on (the hostile web served and crawled: tests/integration/sampleweb/)."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sampleweb.hostile import to_windows_1258
@@ -17,8 +19,12 @@ def test_windows_1258_round_trip() -> None:
     assert unicodedata.normalize("NFC", data.decode("cp1258")) == text
 
 
-def test_the_command_line_forwards_the_seed(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_command_line_forwards_the_seed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """``aggregator sampleweb --hostile SEED --write-truth FILE`` and ``demo --hostile``."""
+    monkeypatch.chdir(tmp_path)  # the demo opens its store in the current folder
+    monkeypatch.delenv("AGGREGATOR_DB", raising=False)
     import sampleweb.__main__ as sampleweb_main
     import sampleweb.demo
     from aggregator.app.cli import main
