@@ -1,16 +1,29 @@
-"""Article extraction in layers: site selectors, structured data, generic extractor.
+"""Article extraction in layers: site selectors, structured data, crawler hints, generic.
 
 ``extract_article(url, html, site, hints)`` is a pure function of the page: it
 needs no Scrapy and no network, so every site definition can be tested from saved
-``(url, html)`` pairs. Each field records the layer that produced it:
+``(url, html)`` pairs.
+
+Every field is a row of the table ``FIELDS``: its strategies, most trusted first,
+and how their answers become the field (by default the first strategy that finds
+something gives it). Each strategy records its layer in ``Extracted.layers``:
 
 - ``selector``: the site definition's selector;
 - ``jsonld``, ``meta`` (OpenGraph / ``article:*`` / ``<meta name>``), ``time``
-  (``<time datetime>``): structured data on the page;
+  (``<time datetime>``): structured data on the page, where the tables ``_JSONLD``
+  and ``_META`` say each field is kept;
 - ``listing`` / ``feed`` / ``url``: what the crawler saw before fetching the page;
-- ``generic``: trafilatura's main-text extraction (a fallback: ~7x slower) or, for
-  titles, the page's ``<h1>``/``<title>``; ``heuristic`` for a byline taken from the
-  body's last line.
+- ``generic``: for titles, the page's ``<h1>``/``<title>``.
+
+The body comes after the fields, without what their selectors matched: the site's
+body selector (``selector``), else the element holding the most paragraph text, else
+trafilatura's main text (a fallback: ~7x slower), both ``generic``. Two fields fall
+back on the body: authors on a byline alone on its last line (``heuristic``), the
+image on its first picture (``body``).
+
+A new field needs an attribute of :class:`Extracted`, its row in ``FIELDS`` and, if
+structured data carries it, its entries in ``_JSONLD`` and ``_META``; a ``selector``
+strategy reads the site definition's selector of the same name.
 """
 
 from __future__ import annotations
@@ -22,7 +35,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
@@ -211,10 +224,14 @@ def _strip_site_name(title: str, name: str) -> str:
     return title
 
 
+def _first_string(results: list[Any]) -> str:
+    """The first of the results if it is a string, stripped ("" if none, or an element)."""
+    return results[0].strip() if results and isinstance(results[0], str) else ""
+
+
 def _first(page: Selector, query: str) -> str:
     """The first string the selector finds, stripped ("" if none, or an element)."""
-    found = _select(page, query)
-    return found[0].strip() if found and isinstance(found[0], str) else ""
+    return _first_string(_select(page, query))
 
 
 def _text_of(results: list[Any]) -> str:
@@ -296,36 +313,75 @@ def _url_of(value: Any) -> str | None:
     return None
 
 
-@dataclass
-class _Structured:
-    title: str = ""
-    lead: str = ""
-    published: str = ""
-    updated: str = ""
-    authors: list[str] = field(default_factory=list)
-    section: str = ""
-    image: str = ""
-    layers: dict[str, str] = field(default_factory=dict)
+class _Found(NamedTuple):
+    """A value a strategy found on the page or in the crawler's hints, and its layer."""
 
-    def offer(self, name: str, value: Any, layer: str) -> None:
-        if value and not getattr(self, name):
-            setattr(self, name, value)
-            self.layers[name] = layer
+    value: Any  # text as found; a list of names for authors from structured data
+    layer: str
 
 
-def _structured(page: Selector) -> _Structured:
-    s = _Structured()
+def _jsonld_text(value: Any) -> str:
+    return clean_text(str(value or ""))
+
+
+def _jsonld_raw(value: Any) -> str:
+    return str(value or "")
+
+
+def _jsonld_section(value: Any) -> str:
+    """``articleSection``: a name, or a list whose first item is the section."""
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return clean_text(str(value or ""))
+
+
+def _jsonld_url(value: Any) -> str:
+    return _url_of(value) or ""
+
+
+def _verbatim(value: str) -> str:
+    return value
+
+
+#: Where JSON-LD keeps each field (the property of a news object) and how it is read;
+#: the first news object on the page with a non-empty value gives it.
+_JSONLD: dict[str, tuple[str, Callable[[Any], str | list[str]]]] = {
+    "title": ("headline", _jsonld_text),
+    "lead": ("description", _jsonld_text),
+    "published": ("datePublished", _jsonld_raw),
+    "updated": ("dateModified", _jsonld_raw),
+    "authors": ("author", _names),
+    "section": ("articleSection", _jsonld_section),
+    "image": ("image", _jsonld_url),
+}
+#: Where ``<meta>`` keeps each field (``property`` or ``name``, the first present in this
+#: order) and how it is read; taken when JSON-LD has nothing.
+_META: dict[str, tuple[tuple[str, ...], Callable[[str], str | list[str]]]] = {
+    "title": (("og:title",), clean_text),
+    "lead": (("og:description", "description"), clean_text),
+    "published": (("article:published_time", "pubdate", "publishdate"), _verbatim),
+    "updated": (("article:modified_time", "og:updated_time"), _verbatim),
+    "authors": (("article:author", "author"), _names),
+    "section": (("article:section",), clean_text),
+    "image": (("og:image", "twitter:image"), _verbatim),
+}
+
+
+def _read_structured(page: Selector) -> dict[str, _Found]:
+    """The page's structured data per field: the first non-empty value of JSON-LD, then
+    ``<meta>``, then (the publication time only) ``<time datetime>``.
+
+    All of it is read before any field is chosen, whatever the selectors find: a page
+    whose structured data breaks a reader fails the same way under every definition."""
+    found: dict[str, _Found] = {}
+
+    def offer(name: str, value: str | list[str], layer: str) -> None:
+        if value and name not in found:
+            found[name] = _Found(value, layer)
+
     for obj in _jsonld_objects(page):
-        s.offer("title", clean_text(str(obj.get("headline") or "")), "jsonld")
-        s.offer("lead", clean_text(str(obj.get("description") or "")), "jsonld")
-        s.offer("published", str(obj.get("datePublished") or ""), "jsonld")
-        s.offer("updated", str(obj.get("dateModified") or ""), "jsonld")
-        s.offer("authors", _names(obj.get("author")), "jsonld")
-        section = obj.get("articleSection")
-        if isinstance(section, list):
-            section = section[0] if section else ""
-        s.offer("section", clean_text(str(section or "")), "jsonld")
-        s.offer("image", _url_of(obj.get("image")) or "", "jsonld")
+        for name, (key, read) in _JSONLD.items():
+            offer(name, read(obj.get(key)), "jsonld")
 
     metas: dict[str, str] = {}  # one pass over <meta>: the first non-empty value of each
     for el in page.root.iter("meta") if isinstance(page.root, _Element) else ():
@@ -333,19 +389,11 @@ def _structured(page: Selector) -> _Structured:
         for key in (el.get("property"), el.get("name")):
             if key and content and key not in metas:
                 metas[key] = content
+    for name, (keys, read) in _META.items():
+        offer(name, read(next((metas[k] for k in keys if k in metas), "")), "meta")
 
-    def meta(*names: str) -> str:
-        return next((metas[n] for n in names if n in metas), "")
-
-    s.offer("title", clean_text(meta("og:title")), "meta")
-    s.offer("lead", clean_text(meta("og:description", "description")), "meta")
-    s.offer("published", meta("article:published_time", "pubdate", "publishdate"), "meta")
-    s.offer("updated", meta("article:modified_time", "og:updated_time"), "meta")
-    s.offer("authors", _names(meta("article:author", "author")), "meta")
-    s.offer("section", clean_text(meta("article:section")), "meta")
-    s.offer("image", meta("og:image", "twitter:image"), "meta")
-    s.offer("published", _first(page, "time::attr(datetime)"), "time")
-    return s
+    offer("published", _first(page, "time::attr(datetime)"), "time")
+    return found
 
 
 # -- body ---------------------------------------------------------------------------
@@ -519,7 +567,16 @@ def _generic_body(html: str, url: str) -> tuple[list[str], str]:
     return _lines(node), _html_of(node)
 
 
-# -- public -------------------------------------------------------------------------
+def _strip_end_markers(body: _Element) -> None:
+    """Remove the "./." that Vietnamese papers print at the end of an article."""
+    for node in body.iter():
+        if node.text and "./." in node.text:
+            node.text = strip_end_marker(strip_xml_invalid(node.text))
+        if node is not body and node.tail and "./." in node.tail:
+            node.tail = strip_end_marker(strip_xml_invalid(node.tail))
+
+
+# -- dates and sections -------------------------------------------------------------
 
 
 def section_from_url(url: str, base_url: str) -> str | None:
@@ -547,172 +604,282 @@ def _is_stale(candidate: ParsedDate, others: list[ParsedDate], url: str) -> bool
     return all(abs(candidate.value - o.value) > timedelta(days=1, hours=12) for o in others)
 
 
-def _first_date(candidates: Iterable[tuple[str, str | None]]) -> tuple[ParsedDate, str] | None:
-    for layer, raw in candidates:
-        if raw and (parsed := parse_date(raw)):
-            return parsed, layer
-    return None
+# -- the cascade: strategies per field ----------------------------------------------
+
+
+class _Page(NamedTuple):
+    """One page as every strategy sees it."""
+
+    url: str
+    html: str  # as parsed: trafilatura reads it again when no element holds the body
+    doc: Selector
+    data: dict[str, _Found]  # structured data, per field
+    site: SiteDefinition
+    hints: Hints
+    #: the output's flags, shared: a selector that matches nothing says so in field order
+    flags: list[str]
+    #: elements the field selectors matched (the lead, the byline...): never body text
+    matched: list[_Element]
+
+
+Strategy = Callable[[_Page], _Found | None]
+#: Stores a field from its strategies' answers (asked lazily, in order) into the output.
+Settle = Callable[[Extracted, str, Iterator[_Found], _Page], None]
+
+
+def selector(name: str, read: Callable[[list[Any]], str] = _text_of) -> Strategy:
+    """The site definition's selector ``name`` (the text of what it matches, or what
+    ``read`` takes from it); one that matches nothing is flagged ``selector_missed``."""
+
+    def find(page: _Page) -> _Found | None:
+        query = getattr(page.site.selectors, name)
+        if not query:
+            return None
+        results = _select(page.doc, query)
+        page.matched.extend(
+            r for r in _select(page.doc, _element_query(query)) if isinstance(r, _Element)
+        )
+        if text := read(results):
+            return _Found(text, "selector")
+        page.flags.append(f"selector_missed:{name}")
+        return None
+
+    return find
+
+
+def structured(name: str) -> Strategy:
+    """The page's structured data for ``name`` (layer ``jsonld``, ``meta`` or ``time``)."""
+
+    def find(page: _Page) -> _Found | None:
+        return page.data.get(name)
+
+    return find
+
+
+def _hint(attribute: str, layer: str) -> Strategy:
+    def find(page: _Page) -> _Found | None:
+        value = getattr(page.hints, attribute)
+        return _Found(value, layer) if value else None
+
+    return find
+
+
+def listing(attribute: str) -> Strategy:
+    """What the listing showed with the link to the page: a :class:`Hints` attribute."""
+    return _hint(attribute, "listing")
+
+
+def feed(attribute: str) -> Strategy:
+    """What the feed said of the page: a :class:`Hints` attribute."""
+    return _hint(attribute, "feed")
+
+
+def url_section(page: _Page) -> _Found | None:
+    """The first path segment below the site's base URL."""
+    section = section_from_url(page.url, page.site.base_url)
+    return _Found(section, "url") if section else None
+
+
+def generic_title(page: _Page) -> _Found:
+    """The page's ``<h1>``, else its ``<title>`` without the paper's name. Answers even
+    when both are empty: the title always has a layer (no title is an error later)."""
+    title = clean_text(_first(page.doc, "xpath:string(//h1)"))
+    title = title or _strip_site_name(clean_text(_first(page.doc, "title::text")), page.site.name)
+    return _Found(title, "generic")
+
+
+def first_found(out: Extracted, name: str, answers: Iterator[_Found], page: _Page) -> None:
+    """The first strategy that finds something gives the field and its layer."""
+    if (found := next(answers, None)) is not None:
+        setattr(out, name, found.value)
+        out.layers[name] = found.layer
+
+
+def first_url(out: Extracted, name: str, answers: Iterator[_Found], page: _Page) -> None:
+    """The first URL found, absolute (None, with its layer, if it cannot be one)."""
+    if (found := next(answers, None)) is not None:
+        setattr(out, name, _join(page.url, found.value))
+        out.layers[name] = found.layer
+
+
+def first_date(out: Extracted, name: str, answers: Iterator[_Found], page: _Page) -> None:
+    """The first answer that parses as a date."""
+    for found in answers:
+        if parsed := parse_date(found.value):
+            setattr(out, name, parsed.value)
+            out.layers[name] = found.layer
+            return
+
+
+def byline_or_names(out: Extracted, name: str, answers: Iterator[_Found], page: _Page) -> None:
+    """The first answer: a byline as printed (kept, and split into names) or, from
+    structured data, the names."""
+    if (found := next(answers, None)) is None:
+        return
+    if isinstance(found.value, str):
+        out.byline = found.value
+        out.authors = split_authors(found.value)
+    else:
+        out.authors = found.value
+    out.layers[name] = found.layer
+
+
+def checked_date(out: Extracted, name: str, answers: Iterator[_Found], page: _Page) -> None:
+    """Every answer that parses, compared: the first one unless the URL's month or every
+    later one contradicts it (then the next, flagged ``date_stale:<layer>``); a date
+    without a time takes the time of a later same-day answer (else flagged ``date_only``)."""
+    parsed = [(p, found.layer) for found in answers if (p := parse_date(found.value))]
+    if parsed and _is_stale(parsed[0][0], [p for p, _ in parsed[1:]], page.url):
+        # e.g. a page-header date ("Thứ hai, ngày 14 tháng 04 năm 2016") caught by the
+        # selector: every other source disagrees with it
+        out.flags.append(f"date_stale:{parsed[0][1]}")
+        parsed = parsed[1:]
+    if not parsed:
+        return
+    best, layer = parsed[0]
+    if not best.has_time:
+        same_day = [
+            (p, lyr) for p, lyr in parsed[1:]
+            if p.has_time and p.value.date() == best.value.date()
+        ]  # fmt: skip
+        if same_day:
+            best, layer = same_day[0]
+    setattr(out, name, best.value)
+    out.layers[name] = layer
+    if not best.has_time:
+        out.flags.append("date_only")
+
+
+class _Field(NamedTuple):
+    """A field's strategies, most trusted first, and how their answers become the field."""
+
+    strategies: tuple[Strategy, ...]
+    settle: Settle = first_found
+
+
+#: The fields in the order they are taken (the order of the flags they raise), each with
+#: its cascade of strategies. Every field starts with its selector, so that the body
+#: leaves out whatever a field selector matched.
+# fmt: off
+FIELDS: dict[str, _Field] = {
+    "title":     _Field((selector("title"), structured("title"), generic_title)),
+    "lead":      _Field((selector("lead"), structured("lead"))),
+    "published": _Field((selector("published"), structured("published"),
+                         feed("feed_date"), listing("listing_date")), checked_date),
+    "updated":   _Field((selector("updated"), structured("updated")), first_date),
+    "authors":   _Field((selector("authors"), structured("authors")), byline_or_names),
+    "section":   _Field((selector("section"), structured("section"),
+                         listing("section"), feed("feed_section"), url_section)),
+    "image":     _Field((selector("image", read=_first_string), structured("image")), first_url),
+}
+# fmt: on
+
+
+def _answers(strategies: Iterable[Strategy], page: _Page) -> Iterator[_Found]:
+    """The strategies' answers in order, each strategy asked only when one is wanted."""
+    return (found for strategy in strategies if (found := strategy(page)) is not None)
+
+
+# -- the body, after the fields -----------------------------------------------------
+
+
+def _body_node(page: _Page, out: Extracted) -> tuple[_Element | None, str]:
+    """The element holding the body, and its layer: the site's body selector's, else the
+    element with the most paragraph text (None if there is none)."""
+    sel = page.site.selectors
+    nodes = [n for n in _select(page.doc, sel.body) if isinstance(n, _Element)] if sel.body else []
+    if sel.body and not nodes:
+        out.flags.append("selector_missed:body")
+        if out.layers.get("title") in (None, "generic") and sel.title:
+            # neither the site's title nor its body is here: an error or index page
+            # ("soft 404"), not a redesign (that keeps at least the structured data)
+            raise ExtractionError("not an article: the title and body selectors match nothing")
+    if nodes:
+        return nodes[0], "selector"
+    if isinstance(page.doc.root, _Element):
+        return _main_node(page.doc.root), "generic"
+    return None, "generic"
+
+
+def _strip_body(page: _Page, body: _Element) -> None:
+    """Remove from the body what is not article text: the site's ``remove`` selectors,
+    what the field selectors matched, scripts, forms and the like."""
+    for query in page.site.selectors.remove:
+        for r in _select(page.doc, _element_query(query)):
+            if isinstance(r, _Element) and _is_inside(r, body):
+                _drop(r)
+    for el in page.matched:
+        if _is_inside(el, body):
+            _drop(el)
+    for el in _ALWAYS_REMOVE_SEL(body):
+        _drop(el)
+
+
+def _body_from_node(page: _Page, out: Extracted, body: _Element, layer: str) -> None:
+    """Body text, HTML and images of ``body``, without clutter and what the fields matched."""
+    _strip_body(page, body)
+    figures = _figure_roots(body)
+    out.images = _figures(body, figures, page.url)
+    _drop_leaf_blocks(body, is_clutter_text)
+    _strip_end_markers(body)
+    # captions stay with their figure in the HTML; the text has none of them
+    captions = {img["caption"] for img in out.images if img["caption"]}
+    lines = _text_lines(body, set(figures), captions)
+    # a byline printed alone on the last line of the body
+    if not out.authors and lines and looks_like_byline(lines[-1]):
+        out.byline = lines[-1]
+        _drop_leaf_blocks(body, lambda t: t == out.byline, last_only=True)
+        lines = _text_lines(body, set(figures), captions)
+        out.authors, out.layers["authors"] = split_authors(out.byline), "heuristic"
+    if layer == "generic" and out.lead and lines and lines[0] == out.lead:
+        lines = lines[1:]
+    out.body_lines = lines
+    out.body_html = _html_of(body)
+    out.layers["body"] = layer
+
+
+def _body_from_text(page: _Page, out: Extracted) -> None:
+    """Body text and HTML from trafilatura, when no element of the page holds the body."""
+    out.body_lines, out.body_html = _generic_body(page.html, page.url)
+    out.body_lines = strip_clutter(out.body_lines)
+    out.layers["body"] = "generic"
+    if out.lead and out.body_lines and clean_text(out.body_lines[0]) == out.lead:
+        out.body_lines = out.body_lines[1:]
+    if not out.authors and out.body_lines and looks_like_byline(out.body_lines[-1]):
+        out.byline = out.body_lines.pop()
+        out.authors, out.layers["authors"] = split_authors(out.byline), "heuristic"
+
+
+# -- public -------------------------------------------------------------------------
+
+
+def _read_page(url: str, html: str, site: SiteDefinition, hints: Hints, flags: list[str]) -> _Page:
+    """The parsed page with its structured data. Raises :class:`ExtractionError` if
+    the HTML cannot be parsed."""
+    try:
+        html = _html5_shape(html)
+        doc = Selector(text=html, base_url=url)
+    except (ValueError, ParserError) as exc:
+        raise ExtractionError(f"unparsable HTML: {exc}") from None
+    return _Page(url, html, doc, _read_structured(doc), site, hints, flags, [])
 
 
 def extract_article(
     url: str, html: str, site: SiteDefinition, hints: Hints | None = None
 ) -> Extracted:
     """Extract one article page. Raises :class:`ExtractionError` if there is no article."""
-    hints = hints or Hints()
-    try:
-        html = _html5_shape(html)
-        page = Selector(text=html, base_url=url)
-    except (ValueError, ParserError) as exc:
-        raise ExtractionError(f"unparsable HTML: {exc}") from None
-    sel = site.selectors
     out = Extracted(url=url)
-    structured = _structured(page)
-    found_elements: list[_Element] = []
-
-    def by_selector(name: str) -> str:
-        query = getattr(sel, name)
-        if not query:
-            return ""
-        results = _select(page, query)
-        found_elements.extend(
-            r for r in _select(page, _element_query(query)) if isinstance(r, _Element)
-        )
-        text = _text_of(results) if name != "image" else _first(page, query)
-        if not text:
-            out.flags.append(f"selector_missed:{name}")
-        return text
-
-    # title
-    if title := by_selector("title"):
-        out.title, out.layers["title"] = title, "selector"
-    elif structured.title:
-        out.title, out.layers["title"] = structured.title, structured.layers["title"]
-    else:
-        generic = clean_text(_first(page, "xpath:string(//h1)"))
-        generic = generic or _strip_site_name(clean_text(_first(page, "title::text")), site.name)
-        out.title, out.layers["title"] = generic, "generic"
-
-    # lead
-    if lead := by_selector("lead"):
-        out.lead, out.layers["lead"] = lead, "selector"
-    elif structured.lead:
-        out.lead, out.layers["lead"] = structured.lead, structured.layers["lead"]
-
-    # dates: a date-only value is completed by a same-day datetime from another layer
-    candidates = [
-        ("selector", by_selector("published")),
-        (structured.layers.get("published", "meta"), structured.published),
-        ("feed", hints.feed_date),
-        ("listing", hints.listing_date),
-    ]
-    parsed = [(p, layer) for layer, raw in candidates if raw and (p := parse_date(raw))]
-    if parsed and _is_stale(parsed[0][0], [p for p, _ in parsed[1:]], url):
-        # e.g. a page-header date ("Thứ hai, ngày 14 tháng 04 năm 2016") caught by the
-        # selector: every other source disagrees with it
-        out.flags.append(f"date_stale:{parsed[0][1]}")
-        parsed = parsed[1:]
-    if parsed:
-        best, layer = parsed[0]
-        if not best.has_time:
-            same_day = [
-                (p, lyr) for p, lyr in parsed[1:]
-                if p.has_time and p.value.date() == best.value.date()
-            ]  # fmt: skip
-            if same_day:
-                best, layer = same_day[0]
-        out.published, out.layers["published"] = best.value, layer
-        if not best.has_time:
-            out.flags.append("date_only")
-    updated = _first_date(
-        [("selector", by_selector("updated")), (structured.layers.get("updated", "meta"),
-         structured.updated)]
-    )  # fmt: skip
-    if updated:
-        out.updated, out.layers["updated"] = updated[0].value, updated[1]
-
-    # authors
-    if byline := by_selector("authors"):
-        out.byline, out.layers["authors"] = byline, "selector"
-        out.authors = split_authors(byline)
-    elif structured.authors:
-        out.authors, out.layers["authors"] = structured.authors, structured.layers["authors"]
-
-    # section
-    if section := by_selector("section"):
-        out.section, out.layers["section"] = section, "selector"
-    elif structured.section:
-        out.section, out.layers["section"] = structured.section, structured.layers["section"]
-    elif hints.section or hints.feed_section:
-        out.section = hints.section or hints.feed_section
-        out.layers["section"] = "listing" if hints.section else "feed"
-    elif url_section := section_from_url(url, site.base_url):
-        out.section, out.layers["section"] = url_section, "url"
-
-    # image
-    if image := by_selector("image"):
-        out.image, out.layers["image"] = _join(url, image), "selector"
-    elif structured.image:
-        out.image, out.layers["image"] = _join(url, structured.image), structured.layers["image"]
-
-    canonical = _first(page, 'link[rel="canonical"]::attr(href)')
+    page = _read_page(url, html, site, hints or Hints(), out.flags)
+    for name, (strategies, settle) in FIELDS.items():
+        settle(out, name, _answers(strategies, page), page)
+    canonical = _first(page.doc, 'link[rel="canonical"]::attr(href)')
     out.canonical_url = _join(url, canonical.strip()) if canonical else None
 
-    # body: the selected node, without clutter and without what the fields matched
-    body_nodes = _select(page, sel.body) if sel.body else []
-    body_nodes = [n for n in body_nodes if isinstance(n, _Element)]
-    body_layer = "selector"
-    if sel.body and not body_nodes:
-        out.flags.append("selector_missed:body")
-        if out.layers.get("title") in (None, "generic") and sel.title:
-            # neither the site's title nor its body is here: an error or index page
-            # ("soft 404"), not a redesign (that keeps at least the structured data)
-            raise ExtractionError("not an article: the title and body selectors match nothing")
-    if not body_nodes and isinstance(page.root, _Element):
-        main = _main_node(page.root)
-        body_nodes, body_layer = ([main], "generic") if main is not None else ([], "generic")
-    if body_nodes:
-        body = body_nodes[0]
-        for query in sel.remove:
-            for r in _select(page, _element_query(query)):
-                if isinstance(r, _Element) and _is_inside(r, body):
-                    _drop(r)
-        for el in found_elements:
-            if _is_inside(el, body):
-                _drop(el)
-        for el in _ALWAYS_REMOVE_SEL(body):
-            _drop(el)
-        figures = _figure_roots(body)
-        out.images = _figures(body, figures, url)
-        _drop_leaf_blocks(body, is_clutter_text)
-        for node in body.iter():
-            if node.text and "./." in node.text:
-                node.text = strip_end_marker(strip_xml_invalid(node.text))
-            if node is not body and node.tail and "./." in node.tail:
-                node.tail = strip_end_marker(strip_xml_invalid(node.tail))
-        # captions stay with their figure in the HTML; the text has none of them
-        captions = {img["caption"] for img in out.images if img["caption"]}
-        lines = _text_lines(body, set(figures), captions)
-        # a byline printed alone on the last line of the body
-        if not out.authors and lines and looks_like_byline(lines[-1]):
-            out.byline = lines[-1]
-            _drop_leaf_blocks(body, lambda t: t == out.byline, last_only=True)
-            lines = _text_lines(body, set(figures), captions)
-            out.authors, out.layers["authors"] = split_authors(out.byline), "heuristic"
-        if body_layer == "generic" and out.lead and lines and lines[0] == out.lead:
-            lines = lines[1:]
-        out.body_lines = lines
-        out.body_html = _html_of(body)
-        out.layers["body"] = body_layer
+    body, layer = _body_node(page, out)
+    if body is not None:
+        _body_from_node(page, out, body, layer)
     else:
-        out.body_lines, out.body_html = _generic_body(html, url)
-        out.body_lines = strip_clutter(out.body_lines)
-        out.layers["body"] = "generic"
-        if out.lead and out.body_lines and clean_text(out.body_lines[0]) == out.lead:
-            out.body_lines = out.body_lines[1:]
-        if not out.authors and out.body_lines and looks_like_byline(out.body_lines[-1]):
-            out.byline = out.body_lines.pop()
-            out.authors, out.layers["authors"] = split_authors(out.byline), "heuristic"
-
+        _body_from_text(page, out)
     if not out.image and out.images and out.images[0]["url"]:
         out.image, out.layers["image"] = out.images[0]["url"], "body"
     if not out.title:

@@ -1,11 +1,12 @@
 """Extraction layers on hand-written pages: pure, no Scrapy, no network."""
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-from aggregator.extract.article import ExtractionError, Hints, extract_article
-from aggregator.sites.definition import SiteDefinition, load_site
+from aggregator.extract.article import FIELDS, Extracted, ExtractionError, Hints, extract_article
+from aggregator.sites.definition import Selectors, SiteDefinition, load_site
 
 SITE = """
 id = "demo"
@@ -150,3 +151,72 @@ def test_stale_header_date_is_not_the_publication_time(site: SiteDefinition) -> 
     )
     got = extract_article("https://bao.example.vn/kinh-te/202611/doi-moi-3ac6d79/", bare, site)
     assert got.published is None and "date_stale:selector" in got.flags
+
+
+def _site_with(tmp_path: Path, selectors: str) -> SiteDefinition:
+    path = tmp_path / "s.toml"
+    path.write_text(SITE.split("[selectors]")[0] + "[selectors]\n" + selectors, encoding="utf-8")
+    return load_site(path)
+
+
+def test_every_field_of_the_cascade_has_an_attribute_and_a_selector() -> None:
+    extracted = {f.name for f in fields(Extracted)}
+    for name in FIELDS:
+        assert name in extracted and name in Selectors.model_fields, name
+
+
+def test_structured_data_order_and_the_time_layer(tmp_path: Path) -> None:
+    site = _site_with(tmp_path, 'body = "article"\nupdated = "span.updated"\n')
+    page = """<html><head><script type="application/ld+json">
+    {"@type": "NewsArticle", "headline": "Tiêu đề JSON-LD"}</script>
+    <meta property="og:title" content="Tiêu đề meta">
+    <meta property="og:description" content="Sapo meta.">
+    <meta property="article:modified_time" content="2026-10-02T09:00:00+07:00">
+    </head><body><time datetime="2026-10-01T07:30:00+07:00">1/10</time>
+    <span class="updated">hôm qua</span>
+    <article><p>Nội dung bài.</p><figure><img src="/anh/1.jpg"></figure></article>
+    </body></html>"""
+    got = extract_article("https://bao.example.vn/kinh-te/a-1.html", page, site)
+    assert (got.title, got.layers["title"]) == ("Tiêu đề JSON-LD", "jsonld")
+    assert (got.lead, got.layers["lead"]) == ("Sapo meta.", "meta")
+    assert got.published is not None and got.published.isoformat() == "2026-10-01T07:30:00+07:00"
+    assert got.layers["published"] == "time"
+    # the selector's text is no date: the next layer that gives one wins
+    assert got.updated is not None and got.updated.isoformat() == "2026-10-02T09:00:00+07:00"
+    assert got.layers["updated"] == "meta"
+    # no selector and no structured data for the image: the body's first picture
+    assert (got.image, got.layers["image"]) == ("https://bao.example.vn/anh/1.jpg", "body")
+    assert list(got.layers) == ["title", "lead", "published", "updated", "section", "body", "image"]
+
+
+@pytest.mark.parametrize(
+    ("head", "hints", "section", "layer"),
+    [
+        (
+            '<meta property="article:section" content="Kinh tế">',
+            Hints(section="Thời sự", feed_section="Xã hội"),
+            "Kinh tế",
+            "meta",
+        ),
+        ("", Hints(section="Thời sự", feed_section="Xã hội"), "Thời sự", "listing"),
+        ("", Hints(feed_section="Xã hội"), "Xã hội", "feed"),
+        ("", Hints(), "kinh-te", "url"),
+    ],
+)
+def test_section_cascade(tmp_path: Path, head: str, hints: Hints, section: str, layer: str) -> None:
+    site = _site_with(tmp_path, 'body = "article"\nsection = "div.cat"\n')
+    page = f"<html><head>{head}</head><body><h1>Tin</h1><article><p>Một đoạn.</p></article></body></html>"
+    got = extract_article("https://bao.example.vn/kinh-te/a-1.html", page, site, hints)
+    assert (got.section, got.layers["section"]) == (section, layer)
+    assert got.flags == ["selector_missed:section"]
+
+
+def test_feed_date_before_listing_date_and_flag_order(tmp_path: Path) -> None:
+    site = _site_with(tmp_path, 'body = "article"\nlead = "p.sapo"\npublished = "span.date"\n')
+    page = "<html><body><h1>Tin</h1><p class='sapo'></p><article><p>Một đoạn.</p></article></body></html>"
+    hints = Hints(feed_date="2026-10-01T07:30:00+07:00", listing_date="01/10/2026")
+    got = extract_article("https://bao.example.vn/kinh-te/a-1.html", page, site, hints)
+    assert got.layers["published"] == "feed" and got.published is not None
+    assert got.published.isoformat() == "2026-10-01T07:30:00+07:00"
+    # flags in the order of the fields (lead before published), each selector once
+    assert got.flags == ["selector_missed:lead", "selector_missed:published"]
