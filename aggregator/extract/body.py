@@ -1,0 +1,238 @@
+"""The article body: the generic main-text finder, figures and captions, and cleaning a body
+element down to its text lines and safe HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from collections.abc import Set as AbstractSet
+
+import lxml.html
+from lxml.cssselect import CSSSelector
+from lxml.etree import ParserError, _Element
+
+from aggregator.extract.query import BLOCK_TAGS, join_url, lines_of
+from aggregator.normalize.rules import (
+    strip_clutter,
+    strip_end_marker,
+)
+from aggregator.normalize.text import clean_text, strip_xml_invalid
+
+__all__ = [
+    "ALWAYS_REMOVE_SEL",
+    "drop",
+    "drop_leaf_blocks",
+    "figure_roots",
+    "figures_of",
+    "generic_body",
+    "html_of",
+    "is_inside",
+    "main_node",
+    "strip_end_markers",
+    "text_lines",
+]
+
+
+# Removed from every body, whatever the site definition says.
+_ALWAYS_REMOVE = (
+    "script, style, noscript, form, iframe, object, embed, button, input, select, textarea, "
+    "svg, audio, video, nav, template"
+)
+
+
+_FIGURES = "figure, table.image, .image-caption, [class*='caption']"
+
+
+# compiled once: lxml's el.cssselect() translates the CSS to XPath again on every call
+ALWAYS_REMOVE_SEL = CSSSelector(_ALWAYS_REMOVE)
+
+
+_FIGURES_SEL = CSSSelector(_FIGURES)
+
+
+_TEXT_BLOCKS = BLOCK_TAGS - {"br", "hr"}
+
+
+_CREDIT = re.compile(r"\s*[(–-]?\s*(?:Ảnh|Nguồn)\s*:\s*(?P<credit>[^()]+?)\s*\)?\s*$")
+
+
+def drop(el: _Element) -> None:
+    """Remove ``el`` but keep its tail text (lxml's drop_tree, without its refusal of
+    the control characters that libxml2 let into the tree)."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if tail := strip_xml_invalid(el.tail or ""):
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = strip_xml_invalid(previous.tail or "") + tail
+        else:
+            parent.text = strip_xml_invalid(parent.text or "") + tail
+    parent.remove(el)
+
+
+def is_inside(el: _Element, ancestor: _Element) -> bool:
+    return any(a is ancestor for a in el.iterancestors())
+
+
+#: a layout table with a photo and no more text than this is a figure (pre-HTML5 sites)
+_FIGURE_TABLE_TEXT = 400
+
+
+def figure_roots(body: _Element) -> list[_Element]:
+    """Outermost figure elements of ``body``, in document order."""
+    found = set(_FIGURES_SEL(body))
+    found.update(
+        table for table in body.iter("table")
+        if next(table.iter("img"), None) is not None
+        and len("".join(table.itertext()).strip()) <= _FIGURE_TABLE_TEXT
+    )  # fmt: skip
+    found.discard(body)
+    roots = [el for el in found if not any(a in found for a in el.iterancestors())]
+    if len(roots) > 1:
+        order = {el: i for i, el in enumerate(body.iter())}
+        roots.sort(key=order.__getitem__)
+    return roots
+
+
+def figures_of(body: _Element, roots: list[_Element], base_url: str) -> list[dict[str, str]]:
+    """Images with caption and credit (``roots``: the figures of ``body``)."""
+    images: list[dict[str, str]] = []
+    for fig in roots:
+        src = next(iter(fig.xpath(".//img/@src | self::img/@src")), None)
+        captions: list[str] = []
+        for line in lines_of(fig):
+            if line not in captions:  # one site prints every caption twice
+                captions.append(line)
+        caption = " ".join(captions)
+        credit = ""
+        if m := _CREDIT.search(caption):
+            credit = clean_text(m.group("credit"))
+            caption = clean_text(caption[: m.start()])
+        if src or caption:
+            images.append(
+                {"url": (join_url(base_url, str(src)) or "") if src else "", "caption": caption,
+                 "credit": credit}
+            )  # fmt: skip
+    # images not inside figures
+    for img in body.iter("img"):
+        if any(is_inside(img, r) or img is r for r in roots):
+            continue
+        if src := img.get("src"):
+            images.append({"url": join_url(base_url, src) or "", "caption": "", "credit": ""})
+    return images
+
+
+def _is_caption(line: str, captions: set[str]) -> bool:
+    """A body line that repeats a figure's caption (some sites print it twice)."""
+    if m := _CREDIT.search(line):
+        line = clean_text(line[: m.start()])
+    return line in captions
+
+
+def text_lines(body: _Element, figures: AbstractSet[_Element], captions: set[str]) -> list[str]:
+    """Body text lines without figures and captions, clutter removed."""
+    lines = strip_clutter(lines_of(body, skip=figures))
+    return [x for x in lines if not _is_caption(x, captions)] if captions else lines
+
+
+def drop_leaf_blocks(
+    body: _Element, predicate: Callable[[str], bool], *, last_only: bool = False
+) -> None:
+    """Remove block elements without block children whose text (clean) matches
+    ``predicate``."""
+    leaves = [
+        el for el in body.iter()
+        if isinstance(el.tag, str) and el is not body and el.tag.lower() in _TEXT_BLOCKS
+        and not any(isinstance(c.tag, str) and c.tag.lower() in _TEXT_BLOCKS for c in el)
+    ]  # fmt: skip
+    matching = [el for el in leaves if predicate(clean_text("".join(el.itertext())))]
+    for el in matching[-1:] if last_only else matching:
+        drop(el)
+
+
+def html_of(el: _Element) -> str:
+    inner = [el.text or ""] if el.text else []
+    inner.extend(lxml.html.tostring(child, encoding="unicode") for child in el)
+    return "".join(inner).strip()
+
+
+#: paragraphs shorter than this (characters outside links) say nothing of where the text is
+_MIN_PARAGRAPH = 40
+
+
+#: a container needs this much paragraph text to be taken as the article's body
+_MIN_BODY = 250
+
+
+#: containers that hold page furniture, not the article (class or id, as readability does)
+_FURNITURE = re.compile(
+    r"comment|footer|sidebar|related|tinkhac|tin-?lien-?quan|binh-?luan|menu|banner|widget|share",
+    re.IGNORECASE,
+)
+
+
+def main_node(root: _Element) -> _Element | None:
+    """The element whose paragraphs hold the most text outside links (readability's
+    idea: each long ``<p>`` scores for its parent, half for its grandparent), or None
+    if no element holds ``_MIN_BODY`` characters of it. Table layouts and pages without
+    any article markup included; no site knowledge needed."""
+    scores: dict[_Element, float] = {}
+    for p in root.iter("p"):
+        text = len("".join(p.itertext()).strip())
+        if text < _MIN_PARAGRAPH:
+            continue
+        value = text - sum(len("".join(a.itertext())) for a in p.iter("a"))
+        if value < _MIN_PARAGRAPH:
+            continue
+        parent = p.getparent()
+        if parent is None:
+            continue
+        if any(
+            _FURNITURE.search(f"{el.get('class', '')} {el.get('id', '')}")
+            for el in (parent, *parent.iterancestors())
+            if el.get("class") or el.get("id")
+        ):
+            continue
+        scores[parent] = scores.get(parent, 0.0) + value
+        grandparent = parent.getparent()
+        if grandparent is not None:
+            scores[grandparent] = scores.get(grandparent, 0.0) + value / 2
+    if not scores:
+        return None
+    best = max(scores, key=lambda el: scores[el])
+    return best if scores[best] >= _MIN_BODY else None
+
+
+def generic_body(html: str, url: str) -> tuple[list[str], str]:
+    """trafilatura's main text as lines and HTML (imported lazily: it is slow to load)."""
+    import trafilatura
+
+    out = trafilatura.extract(
+        html,
+        url=url,
+        output_format="html",
+        include_comments=False,
+        include_tables=False,
+        include_images=False,
+        favor_precision=True,
+    )
+    if not out:
+        return [], ""
+    try:
+        root = lxml.html.fromstring(out)
+    except (ParserError, ValueError):
+        return [], ""
+    body = root.find(".//body")
+    node = body if body is not None else root
+    return lines_of(node), html_of(node)
+
+
+def strip_end_markers(body: _Element) -> None:
+    """Remove the "./." that Vietnamese papers print at the end of an article."""
+    for node in body.iter():
+        if node.text and "./." in node.text:
+            node.text = strip_end_marker(strip_xml_invalid(node.text))
+        if node is not body and node.tail and "./." in node.tail:
+            node.tail = strip_end_marker(strip_xml_invalid(node.tail))
