@@ -134,7 +134,7 @@ def crawl_sites(
         process.crawl(crawler, site=site_id)
     display = None
     if progress:
-        from aggregator.crawl.progress import Progress
+        from aggregator.crawl.progress import Progress  # rich loads only for a terminal
 
         display = Progress(crawlers)
         display.start()

@@ -22,6 +22,7 @@ from typing import Any
 
 from aggregator.crawl.pipelines import crawl_summary
 from aggregator.crawl.runner import due_sites, project_settings, site_failed
+from aggregator.crawl.spider import NewsSpider
 from aggregator.sites.definition import SiteDefinition, SiteDefinitionError, SiteRegistry
 from aggregator.store import open_store
 
@@ -148,7 +149,7 @@ class Scheduler:
         self.loop.start(self.tick, now=True)
         display = None
         if self.progress:
-            from aggregator.crawl.progress import Progress
+            from aggregator.crawl.progress import Progress  # rich loads only for a terminal
 
             display = Progress(self.crawlers)  # the dict fills as crawls start
             display.start()
@@ -172,8 +173,6 @@ class Scheduler:
             self._start(state)
 
     def _start(self, state: SiteState) -> None:
-        from aggregator.crawl.spider import NewsSpider
-
         state.running = True
         self.total_crawls += 1
         crawler = self.runner.create_crawler(NewsSpider)

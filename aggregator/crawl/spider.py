@@ -33,6 +33,7 @@ from aggregator.extract.article import ExtractionError, Hints, extract_article, 
 from aggregator.extract.listings import date_near, links
 from aggregator.items import Article
 from aggregator.sites.definition import SiteDefinition, load_sites, split_dirs
+from aggregator.store import open_store
 
 __all__ = ["NewsSpider", "failure_class"]
 
@@ -92,8 +93,6 @@ def _stored_article_urls(db: str, site_id: str) -> set[str]:
     killed (``AGGREGATOR_RESUME``, ``aggregator crawl --resume``): every listing is read
     again, but what the killed crawl stored is not fetched again. The one place where the
     spider reads the store: it needs the set before the first request."""
-    from aggregator.store import open_store
-
     with open_store(db) as store:
         return store.known_article_urls(site_id)
 
