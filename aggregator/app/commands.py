@@ -117,7 +117,12 @@ def cmd_sites(args: argparse.Namespace) -> int:
             state = ("" if site.active else "  (inactive)") + (
                 "" if site.verified else "  (unverified)"
             )
-            print(f"{site.id:<16} {site.name:<28} {site.province:<16} {site.base_url}{state}")
+            # the province published under, then the 2025 province (or the outlet merged into)
+            now = f"→ {site.merged_into}" if site.merged_into else (site.province_key or "?")
+            print(
+                f"{site.id:<14} {site.name:<42} {site.province:<16} {now:<12} "
+                f"{site.base_url}{state}"
+            )
         return 0
     return _sites_test(registry, args)
 

@@ -21,11 +21,20 @@ from typing import Annotated, Any
 from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from aggregator.normalize.text import fold, slugify
 from aggregator.normalize.urls import canonicalize_url
 from aggregator.sites.categories import categories_for_section, section_slug
+from aggregator.sites.provinces import province, province_key_for
 
 __all__ = [
     "BUNDLED_SITES_DIR",
@@ -149,9 +158,14 @@ class SiteDefinition(_Model):
 
     id: str
     name: str = Field(min_length=1)
+    #: display name of the province the paper published under (before 1 July 2025: the old one)
     province: str = Field(min_length=1)
+    #: the 2025 province (a key of provinces.toml); derived from `province` when it names one
+    province_key: str | None = None
     base_url: str
     active: bool = True
+    #: the id of the outlet this (pre-merger) paper was absorbed by; checked on loading
+    merged_into: str | None = None
     #: false until someone ran `aggregator sites test ID --live` against the real site
     verified: bool = True
     domains: list[str] = []
@@ -172,6 +186,43 @@ class SiteDefinition(_Model):
     def _id(cls, v: str) -> str:
         if not _ID.match(v):
             raise ValueError(f"{v!r} must match [a-z0-9][a-z0-9-]*")
+        return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_province_key(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("province_key") is None:
+            key = (
+                province_key_for(data["province"])
+                if isinstance(data.get("province"), str)
+                else None
+            )
+            if key is not None:
+                data = {**data, "province_key": key}
+        return data
+
+    @field_validator("province_key")
+    @classmethod
+    def _province_key(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is None:
+            return v
+        try:
+            province(v)
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None
+        name = info.data.get("province")
+        derived = province_key_for(name) if name else None
+        if derived is not None and derived != v:
+            raise ValueError(
+                f"{v!r}, but province {name!r} is part of {derived!r} since 1 July 2025"
+            )
+        return v
+
+    @field_validator("merged_into")
+    @classmethod
+    def _merged_into(cls, v: str | None) -> str | None:
+        if v is not None and not _ID.match(v):
+            raise ValueError(f"{v!r} must be a site id")
         return v
 
     @field_validator("base_url")
@@ -360,6 +411,29 @@ def load_sites(extra_dirs: Sequence[Path | str] = (), *, bundled: bool = True) -
                 continue
             seen[site.id] = path
             registry.sites[site.id] = site
+    problems += _merge_problems(registry)
     if problems:
         raise SiteDefinitionError(problems)
     return registry
+
+
+def _merge_problems(registry: SiteRegistry) -> list[str]:
+    """``merged_into`` must name an outlet of the registry in the same 2025 province."""
+    problems = []
+    for site in registry:
+        if site.merged_into is None:
+            continue
+        target = registry.sites.get(site.merged_into)
+        if target is None or target.id == site.id:
+            msg = f"{site.merged_into!r} names {'itself' if target else 'no loaded definition'}"
+        elif target.merged_into is not None:
+            msg = f"{target.id!r} merged into {target.merged_into!r} itself: name that outlet"
+        elif target.province_key != site.province_key:
+            msg = (
+                f"{target.id!r} is an outlet of {target.province_key!r}, "
+                f"this paper's province is {site.province_key!r}"
+            )
+        else:
+            continue
+        problems.append(_problem(site.path or Path(f"{site.id}.toml"), ("merged_into",), msg))
+    return problems

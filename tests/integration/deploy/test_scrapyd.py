@@ -51,9 +51,11 @@ VERSION = "r1"
 SITE = "baden"  # soft 404, dead link, old-scheme aliases: the hardest sample listing
 START_TIMEOUT = 30.0
 JOB_TIMEOUT = 120.0
-#: package data the spider needs at run time (categories, bundled and sample definitions)
+#: package data the spider needs at run time (categories, provinces, bundled and sample
+#: definitions)
 DATA_FILES = (
     "aggregator/sites/categories.toml",
+    "aggregator/sites/provinces.toml",
     "aggregator/sites/bundled/tayninh.toml",
     f"sampleweb/groundtruth/{SITE}.json",
     f"sampleweb/sites/{SITE}.toml",

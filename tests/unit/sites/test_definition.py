@@ -118,3 +118,67 @@ def test_unknown_site_lists_known(tmp_path: Path) -> None:
 def test_bundled_definitions_load() -> None:
     registry = load_sites()
     assert len(registry) == len(list(BUNDLED_SITES_DIR.glob("*.toml")))
+
+
+def test_province_key_derived_from_the_province_name(tmp_path: Path) -> None:
+    assert load_site(write(tmp_path, "t.toml", GOOD)).province_key == "tayninh"
+    old = GOOD.replace('province = "Tây Ninh"', 'province = "Long An"')
+    assert load_site(write(tmp_path, "t.toml", old)).province_key == "tayninh"  # merged in 2025
+    other = GOOD.replace('province = "Tây Ninh"', 'province = "Tỉnh Mẫu"')
+    assert load_site(write(tmp_path, "t.toml", other)).province_key is None  # not a real one
+    given = other.replace('province = "Tỉnh Mẫu"', 'province = "Tỉnh Mẫu"\nprovince_key = "hue"')
+    assert load_site(write(tmp_path, "t.toml", given)).province_key == "hue"
+
+
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        ("vinhphuc", "province_key: unknown province key 'vinhphuc'; one of: angiang"),
+        ("hanoi", "province_key: 'hanoi', but province 'Tây Ninh' is part of 'tayninh' since"),
+    ],
+)
+def test_bad_province_key(tmp_path: Path, key: str, problem: str) -> None:
+    text = GOOD.replace('province = "Tây Ninh"', f'province = "Tây Ninh"\nprovince_key = "{key}"')
+    with pytest.raises(SiteDefinitionError) as exc:
+        load_site(write(tmp_path, "t.toml", text))
+    assert problem in str(exc.value) and len(exc.value.problems) == 1
+
+
+def _paper(site_id: str, province: str, merged_into: str) -> str:
+    return (
+        GOOD.replace('id = "tayninh"', f'id = "{site_id}"')
+        .replace('province = "Tây Ninh"', f'province = "{province}"')
+        .replace("base_url", f'active = false\nmerged_into = "{merged_into}"\nbase_url')
+    )
+
+
+def test_merged_into_names_an_outlet_of_the_same_province(tmp_path: Path) -> None:
+    write(tmp_path, "tayninh.toml", GOOD)
+    write(tmp_path, "longan.toml", _paper("longan", "Long An", "tayninh"))
+    registry = load_sites([tmp_path], bundled=False)
+    assert registry.get("longan").merged_into == "tayninh"
+    assert registry.get("longan").province_key == "tayninh"
+
+
+@pytest.mark.parametrize(
+    ("site_id", "province", "merged_into", "problem"),
+    [
+        ("haiduong", "Hải Dương", "hai-phong", "merged_into: 'hai-phong' names no loaded definition"),
+        ("haiduong", "Hải Dương", "haiduong", "merged_into: 'haiduong' names itself"),
+        ("haiduong", "Hải Dương", "Hải Phòng", "merged_into: 'Hải Phòng' must be a site id"),
+        ("vinhphuc", "Vĩnh Phúc", "tayninh",
+         "merged_into: 'tayninh' is an outlet of 'tayninh', this paper's province is 'phutho'"),
+        ("baden", "Tây Ninh", "longan", "merged_into: 'longan' merged into 'tayninh' itself"),
+    ],
+)  # fmt: skip
+def test_bad_merged_into(
+    tmp_path: Path, site_id: str, province: str, merged_into: str, problem: str
+) -> None:
+    write(tmp_path, "tayninh.toml", GOOD)
+    write(tmp_path, "longan.toml", _paper("longan", "Long An", "tayninh"))
+    write(tmp_path, "z.toml", _paper(site_id, province, merged_into))
+    with pytest.raises(SiteDefinitionError) as exc:
+        load_sites([tmp_path], bundled=False)
+    assert len(exc.value.problems) == 1, exc.value.problems
+    assert exc.value.problems[0].startswith(str(tmp_path / "z.toml"))
+    assert problem in exc.value.problems[0]
