@@ -34,7 +34,8 @@ from pydantic import (
 from aggregator.normalize.text import fold, slugify
 from aggregator.normalize.urls import canonicalize_url
 from aggregator.sites.categories import categories_for_section, section_slug
-from aggregator.sites.provinces import province, province_key_for
+from aggregator.sites.provinces import province as province_unit
+from aggregator.sites.provinces import province_key_for
 
 __all__ = [
     "BUNDLED_SITES_DIR",
@@ -207,7 +208,7 @@ class SiteDefinition(_Model):
         if v is None:
             return v
         try:
-            province(v)
+            province_unit(v)
         except KeyError as exc:
             raise ValueError(exc.args[0]) from None
         name = info.data.get("province")
