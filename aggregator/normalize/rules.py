@@ -30,6 +30,9 @@ _BYLINE_PREFIX = re.compile(
     r"|Theo\s+)\s*",
     re.IGNORECASE,
 )
+# what a byline says of the article after the names: "Hà Thu (tổng hợp)", "Minh Anh (theo
+# Reuters)", "Lan Hương (TTXVN)"
+_BYLINE_NOTE = re.compile(r"\s*\([^()]{1,40}\)\s*$")
 _AUTHOR_SPLIT = re.compile(r"\s*(?:[–—,;]|\s-\s|-(?=\s*[A-ZĐÁÀẢÃẠÂĂÉÈÊÍÓÔƠÚƯÝ])|\s+và\s+)\s*")
 
 # Lines that are page furniture, not article text (see provincial-sites.md).
@@ -63,10 +66,15 @@ def split_source_tag(lead: str) -> tuple[str, str | None]:
     return rest, tag
 
 
+def _without_note(byline: str) -> str:
+    """The byline without its note in parentheses, if names come before it."""
+    return _BYLINE_NOTE.sub("", byline) or byline
+
+
 def split_authors(byline: str) -> list[str]:
     """``"Thực hiện: Ái Kiều- Th.Hậu"`` → ``["Ái Kiều", "Th.Hậu"]``."""
     text = clean_text(byline)
-    text = _BYLINE_PREFIX.sub("", text)
+    text = _without_note(_BYLINE_PREFIX.sub("", text))
     names = [n.strip(" .:") for n in _AUTHOR_SPLIT.split(text)]
     return [n for n in names if n and len(n) <= 60]
 
@@ -105,8 +113,9 @@ def is_site_name(name: str, *site_names: str) -> bool:
 
 
 def looks_like_byline(line: str) -> bool:
-    """A short last line of capitalized words: a byline printed alone."""
-    text = clean_text(line)
+    """A short last line of capitalized words: a byline printed alone (a note in
+    parentheses after the names aside: "Hà Thu (tổng hợp)")."""
+    text = _without_note(clean_text(line))
     if not text or len(text) > 60 or (text.endswith((".", "?", "!", ":")) and text != text.upper()):
         return False
     if _BYLINE_PREFIX.match(text):

@@ -105,3 +105,20 @@ def test_the_publication_is_not_an_author(name: str, sites: tuple[str, ...]) -> 
 @pytest.mark.parametrize("name", ["Lê Phương", "Th.Hậu", "N.Anh", "TTXVN", "Minh Chiến"])
 def test_people_and_agencies_are_authors(name: str) -> None:
     assert not is_site_name(name, "Báo Mẫu", "baomau.vn", "vnexpress.net")
+
+
+@pytest.mark.parametrize(
+    ("line", "names"),
+    [
+        ("Hà Thu (tổng hợp)", ["Hà Thu"]),
+        ("Minh Anh - Lan Chi (theo Reuters)", ["Minh Anh", "Lan Chi"]),
+        ("Theo Quốc Bảo (TTXVN)", ["Quốc Bảo"]),
+    ],
+)
+def test_a_note_in_parentheses_after_the_names_is_no_name(line: str, names: list[str]) -> None:
+    assert looks_like_byline(line)
+    assert split_authors(line) == names
+
+
+def test_a_note_alone_is_not_dropped() -> None:
+    assert split_authors("(TTXVN)") == ["(TTXVN)"]
