@@ -10,11 +10,11 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
-from lxml.etree import _Element
+from lxml.etree import XPath, _Element
 from parsel import Selector
 
 from aggregator.extract.query import first_text, select_all
-from aggregator.normalize.rules import is_site_name, split_authors
+from aggregator.normalize.rules import is_site_name, looks_like_byline, split_authors
 from aggregator.normalize.text import clean_text
 
 __all__ = ["Found", "read_structured"]
@@ -181,14 +181,40 @@ _META: dict[str, tuple[tuple[str, ...], Callable[[str], str | list[str]]]] = {
 }
 
 
+def _class_is(name: str) -> str:
+    return f'contains(concat(" ", normalize-space(@class), " "), " {name} ")'
+
+
+#: Elements a page marks as its byline: microdata, ``rel``, a ``data-role``, the usual
+#: class names; not in a comment thread.
+_MARKED_AUTHOR = XPath(
+    "//*[@itemprop='author' or @rel='author' or @data-role='author' or "
+    + " or ".join(_class_is(c) for c in ("author", "author-name", "article-author", "byline"))
+    + "][not(ancestor-or-self::*[contains(@class, 'comment')])]"
+)
+_MARKED_TRIES = 5
+
+
+def _marked_author(root: _Element, publishers: list[str]) -> list[str]:
+    """The names of the first element marked as the byline that reads as one."""
+    for el in _MARKED_AUTHOR(root)[:_MARKED_TRIES]:
+        text = clean_text(el.get("content") or " ".join(el.itertext()))
+        if text and looks_like_byline(text):
+            names = [n for n in split_authors(text) if not is_site_name(n, *publishers)]
+            if names:
+                return names
+    return []
+
+
 #: ``<meta>`` naming the publication (an author of that name is the paper, not a person)
 _PUBLISHER_META = ("og:site_name", "application-name", "publisher", "copyright")
 
 
 def read_structured(page: Selector) -> dict[str, Found]:
     """The page's structured data per field: the first non-empty value of JSON-LD, then
-    ``<meta>``, then (the publication time only) ``<time datetime>``. Authors are people:
-    not organizations, web addresses, nor the publisher's name.
+    ``<meta>``, then (the publication time only) ``<time datetime>``, (authors only) the
+    element marked as the byline (``itemprop``/``rel``/``data-role`` ``author``, class
+    ``author`` or ``byline``). An author is not a web address nor the publisher's name.
 
     All of it is read before any field is chosen, whatever the selectors find: a page
     whose structured data breaks a reader fails the same way under every definition."""
@@ -216,4 +242,6 @@ def read_structured(page: Selector) -> dict[str, Found]:
         offer(name, read(next((metas[k] for k in keys if k in metas), "")), "meta")
 
     offer("published", first_text(page, "time::attr(datetime)"), "time")
+    if "authors" not in found and isinstance(page.root, _Element):
+        offer("authors", _marked_author(page.root, publishers), "markup")
     return found

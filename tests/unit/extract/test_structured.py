@@ -139,3 +139,37 @@ def test_deeply_nested_jsonld_is_no_crash(site: SiteDefinition, depth: int) -> N
     got = extract_article(URL, html, site)
     assert got.title == "Giá lúa tăng"
     assert got.layers["title"] == "jsonld"
+
+
+@pytest.mark.parametrize(
+    "byline",
+    [
+        '<p class="name" data-role="author">Trần Bình </p>',
+        '<a href="" class="author cl_green">Trần Bình</a>',
+        '<span itemprop="author" itemscope><span itemprop="name">Trần Bình</span></span>',
+        '<a rel="author" href="/tac-gia/tran-binh">Trần Bình</a>',
+        '<div class="byline">Theo Trần Bình (tổng hợp)</div>',
+    ],
+)
+def test_the_element_marked_as_the_byline_gives_the_authors(
+    site: SiteDefinition, byline: str
+) -> None:
+    got = extract_article(URL, page(news(headline="Giá lúa tăng"), body=byline + BODY), site)
+    assert got.authors == ["Trần Bình"]
+    assert got.layers["authors"] == "markup"
+
+
+@pytest.mark.parametrize(
+    "byline",
+    [
+        '<div class="author">Bài viết của bạn đọc gửi về toà soạn, xin cảm ơn.</div>',
+        '<div class="comment-list"><span class="author">Lê Văn Cư</span></div>',
+        '<span class="author">Báo Mẫu Online</span>',
+    ],
+)
+def test_no_author_from_what_is_not_a_byline(site: SiteDefinition, byline: str) -> None:
+    obj = news(
+        headline="Giá lúa tăng", publisher={"@type": "Organization", "name": "Báo Mẫu Online"}
+    )
+    got = extract_article(URL, page(obj, body=BODY + byline), site)
+    assert got.layers.get("authors") != "markup"
