@@ -35,7 +35,7 @@ lint: $(STAMP)
 	$(BIN)/mypy tests benchmarks
 	$(BIN)/lint-imports
 
-# every benchmark (dedup, feeds, extract, crawl), then the table in benchmarks/RESULTS.md
+# every benchmark (dedup, feeds, extract, realpages, crawl), then the table in benchmarks/RESULTS.md
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 

@@ -66,6 +66,7 @@ from aggregator.extract.structured import Found, read_structured
 from aggregator.normalize.dates import ParsedDate, parse_date
 from aggregator.normalize.rules import (
     is_clutter_text,
+    is_site_name,
     looks_like_byline,
     split_authors,
     strip_clutter,
@@ -223,15 +224,18 @@ def first_date(out: Extracted, name: str, answers: Iterator[Found], page: _Page)
 
 def byline_or_names(out: Extracted, name: str, answers: Iterator[Found], page: _Page) -> None:
     """The first answer: a byline as printed (kept, and split into names) or, from
-    structured data, the names."""
-    if (found := next(answers, None)) is None:
+    structured data, the names; without the site's own name (its definition's name or
+    host), and an answer that is only that is passed over."""
+    for found in answers:
+        names = split_authors(found.value) if isinstance(found.value, str) else found.value
+        people = [n for n in names if not is_site_name(n, page.site.name, page.site.host)]
+        if names and not people:
+            continue  # the paper crediting itself: the next answer (or the body's byline)
+        if isinstance(found.value, str):
+            out.byline = found.value
+        out.authors = people
+        out.layers[name] = found.layer
         return
-    if isinstance(found.value, str):
-        out.byline = found.value
-        out.authors = split_authors(found.value)
-    else:
-        out.authors = found.value
-    out.layers[name] = found.layer
 
 
 def checked_date(out: Extracted, name: str, answers: Iterator[Found], page: _Page) -> None:

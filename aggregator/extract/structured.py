@@ -4,14 +4,17 @@ field is kept in them (the tables ``JSONLD`` and ``META``).
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
-from lxml.etree import _Element
+from lxml.etree import XPath, _Element
 from parsel import Selector
 
 from aggregator.extract.query import first_text, select_all
+from aggregator.normalize.rules import is_site_name, looks_like_byline, split_authors
 from aggregator.normalize.text import clean_text
 
 __all__ = ["Found", "read_structured"]
@@ -26,41 +29,87 @@ _NEWS_TYPES = {
 }
 
 
+#: how deep the walk looks into JSON-LD for news objects (``@graph`` in a list in a ... ):
+#: real pages nest a few levels; a hostile page nests thousands
+_MAX_DEPTH = 8
+_ENTITY = re.compile(r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def _unescaped(text: str) -> str:
+    """Text with the character references structured data should not hold: JSON-LD is
+    not HTML, yet pages write ``&#237;`` in it, and escape ``&amp;#7871;`` twice in
+    ``<meta content>``. Two rounds at most."""
+    for _ in range(2):
+        if "&" not in text or not _ENTITY.search(text):
+            break
+        text = html.unescape(text)
+    return text
+
+
+def _loads(raw: str) -> Any:
+    """A JSON-LD block, or None when it is not JSON (or nests deeper than the parser's
+    recursion limit: extraction raises nothing but ExtractionError)."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+
+
 def _jsonld_objects(page: Selector) -> Iterator[dict[str, Any]]:
     for raw in select_all(page, 'script[type="application/ld+json"]::text'):
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            continue
-        stack: list[Any] = [data]
+        stack: list[tuple[Any, int]] = [(_loads(raw), 0)]
         while stack:
-            obj = stack.pop()
+            obj, depth = stack.pop()
+            if depth > _MAX_DEPTH:
+                continue
             if isinstance(obj, list):
-                stack.extend(obj)
+                stack.extend((item, depth + 1) for item in reversed(obj))
             elif isinstance(obj, dict):
                 if "@graph" in obj:
-                    stack.append(obj["@graph"])
-                types = obj.get("@type")
-                types = set(types) if isinstance(types, list) else {types}
-                if types & _NEWS_TYPES:
+                    stack.append((obj["@graph"], depth + 1))
+                if _types(obj) & _NEWS_TYPES:
                     yield obj
 
 
-def _names(value: Any) -> list[str]:
+def _types(obj: dict[str, Any]) -> set[Any]:
+    types = obj.get("@type")
+    return set(types) if isinstance(types, list) else {types}
+
+
+def _names(value: Any, depth: int = 0) -> list[str]:
+    """Names: strings, or the ``name`` of objects (people, or a wire agency credited as an
+    organization), each read as a byline ("Theo Hồ Hương" is Hồ Hương)."""
+    if depth > _MAX_DEPTH:
+        return []
     if isinstance(value, list):
-        return [n for v in value for n in _names(v)]
+        return [n for v in value for n in _names(v, depth + 1)]
     if isinstance(value, dict):
-        return _names(value.get("name"))
+        return _names(value.get("name"), depth + 1)
     if isinstance(value, str) and value.strip():
-        return [clean_text(value)]
+        return split_authors(_unescaped(value))
     return []
 
 
-def _url_of(value: Any) -> str | None:
+def _org_names(value: Any, depth: int = 0) -> list[str]:
+    """Every ``name`` in a ``publisher`` (organizations and people alike)."""
+    if depth > _MAX_DEPTH:
+        return []
     if isinstance(value, list):
-        return next((u for v in value if (u := _url_of(v))), None)
+        return [n for v in value for n in _org_names(v, depth + 1)]
     if isinstance(value, dict):
-        return _url_of(value.get("url") or value.get("contentUrl"))
+        return _org_names(value.get("name"), depth + 1)
+    if isinstance(value, str) and value.strip():
+        return [clean_text(_unescaped(value))]
+    return []
+
+
+def _url_of(value: Any, depth: int = 0) -> str | None:
+    if depth > _MAX_DEPTH:
+        return None
+    if isinstance(value, list):
+        return next((u for v in value if (u := _url_of(v, depth + 1))), None)
+    if isinstance(value, dict):
+        return _url_of(value.get("url") or value.get("contentUrl"), depth + 1)
     if isinstance(value, str) and value.strip():
         return value.strip()
     return None
@@ -74,7 +123,7 @@ class Found(NamedTuple):
 
 
 def _jsonld_text(value: Any) -> str:
-    return clean_text(str(value or ""))
+    return clean_text(_unescaped(str(value or "")))
 
 
 def _jsonld_raw(value: Any) -> str:
@@ -85,7 +134,7 @@ def _jsonld_section(value: Any) -> str:
     """``articleSection``: a name, or a list whose first item is the section."""
     if isinstance(value, list):
         value = value[0] if value else ""
-    return clean_text(str(value or ""))
+    return clean_text(_unescaped(str(value or "")))
 
 
 def _jsonld_url(value: Any) -> str:
@@ -94,6 +143,16 @@ def _jsonld_url(value: Any) -> str:
 
 def _verbatim(value: str) -> str:
     return value
+
+
+def _meta_text(value: str) -> str:
+    return clean_text(_unescaped(value))
+
+
+def _meta_names(value: str) -> list[str]:
+    if "://" in value:  # article:author as a profile's address
+        return []
+    return split_authors(_unescaped(value))
 
 
 #: Where JSON-LD keeps each field (the property of a news object) and how it is read;
@@ -112,40 +171,77 @@ _JSONLD: dict[str, tuple[str, Callable[[Any], str | list[str]]]] = {
 #: Where ``<meta>`` keeps each field (``property`` or ``name``, the first present in this
 #: order) and how it is read; taken when JSON-LD has nothing.
 _META: dict[str, tuple[tuple[str, ...], Callable[[str], str | list[str]]]] = {
-    "title": (("og:title",), clean_text),
-    "lead": (("og:description", "description"), clean_text),
+    "title": (("og:title",), _meta_text),
+    "lead": (("og:description", "description"), _meta_text),
     "published": (("article:published_time", "pubdate", "publishdate"), _verbatim),
     "updated": (("article:modified_time", "og:updated_time"), _verbatim),
-    "authors": (("article:author", "author"), _names),
-    "section": (("article:section",), clean_text),
+    "authors": (("article:author", "author"), _meta_names),
+    "section": (("article:section",), _meta_text),
     "image": (("og:image", "twitter:image"), _verbatim),
 }
 
 
+def _class_is(name: str) -> str:
+    return f'contains(concat(" ", normalize-space(@class), " "), " {name} ")'
+
+
+#: Elements a page marks as its byline: microdata, ``rel``, a ``data-role``, the usual
+#: class names; not in a comment thread.
+_MARKED_AUTHOR = XPath(
+    "//*[@itemprop='author' or @rel='author' or @data-role='author' or "
+    + " or ".join(_class_is(c) for c in ("author", "author-name", "article-author", "byline"))
+    + "][not(ancestor-or-self::*[contains(@class, 'comment')])]"
+)
+_MARKED_TRIES = 5
+
+
+def _marked_author(root: _Element, publishers: list[str]) -> list[str]:
+    """The names of the first element marked as the byline that reads as one."""
+    for el in _MARKED_AUTHOR(root)[:_MARKED_TRIES]:
+        text = clean_text(el.get("content") or " ".join(el.itertext()))
+        if text and looks_like_byline(text):
+            names = [n for n in split_authors(text) if not is_site_name(n, *publishers)]
+            if names:
+                return names
+    return []
+
+
+#: ``<meta>`` naming the publication (an author of that name is the paper, not a person)
+_PUBLISHER_META = ("og:site_name", "application-name", "publisher", "copyright")
+
+
 def read_structured(page: Selector) -> dict[str, Found]:
     """The page's structured data per field: the first non-empty value of JSON-LD, then
-    ``<meta>``, then (the publication time only) ``<time datetime>``.
+    ``<meta>``, then (the publication time only) ``<time datetime>``, (authors only) the
+    element marked as the byline (``itemprop``/``rel``/``data-role`` ``author``, class
+    ``author`` or ``byline``). An author is not a web address nor the publisher's name.
 
     All of it is read before any field is chosen, whatever the selectors find: a page
     whose structured data breaks a reader fails the same way under every definition."""
     found: dict[str, Found] = {}
-
-    def offer(name: str, value: str | list[str], layer: str) -> None:
-        if value and name not in found:
-            found[name] = Found(value, layer)
-
-    for obj in _jsonld_objects(page):
-        for name, (key, read) in _JSONLD.items():
-            offer(name, read(obj.get(key)), "jsonld")
-
+    objects = list(_jsonld_objects(page))
     metas: dict[str, str] = {}  # one pass over <meta>: the first non-empty value of each
     for el in page.root.iter("meta") if isinstance(page.root, _Element) else ():
         content = (el.get("content") or "").strip()
         for key in (el.get("property"), el.get("name")):
             if key and content and key not in metas:
                 metas[key] = content
+    publishers = [n for obj in objects for n in _org_names(obj.get("publisher"))]
+    publishers += [_meta_text(metas[k]) for k in _PUBLISHER_META if k in metas]
+
+    def offer(name: str, value: str | list[str], layer: str) -> None:
+        if name == "authors" and isinstance(value, list):
+            value = [n for n in value if not is_site_name(n, *publishers)]
+        if value and name not in found:
+            found[name] = Found(value, layer)
+
+    for obj in objects:
+        for name, (key, read) in _JSONLD.items():
+            offer(name, read(obj.get(key)), "jsonld")
     for name, (keys, read) in _META.items():
         offer(name, read(next((metas[k] for k in keys if k in metas), "")), "meta")
 
     offer("published", first_text(page, "time::attr(datetime)"), "time")
+    if "authors" not in found and isinstance(page.root, _Element):
+        offer("authors", _marked_author(page.root, publishers), "markup")
     return found

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
@@ -35,6 +35,15 @@ _TIME = re.compile(r"(?<![\d/.-])(\d{1,2})\s*[:hg]\s*(\d{2})(?::(\d{2}))?(?![\d/
 _ZONE = re.compile(r"\b(?:GMT|UTC|G7T)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?", re.IGNORECASE)
 _ISO_LIKE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}T")
 _RFC822 = re.compile(r"^\s*(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}")
+# ISO 8601 as pages really write it, where datetime.fromisoformat gives up: a space before
+# the offset ("08:52:11.000 +07:00"), one-digit hours, a lowercase "z", "UTC"/"GMT" with or
+# without an offset ("GMT+7"), any number of fraction digits.
+_LOOSE_ISO = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:(?:T|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
+    r"\s*(Z|UTC|GMT)?\s*(?:([+-])(\d{1,2})(?::?(\d{2}))?)?$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -65,9 +74,29 @@ def parse_iso(text: str) -> ParsedDate | None:
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        return None
+        return _loose_iso(text)
     has_time = "T" in text or " " in text.strip()
     return ParsedDate(to_vn(value), has_time)
+
+
+def _loose_iso(text: str) -> ParsedDate | None:
+    """The variants of ISO 8601 that ``fromisoformat`` refuses (see ``_LOOSE_ISO``)."""
+    m = _LOOSE_ISO.match(text)
+    if not m:
+        return None
+    year, month, day, hour, minute, second, fraction, utc, sign, oh, om = m.groups()
+    try:
+        zone = UTC if utc and not sign else None
+        if sign:
+            offset = timedelta(hours=int(oh), minutes=int(om or 0))
+            zone = timezone(-offset if sign == "-" else offset)
+        value = datetime(
+            int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+            int(second or 0), int((fraction or "0")[:6].ljust(6, "0")), zone,
+        )  # fmt: skip
+    except ValueError:  # no such day, hour or offset
+        return None
+    return ParsedDate(to_vn(value), hour is not None)
 
 
 def _zone(text: str) -> timezone | None:

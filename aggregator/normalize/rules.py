@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 
-from aggregator.normalize.text import clean_text
+from aggregator.normalize.text import clean_text, fold
 
 __all__ = [
     "is_clutter_line",
     "is_clutter_text",
+    "is_site_name",
     "looks_like_byline",
     "split_authors",
     "split_source_tag",
@@ -29,6 +30,9 @@ _BYLINE_PREFIX = re.compile(
     r"|Theo\s+)\s*",
     re.IGNORECASE,
 )
+# what a byline says of the article after the names: "Hà Thu (tổng hợp)", "Minh Anh (theo
+# Reuters)", "Lan Hương (TTXVN)"
+_BYLINE_NOTE = re.compile(r"\s*\([^()]{1,40}\)\s*$")
 _AUTHOR_SPLIT = re.compile(r"\s*(?:[–—,;]|\s-\s|-(?=\s*[A-ZĐÁÀẢÃẠÂĂÉÈÊÍÓÔƠÚƯÝ])|\s+và\s+)\s*")
 
 # Lines that are page furniture, not article text (see provincial-sites.md).
@@ -62,17 +66,56 @@ def split_source_tag(lead: str) -> tuple[str, str | None]:
     return rest, tag
 
 
+def _without_note(byline: str) -> str:
+    """The byline without its note in parentheses, if names come before it."""
+    return _BYLINE_NOTE.sub("", byline) or byline
+
+
 def split_authors(byline: str) -> list[str]:
     """``"Thực hiện: Ái Kiều- Th.Hậu"`` → ``["Ái Kiều", "Th.Hậu"]``."""
     text = clean_text(byline)
-    text = _BYLINE_PREFIX.sub("", text)
+    text = _without_note(_BYLINE_PREFIX.sub("", text))
     names = [n.strip(" .:") for n in _AUTHOR_SPLIT.split(text)]
     return [n for n in names if n and len(n) <= 60]
 
 
+# "VCCorp.vn", "NLD.COM.VN", "www.baoxyz.vn": a web address credited as the author.
+# A name's last label must be a web suffix: "N.Anh", "Th.Hậu" are people.
+_DOMAIN_NAME = re.compile(
+    r"^(?:www\.)?[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|info|gov|edu|biz|tv|news|asia|io)$",
+    re.IGNORECASE,
+)
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+def _org_key(name: str) -> str:
+    return _NOT_ALNUM.sub("", fold(name, diacritics=False).removeprefix("www."))
+
+
+def is_site_name(name: str, *site_names: str) -> bool:
+    """Whether an author name is the publication, not a person: a web address, or one of
+    ``site_names`` (the paper's name, its publisher's, its host) as spelled in any case,
+    with or without spaces, tone marks, ``www.`` or the host's suffix
+    (``"VnExpress"`` is ``vnexpress.net``)."""
+    if _DOMAIN_NAME.match(clean_text(name)):
+        return True
+    key = _org_key(name)
+    if not key:
+        return False
+    for site in site_names:
+        text = fold(site, diacritics=False).removeprefix("www.")
+        keys = {_org_key(text)}
+        if _DOMAIN_NAME.match(text):
+            keys.add(_org_key(text.split(".", 1)[0]))
+        if key in keys:
+            return True
+    return False
+
+
 def looks_like_byline(line: str) -> bool:
-    """A short last line of capitalized words: a byline printed alone."""
-    text = clean_text(line)
+    """A short last line of capitalized words: a byline printed alone (a note in
+    parentheses after the names aside: "Hà Thu (tổng hợp)")."""
+    text = _without_note(clean_text(line))
     if not text or len(text) > 60 or (text.endswith((".", "?", "!", ":")) and text != text.upper()):
         return False
     if _BYLINE_PREFIX.match(text):

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from aggregator.normalize.rules import (
     is_clutter_line,
+    is_site_name,
     looks_like_byline,
     split_authors,
     split_source_tag,
@@ -84,3 +85,40 @@ def test_normalizers_take_any_unicode(text: str) -> None:
         assert line == line.strip()
     looks_like_byline(text)
     is_clutter_line(text)
+
+
+@pytest.mark.parametrize(
+    ("name", "sites"),
+    [
+        ("VnExpress", ("vnexpress.net",)),  # the host without its suffix
+        ("NLD.COM.VN", ()),  # a web address is never a person
+        ("VCCorp.vn", ()),
+        ("www.baomau.vn", ()),
+        ("BÁO MẪU", ("Báo Mẫu",)),  # the paper's name, in any case
+        ("baomau", ("Báo Mẫu",)),  # without tone marks and spaces
+    ],
+)
+def test_the_publication_is_not_an_author(name: str, sites: tuple[str, ...]) -> None:
+    assert is_site_name(name, *sites)
+
+
+@pytest.mark.parametrize("name", ["Lê Phương", "Th.Hậu", "N.Anh", "TTXVN", "Minh Chiến"])
+def test_people_and_agencies_are_authors(name: str) -> None:
+    assert not is_site_name(name, "Báo Mẫu", "baomau.vn", "vnexpress.net")
+
+
+@pytest.mark.parametrize(
+    ("line", "names"),
+    [
+        ("Hà Thu (tổng hợp)", ["Hà Thu"]),
+        ("Minh Anh - Lan Chi (theo Reuters)", ["Minh Anh", "Lan Chi"]),
+        ("Theo Quốc Bảo (TTXVN)", ["Quốc Bảo"]),
+    ],
+)
+def test_a_note_in_parentheses_after_the_names_is_no_name(line: str, names: list[str]) -> None:
+    assert looks_like_byline(line)
+    assert split_authors(line) == names
+
+
+def test_a_note_alone_is_not_dropped() -> None:
+    assert split_authors("(TTXVN)") == ["(TTXVN)"]
