@@ -29,6 +29,7 @@ from aggregator.sites.categories import categories_for_section, section_slug
 
 __all__ = [
     "BUNDLED_SITES_DIR",
+    "CANONICAL_CACHE",
     "DEFAULT_INTERVAL",
     "SiteDefinition",
     "SiteDefinitionError",
@@ -45,6 +46,8 @@ DEFAULT_INTERVAL = 30
 BUNDLED_SITES: Traversable = resources.files("aggregator.sites").joinpath("bundled")
 BUNDLED_SITES_DIR = Path(str(BUNDLED_SITES))
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+#: canonical URLs a definition remembers (see :meth:`SiteDefinition.canonical_url`)
+CANONICAL_CACHE = 50_000
 
 
 class SiteDefinitionError(ValueError):
@@ -201,14 +204,32 @@ class SiteDefinition(_Model):
     def allowed_domains(self) -> list[str]:
         return list(dict.fromkeys([self.host, *self.urls.same_hosts, *self.domains]))
 
+    @cached_property
+    def _host_aliases(self) -> dict[str, str]:
+        return {h.lower(): self.host for h in self.urls.same_hosts}
+
+    @cached_property
+    def _canonical_cache(self) -> dict[str, str]:
+        return {}
+
     def canonical_url(self, url: str) -> str:
-        """The canonical form of one of this site's URLs (see :mod:`aggregator.normalize.urls`)."""
-        return canonicalize_url(
-            url,
-            host_aliases={h.lower(): self.host for h in self.urls.same_hosts},
-            fold_amp=self.urls.fold_amp,
-            drop_params=self.urls.drop_params,
-        )
+        """The canonical form of one of this site's URLs (see :mod:`aggregator.normalize.urls`).
+
+        Remembered (up to :data:`CANONICAL_CACHE` URLs): a listing page links the same
+        menus and boxes as the one before it, and matching a link canonicalizes it again."""
+        cache = self._canonical_cache
+        found = cache.get(url)
+        if found is None:
+            found = canonicalize_url(
+                url,
+                host_aliases=self._host_aliases,
+                fold_amp=self.urls.fold_amp,
+                drop_params=self.urls.drop_params,
+            )
+            if len(cache) >= CANONICAL_CACHE:
+                cache.clear()
+            cache[url] = cache[found] = found  # idempotent: the canonical form is its own
+        return found
 
     @cached_property
     def start_urls(self) -> dict[str, list[str]]:
@@ -257,19 +278,31 @@ class SiteDefinition(_Model):
             return (key,) if key else ()
         return found
 
+    # The patterns are matched against the canonical URL: a link with ``?utm_source=...``,
+    # another host of the site or an AMP variant is the article it stands for, whatever
+    # the pattern's anchors.
+
     def is_article(self, url: str) -> bool:
-        return bool(self.article_re.search(url)) and not self.is_excluded(url)
+        """``links.article`` matches the canonical form of ``url``, no ``links.exclude`` does."""
+        url = self.canonical_url(url)
+        return bool(self.article_re.search(url)) and not self._excluded(url)
 
     def is_listing(self, url: str) -> bool:
+        """``links.listing`` matches the canonical form of ``url`` (and it is no article)."""
+        url = self.canonical_url(url)
         return (
             self.listing_re is not None
             and bool(self.listing_re.search(url))
-            and not self.is_article(url)
-            and not self.is_excluded(url)
+            and not self.article_re.search(url)
+            and not self._excluded(url)
         )
 
     def is_excluded(self, url: str) -> bool:
-        return any(r.search(url) for r in self.exclude_res)
+        """A ``links.exclude`` pattern matches the canonical form of ``url``."""
+        return self._excluded(self.canonical_url(url))
+
+    def _excluded(self, canonical: str) -> bool:
+        return any(r.search(canonical) for r in self.exclude_res)
 
     def in_domain(self, url: str) -> bool:
         host = urlsplit(url).hostname or ""
