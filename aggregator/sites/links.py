@@ -31,9 +31,9 @@ _DIGITS = re.compile(r"\d+")
 #: a segment or query key that numbers the pages of a listing
 _PAGE_SEGMENT = re.compile(r"(?:^|/)(?:trang|page|p|pg)(?:[-_]|/)?\d+$", re.IGNORECASE)
 _PAGE_KEYS = frozenset({"page", "p", "pg", "paged", "trang", "start", "offset"})
-#: hyphens in a headline slug at least ("ha-noi-mo-rong-duong-vanh-dai": 5; a section
+#: hyphens in a headline slug at least ("ha-noi-mo-rong-duong-vanh-dai": 6; a section
 #: such as "van-hoa-the-thao-du-lich" has fewer)
-SLUG_HYPHENS = 5
+SLUG_HYPHENS = 6
 
 
 def _token_shape(token: str) -> str:
@@ -95,7 +95,9 @@ def _count(value: Any) -> int:
     return int(value) if isinstance(value, int | float) else 0
 
 
-def unmatched_reason(summary: Mapping[str, Any]) -> str | None:
+def unmatched_reason(
+    summary: Mapping[str, Any], *, min_pages: int = MIN_UNMATCHED_PAGES
+) -> str | None:
     """Why the listings' links say a pattern is wrong, or None.
 
     ``summary``: a crawl summary (``crawl_summary``) or its like, with ``links_article``
@@ -104,19 +106,24 @@ def unmatched_reason(summary: Mapping[str, Any]) -> str | None:
     pages) and ``unmatched_shapes`` (``{"article <shape>": n}``, most frequent first).
     Reported: at least :data:`MIN_UNMATCHED` article-like links and
     :data:`UNMATCHED_SHARE` of all the article-like links, or
-    :data:`MIN_UNMATCHED_PAGES` listing pages never followed."""
+    ``min_pages`` (:data:`MIN_UNMATCHED_PAGES`) numbered listing pages never followed
+    (``sites test --live`` reads one listing page: one is enough there)."""
     detail = summary.get("unmatched_detail") or {}
     articles, pages = _count(detail.get("article")), _count(detail.get("page"))
     matched = _count(summary.get("links_article"))
     lost_articles = articles >= MIN_UNMATCHED and articles >= UNMATCHED_SHARE * (matched + articles)
-    lost_pages = pages >= MIN_UNMATCHED_PAGES
+    lost_pages = pages >= min_pages
     if not (lost_articles or lost_pages):
         return None
     what = [f"{articles} article-like links"] if lost_articles else []
-    what += [f"{pages} listing pages"] if lost_pages else []
+    what += [f"{pages} links to listing pages"] if lost_pages else []
     shapes = summary.get("unmatched_shapes") or {}
     top = ", ".join(f"{shape} ({_count(n)})" for shape, n in list(shapes.items())[:3])
+    stored = ""
+    if "inserted" in summary:  # a crawl's summary
+        n = sum(_count(summary.get(k)) for k in ("inserted", "updated", "unchanged"))
+        stored = f"stored {n} articles, "
     return (
-        f"links: {' and '.join(what)} match no pattern ({matched} article links matched); "
-        f"check links.article and links.listing against {top}"
+        f"links: {' and '.join(what)} match no pattern ({stored}{matched} article links "
+        f"matched); check links.article and links.listing against {top}"
     )
