@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -51,49 +52,60 @@ def definition(web: SampleWebProcess, site_id: str, **patterns: str) -> str:
     """The sample site's definition with ``links.<name>`` replaced."""
     text = site_definition(site_id, web.url + f"{site_id}/")
     for name, pattern in patterns.items():
-        line = f"{name} = '{pattern}'"
-        text, n = re.subn(rf"(?m)^{name} = .*$", lambda _, line=line: line, text)
+        line = f"{name} = '{pattern}'".replace("\\", "\\\\")  # a replacement template
+        text, n = re.subn(rf"(?m)^{name} = .*$", line, text)
         assert n == 1, name
     return text
 
 
-def anchored(web: SampleWebProcess, folder: Path) -> Path:
-    """songcau and caonguyen with article patterns that end in ``$`` after the path: a
-    query string (``?utm_source=``) is no longer allowed for."""
+def tracked_sites(web: SampleWebProcess, folder: Path, *, anchored: bool) -> Path:
+    """songcau and caonguyen as the sample web defines them (their article patterns allow
+    a query: ``(?:\\?[^#]*)?$``) or ``anchored``: ending in ``$`` right after the path."""
     folder.mkdir()
     for site_id in TRACKED_SITES:
         text = definition(web, site_id)
-        text, n = re.subn(r"\(\?:\\\?\[\^#\]\*\)\?\$", "$", text)
-        assert n == 1, site_id
+        if anchored:
+            text, n = re.subn(r"\(\?:\\\?\[\^#\]\*\)\?\$", "$", text)
+            assert n == 1, site_id
         (folder / f"{site_id}.toml").write_text(text, encoding="utf-8")
     return folder
 
 
+@pytest.mark.parametrize("pattern", ["anchored", "sample"])
 @pytest.mark.parametrize("queue", ["local", "redis"])
 def test_tracking_links_are_fetched_once_and_none_is_lost(
-    queue: str, sample_web: SampleWebProcess, tmp_path: Path, request: pytest.FixtureRequest
+    queue: str,
+    pattern: str,
+    sample_web: SampleWebProcess,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
+    """Each article page is requested once, without its tracking parameters, whatever
+    linked it (a listing with ``?utm_source=``, songcau's feeds without), in one process
+    or through Redis; and every article is stored, also with a ``$``-anchored pattern."""
     truth = [a for s in TRACKED_SITES for a in load_ground_truth(s)]
     tracked = [a for a in truth if "tracking" in a.aliases]
     assert len(tracked) >= 4 and {a.site for a in tracked} == set(TRACKED_SITES)
-    sites, db = anchored(sample_web, tmp_path / "sites"), tmp_path / "a.db"
-    shared = ["--redis", request.getfixturevalue("redis_url"), "--idle", "1"]
+    sites = tracked_sites(sample_web, tmp_path / "sites", anchored=pattern == "anchored")
+    db = tmp_path / "a.db"
+    shared = (
+        ["--redis", request.getfixturevalue("redis_url"), "--idle", "1"] if queue == "redis" else []
+    )
     offset = log_size(sample_web)
-    result = run_cli("crawl", *TRACKED_SITES, "--db", str(db), "--sites-dir", str(sites),
-                     *(shared if queue == "redis" else []))  # fmt: skip
+    run_cli("crawl", *TRACKED_SITES, "--db", str(db), "--sites-dir", str(sites), *shared)
     served = served_since(sample_web, offset)
     # no request carried tracking parameters; no article page was fetched twice
     assert [p for p in served if "utm_" in p or "fbclid" in p] == []
+    by_path = Counter(urlsplit(p).path for p in served.elements())
     paths = {article_path(a) for a in truth}
-    assert {p: n for p, n in served.items() if p in paths and n > 1} == {}
+    assert {p: n for p, n in by_path.items() if p in paths and n > 1} == {}
+    assert {a.key: by_path[article_path(a)] for a in tracked} == {a.key: 1 for a in tracked}
     # ...and every article is in the store, those linked only with ?utm_source= too
     base = sample_web.url.rstrip("/")
     with open_store(str(db)) as store:
         stored = list(store.articles())
     ev = evaluate(truth, stored, lambda a: [base + p for p in article_paths(a)])
     assert ev.missing == [] and ev.extra == [], ev.summary()
-    assert all(served[article_path(a)] == 1 for a in tracked)
-    assert re.search(r"^caonguyen\s+\d+\s+(\d+)", result.stdout, re.M)
 
 
 def test_a_wrong_pagination_pattern_is_reported(
