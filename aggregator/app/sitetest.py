@@ -417,7 +417,7 @@ def _article_links(
     for url, anchor in listing_links(root, source, site) if isinstance(root, _Element) else ():
         if site.is_article(url):
             hints = Hints(section=section, listing_date=date_near(anchor))
-            links.setdefault(url, (url, hints))
+            links.setdefault(site.canonical_url(url), (url, hints))
         elif unmatched is not None and not site.is_listing(url) and not site.is_excluded(url):
             shape, kind = link_shape(url)
             if kind is not None and url not in missed:

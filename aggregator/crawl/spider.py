@@ -274,7 +274,7 @@ class NewsSpider(scrapy.Spider):
             url = urldefrag(urljoin(response.url, link.strip()))[0]
             if not url or not self.site_def.in_domain(url) or not self.site_def.is_article(url):
                 continue
-            url = self.site_def.canonical_url(url)
+            url = self.site_def.link_url(url)
             if self._stored(url):
                 continue
             hints = Hints(
@@ -309,7 +309,7 @@ class NewsSpider(scrapy.Spider):
             elif self.site_def.is_article(loc) and not self._stored(loc):
                 hints = Hints(feed_date=entry.get("lastmod"))
                 yield scrapy.Request(
-                    self.site_def.canonical_url(loc),
+                    self.site_def.link_url(loc),
                     callback=self.parse_article,
                     errback=self.on_error,
                     cb_kwargs={"hints": hints},

@@ -46,7 +46,7 @@ DEFAULT_INTERVAL = 30
 BUNDLED_SITES: Traversable = resources.files("aggregator.sites").joinpath("bundled")
 BUNDLED_SITES_DIR = Path(str(BUNDLED_SITES))
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-#: canonical URLs a definition remembers (see :meth:`SiteDefinition.canonical_url`)
+#: URLs a definition remembers the canonical forms of (see :meth:`SiteDefinition.link_url`)
 CANONICAL_CACHE = 50_000
 
 
@@ -209,15 +209,11 @@ class SiteDefinition(_Model):
         return {h.lower(): self.host for h in self.urls.same_hosts}
 
     @cached_property
-    def _canonical_cache(self) -> dict[str, str]:
-        return {}
+    def _url_caches(self) -> tuple[dict[str, str], dict[str, str]]:
+        return {}, {}  # link URLs, canonical URLs
 
-    def canonical_url(self, url: str) -> str:
-        """The canonical form of one of this site's URLs (see :mod:`aggregator.normalize.urls`).
-
-        Remembered (up to :data:`CANONICAL_CACHE` URLs): a listing page links the same
-        menus and boxes as the one before it, and matching a link canonicalizes it again."""
-        cache = self._canonical_cache
+    def _normalized(self, url: str, *, sort_query: bool) -> str:
+        cache = self._url_caches[sort_query]
         found = cache.get(url)
         if found is None:
             found = canonicalize_url(
@@ -225,11 +221,28 @@ class SiteDefinition(_Model):
                 host_aliases=self._host_aliases,
                 fold_amp=self.urls.fold_amp,
                 drop_params=self.urls.drop_params,
+                sort_query=sort_query,
             )
             if len(cache) >= CANONICAL_CACHE:
                 cache.clear()
-            cache[url] = cache[found] = found  # idempotent: the canonical form is its own
+            cache[url] = cache[found] = found  # idempotent: the normal form is its own
         return found
+
+    def canonical_url(self, url: str) -> str:
+        """The canonical form of one of this site's URLs (see :mod:`aggregator.normalize.urls`):
+        what identifies an article in the store."""
+        return self._normalized(url, sort_query=True)
+
+    def link_url(self, url: str) -> str:
+        """The canonical form of a link with its query keys in the link's order: what the
+        crawl requests and the ``[links]`` patterns are matched against. Without tracking
+        parameters, on the site's own host, the AMP variant folded: the dupefilter (local
+        or Redis) sees one URL per article, and a pattern anchored at ``$`` matches a link
+        with ``?utm_source=...``.
+
+        Remembered (up to :data:`CANONICAL_CACHE` URLs): a listing page links the same
+        menus and boxes as the one before it, and matching a link normalizes it again."""
+        return self._normalized(url, sort_query=False)
 
     @cached_property
     def start_urls(self) -> dict[str, list[str]]:
@@ -278,18 +291,18 @@ class SiteDefinition(_Model):
             return (key,) if key else ()
         return found
 
-    # The patterns are matched against the canonical URL: a link with ``?utm_source=...``,
-    # another host of the site or an AMP variant is the article it stands for, whatever
-    # the pattern's anchors.
+    # The patterns are matched against the link's canonical URL (:meth:`link_url`): a
+    # link with ``?utm_source=...``, another host of the site or an AMP variant is the
+    # article it stands for, whatever the pattern's anchors.
 
     def is_article(self, url: str) -> bool:
         """``links.article`` matches the canonical form of ``url``, no ``links.exclude`` does."""
-        url = self.canonical_url(url)
+        url = self.link_url(url)
         return bool(self.article_re.search(url)) and not self._excluded(url)
 
     def is_listing(self, url: str) -> bool:
         """``links.listing`` matches the canonical form of ``url`` (and it is no article)."""
-        url = self.canonical_url(url)
+        url = self.link_url(url)
         return (
             self.listing_re is not None
             and bool(self.listing_re.search(url))
@@ -299,7 +312,7 @@ class SiteDefinition(_Model):
 
     def is_excluded(self, url: str) -> bool:
         """A ``links.exclude`` pattern matches the canonical form of ``url``."""
-        return self._excluded(self.canonical_url(url))
+        return self._excluded(self.link_url(url))
 
     def _excluded(self, canonical: str) -> bool:
         return any(r.search(canonical) for r in self.exclude_res)
