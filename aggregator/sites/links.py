@@ -37,7 +37,8 @@ SLUG_HYPHENS = 6
 
 
 def _token_shape(token: str) -> str:
-    """``a169123`` -> ``a<n>``, ``9f3e2a1c`` -> ``<id>``, ``202210`` -> ``<n>``."""
+    """``post169123`` -> ``post<n>``, ``9f3e2a1c`` and ``a169123`` -> ``<id>``,
+    ``202210`` -> ``<n>``."""
     if _HEX_ID.fullmatch(token.lower()):
         return "<id>" if not token.isdigit() else "<n>"
     return _DIGITS.sub("<n>", token)
@@ -87,7 +88,8 @@ def link_shape(url: str) -> tuple[str, str | None]:
 #: their share of the listings' article links: fewer are a related-sites box, an old URL.
 MIN_UNMATCHED = 3
 UNMATCHED_SHARE = 0.2
-#: Unmatched numbered listing pages reported (one is a "last page" link of a capped listing)
+#: Unmatched numbered listing pages a crawl reports (one may be the pagination of a tag or
+#: search page boxed on a listing; a wrong listing pattern misses one per section)
 MIN_UNMATCHED_PAGES = 2
 
 
