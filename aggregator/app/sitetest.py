@@ -57,6 +57,7 @@ from aggregator.normalize.text import token_f1
 from aggregator.process.chain import normalize_article
 from aggregator.settings import USER_AGENT
 from aggregator.sites.definition import SiteDefinition
+from aggregator.sites.links import link_shape, unmatched_reason
 
 __all__ = [
     "BODY_MIN_F1",
@@ -390,8 +391,14 @@ def _robots(url: str) -> urllib.robotparser.RobotFileParser | None:
     return parser
 
 
-def _article_links(site: SiteDefinition, source: str, text: str) -> list[tuple[str, Hints]]:
-    """Article links of a listing page or feed, in page order, with the spider's hints."""
+def _article_links(
+    site: SiteDefinition, source: str, text: str, unmatched: Counter[str] | None = None
+) -> list[tuple[str, Hints]]:
+    """Article links of a listing page or feed, in page order, with the spider's hints.
+
+    ``unmatched`` (a listing page): counts the distinct links that match no pattern and
+    look like articles or listing pages, by ``"<kind> <shape>"`` (see
+    :func:`aggregator.sites.links.link_shape`), as the spider does."""
 
     links: dict[str, tuple[str, Hints]] = {}
     if text.lstrip().startswith("<?xml") or "<rss" in text[:500] or "<feed" in text[:500]:
@@ -406,11 +413,37 @@ def _article_links(site: SiteDefinition, source: str, text: str) -> list[tuple[s
         return list(links.values())
     root = Selector(text=text, base_url=source).root
     section = section_from_url(source, site.base_url)
+    missed: set[str] = set()
     for url, anchor in listing_links(root, source, site) if isinstance(root, _Element) else ():
         if site.is_article(url):
             hints = Hints(section=section, listing_date=date_near(anchor))
             links.setdefault(site.canonical_url(url), (url, hints))
+        elif unmatched is not None and not site.is_listing(url) and not site.is_excluded(url):
+            shape, kind = link_shape(url)
+            if kind is not None and url not in missed:
+                missed.add(url)
+                unmatched[f"{kind} {shape}"] += 1
     return list(links.values())
+
+
+def _unmatched_report(
+    links: Sequence[tuple[str, Hints]], unmatched: Counter[str], out: TextIO
+) -> str | None:
+    """Print the shapes of the listing's links that match no pattern; the reason the
+    definition's patterns look wrong (:func:`aggregator.sites.links.unmatched_reason`)."""
+    if not unmatched:
+        return None
+    shapes = dict(sorted(unmatched.items(), key=lambda kv: (-kv[1], kv[0])))
+    print(
+        f"unmatched: {sum(shapes.values())} links look like articles or listing pages "
+        "and match no pattern: " + ", ".join(f"{k} ({n})" for k, n in shapes.items()),
+        file=out,
+    )
+    detail = {kind: 0 for kind in ("article", "page")}
+    for key, n in shapes.items():
+        detail[key.split(" ", 1)[0]] += n
+    summary = {"links_article": len(links), "unmatched_detail": detail, "unmatched_shapes": shapes}
+    return unmatched_reason(summary, min_pages=1)
 
 
 @dataclass
@@ -452,8 +485,10 @@ def check_live(site: SiteDefinition, out: TextIO, *, articles: int = 3) -> int:
 
     if not allowed(source):
         raise SiteTestError(f"robots.txt disallows {source}")
-    links = _article_links(site, source, _fetch(source))
+    unmatched: Counter[str] = Counter()
+    links = _article_links(site, source, _fetch(source), unmatched)
     print(f"listing: {source} ({len(links)} article links)", file=out)
+    wrong_links = _unmatched_report(links, unmatched, out)
     if not links:
         print("FAILED: no link on the listing matches links.article", file=out)
         return 1
@@ -462,7 +497,11 @@ def check_live(site: SiteDefinition, out: TextIO, *, articles: int = 3) -> int:
         print(f"[{n}] {page.url}", file=out)
     print(file=out)
     print(_coverage_table(pages), file=out)
-    return _live_verdict(pages, out)
+    verdict = _live_verdict(pages, out)
+    if wrong_links:  # the pages are fine, but a crawl would miss articles
+        print(f"FAILED: {wrong_links}", file=out)
+        return 1
+    return verdict
 
 
 def _live_pages(

@@ -36,6 +36,7 @@ __all__ = [
     "crawl_summary",
     "stop_for_lost_store",
     "store_is_lost",
+    "top_shapes",
 ]
 
 logger = logging.getLogger(__name__)
@@ -213,6 +214,16 @@ class StorePipeline(_Component):
         return item
 
 
+#: unmatched link shapes a crawl summary keeps
+TOP_SHAPES = 5
+
+
+def top_shapes(counts: dict[str, int]) -> dict[str, int]:
+    """The :data:`TOP_SHAPES` most frequent shapes, most frequent first."""
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return dict(ranked[:TOP_SHAPES])
+
+
 def crawl_summary(stats: dict[str, Any]) -> dict[str, Any]:
     """The figures an operator reads per site: requests, responses by status, articles
     new / updated / duplicate / dropped (with reasons), the layer of each field, errors,
@@ -228,6 +239,9 @@ def crawl_summary(stats: dict[str, Any]) -> dict[str, Any]:
     for key, value in under("aggregator/layers/").items():
         name, _, layer = key.partition("/")
         layers.setdefault(name, {})[layer] = value
+    unmatched = {
+        k: int(stats.get(f"aggregator/links/unmatched_{k}", 0)) for k in ("article", "page")
+    }
     start, finish = stats.get("start_time"), stats.get("finish_time")
     duration = (finish - start).total_seconds() if start and finish else None
     return {
@@ -248,6 +262,14 @@ def crawl_summary(stats: dict[str, Any]) -> dict[str, Any]:
         # known articles met by an incremental crawl (skipped, re-checked, 304)
         "incremental": under("aggregator/incremental/"),
         "date_first_seen": int(stats.get("aggregator/date_first_seen", 0)),
+        # links of the listing pages (distinct): to articles, and matching no pattern;
+        # ``unmatched`` those of them that look like articles or listing pages, with
+        # their most frequent shapes ("article /kinh-te/<n>/<slug>-<id>/": how many)
+        "links_article": int(stats.get("aggregator/links/article", 0)),
+        "links_unmatched": int(stats.get("aggregator/links/unmatched", 0)),
+        "unmatched": unmatched["article"] + unmatched["page"],
+        "unmatched_detail": unmatched,
+        "unmatched_shapes": top_shapes(under("aggregator/links/unmatched_shapes/")),
         "duration_s": duration,
         "finish_reason": stats.get("finish_reason"),
     }

@@ -20,6 +20,7 @@ from scrapy.settings import Settings
 from aggregator.crawl.pipelines import crawl_summary
 from aggregator.crawl.spider import NewsSpider
 from aggregator.sites.definition import SiteDefinition
+from aggregator.sites.links import unmatched_reason
 from aggregator.store import SQLStore, is_postgres
 
 __all__ = [
@@ -152,12 +153,17 @@ def crawl_sites(
 def results_table(results: dict[str, dict[str, Any]]) -> str:
     """The crawl summaries of ``results`` (by site id) as a table for the terminal."""
     header = f"{'site':<12} {'pages':>6} {'articles':>9} {'new':>5} {'updated':>8} "
-    header += f"{'duplicates':>11} {'errors':>7}"
+    header += f"{'duplicates':>11} {'errors':>7} {'unmatched':>10}"
     lines = [header, "-" * len(header)]
+    shapes = []
     for site_id, r in results.items():
         articles = r["inserted"] + r["updated"] + r["unchanged"]
         lines.append(
             f"{site_id:<12} {r['pages']:>6} {articles:>9} {r['inserted']:>5} {r['updated']:>8} "
-            f"{r['duplicates']:>11} {r['errors']:>7}"
+            f"{r['duplicates']:>11} {r['errors']:>7} {r.get('unmatched', 0):>10}"
         )
-    return "\n".join(lines)
+        if reason := unmatched_reason(r):
+            shapes.append(f"{site_id}: {reason}")
+    # links that look like articles or listing pages and match no pattern: a wrong
+    # links.article or links.listing loses articles with no error
+    return "\n".join(lines + shapes)

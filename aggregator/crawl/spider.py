@@ -33,6 +33,7 @@ from aggregator.extract.article import ExtractionError, Hints, extract_article, 
 from aggregator.extract.listings import date_near, links
 from aggregator.items import Article
 from aggregator.sites.definition import SiteDefinition, load_sites, split_dirs
+from aggregator.sites.links import link_shape
 from aggregator.store import open_store
 
 __all__ = ["NewsSpider", "failure_class"]
@@ -123,6 +124,9 @@ class NewsSpider(scrapy.Spider):
         self.listing_pages: dict[str, int] = {}
         #: ``aggregator crawl --resume``: canonical URLs whose article the store has already
         self.stored_urls: set[str] = set()
+        #: canonical URLs of the listings' links: to articles, and matching no pattern
+        self.article_urls: set[str] = set()
+        self.unmatched_urls: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -200,6 +204,9 @@ class NewsSpider(scrapy.Spider):
                 continue
             seen.add(url)
             if site.is_article(url):
+                if url not in self.article_urls:
+                    self.article_urls.add(url)
+                    self._count("aggregator/links/article")
                 if self._stored(url):
                     continue
                 hints = Hints(section=section, listing_date=date_near(anchor))
@@ -210,7 +217,9 @@ class NewsSpider(scrapy.Spider):
                     errback=self.on_error,
                     cb_kwargs={"hints": hints},
                 )
-            elif site.is_listing(url) and self._same_source(url, source):
+            elif site.is_listing(url):
+                if not self._same_source(url, source):
+                    continue
                 if self.listing_pages[source] < site.links.max_listing_pages:
                     yield scrapy.Request(
                         url,
@@ -221,6 +230,22 @@ class NewsSpider(scrapy.Spider):
                     )
                 else:
                     self._count("aggregator/listing_pages_capped")
+            elif not site.is_excluded(url):
+                self._unmatched(url)
+
+    def _unmatched(self, url: str) -> None:
+        """A link of a listing page that matches neither pattern (nor an exclusion):
+        counted once per crawl; when it looks like an article or a listing's page, its
+        shape too (``aggregator/links/unmatched_shapes/<kind> <shape>``). Many of one
+        shape mean a pattern that misses the site's articles or pagination."""
+        if url in self.unmatched_urls:
+            return
+        self.unmatched_urls.add(url)
+        self._count("aggregator/links/unmatched")
+        shape, kind = link_shape(url)
+        if kind is not None:
+            self._count(f"aggregator/links/unmatched_{kind}")
+            self._count(f"aggregator/links/unmatched_shapes/{kind} {shape}")
 
     def _stored(self, url: str) -> bool:
         """True when resuming and the store holds this URL's article already."""
@@ -249,6 +274,7 @@ class NewsSpider(scrapy.Spider):
             url = urldefrag(urljoin(response.url, link.strip()))[0]
             if not url or not self.site_def.in_domain(url) or not self.site_def.is_article(url):
                 continue
+            url = self.site_def.link_url(url)
             if self._stored(url):
                 continue
             hints = Hints(
@@ -283,7 +309,7 @@ class NewsSpider(scrapy.Spider):
             elif self.site_def.is_article(loc) and not self._stored(loc):
                 hints = Hints(feed_date=entry.get("lastmod"))
                 yield scrapy.Request(
-                    loc,
+                    self.site_def.link_url(loc),
                     callback=self.parse_article,
                     errback=self.on_error,
                     cb_kwargs={"hints": hints},

@@ -26,8 +26,10 @@ _NOT_PAGES = ("javascript:", "mailto:", "tel:", "#")
 
 
 def links(root: _Element, page_url: str, site: SiteDefinition) -> Iterator[tuple[str, _Element]]:
-    """``(absolute URL without fragment, <a> element)`` of each link inside the site's
-    domains, in document order (repeats included)."""
+    """``(canonical URL, <a> element)`` of each link inside the site's domains, in
+    document order (repeats included): :meth:`SiteDefinition.link_url`, without tracking
+    parameters, on the site's own host, so that patterns match and the crawl schedules
+    one URL per article."""
     for a in root.iter("a"):
         href = (a.get("href") or "").strip()
         if not href or href.startswith(_NOT_PAGES):
@@ -37,7 +39,7 @@ def links(root: _Element, page_url: str, site: SiteDefinition) -> Iterator[tuple
         except ValueError:  # an invalid IPv6 host
             continue
         if site.in_domain(url):
-            yield url, a
+            yield site.link_url(url), a
 
 
 def date_near(anchor: _Element) -> str | None:

@@ -46,6 +46,7 @@ def canonicalize_url(
     host_aliases: Mapping[str, str] | None = None,
     fold_amp: bool = False,
     drop_params: Collection[str] = (),
+    sort_query: bool = True,
 ) -> str:
     """The canonical form of ``url``. Idempotent.
 
@@ -53,7 +54,9 @@ def canonicalize_url(
     (``utm_*``, ``fbclid``, ``gclid``...), query keys sorted, path percent-encoding
     normalized. ``host_aliases`` maps hosts that a site definition declares the same
     site (``www.``, ``m.``) to its host; ``fold_amp`` removes AMP variants (an ``amp``
-    path segment, ``.amp`` before the extension, ``?amp``).
+    path segment, ``.amp`` before the extension, ``?amp``). ``sort_query=False`` keeps
+    the order of the query's keys: the URL to request (a server may care about the
+    order, a dupefilter's fingerprint sorts them anyway).
     """
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
@@ -71,13 +74,15 @@ def canonicalize_url(
     if fold_amp:
         path = _AMP_PATH.sub("", path) or "/"
     drop = {d.lower() for d in drop_params}
-    query = sorted(
+    query = [
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if not _tracking(k)
         and k.lower() not in drop
         and not (fold_amp and k.lower() in _AMP_PARAMS)
-    )
+    ]
+    if sort_query:
+        query.sort()
     return urlunsplit((scheme, netloc, path, urlencode(query), ""))
 
 

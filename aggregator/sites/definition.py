@@ -39,6 +39,7 @@ from aggregator.sites.provinces import province_key_for
 
 __all__ = [
     "BUNDLED_SITES_DIR",
+    "CANONICAL_CACHE",
     "DEFAULT_INTERVAL",
     "SiteDefinition",
     "SiteDefinitionError",
@@ -55,6 +56,8 @@ DEFAULT_INTERVAL = 30
 BUNDLED_SITES: Traversable = resources.files("aggregator.sites").joinpath("bundled")
 BUNDLED_SITES_DIR = Path(str(BUNDLED_SITES))
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+#: URLs a definition remembers the canonical forms of (see :meth:`SiteDefinition.link_url`)
+CANONICAL_CACHE = 50_000
 
 
 class SiteDefinitionError(ValueError):
@@ -253,14 +256,45 @@ class SiteDefinition(_Model):
     def allowed_domains(self) -> list[str]:
         return list(dict.fromkeys([self.host, *self.urls.same_hosts, *self.domains]))
 
+    @cached_property
+    def _host_aliases(self) -> dict[str, str]:
+        return {h.lower(): self.host for h in self.urls.same_hosts}
+
+    @cached_property
+    def _url_caches(self) -> tuple[dict[str, str], dict[str, str]]:
+        return {}, {}  # link URLs, canonical URLs
+
+    def _normalized(self, url: str, *, sort_query: bool) -> str:
+        cache = self._url_caches[sort_query]
+        found = cache.get(url)
+        if found is None:
+            found = canonicalize_url(
+                url,
+                host_aliases=self._host_aliases,
+                fold_amp=self.urls.fold_amp,
+                drop_params=self.urls.drop_params,
+                sort_query=sort_query,
+            )
+            if len(cache) >= CANONICAL_CACHE:
+                cache.clear()
+            cache[url] = cache[found] = found  # idempotent: the normal form is its own
+        return found
+
     def canonical_url(self, url: str) -> str:
-        """The canonical form of one of this site's URLs (see :mod:`aggregator.normalize.urls`)."""
-        return canonicalize_url(
-            url,
-            host_aliases={h.lower(): self.host for h in self.urls.same_hosts},
-            fold_amp=self.urls.fold_amp,
-            drop_params=self.urls.drop_params,
-        )
+        """The canonical form of one of this site's URLs (see :mod:`aggregator.normalize.urls`):
+        what identifies an article in the store."""
+        return self._normalized(url, sort_query=True)
+
+    def link_url(self, url: str) -> str:
+        """The canonical form of a link with its query keys in the link's order: what the
+        crawl requests and the ``[links]`` patterns are matched against. Without tracking
+        parameters, on the site's own host, the AMP variant folded: the dupefilter (local
+        or Redis) sees one URL per article, and a pattern anchored at ``$`` matches a link
+        with ``?utm_source=...``.
+
+        Remembered (up to :data:`CANONICAL_CACHE` URLs): a listing page links the same
+        menus and boxes as the one before it, and matching a link normalizes it again."""
+        return self._normalized(url, sort_query=False)
 
     @cached_property
     def start_urls(self) -> dict[str, list[str]]:
@@ -309,19 +343,31 @@ class SiteDefinition(_Model):
             return (key,) if key else ()
         return found
 
+    # The patterns are matched against the link's canonical URL (:meth:`link_url`): a
+    # link with ``?utm_source=...``, another host of the site or an AMP variant is the
+    # article it stands for, whatever the pattern's anchors.
+
     def is_article(self, url: str) -> bool:
-        return bool(self.article_re.search(url)) and not self.is_excluded(url)
+        """``links.article`` matches the canonical form of ``url``, no ``links.exclude`` does."""
+        url = self.link_url(url)
+        return bool(self.article_re.search(url)) and not self._excluded(url)
 
     def is_listing(self, url: str) -> bool:
+        """``links.listing`` matches the canonical form of ``url`` (and it is no article)."""
+        url = self.link_url(url)
         return (
             self.listing_re is not None
             and bool(self.listing_re.search(url))
-            and not self.is_article(url)
-            and not self.is_excluded(url)
+            and not self.article_re.search(url)
+            and not self._excluded(url)
         )
 
     def is_excluded(self, url: str) -> bool:
-        return any(r.search(url) for r in self.exclude_res)
+        """A ``links.exclude`` pattern matches the canonical form of ``url``."""
+        return self._excluded(self.link_url(url))
+
+    def _excluded(self, canonical: str) -> bool:
+        return any(r.search(canonical) for r in self.exclude_res)
 
     def in_domain(self, url: str) -> bool:
         host = urlsplit(url).hostname or ""

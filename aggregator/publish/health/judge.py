@@ -23,6 +23,9 @@ definition, :func:`judge` gives one verdict:
     median share; or the definition's title or body selector matched fewer than half
     of the latest pages; or errors rose sharply (over 3, and over twice the usual rate
     plus 10 points);
+    or links of the listing pages that look like articles or listing pages match
+    neither pattern of the definition, many of them against what the crawl stored (a
+    wrong article or pagination pattern: the crawl missed articles with no error);
 ``ok``
     none of the above.
 
@@ -42,6 +45,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from aggregator.process.chain import HEALTH_FIELDS
+from aggregator.sites.links import unmatched_reason
 
 __all__ = [
     "DEFAULT_STALE_HOURS",
@@ -63,6 +67,7 @@ __all__ = [
     "judge",
     "known_seen",
     "layer_shares",
+    "links_finding",
     "stale_finding",
     "windows",
 ]
@@ -262,6 +267,14 @@ def degraded_findings(
     return found
 
 
+def links_finding(stats: Mapping[str, Any]) -> Finding | None:
+    """Links of the crawl's listing pages that look like articles (or numbered listing
+    pages) and match neither pattern: what a wrong ``links.article`` or ``links.listing``
+    loses without an error (see :func:`aggregator.sites.links.unmatched_reason`)."""
+    reason = unmatched_reason(stats)
+    return Finding("degraded", "links", reason) if reason else None
+
+
 def stale_finding(
     last_new: datetime | None, now: datetime, stale_after_hours: float
 ) -> Finding | None:
@@ -298,6 +311,8 @@ def judge(
         findings.append(stale)
     if not any(f.field == "articles" for f in findings):
         findings += degraded_findings(crawls, selector_fields)
+    if links := links_finding(crawls[0]):
+        findings.append(links)
     for verdict in _SEVERITY:
         fields = tuple(dict.fromkeys(f.field for f in findings if f.verdict == verdict))
         if fields:

@@ -260,7 +260,10 @@ def test_broken_pages_are_logged_counted_and_skipped(crawled: Crawl) -> None:
     # the crawl went on: every baden article is stored
     assert baden["inserted"] == len(load_ground_truth("baden"))
     table = {line.split()[0]: line.split() for line in crawled.output.splitlines()[2:] if line}
-    assert table["baden"][-1] == "2"  # the errors column of the printed table
+    assert crawled.output.splitlines()[0].split()[-2:] == ["errors", "unmatched"]
+    assert table["baden"][-2] == "2"  # the errors column of the printed table
+    # the sample definitions miss no article and no listing page: no "links:" line
+    assert "links:" not in crawled.output
 
 
 def test_dedup_across_runs(crawled: Crawl, tmp_path: Path) -> None:
