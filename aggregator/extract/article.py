@@ -52,6 +52,14 @@ from aggregator.extract.body import (
     strip_end_markers,
     text_lines,
 )
+from aggregator.extract.generic import (
+    active_menu_section,
+    breadcrumb_section,
+    find_headline,
+    furniture,
+    lead_after,
+    printed_date,
+)
 from aggregator.extract.model import Extracted, ExtractionError, Hints
 from aggregator.extract.query import (
     element_query,
@@ -126,6 +134,8 @@ class _Page(NamedTuple):
     flags: list[str]
     #: elements the field selectors matched (the lead, the byline...): never body text
     matched: list[_Element]
+    #: what the generic strategies share, found once: the headline element
+    memo: dict[str, Any]
 
 
 Strategy = Callable[[_Page], Found | None]
@@ -188,14 +198,80 @@ def url_section(page: _Page) -> Found | None:
     return Found(section, "url") if section else None
 
 
+_NO_HEADLINE = object()
+
+
+def headline(page: _Page) -> _Element | None:
+    """The element printing the article's title (found once per page): where the
+    crawler's link text or the structured title is printed, else the ``<h1>``."""
+    if (found := page.memo.get("headline", _NO_HEADLINE)) is _NO_HEADLINE:
+        root = page.doc.root
+        titles = [page.hints.anchor_text or "", page.memo.get("title", "")]
+        if (data := page.data.get("title")) and isinstance(data.value, str):
+            titles.append(data.value)
+        found = find_headline(root, titles) if isinstance(root, _Element) else None
+        page.memo["headline"] = found
+    return found if isinstance(found, _Element) else None
+
+
+def _anchor_layer(page: _Page) -> str:
+    return "feed" if page.hints.feed_date and not page.hints.listing_date else "listing"
+
+
 def generic_title(page: _Page) -> Found:
-    """The page's ``<h1>``, else its ``<title>`` without the paper's name. Answers even
-    when both are empty: the title always has a layer (no title is an error later)."""
-    title = clean_text(first_text(page.doc, "xpath:string(//h1)"))
-    title = title or _strip_site_name(
-        clean_text(first_text(page.doc, "title::text")), page.site.name
-    )
+    """The headline (where the link text that led here is printed, else the ``<h1>``),
+    else the ``<title>`` without the paper's name if the page prints it, else the link
+    text itself, else that ``<title>``. Answers even when all are empty: the title
+    always has a layer (no title is an error later)."""
+    if (el := headline(page)) is not None:
+        return Found(clean_text(str(el.xpath("string()"))), "generic")
+    title = _strip_site_name(clean_text(first_text(page.doc, "title::text")), page.site.name)
+    if title.casefold() == page.site.name.casefold():
+        # nothing on the page names an article: an error page served as 200 ("soft 404")
+        return Found("", "generic")
+    root = page.doc.root
+    if page.hints.anchor_text and not (
+        isinstance(root, _Element) and find_headline(root, [title]) is not None
+    ):
+        return Found(clean_text(page.hints.anchor_text), _anchor_layer(page))
     return Found(title, "generic")
+
+
+def generic_date(page: _Page) -> Found | None:
+    """The date printed by the headline, unless the site names where its date is."""
+    if page.site.selectors.published or (el := headline(page)) is None:
+        return None
+    text = printed_date(el)
+    return Found(text, "generic") if text else None
+
+
+def generic_section(page: _Page) -> Found | None:
+    """The breadcrumb's section before the headline, else a menu's active item."""
+    root = page.doc.root
+    if not isinstance(root, _Element):
+        return None
+    el = headline(page)
+    section = breadcrumb_section(el, page.site, page.url) if el is not None else None
+    section = section or active_menu_section(root, page.site, page.url)
+    return Found(section, "generic") if section else None
+
+
+def generic_lead(page: _Page) -> Found | None:
+    """The block after the headline when it is a lead (kept out of the body)."""
+    if (el := headline(page)) is None:
+        return None
+    described = page.data.get("lead")
+    description = described.value if described and isinstance(described.value, str) else ""
+    if (lead := lead_after(el, description)) is None:
+        return None
+    page.matched.append(lead)
+    return Found(clean_text(str(lead.xpath("string()"))), "generic")
+
+
+def title_found(out: Extracted, name: str, answers: Iterator[Found], page: _Page) -> None:
+    """:func:`first_found`, the title kept for the generic strategies that follow."""
+    first_found(out, name, answers, page)
+    page.memo["title"] = out.title
 
 
 def first_found(out: Extracted, name: str, answers: Iterator[Found], page: _Page) -> None:
@@ -272,13 +348,13 @@ class _Field(NamedTuple):
 #: leaves out whatever a field selector matched.
 # fmt: off
 FIELDS: dict[str, _Field] = {
-    "title":     _Field((selector("title"), structured("title"), generic_title)),
-    "lead":      _Field((selector("lead"), structured("lead"))),
-    "published": _Field((selector("published"), structured("published"),
+    "title":     _Field((selector("title"), structured("title"), generic_title), title_found),
+    "lead":      _Field((selector("lead"), generic_lead, structured("lead"))),
+    "published": _Field((selector("published"), structured("published"), generic_date,
                          feed("feed_date"), listing("listing_date")), checked_date),
     "updated":   _Field((selector("updated"), structured("updated")), first_date),
     "authors":   _Field((selector("authors"), structured("authors")), byline_or_names),
-    "section":   _Field((selector("section"), structured("section"),
+    "section":   _Field((selector("section"), structured("section"), generic_section,
                          listing("section"), feed("feed_section"), url_section)),
     "image":     _Field((selector("image", read=first_string), structured("image")), first_url),
 }
@@ -323,8 +399,12 @@ def _strip_body(page: _Page, body: _Element) -> None:
 
 
 def _body_from_node(page: _Page, out: Extracted, body: _Element, layer: str) -> None:
-    """Body text, HTML and images of ``body``, without clutter and what the fields matched."""
+    """Body text, HTML and images of ``body``, without clutter and what the fields matched
+    (and, for a body the generic layer found, without players and share bars)."""
     _strip_body(page, body)
+    if layer == "generic":
+        for el in furniture(body):
+            drop(el)
     figures = figure_roots(body)
     out.images = figures_of(body, figures, page.url)
     drop_leaf_blocks(body, is_clutter_text)
@@ -332,8 +412,9 @@ def _body_from_node(page: _Page, out: Extracted, body: _Element, layer: str) -> 
     # captions stay with their figure in the HTML; the text has none of them
     captions = {img["caption"] for img in out.images if img["caption"]}
     lines = text_lines(body, set(figures), captions)
-    # a byline printed alone on the last line of the body
-    if not out.authors and lines and looks_like_byline(lines[-1]):
+    # a byline printed alone on the last line of the body (of a generic body: the
+    # printed byline is taken before the structured data's names)
+    if (not out.authors or layer == "generic") and lines and looks_like_byline(lines[-1]):
         out.byline = lines[-1]
         drop_leaf_blocks(body, lambda t: t == out.byline, last_only=True)
         lines = text_lines(body, set(figures), captions)
@@ -365,7 +446,7 @@ def _read_page(url: str, html: str, site: SiteDefinition, hints: Hints, flags: l
         doc = Selector(text=html, base_url=url)
     except (ValueError, ParserError) as exc:
         raise ExtractionError(f"unparsable HTML: {exc}") from None
-    return _Page(url, html, doc, read_structured(doc), site, hints, flags, [])
+    return _Page(url, html, doc, read_structured(doc), site, hints, flags, [], {})
 
 
 def extract_article(
