@@ -58,6 +58,7 @@ from aggregator.extract.generic import (
     find_headline,
     furniture,
     lead_after,
+    named_headline,
     printed_date,
 )
 from aggregator.extract.model import Extracted, ExtractionError, Hints
@@ -218,21 +219,37 @@ def _anchor_layer(page: _Page) -> str:
     return "feed" if page.hints.feed_date and not page.hints.listing_date else "listing"
 
 
+#: a ``<title>`` shorter than this may be a section's name ("Báo X - Văn hóa")
+_MIN_PAGE_TITLE = 25
+
+
+def _generic_headline(page: _Page, title: str) -> _Element | None:
+    """The headline when neither the crawler's title nor an ``<h1>`` finds it: where the
+    page prints its ``<title>``, else an element named as a title."""
+    root = page.doc.root
+    if not isinstance(root, _Element):
+        return None
+    if len(title) >= _MIN_PAGE_TITLE and (found := find_headline(root, [title])) is not None:
+        return found
+    return None if page.hints.anchor_text else named_headline(root)
+
+
 def generic_title(page: _Page) -> Found:
-    """The headline (where the link text that led here is printed, else the ``<h1>``),
-    else the ``<title>`` without the paper's name if the page prints it, else the link
-    text itself, else that ``<title>``. Answers even when all are empty: the title
-    always has a layer (no title is an error later)."""
-    if (el := headline(page)) is not None:
-        return Found(clean_text(str(el.xpath("string()"))), "generic")
+    """The headline (where the link text that led here is printed, else the ``<h1>``,
+    else where the ``<title>`` is printed, else an element named as a title); nothing if
+    the ``<title>`` is only the paper's name; else the link text itself, else the
+    ``<title>`` without the paper's name. Answers even when
+    all are empty: the title always has a layer (no title is an error later)."""
     title = _strip_site_name(clean_text(first_text(page.doc, "title::text")), page.site.name)
+    el = headline(page)
+    if el is None and (el := _generic_headline(page, title)) is not None:
+        page.memo["headline"] = el
+    if el is not None:
+        return Found(clean_text(str(el.xpath("string()"))), "generic")
     if title.casefold() == page.site.name.casefold():
         # nothing on the page names an article: an error page served as 200 ("soft 404")
         return Found("", "generic")
-    root = page.doc.root
-    if page.hints.anchor_text and not (
-        isinstance(root, _Element) and find_headline(root, [title]) is not None
-    ):
+    if page.hints.anchor_text:
         return Found(clean_text(page.hints.anchor_text), _anchor_layer(page))
     return Found(title, "generic")
 
@@ -380,7 +397,9 @@ def _body_node(page: _Page, out: Extracted) -> tuple[_Element | None, str]:
     if nodes:
         return nodes[0], "selector"
     if isinstance(page.doc.root, _Element):
-        return main_node(page.doc.root), "generic"
+        described = page.data.get("lead")
+        description = described.value if described and isinstance(described.value, str) else ""
+        return main_node(page.doc.root, headline(page), description), "generic"
     return None, "generic"
 
 

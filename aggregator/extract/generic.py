@@ -36,6 +36,7 @@ __all__ = [
     "find_headline",
     "furniture",
     "lead_after",
+    "named_headline",
     "printed_date",
 ]
 
@@ -98,6 +99,33 @@ def find_headline(root: _Element, titles: list[str]) -> _Element | None:
     if found:
         return next((el for el in found if el.tag in _HEADINGS), found[0])
     return next((h for h in body.iter("h1") if _text(h) and not _inside_link(h)), None)
+
+
+#: how pages name their headline element (readability's hints, Vietnamese "tiêu đề")
+_TITLE_CLASS = re.compile(r"title|tieu-?de|headline", re.IGNORECASE)
+_NAMED_TITLE = (20, 300)
+
+
+def named_headline(root: _Element) -> _Element | None:
+    """The first element named as a title whose text could be a headline (a sentence's
+    length, no final full stop, not a link): for pages without ``<h1>`` nor any title
+    the crawler saw."""
+    body = root.find("body")
+    for el in (body if body is not None else root).iter():
+        if not isinstance(el.tag, str) or el.tag in _NOT_CONTENT:
+            continue
+        if not _TITLE_CLASS.search(f"{el.get('class', '')} {el.get('id', '')}"):
+            continue
+        text = _text(el)
+        low, high = _NAMED_TITLE
+        if (
+            low <= len(text) <= high
+            and not text.endswith(".")
+            and not _inside_link(el)
+            and sum(len(_text(a)) for a in el.iter("a")) < len(text) / 2
+        ):
+            return el
+    return None
 
 
 def _following(el: _Element) -> Iterator[_Element]:
@@ -284,6 +312,8 @@ _FURNITURE_CLASS = re.compile(
 )
 #: a widget holds little text: a container with more is not one
 _WIDGET_TEXT = 120
+#: the words a player prints around its counter
+_PLAYER_WORDS = 30
 #: a box of links to other stories: at least this many links, this share of its text
 _LINK_BOX_LINKS = 2
 _LINK_BOX_SHARE = 0.7
@@ -294,8 +324,11 @@ def _is_widget(el: _Element, text: str) -> bool:
     """A player (its counter, or named so) or a share bar, with little text."""
     if len(text) > _WIDGET_TEXT:
         return False
-    names = f"{el.get('class', '')} {el.get('id', '')}"
-    return _WIDGET_CLASS.search(names) is not None or _PLAYER_TIME.search(text) is not None
+    if _WIDGET_CLASS.search(f"{el.get('class', '')} {el.get('id', '')}"):
+        return True
+    # a counter with a few words around it ("Nghe bài 0:00 / 0:00 1x"), not a sentence
+    rest = _PLAYER_TIME.sub("", text).strip()
+    return rest != text and len(rest) <= _PLAYER_WORDS and not rest.endswith(".")
 
 
 def _is_link_box(el: _Element, text: str) -> bool:
