@@ -13,13 +13,19 @@ something gives it). Each strategy records its layer in ``Extracted.layers``:
   (``<time datetime>``): structured data on the page, where the tables of
   :mod:`aggregator.extract.structured` say each field is kept;
 - ``listing`` / ``feed`` / ``url``: what the crawler saw before fetching the page;
-- ``generic``: for titles, the page's ``<h1>``/``<title>``.
+- ``generic``: what the page prints around its headline (:mod:`aggregator.extract.generic`):
+  the headline is where the listing link's text (``Hints.anchor_text``) or the title is
+  printed, else the ``<h1>``; then the date printed by it (when neither the site's
+  selector nor structured data has one), the breadcrumb's section (before the listing's),
+  the lead after it (before the description meta).
 
 The body comes after the fields, without what their selectors matched: the site's
-body selector (``selector``), else the element holding the most paragraph text, else
-trafilatura's main text (a fallback: ~7x slower), both ``generic``. Two fields fall
-back on the body: authors on a byline alone on its last line (``heuristic``), the
-image on its first picture (``body``).
+body selector (``selector``), else the element holding the most paragraph text after
+the headline (the description's, of two), without players, share bars and boxes of
+links, else trafilatura's main text (a fallback: ~7x slower), both ``generic``. Two
+fields fall back on the body: authors on a byline alone on its last line
+(``heuristic``; in a generic body, before the structured data's names), the image on
+its first picture (``body``).
 
 A new field needs an attribute of :class:`Extracted` (:mod:`aggregator.extract.model`),
 its row in ``FIELDS`` and, if structured data carries it, its entries in the tables of
@@ -255,8 +261,11 @@ def generic_title(page: _Page) -> Found:
 
 
 def generic_date(page: _Page) -> Found | None:
-    """The date printed by the headline, unless the site names where its date is."""
-    if page.site.selectors.published or (el := headline(page)) is None:
+    """The date printed by the headline, unless the site names where its date is or
+    the page's structured data has it (then it would only be one more vote)."""
+    if page.site.selectors.published or "published" in page.data:
+        return None
+    if (el := headline(page)) is None:
         return None
     text = printed_date(el)
     return Found(text, "generic") if text else None

@@ -19,6 +19,7 @@ Pure functions of an lxml tree: no Scrapy, no network.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit
 
@@ -59,6 +60,18 @@ def _key(text: str) -> str:
     return clean_text(text).casefold().rstrip(" .…")
 
 
+#: characters of a title compared before the whole text is cleaned
+_PREFIX = 8
+
+
+def _quick(raw: str) -> str:
+    """The start of a text in the comparable form of :func:`_key`, cheaply (composed,
+    spaces collapsed, case-folded, U+00D0 read as Đ): a prefilter that keeps every
+    text whose key starts the same way."""
+    start = " ".join(raw[: 3 * _PREFIX].split())
+    return unicodedata.normalize("NFC", start).casefold().replace("ð", "đ")
+
+
 def _inside_link(el: _Element) -> bool:
     return any(a.tag == "a" for a in el.iterancestors())
 
@@ -81,16 +94,24 @@ def find_headline(root: _Element, titles: list[str]) -> _Element | None:
     """The element of ``<body>`` printing one of ``titles`` (not a link: the page's own
     headline, not a link to it in a "most read" box), a heading preferred; else the
     first ``<h1>`` that is not a link."""
-    keys = [k for t in titles if t and len(k := _key(t)) >= _MIN_TITLE]
+    keys = list(dict.fromkeys(k for t in titles if t and len(k := _key(t)) >= _MIN_TITLE))
     body = root.find("body")
     body = body if body is not None else root
     found: list[_Element] = []
+    prefixes = tuple(k[:_PREFIX] for k in keys)
+    # raw text longer than this is a paragraph (decomposed Vietnamese is up to ~1.5x longer)
+    longest = 2 * max((len(k) for k in keys), default=0) + 20
     if keys:
+        for h1 in body.iter("h1"):  # the usual case, found without walking the page
+            if _matches(_key(_text(h1)), keys) and not _inside_link(h1):
+                return h1
         for el in body.iter():
-            tag = el.tag
-            if not isinstance(tag, str) or tag in _NOT_CONTENT or not el.text:
+            raw = el.text
+            if not raw or not _MIN_TITLE <= len(raw) <= longest or el.tag in _NOT_CONTENT:
                 continue
-            own = _key(el.text)
+            if not isinstance(el.tag, str) or not _quick(raw).startswith(prefixes):
+                continue
+            own = _key(raw)
             if len(own) < _MIN_TITLE or not any(k.startswith(own[:_MIN_TITLE]) for k in keys):
                 continue
             text_key = _key(_text(el))
@@ -353,6 +374,8 @@ def furniture(body: _Element) -> list[_Element]:
     for el in body.iter():
         if el is body or not isinstance(el.tag, str) or el in skip:
             continue
+        if not (el.tag in _BOXES or el.get("class") or el.get("id") or ":" in (el.text or "")):
+            continue  # neither a box, nor named, nor a counter's own text
         text = _text(el)
         if _is_widget(el, text) or _is_link_box(el, text):
             while (
