@@ -241,12 +241,29 @@ def _section_of(a: _Element, site: SiteDefinition, page_url: str) -> str | None:
 #: links before the headline looked at for a breadcrumb
 _BREADCRUMB_LINKS = 8
 
+_BREADCRUMB = re.compile(r"breadcrumb|duong-?dan", re.IGNORECASE)
+_MENU = re.compile(r"menu|(?:^|[\s_-])nav", re.IGNORECASE)
+
+
+def _in_menu(a: _Element) -> bool:
+    """The link is an item of a menu (``<nav>``, named as a menu), not of a breadcrumb:
+    a menu lists every section, the page's own is only its active item."""
+    for el in a.iterancestors():
+        if el.tag in ("body", "html"):
+            return False
+        names = f"{el.get('class', '')} {el.get('id', '')} {el.get('aria-label', '')}"
+        if _BREADCRUMB.search(names):
+            return False
+        if el.tag == "nav" or _MENU.search(names):
+            return True
+    return False
+
 
 def breadcrumb_section(headline: _Element, site: SiteDefinition, page_url: str) -> str | None:
     """The nearest link before the headline, in its block, that names a section."""
     seen = 0
     for el in _preceding(headline):
-        if el.tag != "a":
+        if el.tag != "a" or _in_menu(el):
             continue
         if section := _section_of(el, site, page_url):
             return section
@@ -298,6 +315,11 @@ def _has_blocks(el: _Element) -> bool:
     return any(isinstance(c.tag, str) and c.tag in BLOCK_TAGS and c.tag != "br" for c in el)
 
 
+def _is_meta_line(el: _Element, text: str) -> bool:
+    """A date line ("Thứ tư, 14:24, 26/10/2022 | Lượt xem: 1.203") or a widget."""
+    return (len(text) <= _DATE_LINE and _HAS_DATE.search(text) is not None) or _is_widget(el, text)
+
+
 def lead_after(headline: _Element, description: str) -> _Element | None:
     """The first block of text after the headline if it is the lead (a subheading, bold
     throughout, named as a lead, or the page's description); None if the first block
@@ -310,7 +332,8 @@ def lead_after(headline: _Element, description: str) -> _Element | None:
         if _has_blocks(el):
             continue
         text = _text(el)
-        if len(text) < _MIN_LEAD:
+        # short lines (the date, views, a player) sit between the headline and its lead
+        if len(text) < _MIN_LEAD or _is_meta_line(el, text):
             blocks += 1
             if blocks > _LEAD_REACH:
                 return None

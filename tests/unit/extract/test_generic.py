@@ -185,6 +185,19 @@ def test_section_rules(site: SiteDefinition) -> None:
     # the nearest link before the headline that names a section (the scheme knows "the-thao")
     assert breadcrumb_section(h, site, url) == "Thể thao"
     assert active_menu_section(root, site, url) == "Kinh tế"
+    # a menu right above the headline is not a breadcrumb (a <nav> breadcrumb is)
+    menu = lxml_html.fromstring(
+        f"""<html><body><div class="main-nav"><a href="/van-hoa/">Văn hóa</a></div>
+        <h1>{TITLE}</h1></body></html>"""
+    )
+    h = find_headline(menu, [TITLE])
+    assert h is not None and breadcrumb_section(h, site, url) is None
+    crumbs = lxml_html.fromstring(
+        f"""<html><body><nav aria-label="breadcrumb"><a href="/van-hoa/">Văn hóa</a></nav>
+        <h1>{TITLE}</h1></body></html>"""
+    )
+    h = find_headline(crumbs, [TITLE])
+    assert h is not None and breadcrumb_section(h, site, url) == "Văn hóa"
 
 
 def test_lead_rules() -> None:
@@ -222,3 +235,29 @@ def test_anchor_texts_skip_thumbnail_links(site: SiteDefinition) -> None:
         "https://bao.example.vn/van-hoa/x-1.html": "Tiêu đề bài một",
         "https://bao.example.vn/van-hoa/x-2.html": "Tiêu đề bài hai",
     }
+
+
+def test_a_modern_layout_without_hints(site: SiteDefinition) -> None:
+    """og:title and a truncated og:description only; a linked <h1>; the date line with a
+    view counter and a player between the headline and its lead (an <h2>); a layout
+    table for the photo; the section only as the menu's active item."""
+    page = f"""<html><head><title>{TITLE} | Báo Mẫu</title>
+<meta property="og:title" content="{TITLE}"><meta property="og:description" content="{LEAD[:60]}...">
+</head><body><div class="topbar">Thứ hai, ngày 14 tháng 04 năm 2016</div>
+<nav class="navbar"><a href="/">Trang chủ</a><a href="/kinh-te/">Kinh tế</a>
+ <a class="active" href="/van-hoa/">Văn hóa</a></nav>
+<section class="detail"><h1><a href="/le-hoi-123.htm">{TITLE}</a></h1>
+ <div class="meta"><span>Thứ tư, 14:24, 26/10/2022</span> <span>Lượt xem: 1.203</span></div>
+ <div class="player-wrap"><span>Nghe bài viết</span> <span>0:00 / 0:00</span></div>
+ <h2 class="sapo">{LEAD}</h2>
+ <div class="detail-content"><p>{PARAS[0]}</p>
+  <table class="image"><tr><td><img src="/a.jpg"></td></tr><tr><td>Lễ rước. Ảnh: Văn Đức</td></tr></table>
+  <p>{PARAS[1]}</p><p>{PARAS[2]}</p><p style="text-align:right"><strong>Văn Đức</strong></p>
+  <div class="tags">TAG: <a href="/tag/le-hoi">lễ hội</a></div></div>
+</section></body></html>"""
+    out = extract(page, site)
+    assert (out.title, out.lead, out.section) == (TITLE, LEAD, "Văn hóa")
+    assert out.published == datetime(2022, 10, 26, 14, 24, tzinfo=VN)
+    assert out.body_lines == PARAS
+    assert out.authors == ["Văn Đức"]
+    assert [img["caption"] for img in out.images] == ["Lễ rước."]
