@@ -81,11 +81,17 @@ def _matches(text_key: str, keys: list[str]) -> bool:
     return any(text_key == k or (len(k) >= 30 and text_key.startswith(k)) for k in keys)
 
 
-def _widen(el: _Element, key: str) -> _Element:
-    """The outermost ancestor whose text is still the same title (an ``<h1>`` around a
-    ``<span>``)."""
+def _widen(el: _Element) -> _Element:
+    """The outermost ancestor that holds nothing but ``el`` (an ``<h1>`` around a
+    ``<span>``): no other child, no text of its own."""
     parent = el.getparent()
-    while parent is not None and parent.tag not in ("body", "html") and _key(_text(parent)) == key:
+    while (
+        parent is not None
+        and parent.tag not in ("body", "html")
+        and len(parent) == 1
+        and not (parent.text or "").strip()
+        and not (el.tail or "").strip()
+    ):
         el, parent = parent, parent.getparent()
     return el
 
@@ -116,7 +122,7 @@ def find_headline(root: _Element, titles: list[str]) -> _Element | None:
                 continue
             text_key = _key(_text(el))
             if _matches(text_key, keys) and not _inside_link(el):
-                found.append(_widen(el, text_key))
+                found.append(_widen(el))
     if found:
         return next((el for el in found if el.tag in _HEADINGS), found[0])
     return next((h for h in body.iter("h1") if _text(h) and not _inside_link(h)), None)
@@ -325,6 +331,7 @@ def lead_after(headline: _Element, description: str) -> _Element | None:
     throughout, named as a lead, or the page's description); None if the first block
     of text is anything else."""
     blocks = 0
+    title = _text(headline)
     for el in _following(headline):
         tag = el.tag
         if not isinstance(tag, str) or tag not in BLOCK_TAGS or tag == "figure":
@@ -332,8 +339,9 @@ def lead_after(headline: _Element, description: str) -> _Element | None:
         if _has_blocks(el):
             continue
         text = _text(el)
-        # short lines (the date, views, a player) sit between the headline and its lead
-        if len(text) < _MIN_LEAD or _is_meta_line(el, text):
+        # short lines (the date, views, a player, the title again for a sticky bar) sit
+        # between the headline and its lead
+        if len(text) < _MIN_LEAD or _is_meta_line(el, text) or token_f1(text, title) >= 0.8:
             blocks += 1
             if blocks > _LEAD_REACH:
                 return None

@@ -211,6 +211,9 @@ def test_lead_rules() -> None:
     assert lead_of(f"<span>10:00 12/09/2026</span><h4>{LEAD}</h4><p>{PARAS[0]}</p>") == LEAD
     assert lead_of(f"<p><strong>{LEAD}</strong></p><p>{PARAS[0]}</p>") == LEAD
     assert lead_of(f"<p>{LEAD}</p><p>{PARAS[0]}</p>", description=LEAD) == LEAD
+    # the title printed again (a sticky bar's <h2>) is passed over
+    again = f"<h2><span>{TITLE}</span></h2><p><b>{LEAD}</b></p>"
+    assert lead_of(again) == LEAD
     # a plain first paragraph is body text, not a lead
     assert lead_of(f"<p>{PARAS[0]}</p><p>{PARAS[1]}</p>") is None
 
