@@ -50,7 +50,7 @@ from aggregator.extract.article import (
     extract_article,
     section_from_url,
 )
-from aggregator.extract.listings import date_near
+from aggregator.extract.listings import anchor_texts, date_near
 from aggregator.extract.listings import links as listing_links
 from aggregator.items import Article
 from aggregator.normalize.text import token_f1
@@ -407,16 +407,22 @@ def _article_links(
         for item in xml.xpath("//item | //entry"):
             href = item.xpath("link/@href").get() or item.xpath("link/text()").get() or ""
             date = item.xpath("pubDate/text() | published/text()").get()
+            title = (item.xpath("title/text()").get() or "").strip() or None
             url = urldefrag(urljoin(source, href.strip()))[0]
             if url and site.in_domain(url) and site.is_article(url):
-                links.setdefault(site.canonical_url(url), (url, Hints(feed_date=date)))
+                hints = Hints(feed_date=date, anchor_text=title)
+                links.setdefault(site.canonical_url(url), (url, hints))
         return list(links.values())
     root = Selector(text=text, base_url=source).root
     section = section_from_url(source, site.base_url)
     missed: set[str] = set()
-    for url, anchor in listing_links(root, source, site) if isinstance(root, _Element) else ():
+    found = list(listing_links(root, source, site)) if isinstance(root, _Element) else []
+    texts = anchor_texts(found)
+    for url, anchor in found:
         if site.is_article(url):
-            hints = Hints(section=section, listing_date=date_near(anchor))
+            hints = Hints(
+                section=section, listing_date=date_near(anchor), anchor_text=texts.get(url)
+            )
             links.setdefault(site.canonical_url(url), (url, hints))
         elif unmatched is not None and not site.is_listing(url) and not site.is_excluded(url):
             shape, kind = link_shape(url)

@@ -39,7 +39,7 @@ __all__ = ["ReextractReport", "hints_of", "reextract", "response_of", "site_for"
 
 logger = logging.getLogger(__name__)
 
-_HINT_FIELDS = ("section", "listing_date", "feed_date", "feed_section")
+_HINT_FIELDS = ("section", "listing_date", "feed_date", "feed_section", "anchor_text")
 
 
 @dataclass

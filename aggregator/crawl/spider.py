@@ -30,7 +30,7 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
 from aggregator.extract.article import ExtractionError, Hints, extract_article, section_from_url
-from aggregator.extract.listings import date_near, links
+from aggregator.extract.listings import anchor_texts, date_near, links
 from aggregator.items import Article
 from aggregator.sites.definition import SiteDefinition, load_sites, split_dirs
 from aggregator.sites.links import link_shape
@@ -199,7 +199,9 @@ class NewsSpider(scrapy.Spider):
         site = self.site_def
         seen: set[str] = set()
         root = response.selector.root
-        for url, anchor in links(root, response.url, site) if isinstance(root, _Element) else ():
+        found = list(links(root, response.url, site)) if isinstance(root, _Element) else []
+        texts = anchor_texts(found)
+        for url, anchor in found:
             if url in seen:
                 continue
             seen.add(url)
@@ -209,7 +211,9 @@ class NewsSpider(scrapy.Spider):
                     self._count("aggregator/links/article")
                 if self._stored(url):
                     continue
-                hints = Hints(section=section, listing_date=date_near(anchor))
+                hints = Hints(
+                    section=section, listing_date=date_near(anchor), anchor_text=texts.get(url)
+                )
                 yield scrapy.Request(
                     url,
                     encoding=response.encoding,
@@ -282,6 +286,7 @@ class NewsSpider(scrapy.Spider):
                 or None,
                 feed_section=(item.xpath("category/text() | category/@term").get() or "").strip()
                 or None,
+                anchor_text=(item.xpath("title/text()").get() or "").strip() or None,
             )
             yield scrapy.Request(
                 url, callback=self.parse_article, errback=self.on_error, cb_kwargs={"hints": hints}

@@ -13,13 +13,19 @@ something gives it). Each strategy records its layer in ``Extracted.layers``:
   (``<time datetime>``): structured data on the page, where the tables of
   :mod:`aggregator.extract.structured` say each field is kept;
 - ``listing`` / ``feed`` / ``url``: what the crawler saw before fetching the page;
-- ``generic``: for titles, the page's ``<h1>``/``<title>``.
+- ``generic``: what the page prints around its headline (:mod:`aggregator.extract.generic`):
+  the headline is where the listing link's text (``Hints.anchor_text``) or the title is
+  printed, else the ``<h1>``; then the date printed by it (when neither the site's
+  selector nor structured data has one), the breadcrumb's section (before the listing's),
+  the lead after it (before the description meta).
 
 The body comes after the fields, without what their selectors matched: the site's
-body selector (``selector``), else the element holding the most paragraph text, else
-trafilatura's main text (a fallback: ~7x slower), both ``generic``. Two fields fall
-back on the body: authors on a byline alone on its last line (``heuristic``), the
-image on its first picture (``body``).
+body selector (``selector``), else the element holding the most paragraph text after
+the headline (the description's, of two), without players, share bars and boxes of
+links, else trafilatura's main text (a fallback: ~7x slower), both ``generic``. Two
+fields fall back on the body: authors on a byline alone on its last line
+(``heuristic``; in a generic body, before the structured data's names), the image on
+its first picture (``body``).
 
 A new field needs an attribute of :class:`Extracted` (:mod:`aggregator.extract.model`),
 its row in ``FIELDS`` and, if structured data carries it, its entries in the tables of
@@ -51,6 +57,15 @@ from aggregator.extract.body import (
     main_node,
     strip_end_markers,
     text_lines,
+)
+from aggregator.extract.generic import (
+    active_menu_section,
+    breadcrumb_section,
+    find_headline,
+    furniture,
+    lead_after,
+    named_headline,
+    printed_date,
 )
 from aggregator.extract.model import Extracted, ExtractionError, Hints
 from aggregator.extract.query import (
@@ -127,6 +142,8 @@ class _Page(NamedTuple):
     flags: list[str]
     #: elements the field selectors matched (the lead, the byline...): never body text
     matched: list[_Element]
+    #: what the generic strategies share, found once: the headline element
+    memo: dict[str, Any]
 
 
 Strategy = Callable[[_Page], Found | None]
@@ -189,14 +206,99 @@ def url_section(page: _Page) -> Found | None:
     return Found(section, "url") if section else None
 
 
+_NO_HEADLINE = object()
+
+
+def headline(page: _Page) -> _Element | None:
+    """The element printing the article's title (found once per page): where the
+    crawler's link text or the structured title is printed, else the ``<h1>``."""
+    if (found := page.memo.get("headline", _NO_HEADLINE)) is _NO_HEADLINE:
+        root = page.doc.root
+        titles = [page.hints.anchor_text or "", page.memo.get("title", "")]
+        if (data := page.data.get("title")) and isinstance(data.value, str):
+            titles.append(data.value)
+        found = find_headline(root, titles) if isinstance(root, _Element) else None
+        page.memo["headline"] = found
+    return found if isinstance(found, _Element) else None
+
+
+def _anchor_layer(page: _Page) -> str:
+    return "feed" if page.hints.feed_date and not page.hints.listing_date else "listing"
+
+
+#: a ``<title>`` shorter than this may be a section's name ("Báo X - Văn hóa")
+_MIN_PAGE_TITLE = 25
+
+
+def _generic_headline(page: _Page, title: str) -> _Element | None:
+    """The headline when neither the crawler's title nor an ``<h1>`` finds it: where the
+    page prints its ``<title>``, else an element named as a title."""
+    root = page.doc.root
+    if not isinstance(root, _Element):
+        return None
+    if len(title) >= _MIN_PAGE_TITLE and (found := find_headline(root, [title])) is not None:
+        return found
+    return None if page.hints.anchor_text else named_headline(root)
+
+
 def generic_title(page: _Page) -> Found:
-    """The page's ``<h1>``, else its ``<title>`` without the paper's name. Answers even
-    when both are empty: the title always has a layer (no title is an error later)."""
-    title = clean_text(first_text(page.doc, "xpath:string(//h1)"))
-    title = title or _strip_site_name(
-        clean_text(first_text(page.doc, "title::text")), page.site.name
-    )
+    """The headline (where the link text that led here is printed, else the ``<h1>``,
+    else where the ``<title>`` is printed, else an element named as a title); nothing if
+    the ``<title>`` is only the paper's name; else the link text itself, else the
+    ``<title>`` without the paper's name. Answers even when
+    all are empty: the title always has a layer (no title is an error later)."""
+    title = _strip_site_name(clean_text(first_text(page.doc, "title::text")), page.site.name)
+    el = headline(page)
+    if el is None and (el := _generic_headline(page, title)) is not None:
+        page.memo["headline"] = el
+    if el is not None:
+        return Found(clean_text(str(el.xpath("string()"))), "generic")
+    if title.casefold() == page.site.name.casefold():
+        # nothing on the page names an article: an error page served as 200 ("soft 404")
+        return Found("", "generic")
+    if page.hints.anchor_text:
+        return Found(clean_text(page.hints.anchor_text), _anchor_layer(page))
     return Found(title, "generic")
+
+
+def generic_date(page: _Page) -> Found | None:
+    """The date printed by the headline, unless the site names where its date is or
+    the page's structured data has it (then it would only be one more vote)."""
+    if page.site.selectors.published or "published" in page.data:
+        return None
+    if (el := headline(page)) is None:
+        return None
+    text = printed_date(el)
+    return Found(text, "generic") if text else None
+
+
+def generic_section(page: _Page) -> Found | None:
+    """The breadcrumb's section before the headline, else a menu's active item."""
+    root = page.doc.root
+    if not isinstance(root, _Element):
+        return None
+    el = headline(page)
+    section = breadcrumb_section(el, page.site, page.url) if el is not None else None
+    section = section or active_menu_section(root, page.site, page.url)
+    return Found(section, "generic") if section else None
+
+
+def generic_lead(page: _Page) -> Found | None:
+    """The block after the headline when it is a lead (kept out of the body)."""
+    if (el := headline(page)) is None:
+        return None
+    described = page.data.get("lead")
+    description = described.value if described and isinstance(described.value, str) else ""
+    if (lead := lead_after(el, description)) is None:
+        return None
+    page.matched.append(lead)
+    return Found(clean_text(str(lead.xpath("string()"))), "generic")
+
+
+def title_found(out: Extracted, name: str, answers: Iterator[Found], page: _Page) -> None:
+    """:func:`first_found`, the title kept for the generic strategies that follow."""
+    first_found(out, name, answers, page)
+    page.memo["title"] = out.title
 
 
 def first_found(out: Extracted, name: str, answers: Iterator[Found], page: _Page) -> None:
@@ -276,13 +378,13 @@ class _Field(NamedTuple):
 #: leaves out whatever a field selector matched.
 # fmt: off
 FIELDS: dict[str, _Field] = {
-    "title":     _Field((selector("title"), structured("title"), generic_title)),
-    "lead":      _Field((selector("lead"), structured("lead"))),
-    "published": _Field((selector("published"), structured("published"),
+    "title":     _Field((selector("title"), structured("title"), generic_title), title_found),
+    "lead":      _Field((selector("lead"), generic_lead, structured("lead"))),
+    "published": _Field((selector("published"), structured("published"), generic_date,
                          feed("feed_date"), listing("listing_date")), checked_date),
     "updated":   _Field((selector("updated"), structured("updated")), first_date),
     "authors":   _Field((selector("authors"), structured("authors")), byline_or_names),
-    "section":   _Field((selector("section"), structured("section"),
+    "section":   _Field((selector("section"), structured("section"), generic_section,
                          listing("section"), feed("feed_section"), url_section)),
     "image":     _Field((selector("image", read=first_string), structured("image")), first_url),
 }
@@ -308,7 +410,9 @@ def _body_node(page: _Page, out: Extracted) -> tuple[_Element | None, str]:
     if nodes:
         return nodes[0], "selector"
     if isinstance(page.doc.root, _Element):
-        return main_node(page.doc.root), "generic"
+        described = page.data.get("lead")
+        description = described.value if described and isinstance(described.value, str) else ""
+        return main_node(page.doc.root, headline(page), description), "generic"
     return None, "generic"
 
 
@@ -327,8 +431,12 @@ def _strip_body(page: _Page, body: _Element) -> None:
 
 
 def _body_from_node(page: _Page, out: Extracted, body: _Element, layer: str) -> None:
-    """Body text, HTML and images of ``body``, without clutter and what the fields matched."""
+    """Body text, HTML and images of ``body``, without clutter and what the fields matched
+    (and, for a body the generic layer found, without players and share bars)."""
     _strip_body(page, body)
+    if layer == "generic":
+        for el in furniture(body):
+            drop(el)
     figures = figure_roots(body)
     out.images = figures_of(body, figures, page.url)
     drop_leaf_blocks(body, is_clutter_text)
@@ -336,8 +444,9 @@ def _body_from_node(page: _Page, out: Extracted, body: _Element, layer: str) -> 
     # captions stay with their figure in the HTML; the text has none of them
     captions = {img["caption"] for img in out.images if img["caption"]}
     lines = text_lines(body, set(figures), captions)
-    # a byline printed alone on the last line of the body
-    if not out.authors and lines and looks_like_byline(lines[-1]):
+    # a byline printed alone on the last line of the body (of a generic body: the
+    # printed byline is taken before the structured data's names)
+    if (not out.authors or layer == "generic") and lines and looks_like_byline(lines[-1]):
         out.byline = lines[-1]
         drop_leaf_blocks(body, lambda t: t == out.byline, last_only=True)
         lines = text_lines(body, set(figures), captions)
@@ -369,7 +478,7 @@ def _read_page(url: str, html: str, site: SiteDefinition, hints: Hints, flags: l
         doc = Selector(text=html, base_url=url)
     except (ValueError, ParserError) as exc:
         raise ExtractionError(f"unparsable HTML: {exc}") from None
-    return _Page(url, html, doc, read_structured(doc), site, hints, flags, [])
+    return _Page(url, html, doc, read_structured(doc), site, hints, flags, [], {})
 
 
 def extract_article(

@@ -5,7 +5,7 @@ element down to its text lines and safe HTML.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
 
 import lxml.html
@@ -173,13 +173,22 @@ _FURNITURE = re.compile(
 )
 
 
-def main_node(root: _Element) -> _Element | None:
-    """The element whose paragraphs hold the most text outside links (readability's
-    idea: each long ``<p>`` scores for its parent, half for its grandparent), or None
-    if no element holds ``_MIN_BODY`` characters of it. Table layouts and pages without
-    any article markup included; no site knowledge needed."""
+def _paragraphs_after(root: _Element, headline: _Element) -> Iterator[_Element]:
+    """The ``<p>`` elements after ``headline`` in document order."""
+    after = False
+    for el in root.iter():
+        if el is headline:
+            after = True
+        elif after and el.tag == "p":
+            yield el
+
+
+def _paragraph_scores(root: _Element, headline: _Element | None) -> dict[_Element, float]:
+    """Each long ``<p>`` outside furniture (and after the headline, if known: text before
+    it is another story's) scores its text outside links for its parent, half of it for
+    its grandparent."""
     scores: dict[_Element, float] = {}
-    for p in root.iter("p"):
+    for p in root.iter("p") if headline is None else _paragraphs_after(root, headline):
         text = len("".join(p.itertext()).strip())
         if text < _MIN_PARAGRAPH:
             continue
@@ -199,10 +208,49 @@ def main_node(root: _Element) -> _Element | None:
         grandparent = parent.getparent()
         if grandparent is not None:
             scores[grandparent] = scores.get(grandparent, 0.0) + value / 2
-    if not scores:
+    return scores
+
+
+#: a rival body must hold this share of the best one's score to be preferred for its place
+_RIVAL_SHARE = 0.3
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in clean_text(text).casefold().split() if len(w) > 1}
+
+
+def _describes(el: _Element, description: set[str]) -> float:
+    """Share of the description's words found in the element's text."""
+    return len(description & _words("".join(el.itertext()))) / len(description)
+
+
+def main_node(
+    root: _Element, headline: _Element | None = None, description: str = ""
+) -> _Element | None:
+    """The element whose paragraphs hold the most text outside links (readability's
+    idea: each long ``<p>`` scores for its parent, half for its grandparent), or None
+    if no element holds ``_MIN_BODY`` characters of it. Table layouts and pages without
+    any article markup included; no site knowledge needed.
+
+    Cross-checks, when the page gives them: paragraphs before the ``headline`` are a
+    neighbouring story's, and of two bodies the one the page's ``description`` speaks
+    of is the article's (if it holds ``_RIVAL_SHARE`` of the other's text)."""
+    scores = _paragraph_scores(root, headline)
+    if headline is not None and max(scores.values(), default=0.0) < _MIN_BODY:
+        scores = _paragraph_scores(root, None)  # the headline was not the article's
+    ranked = sorted((el for el in scores if scores[el] >= _MIN_BODY), key=scores.__getitem__,
+                    reverse=True)  # fmt: skip
+    if not ranked:
         return None
-    best = max(scores, key=lambda el: scores[el])
-    return best if scores[best] >= _MIN_BODY else None
+    best = ranked[0]
+    words = _words(description)
+    if len(words) >= 5 and len(ranked) > 1 and _describes(best, words) < 0.5:
+        for rival in ranked[1:]:
+            if scores[rival] < _RIVAL_SHARE * scores[best]:
+                break
+            if not is_inside(best, rival) and _describes(rival, words) >= 0.8:
+                return rival
+    return best
 
 
 def generic_body(html: str, url: str) -> tuple[list[str], str]:

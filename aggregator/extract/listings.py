@@ -12,9 +12,10 @@ from urllib.parse import urldefrag, urljoin
 
 from lxml.etree import _Element
 
+from aggregator.normalize.text import clean_text
 from aggregator.sites.definition import SiteDefinition
 
-__all__ = ["date_near", "links"]
+__all__ = ["anchor_texts", "date_near", "links"]
 
 _DATE_NEAR_LINK = re.compile(
     r"\d{1,2}:\d{2}[^\d]{0,5}\d{1,2}[/.-]\d{1,2}[/.-]\d{4}"
@@ -51,3 +52,16 @@ def date_near(anchor: _Element) -> str | None:
             m = _DATE_NEAR_LINK.search(text)
             return m.group(0) if m else None
     return None
+
+
+def anchor_texts(found: list[tuple[str, _Element]]) -> dict[str, str]:
+    """The text of each URL's links (the first link to it with text: a thumbnail link
+    before the headline link has none), or its ``title`` attribute: the article's title
+    as the listing prints it, which locates the headline on the article page."""
+    texts: dict[str, str] = {}
+    for url, a in found:
+        if url not in texts and (
+            text := clean_text(" ".join(a.itertext())) or clean_text(a.get("title") or "")
+        ):
+            texts[url] = text
+    return texts

@@ -26,6 +26,8 @@ class Hints:
     listing_date: str | None = None  # date printed next to the link
     feed_date: str | None = None  # RSS pubDate / Atom published
     feed_section: str | None = None
+    #: the text of the listing link, or the feed item's title: where the headline is
+    anchor_text: str | None = None
 
 
 @dataclass
