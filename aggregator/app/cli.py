@@ -59,6 +59,36 @@ def _add_feeds_dir(p: argparse.ArgumentParser) -> None:
     p.add_argument("--feeds-dir", help="output folder (default $AGGREGATOR_FEEDS_DIR or ./feeds)")
 
 
+def _add_fetch_options(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--max-requests", type=int, default=40, help="requests at most (default 40)")
+    sp.add_argument(
+        "--delay", type=float, help="seconds between requests (default DOWNLOAD_DELAY, 0.5)"
+    )
+    _add_sites_dir(sp)
+    sp.set_defaults(func=cmd_sites)
+
+
+def _add_sites_new(sites_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sp = sites_sub.add_parser(
+        "new", help="propose a definition from a home page (patterns, listings, categories)"
+    )
+    sp.add_argument("site", metavar="ID")
+    sp.add_argument("url", metavar="HOME_URL")
+    sp.add_argument("--name", help="display name (default: og:site_name or <title>)")
+    sp.add_argument("--province", help="province the paper publishes under")
+    sp.add_argument(
+        "-o", "--output", metavar="FILE", help="default ID.toml in the first --sites-dir, or ."
+    )
+    sp.add_argument("--force", action="store_true", help="replace an existing file")
+    _add_fetch_options(sp)
+    sp = sites_sub.add_parser(
+        "learn", help="propose a definition again from an existing one's base URL; print a diff"
+    )
+    sp.add_argument("site", metavar="ID")
+    sp.add_argument("--write", action="store_true", help="replace the definition's file")
+    _add_fetch_options(sp)
+
+
 # -- parser ---------------------------------------------------------------------------
 
 
@@ -97,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--save", metavar="NAME", help="save the page as fixture NAME")
     _add_sites_dir(sp)
     sp.set_defaults(func=cmd_sites)
+
+    _add_sites_new(sites_sub)
 
     p = sub.add_parser("crawl", help="crawl sites into the store")
     p.add_argument("sites", nargs="*", metavar="ID")

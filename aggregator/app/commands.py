@@ -102,6 +102,8 @@ def cmd_sampleweb(args: argparse.Namespace) -> int:
 
 
 def cmd_sites(args: argparse.Namespace) -> int:
+    if args.sites_command in ("new", "learn"):
+        return _sites_new(args)
     if args.sites_command == "check":
         try:
             registry = load_sites(_sites_dirs(args))
@@ -141,6 +143,28 @@ def _sites_test(registry: SiteRegistry, args: argparse.Namespace) -> int:
             raise CommandError("--save needs the URL of the page to save")
         return run_fixtures(site, sys.stdout)
     except SiteTestError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _sites_new(args: argparse.Namespace) -> int:
+    """``sites new ID URL`` and ``sites learn ID``: see :mod:`aggregator.app.sitenew`."""
+    from aggregator.app.sitenew import Fetcher, learn, new_definition
+    from aggregator.app.sitetest import SiteTestError
+    from aggregator.settings import DOWNLOAD_DELAY
+
+    fetcher = Fetcher(args.max_requests, DOWNLOAD_DELAY if args.delay is None else args.delay)
+    try:
+        if args.sites_command == "learn":
+            site = _get_site(_registry(args), args.site)
+            return learn(site, fetcher, sys.stdout, write=args.write)
+        folder = Path(args.sites_dir[0]) if args.sites_dir else Path.cwd()
+        path = Path(args.output) if args.output else folder / f"{args.site}.toml"
+        if path.exists() and not args.force:
+            raise CommandError(f"{path} exists (--force replaces it)")
+        return new_definition(
+            args.site, args.url, path, fetcher, sys.stdout, name=args.name, province=args.province
+        )
+    except (SiteTestError, SiteDefinitionError) as exc:
         raise CommandError(str(exc)) from None
 
 
