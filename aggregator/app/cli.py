@@ -1,7 +1,7 @@
 """The ``aggregator`` command line: the parser and the dispatch to
 :mod:`aggregator.app.commands`.
 
-Subcommands: ``sampleweb``, ``sites list|check|test``, ``crawl``, ``run``, ``feeds``,
+Subcommands: ``sampleweb``, ``sites list|check|test|new|learn``, ``crawl``, ``run``, ``feeds``,
 ``serve``, ``status``, ``export``, ``reextract`` and ``demo``. ``--db`` (or
 ``AGGREGATOR_DB``) is a SQLite path or a ``postgresql://`` URL.
 """
