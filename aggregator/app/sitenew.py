@@ -30,6 +30,7 @@ from urllib.parse import urldefrag, urljoin
 from lxml.etree import _Element
 from parsel import Selector
 
+from aggregator.app.learnsel import SamplePage, learn_selectors
 from aggregator.app.sitetest import (
     LivePage,
     SiteTestError,
@@ -118,6 +119,7 @@ class Proposal:
     sitemaps: list[str] = field(default_factory=list)
     categories: dict[str, list[str]] = field(default_factory=dict)
     delay: float | None = None
+    selectors: dict[str, str] = field(default_factory=dict)
     pages: list[LivePage] = field(default_factory=list)
     requests: int = 0
     seconds: float = 0.0
@@ -145,6 +147,8 @@ class Proposal:
             "links": links,
             "categories": dict(self.categories),
         }
+        if self.selectors:
+            data["selectors"] = dict(self.selectors)
         if self.delay is not None:
             data["politeness"] = {"delay": self.delay}
         return data
@@ -259,6 +263,7 @@ def propose(
     province: str | None = None,
     fetcher: Fetcher | None = None,
     articles: int = 6,
+    selectors: bool = True,
 ) -> Proposal:
     """Read the site and propose a definition; prints the coverage table of the sample."""
     fetcher = fetcher or Fetcher()
@@ -291,7 +296,13 @@ def propose(
     proposal.categories = _categories(proposal.sections)
     proposal.delay = fetcher.delay if fetcher.delay != 0.5 else None
     site = proposal.site()
-    proposal.pages = _sample(site, fetcher, kept, articles)
+    samples = _sample(site, fetcher, kept, articles)
+    proposal.pages = [
+        LivePage(p.url, p.result) if isinstance(p, SamplePage) else p for p in samples
+    ]
+    if selectors:
+        good = [p for p in samples if isinstance(p, SamplePage)]
+        proposal.selectors = learn_selectors(site, good)
     proposal.requests = fetcher.requests
     proposal.seconds = time.monotonic() - started
     _report(proposal, out)
@@ -300,10 +311,10 @@ def propose(
 
 def _sample(
     site: SiteDefinition, fetcher: Fetcher, listings: list[tuple[str, str, str]], articles: int
-) -> list[LivePage]:
+) -> list[LivePage | SamplePage]:
     """Articles taken in turn from each listing, extracted with the listing's hints."""
     queues = [_article_links(site, urljoin(site.base_url, rel), page) for rel, _, page in listings]
-    pages: list[LivePage] = []
+    pages: list[LivePage | SamplePage] = []
     done: set[str] = set()
     while len(pages) < articles and any(queues) and fetcher.left > 0:
         for queue in queues:
@@ -318,7 +329,7 @@ def _sample(
                 pages.append(LivePage(url, error="not fetched (budget or robots.txt)"))
                 continue
             try:
-                pages.append(LivePage(url, extract_page(url, html, site, hints)))
+                pages.append(SamplePage(url, html, hints, extract_page(url, html, site, hints)))
             except ExtractionError as exc:
                 pages.append(LivePage(url, error=str(exc)))
     return pages
@@ -330,6 +341,8 @@ def _report(proposal: Proposal, out: TextIO) -> None:
     print(f"listing pages: {proposal.listing or '(no pagination seen)'}", file=out)
     for rel, text in proposal.sections:
         print(f"section: {rel} ({text})", file=out)
+    for key, css in proposal.selectors.items():
+        print(f"selector: {key} = {css!r}", file=out)
     for n, page in enumerate(proposal.pages, 1):
         print(f"[{n}] {page.url}", file=out)
     if proposal.pages:
@@ -395,6 +408,11 @@ def render_toml(proposal: Proposal, now: datetime | None = None) -> str:
         for slug, keys in p.categories.items():
             value = _q(keys[0]) if len(keys) == 1 else _list(keys)
             lines.append(f"{_q(slug)} = {value}")
+    if p.selectors:
+        lines += ["", "[selectors]"]
+        lines.append(f"# learned: they give what the generic layers gave on {len(p.pages)} pages")
+        for key, css in p.selectors.items():
+            lines.append(f"{key} = {_lit(css)}")
     if p.delay is not None:
         lines += ["", "[politeness]", f"delay = {p.delay:g}"]
     return "\n".join(lines) + "\n"
