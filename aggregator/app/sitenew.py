@@ -207,6 +207,23 @@ def _feed_urls(html: str, home: str) -> list[str]:
     return [u for h in hrefs if relative_path(u := urljoin(home, h.strip()), home) is not None]
 
 
+def _read_sitemap(proposal: Proposal, fetcher: Fetcher, seen: list[str]) -> None:
+    """The first sitemap robots.txt names under the base URL (one request): its pages
+    join the links seen; it becomes a source when it lists pages of the site."""
+    named = fetcher.robots.site_maps() if fetcher.robots is not None else None
+    home = proposal.home
+    for sitemap in [s for s in named or [] if relative_path(s, home) is not None][:1]:
+        if fetcher.left <= 10 or (xml := fetcher.get(sitemap)) is None:
+            continue
+        sel = Selector(text=xml, type="xml")
+        sel.remove_namespaces()
+        pages = [u.strip() for u in sel.xpath("//url/loc/text()").getall()[:500]]
+        pages = [u for u in pages if relative_path(u, home) is not None]
+        if pages:
+            seen.extend(pages)
+            proposal.sitemaps.append(relative_path(sitemap, home) or sitemap)
+
+
 def _feed_links(xml: str, source: str) -> list[str]:
     sel = Selector(text=xml, type="xml")
     sel.remove_namespaces()
@@ -279,10 +296,7 @@ def propose(
         if (xml := fetcher.get(feed)) is not None and (found := _feed_links(xml, feed)):
             seen.extend(found)
             proposal.feeds.append(relative_path(feed, home) or feed)
-    if fetcher.robots is not None:
-        proposal.sitemaps = [
-            s for s in fetcher.robots.site_maps() or [] if relative_path(s, home) is not None
-        ]
+    _read_sitemap(proposal, fetcher, seen)
     listings, pairs = _read_listings(proposal, fetcher, menu_sections(links, home), seen)
     if (found_pattern := article_pattern(seen, home)) is not None:
         proposal.article, proposal.article_links = found_pattern

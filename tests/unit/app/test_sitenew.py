@@ -11,6 +11,7 @@ from aggregator.app.sitenew import (
     Fetcher,
     Proposal,
     _categories,
+    _read_sitemap,
     render_toml,
     site_name,
 )
@@ -93,3 +94,34 @@ def test_selectors_are_learned_where_the_pages_agree() -> None:
     assert learned.get("title") == "h1.headline"
     assert learned.get("published") in (None, "span.post-date")
     assert learn_selectors(site, pages[:3]) == {}  # nothing held out
+
+
+class _CannedFetcher(Fetcher):
+    """Pages from a dict, counted like real requests."""
+
+    def __init__(self, pages: dict[str, str]) -> None:
+        super().__init__(max_requests=40, delay=0)
+        self.pages = pages
+
+    def get(self, url: str) -> str | None:
+        self.requests += 1
+        return self.pages.get(url)
+
+
+def test_a_sitemap_named_in_robots_txt_is_read_once() -> None:
+    sitemap = f"{BASE}sitemap.xml"
+    fetcher = _CannedFetcher({
+        f"{BASE}robots.txt": f"User-agent: *\nDisallow: /admin/\nSitemap: {sitemap}\n"
+                             "Sitemap: https://other.vn/sitemap.xml\n",
+        sitemap: '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                 f"<url><loc>{BASE}mot-hai-ba-bon-nam-sau-bay-a1.html</loc></url>"
+                 "<url><loc>https://other.vn/x.html</loc></url></urlset>",
+    })  # fmt: skip
+    fetcher.read_robots(BASE)
+    proposal = Proposal("bao", BASE, "Báo", None)
+    seen: list[str] = []
+    _read_sitemap(proposal, fetcher, seen)
+    assert seen == [f"{BASE}mot-hai-ba-bon-nam-sau-bay-a1.html"]
+    assert proposal.sitemaps == ["sitemap.xml"]
+    assert fetcher.requests == 2
+    assert not fetcher.allowed(f"{BASE}admin/x")
