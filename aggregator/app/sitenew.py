@@ -41,7 +41,7 @@ from aggregator.app.sitetest import (
     extract_page,
 )
 from aggregator.extract.article import ExtractionError
-from aggregator.settings import USER_AGENT
+from aggregator.settings import DOWNLOAD_DELAY, USER_AGENT
 from aggregator.sites.categories import categories_for_section
 from aggregator.sites.definition import SiteDefinition, load_site
 from aggregator.sites.infer import article_pattern, menu_sections, page_pattern, relative_path
@@ -308,7 +308,7 @@ def propose(
     proposal.sections = [(rel, text) for rel, text, _ in kept]
     proposal.listing = page_pattern(pairs, home, [rel for rel, _ in proposal.sections])
     proposal.categories = _categories(proposal.sections)
-    proposal.delay = fetcher.delay if fetcher.delay != 0.5 else None
+    proposal.delay = fetcher.delay if fetcher.delay != DOWNLOAD_DELAY else None
     site = proposal.site()
     samples = _sample(site, fetcher, kept, articles)
     proposal.pages = [
