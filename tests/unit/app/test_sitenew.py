@@ -4,6 +4,7 @@ the categories of the menu and selectors learned by agreement."""
 from __future__ import annotations
 
 import tomllib
+import urllib.robotparser
 
 from aggregator.app.learnsel import SamplePage, learn_selectors
 from aggregator.app.sitenew import (
@@ -125,3 +126,11 @@ def test_a_sitemap_named_in_robots_txt_is_read_once() -> None:
     assert proposal.sitemaps == ["sitemap.xml"]
     assert fetcher.requests == 2
     assert not fetcher.allowed(f"{BASE}admin/x")
+
+
+def test_robots_txt_is_obeyed_before_any_request() -> None:
+    fetcher = Fetcher(max_requests=5, delay=0)
+    fetcher.robots = urllib.robotparser.RobotFileParser()
+    fetcher.robots.parse(["User-agent: *", "Disallow: /admin/"])
+    assert fetcher.get(f"{BASE}admin/") is None
+    assert fetcher.requests == 0
