@@ -64,11 +64,13 @@ def clean_text(text: str, *, multiline: bool = False) -> str:
     With ``multiline`` line breaks are kept (blank lines dropped); otherwise the
     text becomes one line. Idempotent, and the result is XML-safe.
     """
+    # invisible characters go first: the eth rules read a character's neighbours, and
+    # the neighbours must be the ones a second pass would see
+    text = _DROP.sub("", text)
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     if "\u00d0" in text or "\u00f0" in text:
         text = fix_eth(text)
-    text = _DROP.sub("", text)
     if multiline:
         lines = (" ".join(line.split()) for line in text.splitlines())
         return "\n".join(line for line in lines if line)

@@ -1,7 +1,7 @@
 import re
 import unicodedata
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from aggregator.normalize.text import clean_text, fold, looks_garbled, slugify, strip_xml_invalid
@@ -83,6 +83,7 @@ def test_no_ground_truth_text_looks_garbled() -> None:
             assert not looks_garbled(" ".join([a.title, a.lead, a.body_text])), a.key
 
 
+@example("a\u00d0\x1bA")  # a control character between an eth and its capital
 @given(st.text())
 def test_normalizers_never_raise_and_give_nfc_xml_safe(text: str) -> None:
     for out in (clean_text(text, multiline=True), fold(text), fold(text, diacritics=False)):
