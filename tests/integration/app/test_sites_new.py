@@ -11,17 +11,16 @@ import re
 import time
 import tomllib
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import pytest
 
 from aggregator.store import SQLiteStore
 from sampleweb.evaluate import Evaluation, evaluate
-from sampleweb.groundtruth import GroundTruthArticle, load_ground_truth
-from sampleweb.render import article_paths
+from sampleweb.groundtruth import load_ground_truth
 from tests.support.cli import run_cli
 from tests.support.crawls import SampleWebProcess
+from tests.support.sampletruth import urls_at
 
 SITES = ("baden", "caonguyen", "songcau", "tamdao")
 MAX_REQUESTS = 40
@@ -35,11 +34,6 @@ class Proposed:
     requests: int
     seconds: float
     evaluation: Evaluation
-
-
-def _urls(web: SampleWebProcess, a: GroundTruthArticle) -> list[str]:
-    base = web.url.rstrip("/")
-    return [base + path for path in article_paths(a)]
 
 
 def _log_lines(web: SampleWebProcess) -> int:
@@ -68,7 +62,7 @@ def proposed(
         run_cli("crawl", site_id, "--sites-dir", str(folder), "--db", str(db))
         with SQLiteStore(db) as store:
             stored = list(store.articles())
-        ev = evaluate(load_ground_truth(site_id), stored, partial(_urls, sample_web))
+        ev = evaluate(load_ground_truth(site_id), stored, urls_at(sample_web.url))
         print(f"{site_id}: {requests} requests, {seconds:.1f} s; {ev.summary()}")
         out[site_id] = Proposed(site_id, folder, result.stdout, requests, seconds, ev)
     return out

@@ -13,14 +13,14 @@ from lxml import etree
 
 from aggregator.normalize.urls import canonicalize_url
 from aggregator.sites.definition import load_sites
-from aggregator.store import SQLiteStore, StoredArticle
-from sampleweb.evaluate import Evaluation, evaluate
-from sampleweb.groundtruth import GroundTruthArticle, load_ground_truth
-from sampleweb.render import article_paths
+from aggregator.store import SQLiteStore
+from sampleweb.evaluate import evaluate
+from sampleweb.groundtruth import load_ground_truth
 from tests.support.cli import run_cli
 from tests.support.crawls import Crawl
 from tests.support.env import shared_path
 from tests.support.feedcheck import check_feed_file, feed_files, index_links, opml_urls
+from tests.support.sampletruth import article_urls, evaluate_store, sample_truth
 
 CLUTTER = (
     "TAG:", "Theo dõi", "google news", "Ý kiến của bạn", "Họ tên:", "Email:", "In bài",
@@ -29,23 +29,8 @@ CLUTTER = (
 )  # fmt: skip
 
 
-def _truth(crawled: Crawl) -> list[GroundTruthArticle]:
-    return [a for site in crawled.web.site_ids for a in load_ground_truth(site)]
-
-
-def _urls(crawled: Crawl, a: GroundTruthArticle) -> list[str]:
-    base = crawled.web.url.rstrip("/")
-    return [base + path for path in article_paths(a)]
-
-
-def _evaluation(crawled: Crawl) -> tuple[Evaluation, list[StoredArticle]]:
-    with SQLiteStore(crawled.db) as store:
-        stored = list(store.articles())
-    return evaluate(_truth(crawled), stored, lambda a: _urls(crawled, a)), stored
-
-
 def test_every_article_found_once_with_exact_fields(crawled: Crawl) -> None:
-    ev, _ = _evaluation(crawled)
+    ev, _ = evaluate_store(crawled.web.url, crawled.web.site_ids, crawled.db)
     print(ev.summary())
     assert ev.expected >= 4 * 40
     assert ev.missing == []
@@ -62,13 +47,13 @@ def test_every_article_found_once_with_exact_fields(crawled: Crawl) -> None:
 def test_every_story_has_one_original_and_none_are_merged(crawled: Crawl) -> None:
     """Wire copies, a republication and a page under two URL schemes: one story each;
     different articles on the same event (hard negatives) stay apart."""
-    ev, stored = _evaluation(crawled)
+    ev, stored = evaluate_store(crawled.web.url, crawled.web.site_ids, crawled.db)
     assert ev.split_stories == [], "missed duplicates"
     assert ev.false_merges == [], "different stories merged"
     # w1, w2 and w3 on three sites, one republication, three pages under an old URL scheme
     assert ev.copies_expected >= 2 + 2 + 2 + 1 + 3
     assert ev.duplicate_recall == 1.0
-    truth = {a.key: a for a in _truth(crawled)}
+    truth = {a.key: a for a in sample_truth(crawled.web.site_ids)}
     events = {a.event for a in truth.values() if a.event}
     assert len(events) >= 3
     # the original of a story is its earliest published copy
@@ -82,11 +67,11 @@ def test_every_story_has_one_original_and_none_are_merged(crawled: Crawl) -> Non
 
 
 def test_no_clutter_in_any_body(crawled: Crawl) -> None:
-    _, stored = _evaluation(crawled)
+    _, stored = evaluate_store(crawled.web.url, crawled.web.site_ids, crawled.db)
     truth = {
         canonicalize_url(url): a.body_text.lower()
-        for a in _truth(crawled)
-        for url in _urls(crawled, a)
+        for a in sample_truth(crawled.web.site_ids)
+        for url in article_urls(crawled.web.url, a)
     }
     for article in stored:
         for text in (article.body_text, article.body_html):
@@ -99,7 +84,7 @@ def test_no_clutter_in_any_body(crawled: Crawl) -> None:
 
 
 def test_every_field_has_a_layer_and_times_are_vietnamese(crawled: Crawl) -> None:
-    _, stored = _evaluation(crawled)
+    _, stored = evaluate_store(crawled.web.url, crawled.web.site_ids, crawled.db)
     for article in stored:
         assert {"title", "body", "published"} <= set(article.layers), article.url
         assert article.published is not None
@@ -136,7 +121,7 @@ def test_feeds_parse_and_validate(crawled: Crawl, tmp_path: Path) -> None:
             assert all(r.endswith(suffix) for r in raw if r), (path, raw)
             assert entry.get("published"), path
     # one entry per story: the wire story w1 appears once, listing its other copies
-    wire = [a for a in _truth(crawled) if a.story == "w1"]
+    wire = [a for a in sample_truth(crawled.web.site_ids) if a.story == "w1"]
     kinh_te = feedparser.parse((feeds / "category" / "kinh-te.atom").read_bytes())
     entries = [e for e in kinh_te.entries if e.title in {a.title for a in wire}]
     assert len(entries) == 1
@@ -172,7 +157,7 @@ def test_every_feed_file_of_the_sample_web(crawled: Crawl, tmp_path: Path) -> No
     alternates, anchors = index_links((feeds / "index.html").read_bytes())
     assert sorted(alternates) == names and set(names) <= anchors
     # a site feed: the newspaper's name, its own copy of a wire story linking the others
-    wire = [a for a in _truth(crawled) if a.story == "w1"]
+    wire = [a for a in sample_truth(crawled.web.site_ids) if a.story == "w1"]
     for site in {a.site for a in wire}:
         parsed = feedparser.parse((feeds / "site" / f"{site}.atom").read_bytes())
         assert parsed.feed.title.endswith(" — Báo địa phương")
@@ -277,7 +262,9 @@ def test_dedup_across_runs(crawled: Crawl, tmp_path: Path) -> None:
     run_cli("crawl", *others, "--db", str(db), "--sites-dir", str(web.sites_dir))
     with SQLiteStore(db) as store:
         stored = list(store.articles())
-    ev = evaluate(_truth(crawled), stored, lambda a: _urls(crawled, a))
+    ev = evaluate(
+        sample_truth(crawled.web.site_ids), stored, lambda a: article_urls(crawled.web.url, a)
+    )
     assert (ev.split_stories, ev.false_merges, ev.duplicate_recall) == ([], [], 1.0)
     baden_w1 = next(a for a in stored if a.site == "baden" and a.title.startswith("Mở rộng"))
     assert baden_w1.duplicate_of is not None  # the tamdao copy is 67 minutes older

@@ -22,9 +22,10 @@ import pytest
 from aggregator.store import open_store
 from sampleweb.evaluate import evaluate
 from sampleweb.groundtruth import load_ground_truth
-from sampleweb.render import article_path, article_paths, site_definition
+from sampleweb.render import article_path, site_definition
 from tests.support.cli import run_cli
 from tests.support.crawls import SampleWebProcess
+from tests.support.sampletruth import urls_at
 
 TRACKED_SITES = ("songcau", "caonguyen")
 
@@ -101,10 +102,9 @@ def test_tracking_links_are_fetched_once_and_none_is_lost(
     assert {p: n for p, n in by_path.items() if p in paths and n > 1} == {}
     assert {a.key: by_path[article_path(a)] for a in tracked} == {a.key: 1 for a in tracked}
     # ...and every article is in the store, those linked only with ?utm_source= too
-    base = sample_web.url.rstrip("/")
     with open_store(str(db)) as store:
         stored = list(store.articles())
-    ev = evaluate(truth, stored, lambda a: [base + p for p in article_paths(a)])
+    ev = evaluate(truth, stored, urls_at(sample_web.url))
     assert ev.missing == [] and ev.extra == [], ev.summary()
 
 

@@ -25,13 +25,11 @@ import redis
 from aggregator.crawl.redisqueue import RedisUnavailable, SharedQueue, check_redis
 from aggregator.normalize.urls import mask_password
 from aggregator.store import open_store
-from sampleweb.evaluate import evaluate
-from sampleweb.groundtruth import GroundTruthArticle, load_ground_truth
-from sampleweb.render import article_paths
 from tests.support.cli import run_cli
 from tests.support.crawls import Crawl, SampleWebProcess
 from tests.support.env import REPO
 from tests.support.redisserver import RedisServer
+from tests.support.sampletruth import article_urls, evaluate_store, sample_truth
 
 # -- unit level: the queue's scripts on a real Redis --------------------------------------
 
@@ -240,23 +238,15 @@ def fleet(
         f.kill()
 
 
-def _truth(web: SampleWebProcess) -> list[GroundTruthArticle]:
-    return [a for site in web.site_ids for a in load_ground_truth(site)]
-
-
 def _article_urls(web: SampleWebProcess) -> set[str]:
-    base = web.url.rstrip("/")
-    return {base + path for a in _truth(web) for path in article_paths(a)}
+    return {url for a in sample_truth(web.site_ids) for url in article_urls(web.url, a)}
 
 
 def _check_store_complete(fleet: Fleet, crawled: Crawl) -> None:
     """Every ground-truth article stored exactly once, the same articles as the
     session's single-process crawl."""
     web = fleet.web
-    base = web.url.rstrip("/")
-    with open_store(fleet.db) as store:
-        stored = list(store.articles())
-    ev = evaluate(_truth(web), stored, lambda a: [base + p for p in article_paths(a)])
+    ev, stored = evaluate_store(web.url, web.site_ids, fleet.db)
     assert ev.missing == [] and ev.extra == [], ev.summary()
     assert ev.found == ev.expected >= 4 * 40
     urls = [a.canonical_url for a in stored]
@@ -380,7 +370,7 @@ def test_redis_lost_mid_crawl_stops_cleanly_and_the_next_run_finishes(
             int(m.group(1)) for m in re.finditer(r"^\S+\s+\d+\s+\d+\s+(\d+)", table, re.M)
         )
         assert inserted == first > 0
-        truth_total = len(_truth(sample_web))
+        truth_total = len(sample_truth(sample_web.site_ids))
         assert first < truth_total
 
         server.start()  # back, with the queue it held

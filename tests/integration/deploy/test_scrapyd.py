@@ -38,9 +38,9 @@ import pytest
 from aggregator.store import SQLiteStore
 from sampleweb.evaluate import evaluate
 from sampleweb.groundtruth import load_ground_truth
-from sampleweb.render import article_paths
 from tests.support.crawls import SampleWebProcess
 from tests.support.env import REPO
+from tests.support.sampletruth import urls_at
 
 pytest.importorskip(
     "scrapyd", reason="scrapyd is not installed: pip install -e '.[test]' installs it"
@@ -295,9 +295,8 @@ def test_scheduled_crawl_stores_the_sites_articles(
     with SQLiteStore(db) as store:
         stored = list(store.articles())
     assert {a.site for a in stored} == {SITE}
-    base = sample_web.url.rstrip("/")
     truth = load_ground_truth(SITE)
-    ev = evaluate(truth, stored, lambda a: [base + path for path in article_paths(a)])
+    ev = evaluate(truth, stored, urls_at(sample_web.url))
     print(ev.summary())
     assert ev.expected == len(truth) >= 40
     assert ev.missing == [], scrapyd.tail(log)

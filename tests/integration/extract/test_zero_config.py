@@ -17,14 +17,11 @@ from pathlib import Path
 import pytest
 
 from aggregator.normalize.urls import canonicalize_url
-from aggregator.store import SQLiteStore, StoredArticle
-from sampleweb.evaluate import Evaluation, evaluate
-from sampleweb.groundtruth import GroundTruthArticle, load_ground_truth
-from sampleweb.render import article_paths
 from tests.integration.archive.test_reextract import export, without_cursor
 from tests.integration.crawl.test_fullcrawl import CLUTTER
 from tests.support.cli import run_cli
 from tests.support.crawls import SampleWebProcess
+from tests.support.sampletruth import article_urls, evaluate_store, sample_truth
 
 _SELECTORS = re.compile(r"^\[selectors\]\n(?:(?!\[).*\n)*", re.MULTILINE)
 
@@ -55,23 +52,8 @@ def zero_config(
     yield ZeroConfigCrawl(sample_web, sites_dir, db, warc_dir)
 
 
-def _truth(crawl: ZeroConfigCrawl) -> list[GroundTruthArticle]:
-    return [a for site in crawl.web.site_ids for a in load_ground_truth(site)]
-
-
-def _urls(crawl: ZeroConfigCrawl, a: GroundTruthArticle) -> list[str]:
-    base = crawl.web.url.rstrip("/")
-    return [base + path for path in article_paths(a)]
-
-
-def _evaluation(crawl: ZeroConfigCrawl) -> tuple[Evaluation, list[StoredArticle]]:
-    with SQLiteStore(crawl.db) as store:
-        stored = list(store.articles())
-    return evaluate(_truth(crawl), stored, lambda a: _urls(crawl, a)), stored
-
-
 def test_fields_without_selectors_reach_the_targets(zero_config: ZeroConfigCrawl) -> None:
-    ev, _ = _evaluation(zero_config)
+    ev, _ = evaluate_store(zero_config.web.url, zero_config.web.site_ids, zero_config.db)
     print(ev.summary())
     assert ev.expected >= 4 * 40
     assert ev.missing == []
@@ -90,11 +72,11 @@ def test_fields_without_selectors_reach_the_targets(zero_config: ZeroConfigCrawl
 
 
 def test_no_clutter_without_selectors(zero_config: ZeroConfigCrawl) -> None:
-    _, stored = _evaluation(zero_config)
+    _, stored = evaluate_store(zero_config.web.url, zero_config.web.site_ids, zero_config.db)
     truth = {
         canonicalize_url(url): a.body_text.lower()
-        for a in _truth(zero_config)
-        for url in _urls(zero_config, a)
+        for a in sample_truth(zero_config.web.site_ids)
+        for url in article_urls(zero_config.web.url, a)
     }
     for article in stored:
         for text in (article.body_text, article.body_html):
@@ -106,7 +88,7 @@ def test_no_clutter_without_selectors(zero_config: ZeroConfigCrawl) -> None:
 
 
 def test_every_field_records_its_layer(zero_config: ZeroConfigCrawl) -> None:
-    _, stored = _evaluation(zero_config)
+    _, stored = evaluate_store(zero_config.web.url, zero_config.web.site_ids, zero_config.db)
     for article in stored:
         assert "selector" not in article.layers.values(), article.url
         assert {"title", "body", "published", "section"} <= set(article.layers), article.url
