@@ -152,6 +152,10 @@ def _sites_new(args: argparse.Namespace) -> int:
     from aggregator.app.sitetest import SiteTestError
     from aggregator.settings import DOWNLOAD_DELAY
 
+    if args.max_requests < 1:
+        raise CommandError(f"--max-requests {args.max_requests}: expected at least 1")
+    if args.delay is not None and args.delay < 0:
+        raise CommandError(f"--delay {args.delay}: expected seconds (>= 0)")
     fetcher = Fetcher(args.max_requests, DOWNLOAD_DELAY if args.delay is None else args.delay)
     try:
         if args.sites_command == "learn":

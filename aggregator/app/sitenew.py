@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml.etree import _Element
 from parsel import Selector
@@ -449,6 +449,9 @@ def new_definition(
     sample lacked a required field (the file is written all the same)."""
     if not _ID.match(site_id):
         raise SiteTestError(f"{site_id!r} is no site id: [a-z0-9][a-z0-9-]*")
+    parts = urlsplit(home)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SiteTestError(f"{home!r} is no home page: give an http(s) URL")
     proposal = propose(site_id, home, out, name=name, province=province, fetcher=fetcher)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_toml(proposal), encoding="utf-8")

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import tomllib
 import urllib.robotparser
+from pathlib import Path
+
+import pytest
 
 from aggregator.app.learnsel import SamplePage, learn_selectors
 from aggregator.app.sitenew import (
@@ -134,3 +137,27 @@ def test_robots_txt_is_obeyed_before_any_request() -> None:
     fetcher.robots.parse(["User-agent: *", "Disallow: /admin/"])
     assert fetcher.get(f"{BASE}admin/") is None
     assert fetcher.requests == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["x", "not-a-url"], "'not-a-url' is no home page: give an http(s) URL"),
+        (["x", "ftp://127.0.0.1/"], "'ftp://127.0.0.1/' is no home page: give an http(s) URL"),
+        (
+            ["x", "http://127.0.0.1:9/", "--max-requests", "0"],
+            "--max-requests 0: expected at least 1",
+        ),
+        (["x", "http://127.0.0.1:9/", "--delay", "-1"], "--delay -1.0: expected seconds (>= 0)"),
+    ],
+)
+def test_bad_input_is_one_line_before_any_request(
+    argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Checked before anything is fetched: exit 1 and one line naming the input."""
+    from aggregator.app.cli import main
+
+    assert main(["sites", "new", *argv, "-o", str(tmp_path / "x.toml")]) == 1
+    err = capsys.readouterr().err
+    assert err == f"aggregator: error: {message}\n"
+    assert not (tmp_path / "x.toml").exists()
