@@ -15,7 +15,8 @@ something gives it). Each strategy records its layer in ``Extracted.layers``:
 - ``listing`` / ``feed`` / ``url``: what the crawler saw before fetching the page;
 - ``generic``: what the page prints around its headline (:mod:`aggregator.extract.generic`):
   the headline is where the listing link's text (``Hints.anchor_text``) or the title is
-  printed, else the ``<h1>``; then the date printed by it (when neither the site's
+  printed, else the ``<h1>`` (its text is the title when the structured one is only
+  the same headline reworded); then the date printed by it (when neither the site's
   selector nor structured data has one), the breadcrumb's section (before the listing's),
   the lead after it (before the description meta).
 
@@ -86,7 +87,7 @@ from aggregator.normalize.rules import (
     split_authors,
     strip_clutter,
 )
-from aggregator.normalize.text import clean_text
+from aggregator.normalize.text import clean_text, token_f1
 from aggregator.sites.definition import SiteDefinition
 
 __all__ = ["FIELDS", "Extracted", "ExtractionError", "Hints", "extract_article", "section_from_url"]
@@ -295,9 +296,30 @@ def generic_lead(page: _Page) -> Found | None:
     return Found(clean_text(str(lead.xpath("string()"))), "generic")
 
 
+#: a printed headline sharing this much of its words with the structured title is the
+#: same headline reworded
+_REWORDED = 0.6
+
+
+def _printed_title(page: _Page, title: str) -> str | None:
+    """The headline as the page prints it, when the structured title is the same headline
+    reworded (structured data is written for search engines, the headline for readers):
+    most words shared, not identical, and not a shortened copy of the structured one."""
+    if (el := headline(page)) is None:
+        return None
+    printed = clean_text(str(el.xpath("string()")))
+    shown, meta = (t.casefold().rstrip(" .…") for t in (printed, title))
+    if not shown or meta.startswith(shown) or token_f1(printed, title) < _REWORDED:
+        return None
+    return printed
+
+
 def title_found(out: Extracted, name: str, answers: Iterator[Found], page: _Page) -> None:
-    """:func:`first_found`, the title kept for the generic strategies that follow."""
+    """:func:`first_found`, the printed headline before a reworded structured title; the
+    title kept for the generic strategies that follow."""
     first_found(out, name, answers, page)
+    if out.layers.get(name) in ("jsonld", "meta") and (printed := _printed_title(page, out.title)):
+        out.title, out.layers[name] = printed, "generic"
     page.memo["title"] = out.title
 
 

@@ -15,7 +15,9 @@ Per field (the share of pages, or the mean F1 over the pages):
 - ``title``: exact after whitespace normalization (NFC, one space);
 - ``published``: to the minute in +07:00 (``None`` when the page shows none);
 - ``authors``: the printed byline's names, the same set (case and spacing aside);
-- ``lead``: token F1 of the sapo; ``body``: token F1 of the body text
+- ``lead``: token F1 of the sapo as printed (the aggregator's ``source_tag``, which the
+  chain splits off the lead, "(NLĐO)-", put back before it);
+  ``body``: token F1 of the body text
   (:func:`aggregator.normalize.text.token_f1`).
 """
 
@@ -133,7 +135,7 @@ def aggregator_prediction(page: Page) -> Prediction:
         title=article.title,
         published=minute(article.published),
         authors=list(article.authors),
-        lead=article.lead,
+        lead=" ".join(filter(None, (article.source_tag, article.lead))),
         body=article.body_text,
     )
 

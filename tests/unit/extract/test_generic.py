@@ -264,3 +264,21 @@ def test_a_modern_layout_without_hints(site: SiteDefinition) -> None:
     assert out.body_lines == PARAS
     assert out.authors == ["Văn Đức"]
     assert [img["caption"] for img in out.images] == ["Lễ rước."]
+
+
+def test_the_printed_headline_before_a_reworded_structured_title(site: SiteDefinition) -> None:
+    """Structured data written for search engines rewords the headline the page prints:
+    the printed one is the title, unless it is only a shortened copy or not the same
+    headline at all."""
+    reworded = TITLE.replace("hơn hai triệu", "trên 2 triệu")
+
+    def page(h1: str) -> str:
+        return f"""<html><head><meta property="og:title" content="{reworded}"></head>
+<body><h1>{h1}</h1><p>{PARAS[0]}</p><p>{PARAS[1]}</p></body></html>"""
+
+    out = extract(page(TITLE), site)
+    assert (out.title, out.layers["title"]) == (TITLE, "generic")
+    shortened = reworded[:40] + "…"
+    for h1 in (shortened, "Báo Mẫu", reworded.upper()):
+        out = extract(page(h1), site)
+        assert (out.title, out.layers["title"]) == (reworded, "meta")
