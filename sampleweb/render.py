@@ -7,7 +7,7 @@ their rules with the site prefixes (crawlers read only the host's robots.txt).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from importlib import resources
 
 from sampleweb.baden import BaDen
@@ -18,6 +18,7 @@ from sampleweb.groundtruth import (
     load_ground_truth,
     sites_in_ground_truth,
 )
+from sampleweb.redesign import redesign
 from sampleweb.songcau import SongCau
 from sampleweb.tamdao import TamDao
 
@@ -83,12 +84,16 @@ def _root_page(templates: Sequence[SiteTemplate]) -> Page:
 
 
 def render_web(
-    origin: str, ground_truth: Mapping[str, Sequence[GroundTruthArticle]] | None = None
+    origin: str,
+    ground_truth: Mapping[str, Sequence[GroundTruthArticle]] | None = None,
+    redesigned: Collection[str] = (),
 ) -> dict[str, Page]:
     """Every page of the sample web served at ``origin`` (``http://host:port/``).
 
     ``ground_truth`` maps site ids to articles; by default every bundled ground-truth
-    file with a template. Unknown site ids raise ``KeyError``.
+    file with a template. Unknown site ids raise ``KeyError``. The newspapers of
+    ``redesigned`` are served redesigned (:mod:`sampleweb.redesign`: classes and ids
+    renamed).
     """
     if ground_truth is None:
         ground_truth = load_all_ground_truth()
@@ -101,5 +106,5 @@ def render_web(
     rules = "".join(f"Disallow: {p}\n" for t in templates for p in t.prefixed_disallow())
     pages["/robots.txt"] = Page(200, TEXT, f"User-agent: *\n{rules}".encode())
     for t in templates:
-        pages.update(t.render())
+        pages.update(redesign(t.render(), t.root) if t.site_id in redesigned else t.render())
     return pages

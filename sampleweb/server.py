@@ -6,7 +6,7 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -71,6 +71,8 @@ class SampleWeb:
     tests; ``access_log`` is a file that gets one line per request. ``hostile`` (a
     seed) serves the hostile web instead (:mod:`sampleweb.hostile`): the same
     newspapers with faults, bad input and attacks, recorded in :attr:`hostile_plan`.
+    The newspapers of ``redesigned`` are served with every class and id renamed
+    (:mod:`sampleweb.redesign`).
     """
 
     def __init__(
@@ -81,6 +83,7 @@ class SampleWeb:
         *,
         ground_truth: Mapping[str, Sequence[GroundTruthArticle]] | None = None,
         hostile: int | None = None,
+        redesigned: Collection[str] = (),
     ) -> None:
         self.host = host
         self.port = port
@@ -95,6 +98,7 @@ class SampleWeb:
         self._sites: list[str] = []
         self._pages = _Pages({})
         self.hostile = hostile
+        self.redesigned = frozenset(redesigned)
         self._hostile: HostileWeb | None = None
         self._stopping = threading.Event()
 
@@ -121,7 +125,7 @@ class SampleWeb:
                 )
                 self._pages = _Pages(self._hostile.pages)
             else:
-                self._pages = _Pages(render_web(self._url, ground_truth))
+                self._pages = _Pages(render_web(self._url, ground_truth, self.redesigned))
             if self.access_log is not None:
                 self._log = self.access_log.open("a", encoding="utf-8")
         except BaseException:

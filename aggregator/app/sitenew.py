@@ -466,8 +466,9 @@ def new_definition(
 def learn(site: SiteDefinition, fetcher: Fetcher, out: TextIO, *, write: bool = False) -> int:
     """``sites learn``: propose again from the definition's base URL; print a unified diff
     against its file; ``write`` replaces the file."""
+    province = None if site.province == PLACEHOLDER_PROVINCE else site.province
     proposal = propose(
-        site.id, site.base_url, out, name=site.name, province=site.province, fetcher=fetcher
+        site.id, site.base_url, out, name=site.name, province=province, fetcher=fetcher
     )
     new = render_toml(proposal)
     if site.path is None:

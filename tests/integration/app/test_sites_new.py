@@ -1,5 +1,6 @@
 """``aggregator sites new``: a definition proposed from each sample newspaper's home page
-(its hand-written definition absent), checked, crawled and scored against the ground truth.
+(its hand-written definition absent), checked, crawled and scored against the ground truth;
+``aggregator sites learn`` after the newspaper's redesign (:mod:`sampleweb.redesign`).
 
 The floors are the issue's targets: every article found (at least 95 %), exact titles,
 published at least 95 %, body token F1 at least 0.97; at most 40 requests per site.
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.store import SQLiteStore
+from sampleweb import SampleWeb
 from sampleweb.evaluate import Evaluation, evaluate
 from sampleweb.groundtruth import load_ground_truth
 from tests.support.cli import run_cli
@@ -132,3 +134,88 @@ def test_max_requests_bounds_every_request(sample_web: SampleWebProcess, tmp_pat
     assert _log_lines(sample_web) - before <= 8
     assert re.search(r"\b[0-8] requests in", result.stdout), result.stdout
     assert (tmp_path / "songcau.toml").is_file()
+
+
+# -- sites learn after a redesign ------------------------------------------------------
+
+REDESIGNED = "baden"
+
+
+@dataclass
+class Redesign:
+    learned: dict[str, str]  # selectors ``sites new`` learned on the original templates
+    before: Evaluation  # the redesigned site crawled with them
+    missed: set[str]  # the selectors that missed on the redesigned pages
+    diff: str  # what ``sites learn --write`` printed
+    requests: int
+    seconds: float
+    relearned: dict[str, str]
+    after: Evaluation  # crawled again with the relearned definition
+    missed_after: set[str]
+
+
+def _crawl(web: SampleWeb, folder: Path, db: Path) -> tuple[Evaluation, set[str]]:
+    run_cli("crawl", REDESIGNED, "--sites-dir", str(folder), "--db", str(db))
+    with SQLiteStore(db) as store:
+        stored = list(store.articles())
+    missed = {
+        f.split(":", 1)[1] for a in stored for f in a.flags if f.startswith("selector_missed:")
+    }
+    return evaluate(load_ground_truth(REDESIGNED), stored, urls_at(web.url)), missed
+
+
+def _selectors(folder: Path) -> dict[str, str]:
+    data = tomllib.loads((folder / f"{REDESIGNED}.toml").read_text(encoding="utf-8"))
+    return dict(data.get("selectors", {}))
+
+
+@pytest.fixture(scope="module")
+def redesign(tmp_path_factory: pytest.TempPathFactory) -> Redesign:
+    """A definition from ``sites new`` on the original templates; the site redesigned
+    (every class and id renamed, on the same port); a crawl with the old definition,
+    ``sites learn --write``, a crawl with the new one."""
+    folder = tmp_path_factory.mktemp("redesign")
+    truth = {REDESIGNED: load_ground_truth(REDESIGNED)}
+    with SampleWeb(ground_truth=truth) as web:
+        run_cli("sites", "new", REDESIGNED, web.base_url(REDESIGNED),
+                "--sites-dir", str(folder), "--delay", "0")  # fmt: skip
+        port = int(web.url.rsplit(":", 1)[1].strip("/"))
+    learned = _selectors(folder)
+    with SampleWeb(port=port, ground_truth=truth, redesigned={REDESIGNED}) as web:
+        before, missed = _crawl(web, folder, folder / "before.db")
+        started, asked = time.monotonic(), len(web.requests)
+        result = run_cli("sites", "learn", REDESIGNED, "--sites-dir", str(folder),
+                         "--delay", "0", "--write")  # fmt: skip
+        seconds, requests = time.monotonic() - started, len(web.requests) - asked
+        after, missed_after = _crawl(web, folder, folder / "after.db")
+    print(f"before: {before.summary()}\nlearn: {requests} requests, {seconds:.1f} s\n"
+          f"{result.stdout}\nafter: {after.summary()}")  # fmt: skip
+    return Redesign(learned, before, missed, result.stdout, requests, seconds,
+                    _selectors(folder), after, missed_after)  # fmt: skip
+
+
+def test_the_redesign_breaks_the_learned_selectors(redesign: Redesign) -> None:
+    assert {"title", "published"} <= set(redesign.learned)
+    assert set(redesign.learned) <= redesign.missed
+
+
+def test_learn_prints_the_changed_selectors(redesign: Redesign) -> None:
+    for name, old in redesign.learned.items():
+        assert redesign.relearned.get(name) != old
+        assert f"-{name} = '{old}'" in redesign.diff
+    for name, new in redesign.relearned.items():
+        assert f"+{name} = '{new}'" in redesign.diff
+    assert "wrote " in redesign.diff
+    # the placeholder province stays one (with its comment): no change to show
+    assert not re.search(r"^[-+]province", redesign.diff, re.MULTILINE)
+
+
+def test_learn_restores_the_scores(redesign: Redesign) -> None:
+    ev = redesign.after
+    assert {"title", "published"} <= set(redesign.relearned)
+    assert not redesign.missed_after
+    assert ev.found >= 0.95 * ev.expected, ev.missing[:5]
+    assert ev.share("title") == 1.0, ev.mismatches.get("title", [])[:5]
+    assert ev.share("published") >= 0.95, ev.mismatches.get("published", [])[:5]
+    assert ev.mean_body_f1 >= 0.97
+    assert 0 < redesign.requests <= MAX_REQUESTS
