@@ -19,6 +19,8 @@ from __future__ import annotations
 import difflib
 import re
 import time
+import urllib.error
+import urllib.request
 import urllib.robotparser
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,11 +38,10 @@ from aggregator.app.sitetest import (
     SiteTestError,
     _article_links,
     _coverage_table,
-    _fetch,
     _live_verdict,
     extract_page,
 )
-from aggregator.extract.article import ExtractionError
+from aggregator.extract.article import ExtractionError, Hints
 from aggregator.settings import DOWNLOAD_DELAY, USER_AGENT
 from aggregator.sites.categories import categories_for_section
 from aggregator.sites.definition import SiteDefinition, load_site
@@ -61,14 +62,76 @@ _TITLE_SPLIT = re.compile(r"\s+[-–—|:]\s+")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
+#: redirects followed for one URL (each one a request of the budget)
+MAX_REDIRECTS = 3
+#: bytes read of one response at most
+MAX_BYTES = 8 * 1024 * 1024
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects are returned, not followed: the fetcher checks and counts each one."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def _open(url: str, timeout: float) -> tuple[str | None, str]:
+    """One request: ``(Location, "")`` for a redirect, else ``(None, text)``."""
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    try:
+        with _OPENER.open(request, timeout=timeout) as response:
+            charset = response.headers.get_content_charset() or "utf-8"
+            data: bytes = response.read(MAX_BYTES)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        location = exc.headers.get("Location") if 300 <= exc.code < 400 else None
+        if location:
+            return location.strip(), ""
+        raise SiteTestError(f"cannot fetch {url}: {exc}") from None
+    except (OSError, ValueError) as exc:
+        raise SiteTestError(f"cannot fetch {url}: {exc}") from None
+    try:
+        return None, data.decode(charset, errors="replace")
+    except LookupError:  # an unknown charset name
+        return None, data.decode("utf-8", errors="replace")
+
+
+def same_site(url: str, other: str) -> bool:
+    """Both on one site: the same host but for ``www.``, the same port when both name
+    one (``http://bao.vn/`` → ``https://www.bao.vn/`` is the same site)."""
+    a, b = urlsplit(url), urlsplit(other)
+    if b.scheme not in ("http", "https"):
+        return False
+    if (a.hostname or "").removeprefix("www.") != (b.hostname or "").removeprefix("www."):
+        return False
+    return a.port is None or b.port is None or a.port == b.port
+
+
+def home_base(url: str) -> str:
+    """A home page's URL as a base URL: its folder (``/baden`` → ``/baden/``,
+    ``/index.html`` → ``/``), without query or fragment."""
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    if not path.endswith("/"):
+        head, _, last = path.rpartition("/")
+        path = f"{head}/" if "." in last else f"{path}/"
+    return parts._replace(path=path, query="", fragment="").geturl()
+
+
 class Fetcher:
     """Polite, bounded fetching: robots.txt obeyed, ``delay`` seconds between requests,
-    at most ``max_requests`` requests (robots.txt included)."""
+    at most ``max_requests`` requests (robots.txt and each redirect included); redirects
+    followed within the site only."""
 
     def __init__(self, max_requests: int = 40, delay: float = 0.5) -> None:
         self.max_requests, self.delay = max_requests, delay
         self.requests = 0
         self.robots: urllib.robotparser.RobotFileParser | None = None
+        #: the last redirect not followed (it left the site)
+        self.refused: str | None = None
         self._last = 0.0
 
     @property
@@ -79,20 +142,35 @@ class Fetcher:
         return self.robots is None or self.robots.can_fetch(USER_AGENT, url)
 
     def get(self, url: str) -> str | None:
-        """The page's text; None when the budget is spent, robots.txt forbids it or it
-        cannot be fetched."""
-        if self.left <= 0 or not self.allowed(url):
-            return None
-        wait = self._last + self.delay - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        self.requests += 1
-        try:
-            return _fetch(url, timeout=20)
-        except SiteTestError:
-            return None
-        finally:
-            self._last = time.monotonic()
+        """The page's text; None when the budget is spent, robots.txt forbids it, it
+        cannot be fetched or it redirects off the site."""
+        found = self.fetch(url)
+        return found[1] if found is not None else None
+
+    def fetch(self, url: str) -> tuple[str, str] | None:
+        """The page's final URL (after redirects within the site) and text; None as
+        :meth:`get`."""
+        for _ in range(MAX_REDIRECTS + 1):
+            if self.left <= 0 or not self.allowed(url):
+                return None
+            wait = self._last + self.delay - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self.requests += 1
+            try:
+                location, text = _open(url, timeout=20)
+            except SiteTestError:
+                return None
+            finally:
+                self._last = time.monotonic()
+            if location is None:
+                return url, text
+            target = urldefrag(urljoin(url, location))[0]
+            if not same_site(url, target):
+                self.refused = target
+                return None
+            url = target
+        return None
 
     def read_robots(self, url: str) -> None:
         robots_url = urljoin(url, "/robots.txt")
@@ -207,21 +285,54 @@ def _feed_urls(html: str, home: str) -> list[str]:
     return [u for h in hrefs if relative_path(u := urljoin(home, h.strip()), home) is not None]
 
 
-def _read_sitemap(proposal: Proposal, fetcher: Fetcher, seen: list[str]) -> None:
-    """The first sitemap robots.txt names under the base URL (one request): its pages
-    join the links seen; it becomes a source when it lists pages of the site."""
+#: child sitemaps of a sitemap index read at most (the newest by ``lastmod`` first)
+MAX_CHILD_SITEMAPS = 2
+#: requests kept for the listings and the articles when reading sitemaps
+_SITEMAP_RESERVE = 10
+#: pages of one sitemap read at most
+_SITEMAP_PAGES = 500
+
+
+def _sitemap_xml(xml: str) -> Selector:
+    sel = Selector(text=xml, type="xml")
+    sel.remove_namespaces()
+    return sel
+
+
+def _child_sitemaps(sel: Selector, home: str) -> list[str]:
+    """A sitemap index's sitemaps under the base URL, the newest first."""
+    children = [
+        (
+            (s.xpath("lastmod/text()").get() or "").strip(),
+            (s.xpath("loc/text()").get() or "").strip(),
+        )
+        for s in sel.xpath("//sitemapindex/sitemap")
+    ]
+    inside = [(mod, loc) for mod, loc in children if relative_path(loc, home) is not None]
+    return [loc for _, loc in sorted(inside, key=lambda c: c[0], reverse=True)]
+
+
+def _read_sitemap(proposal: Proposal, fetcher: Fetcher, seen: list[str]) -> list[str]:
+    """The first sitemap robots.txt names under the base URL (a sitemap index: its newest
+    :data:`MAX_CHILD_SITEMAPS` sitemaps too): its pages join the links seen, and are
+    returned; it becomes a source when it lists pages of the site."""
     named = fetcher.robots.site_maps() if fetcher.robots is not None else None
     home = proposal.home
     for sitemap in [s for s in named or [] if relative_path(s, home) is not None][:1]:
-        if fetcher.left <= 10 or (xml := fetcher.get(sitemap)) is None:
+        if fetcher.left <= _SITEMAP_RESERVE or (xml := fetcher.get(sitemap)) is None:
             continue
-        sel = Selector(text=xml, type="xml")
-        sel.remove_namespaces()
-        pages = [u.strip() for u in sel.xpath("//url/loc/text()").getall()[:500]]
-        pages = [u for u in pages if relative_path(u, home) is not None]
+        sel = _sitemap_xml(xml)
+        locs = sel.xpath("//url/loc/text()").getall()[:_SITEMAP_PAGES]
+        for child in _child_sitemaps(sel, home)[:MAX_CHILD_SITEMAPS]:
+            if fetcher.left <= _SITEMAP_RESERVE or (text := fetcher.get(child)) is None:
+                continue
+            locs += _sitemap_xml(text).xpath("//url/loc/text()").getall()[:_SITEMAP_PAGES]
+        pages = [u for loc in locs if relative_path(u := loc.strip(), home) is not None]
         if pages:
             seen.extend(pages)
             proposal.sitemaps.append(relative_path(sitemap, home) or sitemap)
+            return pages
+    return []
 
 
 def _feed_links(xml: str, source: str) -> list[str]:
@@ -286,17 +397,25 @@ def propose(
     fetcher = fetcher or Fetcher()
     started = time.monotonic()
     fetcher.read_robots(home)
-    html = fetcher.get(home)
-    if html is None:
+    if (found_home := fetcher.fetch(home)) is None:
+        if fetcher.refused:
+            raise SiteTestError(
+                f"{home} redirects to {fetcher.refused}, another site: give that URL if it "
+                "is the paper's home page"
+            )
         raise SiteTestError(f"cannot fetch {home} (or robots.txt disallows it)")
+    # the base URL is where the home page is (after redirects within the site), a folder
+    home, html = home_base(found_home[0]), found_home[1]
     proposal = Proposal(site_id, home, name or site_name(html) or site_id, province)
-    links = page_links(html, home)
+    links = page_links(html, found_home[0])
     seen = [u for u, _, _ in links]
+    feeds: list[tuple[str, str]] = []  # (URL, text) of the feed read
     for feed in _feed_urls(html, home)[:1]:
         if (xml := fetcher.get(feed)) is not None and (found := _feed_links(xml, feed)):
             seen.extend(found)
+            feeds.append((feed, xml))
             proposal.feeds.append(relative_path(feed, home) or feed)
-    _read_sitemap(proposal, fetcher, seen)
+    mapped = _read_sitemap(proposal, fetcher, seen)
     listings, pairs = _read_listings(proposal, fetcher, menu_sections(links, home), seen)
     if (found_pattern := article_pattern(seen, home)) is not None:
         proposal.article, proposal.article_links = found_pattern
@@ -310,7 +429,12 @@ def propose(
     proposal.categories = _categories(proposal.sections)
     proposal.delay = fetcher.delay if fetcher.delay != DOWNLOAD_DELAY else None
     site = proposal.site()
-    samples = _sample(site, fetcher, kept, articles)
+    queues = [_article_links(site, urljoin(home, rel), page) for rel, _, page in kept]
+    if not any(queues):
+        # no menu section links to articles: the feed's items, else the sitemap's pages
+        queues = [_article_links(site, url, xml) for url, xml in feeds]
+        queues.append([(u, Hints()) for u in mapped if site.is_article(u)])
+    samples = _sample(site, fetcher, queues, articles)
     proposal.pages = [
         LivePage(p.url, p.result) if isinstance(p, SamplePage) else p for p in samples
     ]
@@ -324,10 +448,9 @@ def propose(
 
 
 def _sample(
-    site: SiteDefinition, fetcher: Fetcher, listings: list[tuple[str, str, str]], articles: int
+    site: SiteDefinition, fetcher: Fetcher, queues: list[list[tuple[str, Hints]]], articles: int
 ) -> list[LivePage | SamplePage]:
-    """Articles taken in turn from each listing, extracted with the listing's hints."""
-    queues = [_article_links(site, urljoin(site.base_url, rel), page) for rel, _, page in listings]
+    """Articles taken in turn from each source's links, extracted with their hints."""
     pages: list[LivePage | SamplePage] = []
     done: set[str] = set()
     while len(pages) < articles and any(queues) and fetcher.left > 0:
@@ -350,6 +473,7 @@ def _sample(
 
 
 def _report(proposal: Proposal, out: TextIO) -> None:
+    print(f"base URL: {proposal.home}", file=out)
     print(f"name: {proposal.name}", file=out)
     print(f"article links: {proposal.article} ({proposal.article_links} links)", file=out)
     print(f"listing pages: {proposal.listing or '(no pagination seen)'}", file=out)
@@ -400,7 +524,10 @@ def render_toml(proposal: Proposal, now: datetime | None = None) -> str:
     else:
         lines.append(f"province = {_q(PLACEHOLDER_PROVINCE)}  # a placeholder: give --province")
     lines += [f"base_url = {_q(p.home)}", "verified = false", "", "[sources]"]
-    lines.append("# the main menu's sections whose pages link to articles")
+    if p.sections:
+        lines.append("# the main menu's sections whose pages link to articles")
+    else:
+        lines.append("# no section of the main menu links to articles: the feed and sitemap")
     lines.append(f"listings = {_list(rel for rel, _ in p.sections)}")
     if p.feeds:
         lines.append(f"feeds = {_list(p.feeds)}")

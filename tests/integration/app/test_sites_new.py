@@ -23,6 +23,7 @@ from sampleweb.groundtruth import load_ground_truth
 from tests.support.cli import run_cli
 from tests.support.crawls import SampleWebProcess
 from tests.support.sampletruth import urls_at
+from tests.support.staticweb import StaticWeb
 
 SITES = ("baden", "caonguyen", "songcau", "tamdao")
 MAX_REQUESTS = 40
@@ -219,3 +220,121 @@ def test_learn_restores_the_scores(redesign: Redesign) -> None:
     assert ev.share("published") >= 0.95, ev.mismatches.get("published", [])[:5]
     assert ev.mean_body_f1 >= 0.97
     assert 0 < redesign.requests <= MAX_REQUESTS
+
+
+# -- home pages that redirect, a paper with only a feed, a sitemap index ----------------
+
+
+def test_a_home_url_without_its_slash_is_the_folder_it_redirects_to(
+    sample_web: SampleWebProcess, tmp_path: Path
+) -> None:
+    result = run_cli("sites", "new", "baden", f"{sample_web.url}baden", "--sites-dir",
+                     str(tmp_path), "--delay", "0")  # fmt: skip
+    data = tomllib.loads((tmp_path / "baden.toml").read_text(encoding="utf-8"))
+    assert data["base_url"] == f"{sample_web.url}baden/"  # not the whole host
+    assert "OK: title, body, published found on all" in result.stdout
+
+
+def test_a_home_page_redirecting_to_another_site_is_refused(
+    sample_web: SampleWebProcess, tmp_path: Path
+) -> None:
+    away = f"{sample_web.url}baden/"  # another port: another site
+    with StaticWeb({"/": (301, {"Location": away}, b"")}) as web:
+        before = _log_lines(sample_web)
+        result = run_cli("sites", "new", "x", web.url, "--sites-dir", str(tmp_path),
+                         "--delay", "0", check=False)  # fmt: skip
+    assert result.returncode == 1
+    assert f"redirects to {away}" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x.toml").exists()
+    time.sleep(0.2)
+    assert _log_lines(sample_web) == before  # not followed
+
+
+PARAS = (
+    "Sáng nay, ủy ban nhân dân tỉnh tổ chức hội nghị tổng kết công tác năm và triển khai "
+    "nhiệm vụ trọng tâm của năm tới với sự tham dự của đại diện các sở, ngành.",
+    "Theo báo cáo, tốc độ tăng trưởng kinh tế của tỉnh đạt khá so với cùng kỳ, thu ngân "
+    "sách vượt dự toán, đời sống của người dân tiếp tục được cải thiện rõ rệt.",
+    "Phát biểu kết luận, lãnh đạo tỉnh đề nghị các địa phương tập trung tháo gỡ khó khăn "
+    "cho doanh nghiệp, đẩy nhanh tiến độ giải ngân vốn đầu tư công ngay từ đầu năm.",
+)
+
+
+def _article(n: int, home: str) -> tuple[str, str, str]:
+    """(path, title, HTML) of a plain article page: a headline, its printed date, text."""
+    title = f"Hội nghị tổng kết công tác năm của tỉnh, lần thứ {n} trong chuỗi sự kiện"
+    path = f"{home}tin-tuc/hoi-nghi-tong-ket-{n}-{20240300 + n}.html"
+    paras = "".join(f"<p>{p}</p>" for p in PARAS)
+    html = f"""<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">
+<title>{title} - Báo Mẫu</title><meta property="og:title" content="{title}"></head><body>
+<header><a href="{home}">Báo Mẫu</a></header><article><h1>{title}</h1>
+<div class="date">08:{n:02d}, {n:02d}/03/2024</div>{paras}</article></body></html>"""
+    return path, title, html
+
+
+def test_a_paper_with_only_a_feed(tmp_path: Path) -> None:
+    """No menu section links to articles: the articles are sampled from the feed, which
+    becomes the definition's source, and a crawl with it finds every article."""
+    home = "/tin/"
+    articles = [_article(n, home) for n in range(1, 7)]
+    with StaticWeb() as web:
+        items = "".join(
+            f"<item><title>{title}</title><link>{web.url.rstrip('/')}{path}</link>"
+            f"<pubDate>Fri, {n:02d} Mar 2024 01:{n:02d}:00 +0000</pubDate></item>"
+            for n, (path, title, _) in enumerate(articles, 1)
+        )
+        web.pages.update({path: html for path, _, html in articles})
+        web.pages[home] = (f'<html><head><title>Báo Mẫu</title><link rel="alternate" '
+                           f'type="application/rss+xml" href="{home}rss.xml"></head>'
+                           "<body><h1>Báo Mẫu</h1></body></html>")  # fmt: skip
+        web.pages[f"{home}rss.xml"] = (
+            200, {"Content-Type": "application/rss+xml"},
+            f"<?xml version='1.0'?><rss><channel><title>Báo Mẫu</title>{items}</channel></rss>"
+            .encode(),
+        )  # fmt: skip
+        result = run_cli("sites", "new", "tin", f"{web.url}tin/", "--sites-dir", str(tmp_path),
+                         "--delay", "0")  # fmt: skip
+        data = tomllib.loads((tmp_path / "tin.toml").read_text(encoding="utf-8"))
+        db = tmp_path / "tin.db"
+        run_cli("crawl", "tin", "--sites-dir", str(tmp_path), "--db", str(db))
+    assert "OK: title, body, published found on all 6 pages" in result.stdout
+    assert (data["sources"]["listings"], data["sources"]["feeds"]) == ([], ["rss.xml"])
+    assert "OK" in run_cli("sites", "check", "--sites-dir", str(tmp_path)).stdout
+    with SQLiteStore(db) as store:
+        stored = {a.title for a in store.articles()}
+    assert stored == {title for _, title, _ in articles}
+
+
+def test_a_sitemap_index_is_followed_to_its_newest_sitemaps(tmp_path: Path) -> None:
+    home = "/bao/"
+    articles = [_article(n, home) for n in range(1, 13)]
+    with StaticWeb() as web:
+        base = web.url.rstrip("/")
+        children = {f"{home}sitemap-2024-{m:02d}.xml": articles[3 * (m - 1) : 3 * m]
+                    for m in range(1, 5)}  # fmt: skip
+        index = "".join(f"<sitemap><loc>{base}{p}</loc><lastmod>2024-{p[-6:-4]}-28</lastmod>"
+                        "</sitemap>" for p in children)  # fmt: skip
+        ns = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+        web.pages[f"{home}sitemap.xml"] = (200, {}, f"<sitemapindex {ns}>{index}</sitemapindex>"
+                                           .encode())  # fmt: skip
+        for p, listed in children.items():
+            urls = "".join(f"<url><loc>{base}{path}</loc></url>" for path, _, _ in listed)
+            web.pages[p] = (200, {}, f"<urlset {ns}>{urls}</urlset>".encode())
+        web.pages["/robots.txt"] = (200, {}, f"User-agent: *\nSitemap: {base}{home}sitemap.xml\n"
+                                    .encode())  # fmt: skip
+        web.pages[home] = "<html><head><title>Báo Mẫu</title></head><body>Báo Mẫu</body></html>"
+        web.pages.update({path: html for path, _, html in articles})
+        result = run_cli("sites", "new", "bao", f"{base}{home}", "--sites-dir", str(tmp_path),
+                         "--delay", "0")  # fmt: skip
+        asked = list(web.requests)
+    data = tomllib.loads((tmp_path / "bao.toml").read_text(encoding="utf-8"))
+    assert data["sources"]["sitemaps"] == ["sitemap.xml"]
+    # the two newest sitemaps only (March, April), and articles from them
+    assert [p for p in asked if "sitemap-" in p] == [f"{home}sitemap-2024-04.xml",
+                                                     f"{home}sitemap-2024-03.xml"]  # fmt: skip
+    newest = {path for path, _, _ in articles[6:]}
+    sampled = [p for p in asked if p.endswith(".html")]
+    assert sampled and set(sampled) <= newest
+    assert all(re.search(data["links"]["article"], f"{base}{path}") for path in newest)
+    assert "OK: title, body, published found on all" in result.stdout

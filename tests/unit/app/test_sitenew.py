@@ -16,7 +16,9 @@ from aggregator.app.sitenew import (
     Proposal,
     _categories,
     _read_sitemap,
+    home_base,
     render_toml,
+    same_site,
     site_name,
 )
 from aggregator.app.sitetest import extract_page
@@ -129,6 +131,17 @@ def test_a_sitemap_named_in_robots_txt_is_read_once() -> None:
     assert proposal.sitemaps == ["sitemap.xml"]
     assert fetcher.requests == 2
     assert not fetcher.allowed(f"{BASE}admin/x")
+
+
+def test_home_urls_become_folders_and_redirects_stay_on_the_site() -> None:
+    assert home_base("https://bao.vn") == "https://bao.vn/"
+    assert home_base("https://bao.vn/baden?x=1") == "https://bao.vn/baden/"
+    assert home_base("https://bao.vn/vi/index.html") == "https://bao.vn/vi/"
+    assert same_site("http://bao.vn/", "https://www.bao.vn/trang-chu/")
+    assert same_site("http://127.0.0.1:8000/a", "http://127.0.0.1:8000/b/")
+    assert not same_site("http://127.0.0.1:8000/", "http://127.0.0.1:9000/")
+    assert not same_site("http://bao.vn/", "http://baomoi.vn/")
+    assert not same_site("http://bao.vn/", "file:///etc/passwd")
 
 
 def test_robots_txt_is_obeyed_before_any_request() -> None:
