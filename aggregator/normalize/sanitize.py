@@ -1,5 +1,5 @@
 """What is safe to show: article HTML through an allow-list sanitizer (nh3) with absolute
-URLs, text fields without markup, web URLs only, no NUL characters.
+URLs, text fields as text (escaped by every output), web URLs only, no NUL characters.
 
 Pure function, no Scrapy: what leaves here may be embedded in an RSS or Atom
 document and rendered by any feed reader.
@@ -7,7 +7,7 @@ document and rendered by any feed reader.
 
 from __future__ import annotations
 
-import html
+import json
 import re
 from functools import partial
 from typing import Any
@@ -15,13 +15,14 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 
-from aggregator.normalize.text import strip_xml_invalid
+from aggregator.normalize.text import clean_text, strip_xml_invalid
 
 __all__ = [
     "ALLOWED_ATTRIBUTES",
     "ALLOWED_TAGS",
+    "BIDI_CONTROLS",
     "URL_SCHEMES",
-    "has_markup",
+    "json_text",
     "safe_text",
     "sanitize_html",
     "web_url",
@@ -98,32 +99,34 @@ def sanitize_html(fragment: str, base_url: str) -> str:
     return strip_xml_invalid(cleaned).strip()
 
 
-_MARKUP = re.compile(r"<[a-zA-Z/!?]|&")
-_TAG_OPEN = re.compile(r"<(?=[a-zA-Z/!?])")
-#: Dropped from text fields with everything inside them.
-_DROP_IN_TEXT = {"script", "style", "iframe", "object", "embed", "noscript", "template", "svg"}
+#: Word's line break (U+000B), form feed and NEL separate words: they become spaces.
+_CONTROL_SPACES = re.compile("[\x0b\x0c\x85]")
+#: Bidirectional overrides, embeddings, isolates and marks: Vietnamese never needs
+#: them, and an override (U+202E) makes a reader show text other than what it is.
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def safe_text(value: str | None) -> str:
-    """Plain text without markup: a tag an editor typed into a title, or a script that got
-    into a text, is removed (with what script-like elements hold) and entities decoded,
-    round after round until nothing changes, so that no ``&amp;lt;script&amp;gt;`` (nor a
-    ``<textarea>`` holding one) becomes a tag some decodings later; the words stay."""
-    text = value or ""
-    if not _MARKUP.search(text):
-        return text
-    for _ in range(20):  # a round removes tags or decodes one level of entities
-        stripped = html.unescape(
-            nh3.clean(text, tags=set(), clean_content_tags=_DROP_IN_TEXT, strip_comments=True)
-        )
-        if stripped == text:
-            break
-        text = stripped
-        if not _MARKUP.search(text):
-            break
-    else:  # still markup after twenty levels: an attack, not news
-        text = _TAG_OPEN.sub("", text)
-    return " ".join(text.split())
+def safe_text(value: str | None, *, multiline: bool = False) -> str:
+    """Display text: the text kept whole, without control characters, characters XML
+    cannot carry or bidi overrides, single-spaced (one line unless ``multiline``).
+
+    A text field is text, never markup: a headline about ``<script>`` (escaped in its
+    page) keeps its ``<``, ``&`` and quotes, and every output escapes them (XML, HTML
+    and JSON writers do). Idempotent. The store, the feeds and the export all use it.
+    """
+    text = BIDI_CONTROLS.sub("", _CONTROL_SPACES.sub(" ", value or ""))
+    return clean_text(text, multiline=multiline)
+
+
+_JSON_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def json_text(value: Any) -> str:
+    """``value`` as compact UTF-8 JSON with ``<``, ``>`` and ``&`` written as ``\\u``
+    escapes: the same value to every JSON reader, and no tag in the bytes for a
+    program that pastes a string into HTML (those characters only occur inside JSON
+    strings, so the replacement cannot change the structure)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).translate(_JSON_ESCAPES)
 
 
 def web_url(value: str | None, base: str) -> str | None:
@@ -147,8 +150,3 @@ def without_nul(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: without_nul(v) for k, v in value.items()}
     return value
-
-
-def has_markup(text: str) -> bool:
-    """True when ``text`` holds something that may be a tag or an entity."""
-    return bool(_MARKUP.search(text))

@@ -55,6 +55,10 @@ FUTURE_TOLERANCE = timedelta(hours=1)
 #: Fields whose extraction layer is recorded for the health view.
 HEALTH_FIELDS = ("title", "lead", "body", "published", "authors", "section", "image")
 
+#: Flags of a date its page's sources do not agree on (or do not give at all): such a
+#: date never makes a copy seen later the original of a story.
+_UNSURE_DATE = frozenset({"date_only", "date_first_seen"})
+
 #: An article needs these; without one it is not an article.
 REQUIRED_FIELDS = ("url", "title", "body_text")
 
@@ -198,11 +202,19 @@ class Chain:
     def dedup(self, article: Article) -> StoryDecision:
         """Decide the article's story from the stored copies; sets ``story`` and
         ``duplicate_of``."""
-        published = article.published or article.fetched_at or datetime.now(UTC)
+        seen = article.fetched_at or datetime.now(UTC)
+        published = article.published or seen
         decision = assign_story(
-            self.store, article.id, fingerprint(article.body_text), published.timestamp()
+            self.store,
+            article.id,
+            fingerprint(article.body_text),
+            published.timestamp(),
+            seen.timestamp(),
+            trusted=not any(f in _UNSURE_DATE or f.startswith("date_stale") for f in article.flags),
         )
         article.story, article.duplicate_of = decision, decision.duplicate_of
+        if decision.disbelieved and "date_disbelieved" not in article.flags:
+            article.flags.append("date_disbelieved")
         return decision
 
     def store_article(self, article: Article, site: SiteDefinition | None) -> UpsertResult:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import gzip
 import io
 import itertools
-import json
 import os
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TextIO, TypeVar
 
+from aggregator.normalize.sanitize import BIDI_CONTROLS, json_text, safe_text
 from aggregator.store.articles import SQLStore
 from aggregator.store.records import EXPORT_FIELDS, SCHEMA_VERSION, article_record
 
@@ -60,8 +60,37 @@ class ExportResult:
     cursor: int
 
 
+#: Text fields of a record, shown as the feeds show them (one line; the body in lines).
+_LINE_FIELDS = ("site_name", "section", "title", "lead", "source_tag")
+_URL_FIELDS = ("url", "canonical_url", "image")
+
+
+def _shown(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record with its texts as the feeds write them
+    (:func:`~aggregator.normalize.sanitize.safe_text`: no bidi overrides or control
+    characters, whatever an older store holds); URLs without bidi marks."""
+    out = dict(record)
+    for key in _LINE_FIELDS:
+        if isinstance(out.get(key), str):
+            out[key] = safe_text(out[key])
+    if isinstance(out.get("body_text"), str):
+        out["body_text"] = safe_text(out["body_text"], multiline=True)
+    if isinstance(out.get("authors"), list):
+        out["authors"] = [safe_text(a) if isinstance(a, str) else a for a in out["authors"]]
+    for key in _URL_FIELDS:
+        if isinstance(out.get(key), str):
+            out[key] = BIDI_CONTROLS.sub("", out[key])
+    if isinstance(out.get("images"), list):
+        out["images"] = [
+            {k: safe_text(v) if k in ("caption", "credit") and isinstance(v, str) else v
+             for k, v in image.items()} if isinstance(image, dict) else image
+            for image in out["images"]
+        ]  # fmt: skip
+    return out
+
+
 def _line(record: Mapping[str, Any], cursor: int) -> str:
-    return json.dumps({**record, "cursor": cursor}, ensure_ascii=False) + "\n"
+    return json_text({**_shown(record), "cursor": cursor}) + "\n"
 
 
 def _matches(record: Mapping[str, Any], sites: Sequence[str], categories: Sequence[str]) -> bool:

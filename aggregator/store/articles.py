@@ -18,7 +18,7 @@ from aggregator.dedup.fingerprints import (
     exact_key,
     similarity,
 )
-from aggregator.dedup.stories import Copy
+from aggregator.dedup.stories import Copy, StoryDates
 from aggregator.items import Article
 from aggregator.normalize.dates import to_vn
 from aggregator.store.base import SQLBase, dt, iso, values_marks
@@ -207,15 +207,16 @@ class SQLStore(SQLBase):
         )
         return [Copy(r["id"], r["duplicate_of"], r["published_ts"], *found[r["id"]]) for r in rows]
 
-    def published_ts(self, article_ids: Sequence[str]) -> dict[str, float]:
-        """Publication times (epoch seconds) of stored articles."""
+    def story_dates(self, article_ids: Sequence[str]) -> dict[str, StoryDates]:
+        """Publication and first-seen times (epoch seconds) of stored articles."""
         if not article_ids:
             return {}
         marks = ", ".join("?" * len(article_ids))
         rows = self.execute(
-            f"SELECT id, published_ts FROM articles WHERE id IN ({marks})", tuple(article_ids)
+            f"SELECT id, published_ts, first_seen FROM articles WHERE id IN ({marks})",
+            tuple(article_ids),
         )
-        return {r[0]: r[1] for r in rows}
+        return {r[0]: StoryDates(r[1], datetime.fromisoformat(r[2]).timestamp()) for r in rows}
 
     def merge_stories(self, into: str, roots: Sequence[str]) -> int:
         """Make ``into`` the original of every story rooted at ``roots`` (``upsert`` does it

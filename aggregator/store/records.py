@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from aggregator.items import Article
-from aggregator.normalize.sanitize import has_markup, safe_text, sanitize_html, web_url, without_nul
+from aggregator.normalize.sanitize import safe_text, sanitize_html, web_url, without_nul
 
 __all__ = [
     "CONTENT_FIELDS",
@@ -136,7 +136,8 @@ def article_record(
 
 
 def safe_article(article: Article) -> Article:
-    """Make an article safe to store: plain text fields without markup, body HTML through
+    """Make an article safe to store: text fields as text (:func:`~aggregator.normalize.
+    sanitize.safe_text`: a ``<`` in a headline stays, every output escapes it), body HTML through
     the feeds' allow-list sanitizer (:func:`~aggregator.normalize.sanitize.sanitize_html`), only
     http(s) image URLs, no NUL anywhere (PostgreSQL text cannot hold it, no reader wants
     it). Whatever reads the store (feeds, exports, index pages, other programs) may hand
@@ -150,9 +151,7 @@ def safe_article(article: Article) -> Article:
     article.authors = [a for a in (safe_text(x) for x in article.authors) if a]
     article.tags = [t for t in (safe_text(x) for x in article.tags) if t]
     article.section = safe_text(article.section) or None
-    if has_markup(article.body_text):
-        lines = (safe_text(line) for line in article.body_text.splitlines())
-        article.body_text = "\n".join(line for line in lines if line)
+    article.body_text = safe_text(article.body_text, multiline=True)
     article.body_html = sanitize_html(article.body_html, article.url)
     article.image = web_url(article.image, article.url)
     images = []

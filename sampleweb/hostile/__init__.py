@@ -43,7 +43,8 @@ Pages rendered differently:
 New pages, linked from the first listing page of a section:
 
 ``payload-article`` an article whose title, lead and body carry markup payloads typed into
-                    the CMS (stored with the payloads removed: ``expected_title``)
+                    the CMS (escaped in title and lead: stored whole as text,
+                    ``expected_title``; raw in the body: removed)
 ``gzip-bomb``       ``Content-Encoding: gzip``, 64 KB that inflate to 64 MB (``too_large``)
 ``oversize``        20 MB with its Content-Length; ``oversize-stream`` without (``too_large``)
 ``redirect-loop``   two URLs redirecting to each other; ``redirect-chain`` an endless chain
@@ -73,7 +74,7 @@ truth, pure), :mod:`~sampleweb.hostile.payloads` holds the bad input itself,
 
 from sampleweb.hostile.handlers import HostileWeb
 from sampleweb.hostile.pages import to_windows_1258
-from sampleweb.hostile.payloads import EVIL, PAYLOAD_HTML, PAYLOAD_MARK
+from sampleweb.hostile.payloads import EVIL, PAYLOAD_HTML, PAYLOAD_MARK, PAYLOAD_TEXT
 from sampleweb.hostile.plan import (
     CRAWL_SETTINGS,
     HANG_SECONDS,
@@ -90,6 +91,7 @@ __all__ = [
     "HANG_SECONDS",
     "PAYLOAD_HTML",
     "PAYLOAD_MARK",
+    "PAYLOAD_TEXT",
     "SLOW_SECONDS",
     "Fault",
     "HostilePlan",

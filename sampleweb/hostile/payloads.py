@@ -50,9 +50,23 @@ class PayloadArticle:
     """An article typed into a CMS with payloads in its fields, and what must be kept."""
 
     article: GroundTruthArticle
-    #: title and lead as a safe store keeps them (markup removed)
-    expected_title: str
-    expected_lead: str
+
+    @property
+    def expected_title(self) -> str:
+        """The title as a safe store keeps it: the page escapes the markup typed into
+        it, so it is text, kept whole (and escaped by every output)."""
+        return " ".join(self.article.title.split())
+
+    @property
+    def expected_lead(self) -> str:
+        return " ".join(self.article.lead.split())
+
+    @property
+    def expected_body(self) -> tuple[Block, ...]:
+        """The body as served: the escaped payload text is a paragraph before the
+        second one (the raw payload markup beside it leaves nothing)."""
+        body = self.article.body
+        return (*body[:1], Block("p", PAYLOAD_TEXT), *body[1:])
 
     def to_json(self) -> dict[str, Any]:
         a = self.article
@@ -71,7 +85,8 @@ class PayloadArticle:
 
 
 def payload_articles() -> list[PayloadArticle]:
-    """Four articles, one per newspaper, with payloads in their title and lead."""
+    """Four articles, one per newspaper, with payloads typed into their title and lead
+    (the CMS escapes them: the page shows them as text) and into their body (raw)."""
 
     def art(
         site: str, n: int, section: str, category: str, title: str, lead: str,
@@ -106,8 +121,6 @@ def payload_articles() -> list[PayloadArticle]:
                  "không đến gần khu vực đang thi công.",
                  "Trường hợp hoàn thành sớm, điện sẽ được cấp lại mà không báo trước."),
                 "Hoàng Yến", datetime(2026, 11, 18, 9, 30, tzinfo=VN)),
-            "Lịch tạm ngừng cấp điện tuần tới ở thành phố Tây Ninh",
-            "Điện lực Tây Ninh thông báo lịch tạm ngừng cấp điện để bảo trì lưới điện trung thế.",
         ),
         PayloadArticle(
             art("tamdao", 2, "kinh-te", "kinh-te",
@@ -119,8 +132,6 @@ def payload_articles() -> list[PayloadArticle]:
                  "điện nước và nhận biết tin nhắn lừa đảo.",
                  "Ban tổ chức cho mượn máy với những người chưa có điện thoại phù hợp."),
                 "Quang Huy", datetime(2026, 11, 17, 14, 10, tzinfo=VN)),
-            "Mở lớp tin học miễn phí cho người cao tuổi",
-            "Hội Người cao tuổi phường Liên Bảo mở lớp dùng điện thoại thông minh đăng ký.",
         ),
         PayloadArticle(
             art("songcau", 3, "kinh-te", "kinh-te",
@@ -132,8 +143,6 @@ def payload_articles() -> list[PayloadArticle]:
                  "người tiêu dùng.",
                  "Ban quản lý chợ bố trí điểm gửi xe miễn phí và khu vui chơi cho trẻ em."),
                 "Thu Trang", datetime(2026, 11, 16, 16, 45, tzinfo=VN)),
-            "Phiên chợ nông sản an toàn cuối tuần",
-            "Hơn sáu mươi gian hàng chè, rau và gạo đặc sản tham gia phiên chợ.",
         ),
         PayloadArticle(
             art("caonguyen", 4, "xa-hoi", "xa-hoi",
@@ -145,8 +154,6 @@ def payload_articles() -> list[PayloadArticle]:
                  "ngủ màn kể cả ban ngày.",
                  "Khi sốt cao liên tục, người bệnh cần đến cơ sở y tế, không tự ý truyền dịch tại nhà."),
                 "Hồng Nhung", datetime(2026, 11, 15, 8, 20, tzinfo=VN)),
-            "Khuyến cáo phòng bệnh sốt xuất huyết trong mùa mưa",
-            "Trung tâm Kiểm soát bệnh tật tỉnh đề nghị người dân diệt lăng quăng mỗi tuần một lần.",
         ),
     ]  # fmt: skip
 

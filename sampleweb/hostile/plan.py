@@ -79,7 +79,8 @@ class HostilePlan:
             if a.key in self.unservable_keys():
                 continue
             if a.key in safe:
-                a = replace(a, title=safe[a.key].expected_title, lead=safe[a.key].expected_lead)
+                p = safe[a.key]
+                a = replace(a, title=p.expected_title, lead=p.expected_lead, body=p.expected_body)
             out.append(a)
         return out
 

@@ -8,7 +8,6 @@ article keeps its id.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,8 +15,8 @@ from pathlib import PurePosixPath
 from urllib.parse import urljoin, urlsplit
 
 from aggregator.normalize.dates import ICT
-from aggregator.normalize.sanitize import safe_text, sanitize_html
-from aggregator.normalize.text import clean_text, strip_xml_invalid
+from aggregator.normalize.sanitize import BIDI_CONTROLS, safe_text, sanitize_html
+from aggregator.normalize.text import strip_xml_invalid
 from aggregator.publish.feeds.layout import valid_key
 from aggregator.store.records import StoredArticle
 
@@ -61,11 +60,6 @@ _IMAGE_TYPES = {
     ".bmp": "image/bmp", ".tif": "image/tiff", ".tiff": "image/tiff",
 }  # fmt: skip
 _DEFAULT_IMAGE_TYPE = "image/jpeg"
-#: Word's line break (U+000B) and form feed separate words: make them spaces.
-_CONTROL_SPACES = re.compile("[\x0b\x0c\x85]")
-#: Bidirectional overrides, embeddings, isolates and marks: Vietnamese never needs
-#: them, and an override (U+202E) makes a reader show text other than what it is.
-_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 # -- values ---------------------------------------------------------------------------
@@ -83,22 +77,16 @@ def _truncate(text: str, limit: int) -> str:
 
 
 def plain(value: str | None, limit: int | None = None) -> str:
-    """One line of display text: no markup, control characters or bidi overrides.
-
-    Titles, leads and names are plain text, yet some readers render an RSS title as
-    HTML: tags (and what script or style elements hold) are removed, until none is
-    left, so that ``&lt;script&gt;`` cannot become a tag one decoding later (the store's
-    :func:`~aggregator.normalize.sanitize.safe_text`: round after round, not a fixed
-    number of rounds; a title can still hold a script after three).
-    """
-    text = safe_text(_CONTROL_SPACES.sub(" ", value or ""))
-    text = clean_text(_BIDI.sub("", _CONTROL_SPACES.sub(" ", text)))
+    """One line of display text (:func:`~aggregator.normalize.sanitize.safe_text`: no
+    control characters or bidi overrides; a ``<`` is text the writers escape), at most
+    ``limit`` characters."""
+    text = safe_text(value)
     return _truncate(text, limit) if limit else text
 
 
 def clean_url(value: str) -> str:
     """A stored URL without XML-invalid characters, bidi marks or surrounding space."""
-    return _BIDI.sub("", strip_xml_invalid(value)).strip()
+    return BIDI_CONTROLS.sub("", strip_xml_invalid(value)).strip()
 
 
 def is_web_url(value: str) -> bool:
@@ -201,7 +189,7 @@ def _content(article: StoredArticle, also_at: Sequence[Copy]) -> str:
     if not body and article.body_text.strip():
         lines = (line.strip() for line in strip_xml_invalid(article.body_text).splitlines())
         body = "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in lines if p)
-    body = _BIDI.sub("", body)
+    body = BIDI_CONTROLS.sub("", body)
     if also_at:
         links = ", ".join(
             f'<a href="{html.escape(c.url)}">{html.escape(c.name, quote=False)}</a>'

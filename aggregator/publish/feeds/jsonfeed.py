@@ -4,9 +4,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from aggregator.normalize.sanitize import json_text
 from aggregator.publish.feeds.entries import MAX_NAME, Entry, plain, rfc3339
 from aggregator.publish.feeds.feed import Feed, label_of, terms_of
 
@@ -59,4 +59,4 @@ def render_json(feed: Feed, base: str) -> bytes:
         "items": [_json_item(entry, feed) for entry in feed.entries],
     }
     # compact: the C encoder (indent falls back to the pure-Python one, 10x slower)
-    return (json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    return (json_text(doc) + "\n").encode("utf-8")

@@ -1,6 +1,7 @@
-"""Which stored articles go in which feed: the originals of every story in ``all`` and
-the category feeds; a newspaper's own articles, originals and copies, in its site feed;
-each feed's crawl interval (RSS ``<ttl>``).
+"""Which stored articles go in which feed: the originals of every story in ``all``; in a
+category feed, every story filed there (by its original, else by a copy filed there); a
+newspaper's own articles, originals and copies, in its site feed; each feed's crawl
+interval (RSS ``<ttl>``).
 
 A copy of another newspaper's story links to the original and the other copies; a
 second URL of a page of the same site is left out of the site feed.
@@ -102,8 +103,42 @@ class FeedSelection:
         )  # fmt: skip
 
     def category_feed(self, key: str) -> Feed:
-        entries = self.originals(categories=[key])
+        entries = self.category_entries(key)
         return category_feed(key, entries, self.base, self.ttl(entries))
+
+    def category_entries(self, key: str) -> list[Entry]:
+        """The stories in a category, newest first: its originals, and for a story whose
+        original is filed elsewhere (or is gone), its newest copy in the category — a
+        story stays in the category whichever copy is its original.
+
+        Copies are read too, so the store is asked for more rows (doubling) until
+        ``limit`` entries are kept or the category has no more articles.
+        """
+        fetch = self.limit
+        while True:
+            rows = list(self.store.articles(categories=[key], limit=fetch))
+            kept: list[Entry] = []
+            stories: set[str] = set()
+            for article in rows:
+                if not self.prepare.usable(article):
+                    continue
+                if article.duplicate_of is None:
+                    kept.append(self.prepare(article))
+                    if kept[-1].also_at:
+                        self._stories[article.id] = kept[-1].also_at
+                    continue
+                original = self._original(article.duplicate_of)
+                usable = original is not None and self.prepare.usable(original)
+                if usable and original is not None and key in original.categories:
+                    continue  # the original stands for the story here
+                if article.duplicate_of in stories:
+                    continue
+                stories.add(article.duplicate_of)
+                others = self._others(article, original) if original is not None else ()
+                kept.append(self.prepare(article, others))
+            if len(kept) >= self.limit or len(rows) < fetch:
+                return newest_first(kept)[: self.limit]
+            fetch *= 2
 
     def _original(self, article_id: str) -> StoredArticle | None:
         if article_id not in self._originals:

@@ -4,6 +4,7 @@ uses it), with the Atom entry links and ``<source>`` feedgen cannot write.
 
 from __future__ import annotations
 
+import html
 from typing import Any, Literal
 
 from feedgen.entry import FeedEntry
@@ -57,12 +58,14 @@ def _fill_entry(fe: FeedEntry, entry: Entry, feed: Feed, fmt: Format, base: str)
     else:  # RSS <author> must be an e-mail address: names go to dc:creator
         fe.dc.dc_creator(list(entry.authors))
     fe.category([{"term": t, "label": label_of(t)} for t in terms_of(feed, entry)])
-    if entry.lead:
-        fe.summary(entry.lead)
+    # RSS needs a description, Atom textual content
+    summary = entry.lead or ("" if entry.content else entry.title)
+    if summary:
+        # RSS <description> is HTML to its readers: the text is escaped once more, so a
+        # lead about "<script>" shows those characters instead of becoming an element
+        fe.summary(html.escape(summary, quote=False) if fmt == "rss" else summary)
     if entry.content:
         fe.content(entry.content, type="html")
-    elif not entry.lead:
-        fe.summary(entry.title)  # RSS needs a description, Atom textual content
     if entry.image is not None and fmt == "rss":
         fe.enclosure(url=entry.image[0], length="0", type=entry.image[1])
     # the source newspaper: its site feed here (when it has one), and its home page

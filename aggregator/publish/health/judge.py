@@ -34,10 +34,19 @@ is a window of its own, the few new articles of successive incremental crawls ar
 pooled. The latest window is compared with the median of the :data:`HISTORY` windows
 before it; so a change that persists becomes the new normal after that many windows,
 except for a title or body selector that matches nothing (always reported).
+
+Small windows are judged by the strength of their evidence. The newest crawl is judged
+on its own when it is strong: a title or body selector that gave the field on at least
+:data:`SURE_SHARE` of the pages before and on none of at least 2 new pages is
+``degraded`` at once (not pooled away with the previous full crawl). A field its
+articles do not always have (a lead on 67 % of pages) falls only when so few hits are
+unlikely at its usual share: :data:`ALARM_CHANCE` or less (0 of 2 at 67 % is 11 %: no
+alarm; 0 of 30 is).
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,12 +57,14 @@ from aggregator.process.chain import HEALTH_FIELDS
 from aggregator.sites.links import unmatched_reason
 
 __all__ = [
+    "ALARM_CHANCE",
     "DEFAULT_STALE_HOURS",
     "HISTORY",
     "MIN_BASELINE",
     "MIN_ERRORS",
     "MIN_PAGES",
     "REQUIRED_FIELDS",
+    "SURE_SHARE",
     "Finding",
     "Judgement",
     "Verdict",
@@ -86,6 +97,10 @@ MIN_PAGES = 3
 MIN_BASELINE = 0.3
 #: "Errors rose" needs at least this many errors in the latest crawl.
 MIN_ERRORS = 3
+#: A title or body selector this sure before is judged on the newest pages alone.
+SURE_SHARE = 0.9
+#: A layer's drop is reported only when so few hits at its usual share are this unlikely.
+ALARM_CHANCE = 0.01
 
 #: Most severe first: the verdict of a site is that of its most severe finding.
 _SEVERITY: tuple[Verdict, ...] = ("broken", "stale", "degraded")
@@ -194,6 +209,46 @@ def _ratio(counts: Mapping[str, int], layer: str) -> float:
     return counts.get(layer, 0) / max(sum(counts.values()), 1)
 
 
+def at_most_chance(hits: int, pages: int, share: float) -> float:
+    """The chance of ``hits`` or fewer among ``pages`` pages when a layer gives the field
+    on ``share`` of pages (binomial tail)."""
+    if share >= 1.0:
+        return 1.0 if hits >= pages else 0.0
+    if share <= 0.0:
+        return 1.0
+    log_n = math.lgamma(pages + 1)
+    total = sum(
+        math.exp(
+            log_n - math.lgamma(i + 1) - math.lgamma(pages - i + 1)
+            + i * math.log(share) + (pages - i) * math.log1p(-share)
+        )
+        for i in range(min(hits, pages) + 1)
+    )  # fmt: skip
+    return min(total, 1.0)
+
+
+def _newest_selector_finding(crawls: Sequence[Mapping[str, Any]], name: str) -> Finding | None:
+    """A title or body selector that gave the field on :data:`SURE_SHARE` of the pages
+    before and on none of the newest crawl's (at least 2) pages."""
+    newest = field_counts(crawls[0], name)
+    pages = sum(newest.values())
+    if not 2 <= pages < MIN_PAGES or newest.get("selector", 0):
+        return None  # (a crawl of MIN_PAGES pages or more is a window of its own)
+    past = windows(crawls[1:], name)[:HISTORY]
+    if not past:
+        return None
+    before = statistics.median(_ratio(w, "selector") for w in past)
+    if before < SURE_SHARE:
+        return None
+    instead = max(sorted(newest), key=lambda layer: newest[layer])
+    return Finding(
+        "degraded",
+        name,
+        f"{name}: the definition's selector matched 0 of {pages} new pages "
+        f"(before: {_pct(before)} of pages); now {instead}",
+    )
+
+
 def broken_findings(crawls: Sequence[Mapping[str, Any]]) -> list[Finding]:
     """No article in the last crawl, or a required field missing on most of the latest
     pages (``crawls``: newest first)."""
@@ -223,7 +278,13 @@ def degraded_findings(
     """
     found: list[Finding] = []
     named: set[str] = set()
+    for name in ("title", "body"):
+        if name in selector_fields and (newest := _newest_selector_finding(crawls, name)):
+            found.append(newest)
+            named.add(name)
     for name in HEALTH_FIELDS:
+        if name in named:
+            continue
         pooled = windows(crawls, name)
         if not pooled:
             continue
@@ -233,14 +294,19 @@ def degraded_findings(
         if medians:
             usual = max(sorted(medians), key=lambda layer: medians[layer])
             baseline, share = medians[usual], _ratio(current, usual)
-            if baseline >= MIN_BASELINE and share < baseline / 2:
+            hits, pages = current.get(usual, 0), sum(current.values())
+            if (
+                baseline >= MIN_BASELINE
+                and share < baseline / 2
+                and at_most_chance(hits, pages, baseline) <= ALARM_CHANCE
+            ):
                 instead = max(sorted(current), key=lambda layer: current[layer])
                 found.append(
                     Finding(
                         "degraded",
                         name,
-                        f"{name}: {usual} gave it on {_pct(share)} of pages "
-                        f"(usually {_pct(baseline)}); now mostly {instead}",
+                        f"{name}: {usual} gave it on {_pct(share)} of pages ({hits} of "
+                        f"{pages}; usually {_pct(baseline)}); now mostly {instead}",
                     )
                 )
                 named.add(name)

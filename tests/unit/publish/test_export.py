@@ -129,6 +129,34 @@ def test_a_store_from_before_versions_gets_them_on_export(store: SQLStore) -> No
     assert store.backfill_versions() == 0
 
 
+def test_the_export_strips_what_the_feeds_strip_and_escapes_markup(store: SQLStore) -> None:
+    """A store written before text was cleaned at the door still holds bidi overrides
+    and controls: the export shows its texts as the feeds do; "<" stays text, escaped."""
+    store.upsert(make(1, title="Tiêu đề <script>x</script>", authors=["Tác giả"]))
+    rlo = "Tệp \u202egpj.exe\u202c và\u2066 cô lập\u2069\x0b"
+    store.execute(
+        "UPDATE articles SET title = ?, lead = ?, site_name = ?, authors = ?",
+        (rlo, rlo, rlo, json.dumps([rlo])),
+    )
+    for cursor, record in list(store.versions()):
+        record.update(title=rlo, lead=rlo, body_text=f"{rlo}\n{rlo}", authors=[rlo])
+        store.execute(
+            "UPDATE article_versions SET record = ? WHERE cursor = ?",
+            (json.dumps(record, ensure_ascii=False), cursor),
+        )
+    shown = "Tệp gpj.exe và cô lập"
+    for lines in (stream(store)[0], current(store)[0]):
+        record = lines[0]
+        assert (record["title"], record["lead"], record["authors"]) == (shown, shown, [shown])
+        assert "\u202e" not in json.dumps(record, ensure_ascii=False)
+    out = io.StringIO()
+    store.upsert(make(2, title="Cảnh báo <script>alert(1)</script> & ]]>"))
+    export_stream(store, out)
+    line = out.getvalue().splitlines()[-1]
+    assert "<" not in line and "\\u003cscript\\u003e" in line
+    assert json.loads(line)["title"] == "Cảnh báo <script>alert(1)</script> & ]]>"
+
+
 # -- the stream --------------------------------------------------------------------------------
 
 

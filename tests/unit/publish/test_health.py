@@ -84,7 +84,9 @@ def test_a_selector_that_stops_matching_degrades_and_names_the_field() -> None:
     latest = stats(50, layers={"body": {"generic": 50}})
     assert verdict_of([latest, *history]) == ("degraded", ("body",))
     reasons = judge(active=True, crawls=[latest, *history], last_new=NOW, now=NOW).reasons
-    assert reasons == ("body: selector gave it on 0% of pages (usually 100%); now mostly generic",)
+    assert reasons == (
+        "body: selector gave it on 0% of pages (0 of 50; usually 100%); now mostly generic",
+    )
 
 
 def test_the_usual_layer_need_not_be_a_selector() -> None:
@@ -101,10 +103,39 @@ def test_a_definition_selector_matching_nothing_degrades_even_without_history() 
     assert verdict_of([latest], selector_fields={"title", "body"}) == ("degraded", ("body",))
 
 
-def test_a_small_crawl_says_nothing_about_layers() -> None:
+def test_a_selector_that_matched_every_page_and_none_of_two_new_ones_degrades_at_once() -> None:
+    """Recorded figures of the incremental crawl after a body selector broke: 2 new
+    pages, the body read by the generic scorer; the full crawls before matched all."""
     history = [stats(50)] * 3
-    latest = stats(2, layers={"body": {"generic": 2}})
-    assert verdict_of([latest, *history], selector_fields={"body"}) == ("ok", ())
+    latest = stats(2, layers={"body": {"generic": 2}}, requests=5)
+    found = judge(crawls=[latest, *history], active=True, last_new=NOW, now=NOW,
+                  selector_fields={"title", "body"})  # fmt: skip
+    assert (found.verdict, found.fields) == ("degraded", ("body",))
+    assert found.reasons == (
+        "body: the definition's selector matched 0 of 2 new pages (before: 100% of pages); "
+        "now generic",
+    )
+    # weaker evidence is not enough: one new page, or a selector that matched 80 % before
+    one = stats(1, layers={"body": {"generic": 1}}, requests=4)
+    assert verdict_of([one, *history], selector_fields={"body"}) == ("ok", ())
+    usual = [stats(50, layers={"body": {"selector": 40, "generic": 10}})] * 3
+    assert verdict_of([latest, *usual], selector_fields={"body"}) == ("ok", ())
+    # the definition names no body selector: nothing to say about it
+    assert verdict_of([latest, *history]) == ("ok", ())
+
+
+def test_an_optional_field_absent_from_two_new_pages_is_no_alarm() -> None:
+    """Recorded figures: a lead on 67 % of pages; the incremental crawls bring articles
+    without one (0 of 2, then 0 of 3 pooled): as likely as not, not an alarm. Thirty
+    pages without one are."""
+    lead = {"lead": {"selector": 34, "missing": 16}}
+    history = [stats(50, layers=lead)] * 3
+    new = stats(2, layers={"lead": {"missing": 2}}, requests=5)
+    assert verdict_of([new, *history], selector_fields={"title", "body", "lead"}) == ("ok", ())
+    one = stats(1, layers={"lead": {"missing": 1}}, requests=4)
+    assert verdict_of([new, one, *history]) == ("ok", ())
+    many = stats(30, layers={"lead": {"missing": 30}})
+    assert verdict_of([many, *history]) == ("degraded", ("lead",))
 
 
 def test_small_incremental_crawls_are_pooled() -> None:

@@ -1,0 +1,57 @@
+"""The story hijack: a hostile site republishes another paper's newest story with an
+older date. Through the processing chain into a real SQLite store and the feeds built
+from it, the real article stays the original, in ``all`` and in its category feed."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from aggregator.process.chain import Chain
+from aggregator.publish.feeds import build_feeds
+from aggregator.store import SQLiteStore
+from tests.support.factory import FETCHED, PUBLISHED, STORY_TEXT, make_article
+
+TAG = "tag:aggregator,2026:article/"
+
+
+def _ids(feeds: Path, name: str) -> list[str]:
+    doc = json.loads((feeds / f"{name}.json").read_bytes())
+    return [item["id"].removeprefix(TAG) for item in doc["items"]]
+
+
+def test_a_republished_story_with_an_older_date_does_not_take_the_story(tmp_path: Path) -> None:
+    real = make_article(
+        "https://baotamdao.vn/thoi-su/cau-moi.html",
+        body_text=STORY_TEXT, body_html=f"<p>{STORY_TEXT}</p>",
+        categories=["thoi-su"], category="thoi-su", section="Thời sự",
+        published=PUBLISHED, fetched_at=FETCHED,
+    )  # fmt: skip
+    hijack = make_article(
+        "https://bao-ac.example/tin/cau-moi.html",
+        site="baoac", site_name="Báo Ác", province="Hà Nội",
+        body_text=STORY_TEXT, body_html=f"<p>{STORY_TEXT}</p>",
+        categories=["giai-tri"], category="giai-tri", section="Giải trí",
+        published=PUBLISHED - timedelta(days=3),  # claims to predate the real one
+        fetched_at=FETCHED + timedelta(hours=1),  # seen after it
+    )  # fmt: skip
+    with SQLiteStore(tmp_path / "store.db") as store:
+        chain = Chain(store)  # the store steps (the articles come normalized, filed)
+        assert chain.dedup(real).kind is None
+        chain.store_article(real, None)
+        assert chain.dedup(hijack).kind == "exact"
+        chain.store_article(hijack, None)
+        stored_real, stored_copy = store.get(real.id), store.get(hijack.id)
+        assert stored_real is not None and stored_copy is not None
+        assert stored_real.duplicate_of is None and stored_copy.duplicate_of == real.id
+        assert "date_disbelieved" in stored_copy.flags
+        feeds = tmp_path / "feeds"
+        build_feeds(store, feeds)
+    assert _ids(feeds, "all") == [real.id]
+    assert _ids(feeds, "category/thoi-su") == [real.id]
+    # the copy is listed where its own paper files it, pointing at the real article
+    assert _ids(feeds, "site/baoac") == [hijack.id]
+    assert _ids(feeds, "category/giai-tri") == [hijack.id]
+    doc = json.loads((feeds / "all.json").read_bytes())
+    assert [c["url"] for c in doc["items"][0]["_aggregator"]["also_at"]] == [hijack.url]
