@@ -17,6 +17,7 @@ from typing import Any
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
+from aggregator.crawl.logformatter import one_line_errors
 from aggregator.crawl.pipelines import crawl_summary
 from aggregator.crawl.spider import NewsSpider
 from aggregator.sites.definition import SiteDefinition
@@ -30,6 +31,7 @@ __all__ = [
     "project_settings",
     "results_table",
     "site_failed",
+    "site_interrupted",
     "store_lock",
 ]
 
@@ -101,6 +103,11 @@ def due_sites(
     return due
 
 
+def site_interrupted(summary: Mapping[str, Any]) -> bool:
+    """A crawl stopped by SIGINT / SIGTERM (``--resume`` continues it)."""
+    return summary.get("finish_reason") == "interrupted"
+
+
 def site_failed(summary: Mapping[str, Any], *, shared: bool = False) -> bool:
     """A crawl that got no page at all, stopped abnormally, or mostly failed.
 
@@ -128,6 +135,7 @@ def crawl_sites(
     """
     settings = project_settings(overrides)
     process = CrawlerProcess(settings)
+    one_line_errors(verbose=settings.get("LOG_LEVEL") == "DEBUG")
     crawlers: dict[str, Crawler] = {}
     for site_id in site_ids:
         crawler = process.create_crawler(NewsSpider)
