@@ -285,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the closing summary as one JSON line on stderr (count, since, cursor)",
     )
     _add_db(p)
+    _add_sites_dir(p)
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser(

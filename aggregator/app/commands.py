@@ -621,6 +621,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             result = write_output(args.output, write, compress=args.gzip)
     except ExportError as exc:
         raise UsageError(str(exc)) from None
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): silent (see cli.main)
     except OSError as exc:
         where = args.output or "stdout"
         raise CommandError(f"cannot write {where}: {describe_os_error(exc)}") from None

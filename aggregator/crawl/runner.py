@@ -22,7 +22,7 @@ from aggregator.crawl.pipelines import crawl_summary
 from aggregator.crawl.spider import NewsSpider
 from aggregator.sites.definition import SiteDefinition
 from aggregator.sites.links import unmatched_reason
-from aggregator.store import SQLStore, is_postgres
+from aggregator.store import SQLStore, StoreUnavailable, is_postgres
 
 __all__ = [
     "StoreBusy",
@@ -59,8 +59,13 @@ def store_lock(db: str | Path, *, shared: bool = False) -> Iterator[None]:
         yield
         return
     path = Path(f"{db}.lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:  # a read-only or full file system: no crawl can write there
+        raise StoreUnavailable(
+            f"cannot use the store {db}: cannot create its lock file {path}: {exc.strerror or exc}"
+        ) from None
     try:
         try:
             fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
