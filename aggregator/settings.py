@@ -71,6 +71,7 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 RETRY_TIMES = 2
+AGGREGATOR_RETRY_AFTER_MAX = 120.0  # longest Retry-After (429 / 503) waited for, seconds
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
@@ -94,6 +95,9 @@ AGGREGATOR_WARC_MAX_BYTES = 1 << 30
 DOWNLOADER_MIDDLEWARES = {
     # next to the downloader: the headers sent, the body as received
     "aggregator.archive.warc.WarcMiddleware": 950,
+    # retries that wait as a 429 / 503 Retry-After asks (aggregator.crawl.retry)
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "aggregator.crawl.retry.RetryAfterMiddleware": 550,
 }
 
 # Shared crawl queue (aggregator.crawl.redisqueue): off unless a Redis URL is set; the add-on

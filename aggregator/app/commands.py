@@ -1,9 +1,11 @@
 """The ``aggregator`` commands: each takes the parsed arguments, resolves its options
 (:mod:`aggregator.app.config`), runs, and returns the exit status.
 
-Exit codes: 0 success; 1 a crawl failed, or bad input (definitions, ids); 2 usage errors
-and an unusable store (busy, or a PostgreSQL server out of reach). A URL's password never
-appears in messages.
+Exit codes: 0 success; 1 failure (every crawl failed, a file that cannot be written);
+2 usage (bad flags, unknown ids, a store that cannot be used: busy, missing, corrupt,
+a PostgreSQL server out of reach); 3 partial (some sites failed, or a broken definition
+was skipped: the others carried on); 130 interrupted (SIGINT / SIGTERM). A URL's
+password never appears in messages.
 """
 
 from __future__ import annotations
@@ -20,8 +22,13 @@ from aggregator.normalize.urls import mask_password
 from aggregator.sites.definition import SiteDefinitionError, SiteRegistry, load_sites
 
 __all__ = [
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_PARTIAL",
+    "EXIT_USAGE",
     "CommandError",
     "ConfigurationError",
+    "UsageError",
     "cmd_crawl",
     "cmd_demo",
     "cmd_export",
@@ -43,15 +50,50 @@ class ConfigurationError(CommandError):
     """The store or the environment cannot be used: exit code 2."""
 
 
+class UsageError(ConfigurationError):
+    """Flags that contradict each other, an unknown id: exit code 2."""
+
+
+EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 1, 2, 3, 130
+
+
+def _error(message: str) -> None:
+    print(f"aggregator: error: {message}", file=sys.stderr)
+
+
+def _warn(message: str) -> None:
+    print(f"aggregator: warning: {message}", file=sys.stderr)
+
+
+def partial(args: argparse.Namespace) -> bool:
+    """True when a command carried on past a problem (a definition skipped): exit 3."""
+    return bool(getattr(args, "skipped_definitions", None))
+
+
 # -- shared options -------------------------------------------------------------------
 
 
 def _db(args: argparse.Namespace) -> str:
-    return config.db(args.db)
+    """``--db``: a SQLite file's folder must exist (no store is made in a mistyped place)."""
+    from aggregator.store import is_postgres
+
+    db = config.db(args.db)
+    if not is_postgres(db) and db != ":memory:":
+        path = Path(db)
+        if path.is_dir():
+            raise UsageError(f"--db {db} is a folder: give the store's file inside it")
+        if not path.parent.is_dir():
+            raise UsageError(
+                f"--db {db}: no folder {path.parent} (create it, or give another --db)"
+            )
+    return db
 
 
 def _feeds_dir(args: argparse.Namespace) -> Path:
-    return config.feeds_dir(args.feeds_dir)
+    folder = config.feeds_dir(args.feeds_dir)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--feeds-dir {folder} is not a folder")
+    return folder
 
 
 def _sites_dirs(args: argparse.Namespace) -> list[Path]:
@@ -59,10 +101,17 @@ def _sites_dirs(args: argparse.Namespace) -> list[Path]:
 
 
 def _registry(args: argparse.Namespace) -> SiteRegistry:
-    try:
-        return load_sites(_sites_dirs(args))
-    except SiteDefinitionError as exc:
-        raise CommandError(str(exc)) from None
+    """Every definition that loads; each broken one is reported once (file, key,
+    problem) and left out, and the command carries on with the others (exit 3)."""
+    cached = getattr(args, "registry", None)
+    if isinstance(cached, SiteRegistry):
+        return cached
+    registry = load_sites(_sites_dirs(args), strict=False)
+    for problem in registry.problems:
+        _error(f"{problem} (definition skipped)")
+    args.skipped_definitions = list(registry.problems)
+    args.registry = registry
+    return registry
 
 
 def _check_store(db: str) -> None:
@@ -80,7 +129,7 @@ def _require_store(db: str) -> None:
     from aggregator.store import is_postgres
 
     if not is_postgres(db) and not Path(db).exists():
-        raise CommandError(f"no store at {db}: crawl first (or give --db)")
+        raise UsageError(f"no store at {db}: crawl first (or give --db)")
 
 
 # -- commands -------------------------------------------------------------------------
@@ -176,7 +225,12 @@ def _get_site(registry: SiteRegistry, site_id: str) -> Any:
     try:
         return registry.get(site_id)
     except KeyError as exc:
-        raise CommandError(exc.args[0]) from None
+        raise UsageError(exc.args[0]) from None
+
+
+def _broken_ids(registry: SiteRegistry) -> set[str]:
+    """Ids that the broken definitions' files stand for (``<id>.toml``)."""
+    return {Path(p).stem for p in registry.broken}
 
 
 def _crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -224,18 +278,56 @@ def _check_redis(url: str) -> None:
         raise ConfigurationError(str(exc)) from None
 
 
+def _check_crawl_flags(args: argparse.Namespace) -> None:
+    """Flags that contradict each other are refused, never silently ignored."""
+    if args.sites and args.all:
+        raise UsageError("name the sites to crawl or use --all, not both")
+    if args.due and (args.full or args.resume):
+        flag = "--full" if args.full else "--resume"
+        raise UsageError(f"--due crawls what changed since each site's last crawl: not {flag}")
+    if args.full and args.resume:
+        raise UsageError("--resume already reads every listing: not with --full")
+    if args.include_unverified and not (args.all or args.due):
+        raise UsageError("--include-unverified goes with --all or --due (a named site is crawled)")
+    if args.idle is not None and args.idle < 0:
+        raise UsageError(f"--idle {args.idle}: expected seconds (>= 0)")
+
+
+def skipped_sites(registry: SiteRegistry, *, include_unverified: bool) -> list[str]:
+    """Lines naming the sites that every-site selections leave out, and the flag (or
+    command) that includes them."""
+    inactive = [s.id for s in registry if not s.active]
+    unverified = [s.id for s in registry if s.active and not s.verified]
+    lines = []
+    if unverified and not include_unverified:
+        lines.append(
+            f"skipped {len(unverified)} unverified site(s) (--include-unverified includes "
+            f"them): {', '.join(unverified)}"
+        )
+    if inactive:
+        lines.append(
+            f"skipped {len(inactive)} inactive site(s) (`aggregator crawl ID` crawls one): "
+            f"{', '.join(inactive)}"
+        )
+    return lines
+
+
 def _site_ids(args: argparse.Namespace, registry: SiteRegistry) -> list[str]:
     if args.all:
-        return [
-            s.id
-            for s in registry
-            if s.active and (s.verified or getattr(args, "include_unverified", False))
-        ]
+        if not args.quiet:
+            for line in skipped_sites(registry, include_unverified=args.include_unverified):
+                print(f"aggregator: {line}", file=sys.stderr)
+        return [s.id for s in registry if s.active and (s.verified or args.include_unverified)]
     if not args.sites:
-        raise CommandError("name the sites to crawl, or use --all")
-    for site_id in args.sites:
+        raise UsageError("name the sites to crawl, or use --all")
+    broken = _broken_ids(registry)
+    ids = []
+    for site_id in dict.fromkeys(args.sites):
+        if site_id not in registry and site_id in broken:
+            continue  # its definition's problem is reported; the others carry on
         _get_site(registry, site_id)
-    return list(dict.fromkeys(args.sites))
+        ids.append(site_id)
+    return ids
 
 
 def _progress_wanted(args: argparse.Namespace) -> bool:
@@ -249,28 +341,40 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         crawl_sites,
         due_sites,
         results_table,
-        site_failed,
         store_lock,
     )
     from aggregator.store import open_store
 
+    _check_crawl_flags(args)
     registry = _registry(args)
     if args.due and not args.sites:
         args.all = True
     ids = _site_ids(args, registry)
     db = _db(args)
     redis_url = _redis_url(args)
-    if args.idle is not None and args.idle < 0:
-        raise CommandError(f"--idle {args.idle}: expected seconds (>= 0)")
+    if args.idle is not None and not redis_url:
+        raise UsageError("--idle goes with --redis (a shared crawl queue)")
+    if not ids:
+        if not args.quiet:
+            print("no site to crawl")
+        return 0
     if redis_url:
         _check_redis(redis_url)
+    unpublished: CommandError | None = None
     try:
         # crawls sharing a Redis queue run side by side: the lock is shared among them
         with store_lock(db, shared=bool(redis_url)):
             _check_store(db)
             if args.due:
                 with open_store(db) as store:
-                    ids = due_sites([registry.get(i) for i in ids], store)
+                    due = due_sites([registry.get(i) for i in ids], store)
+                if args.sites and not args.quiet and (waiting := [i for i in ids if i not in due]):
+                    print(
+                        f"aggregator: not due yet: {', '.join(waiting)} "
+                        "(without --due they are crawled now)",
+                        file=sys.stderr,
+                    )
+                ids = due
                 if not ids:
                     if not args.quiet:
                         print("no site is due")
@@ -279,11 +383,24 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             # cron and timers get fresh feeds without a second command; health always.
             # With a shared queue the feed builder does both, once for every crawler.
             if not redis_url:
-                _publish(args, feeds=args.due)
+                try:
+                    _publish(args, feeds=args.due)
+                except CommandError as exc:  # what was crawled is stored: show it first
+                    unpublished = exc
     except StoreBusy as exc:
         raise ConfigurationError(str(exc)) from None
     if not args.quiet:
         print(results_table(results))
+    if unpublished is not None:
+        _error(str(unpublished))
+        return EXIT_FAILED
+    return _crawl_outcome(results, redis_url)
+
+
+def _crawl_outcome(results: dict[str, dict[str, Any]], redis_url: str) -> int:
+    """The exit status of crawls, with a line for what went wrong."""
+    from aggregator.crawl.runner import site_failed, site_interrupted
+
     lost = [site_id for site_id, s in results.items() if s.get("finish_reason") == "redis_lost"]
     if lost:
         print(
@@ -291,6 +408,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             f"{', '.join(lost)}; what was queued is left there for the next run",
             file=sys.stderr,
         )
+    stopped = [site_id for site_id, summary in results.items() if site_interrupted(summary)]
+    if stopped:
+        print(
+            f"aggregator: interrupted; `aggregator crawl {' '.join(stopped)} --resume` continues",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     failed = [
         site_id
         for site_id, summary in results.items()
@@ -298,7 +422,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     ]
     if failed:
         print(f"aggregator: crawl failed for {', '.join(failed)}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED if len(failed) == len(results) else EXIT_PARTIAL
     return 0
 
 
@@ -313,23 +437,50 @@ def _publish(
     (:func:`aggregator.app.publish.publish`); returns the feed build report (or None)."""
     from aggregator.app.publish import publish
 
-    report, _ = publish(
-        _db(args),
-        _feeds_dir(args),
-        registry or _registry(args),
-        base_url=config.base_url(getattr(args, "base_url", None)),
-        limit=getattr(args, "limit", 50),
-        feeds=feeds,
-        health=health,
-    )
+    folder = _feeds_dir(args)
+    try:
+        report, _ = publish(
+            _db(args),
+            folder,
+            registry or _registry(args),
+            base_url=config.base_url(getattr(args, "base_url", None)),
+            limit=getattr(args, "limit", 50),
+            feeds=feeds,
+            health=health,
+        )
+    except OSError as exc:
+        raise CommandError(f"cannot write in {folder}: {describe_os_error(exc)}") from None
     return report
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An OSError as a person reads it: what, where, and what to do."""
+    import errno
+
+    where = f" ({exc.filename})" if exc.filename else ""
+    hint = {
+        errno.EACCES: "check the permissions, or choose another folder",
+        errno.EPERM: "check the permissions, or choose another folder",
+        errno.EROFS: "the file system is read-only: choose another folder",
+        errno.ENOSPC: "the disk is full: free some space",
+        errno.EDQUOT: "the disk quota is used up: free some space",
+        errno.ENOTDIR: "a file stands where a folder should be",
+        errno.EEXIST: "a file stands where a folder should be",
+    }.get(exc.errno or 0)
+    return f"{exc.strerror or exc}{where}" + (f"; {hint}" if hint else "")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from aggregator.crawl.runner import StoreBusy, store_lock
     from aggregator.crawl.scheduler import Scheduler
 
-    _registry(args)  # a broken definition at start is an error; later ones are reported
+    registry = _registry(args)  # broken definitions are reported, the others run
+    # it runs until stopped: a definition broken at start and fixed later is no reason to
+    # exit 3 then; the scheduler reports what it skips as it reloads
+    args.skipped_definitions = []
+    if not args.quiet:
+        for line in skipped_sites(registry, include_unverified=args.include_unverified):
+            print(f"aggregator: {line}", file=sys.stderr)
     if _redis_url(args):  # its crawls would share a queue under an exclusive store lock
         raise ConfigurationError(
             "aggregator run does not share a Redis queue (AGGREGATOR_REDIS_URL is set): "
@@ -337,8 +488,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     db = _db(args)
     scheduler = Scheduler(
-        lambda: load_sites(_sites_dirs(args)),
+        lambda: load_sites(_sites_dirs(args), strict=False),
         _crawl_overrides(args),
+        include_unverified=args.include_unverified,
+        reported=registry.problems,
         db=db,
         feeds_dir=_feeds_dir(args),
         interval=args.interval,
@@ -365,6 +518,7 @@ def _print_crawl_line(site_id: str, summary: dict[str, Any]) -> None:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
+    _require_store(_db(args))
     report = _publish(args, health=False)  # _health.atom: crawl, run and status
     print(f"{len(report.written)} feeds written, {len(report.unchanged)} unchanged")
     for path in report.written:
@@ -378,15 +532,53 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         interval = config.crawl_interval(args.interval)
     except config.ConfigError as exc:
-        raise CommandError(str(exc)) from None
+        raise UsageError(str(exc)) from None
     if not 0 <= args.port <= 65535:
-        raise CommandError(f"--port {args.port}: must be 0-65535")
+        raise UsageError(f"--port {args.port}: must be 0-65535")
     log = Path(args.access_log) if args.access_log else None
-    return serve(_feeds_dir(args), args.host, args.port, max_age=interval * 60, access_log=log)
+    return serve(_feeds_dir(args), args.host, args.port, max_age=round(interval), access_log=log)
+
+
+def _check_export_filters(args: argparse.Namespace, store: Any) -> None:
+    """``--site`` and ``--category`` must name something that exists: a defined site or
+    one with stored articles; a category of the shared scheme or of stored articles."""
+    from aggregator.sites.categories import category_labels
+
+    if args.site:
+        defined = load_sites(_sites_dirs(args), strict=False)
+        for site_id in args.site:
+            if site_id not in defined and not store.count(site_id):
+                known = sorted(set(defined.sites) | {s for s in args.site if store.count(s)})
+                raise UsageError(
+                    f"--site {site_id}: unknown site; known sites: {', '.join(known) or '(none)'}"
+                )
+    if args.category:
+        known_keys = set(category_labels()) | {key for key, _ in store.categories()}
+        for key in args.category:
+            if key not in known_keys:
+                raise UsageError(
+                    f"--category {key}: unknown category; known: {', '.join(sorted(known_keys))}"
+                )
+
+
+def _read_cursor_file(path: Path) -> str | None:
+    """The cursor saved by an earlier export with ``--cursor-file`` (None: no file yet)."""
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--cursor-file {path}: cannot read: {exc}") from None
+    return text or None
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Current state (default) or, with --since/--until, the stream of versions."""
+    """Current state (default) or, with --since/--until, the stream of versions.
+
+    ``--cursor-file FILE``: the start cursor is read from FILE (absent: the beginning)
+    and the end cursor written to it atomically once the output is complete, so a
+    timer can export what changed since its last run."""
+    import json
     from typing import TextIO
 
     from aggregator.publish.export import (
@@ -398,16 +590,24 @@ def cmd_export(args: argparse.Namespace) -> int:
         stream_bounds,
         write_output,
     )
+    from aggregator.publish.files import write_if_changed
     from aggregator.store import open_store
 
     db = _db(args)
     _require_store(db)
     sites, categories = args.site or (), args.category or ()
-    stream = args.since is not None or args.until is not None
+    cursor_file = Path(args.cursor_file) if args.cursor_file else None
+    if cursor_file is not None and args.since is not None:
+        raise UsageError("--cursor-file gives the start cursor: not with --since")
+    since_text = args.since
+    if cursor_file is not None:
+        since_text = _read_cursor_file(cursor_file) or "0"
+    stream = since_text is not None or args.until is not None
     try:
-        since = parse_cursor(args.since, "--since") if args.since is not None else 0
+        since = parse_cursor(since_text, "--since") if since_text is not None else 0
         until = parse_cursor(args.until, "--until") if args.until is not None else None
         with open_store(db) as store:
+            _check_export_filters(args, store)
             if stream:
                 since, until = stream_bounds(store, since, until)  # checked before writing
 
@@ -420,11 +620,31 @@ def cmd_export(args: argparse.Namespace) -> int:
 
             result = write_output(args.output, write, compress=args.gzip)
     except ExportError as exc:
-        raise CommandError(str(exc)) from None
+        raise UsageError(str(exc)) from None
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): silent (see cli.main)
     except OSError as exc:
-        raise CommandError(f"cannot write {args.output or 'stdout'}: {exc}") from None
+        where = args.output or "stdout"
+        raise CommandError(f"cannot write {where}: {describe_os_error(exc)}") from None
+    if cursor_file is not None:
+        try:
+            write_if_changed(cursor_file, f"{result.cursor}\n".encode())
+        except OSError as exc:
+            raise CommandError(
+                f"--cursor-file {cursor_file}: cannot write: {describe_os_error(exc)}"
+            ) from None
     what = "versions" if stream else "articles"
-    print(f"{result.count} {what} exported; last cursor: {result.cursor}", file=sys.stderr)
+    if args.json_summary:
+        summary = {
+            "kind": what,
+            "count": result.count,
+            "since": since if stream else None,
+            "cursor": result.cursor,
+            "output": args.output,
+        }
+        print(json.dumps(summary), file=sys.stderr)
+    else:
+        print(f"{result.count} {what} exported; last cursor: {result.cursor}", file=sys.stderr)
     return 0
 
 
@@ -464,11 +684,18 @@ def cmd_status(args: argparse.Namespace) -> int:
     from aggregator.store import open_store
 
     registry = _registry(args)
+    wanted = [_get_site(registry, i).id for i in dict.fromkeys(args.sites)]
     db = _db(args)
     _require_store(db)
     base_url = config.base_url(args.base_url)
-    with open_store(db) as store:
-        report = update_health(store, _feeds_dir(args), registry, base_url=base_url)
+    folder = _feeds_dir(args)
+    try:
+        with open_store(db) as store:
+            report = update_health(store, folder, registry, base_url=base_url)
+    except OSError as exc:
+        raise CommandError(f"cannot write in {folder}: {describe_os_error(exc)}") from None
+    if wanted:
+        report.sites = [s for s in report.sites if s.site in wanted]
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
         return 0

@@ -7,6 +7,7 @@ in :data:`aggregator.settings.ENVIRONMENT`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from aggregator.settings import from_environment
@@ -18,6 +19,7 @@ __all__ = [
     "crawl_interval",
     "db",
     "feeds_dir",
+    "parse_interval",
     "redis_url",
     "sites_dirs",
     "value",
@@ -60,12 +62,30 @@ def sites_dirs(flags: list[str] | None = None) -> list[Path]:
     return split_dirs(value("AGGREGATOR_SITES_DIRS")) + [Path(d) for d in flags or ()]
 
 
-def crawl_interval(flag: int | None = None) -> int:
-    """Minutes between crawls when no definition says (``serve``'s cache lifetime)."""
-    raw = str(flag) if flag is not None else value("AGGREGATOR_CRAWL_INTERVAL")
+_INTERVAL = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_interval(text: str) -> float:
+    """Seconds from ``90``, ``90s``, ``15m``, ``2h`` or ``1d`` (more than 0); every
+    ``--interval`` takes this one unit."""
+    match = _INTERVAL.fullmatch(text.strip().lower())
+    seconds = float(match[1]) * _UNIT_SECONDS[match[2]] if match else 0.0
+    if seconds <= 0:
+        raise ConfigError(f"{text!r}: expected seconds (> 0), or a number with s, m, h or d")
+    return seconds
+
+
+def crawl_interval(flag: float | None = None) -> float:
+    """Seconds between crawls when no definition says (``serve``'s cache lifetime):
+    ``--interval``, else ``AGGREGATOR_CRAWL_INTERVAL`` (same syntax), else the
+    definitions' default."""
+    if flag is not None:
+        return flag
+    raw = value("AGGREGATOR_CRAWL_INTERVAL")
     if not raw:
-        return DEFAULT_INTERVAL
-    source = "--interval" if flag is not None else "AGGREGATOR_CRAWL_INTERVAL="
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"{source}{raw if flag is None else ' ' + raw}: expected minutes (>= 1)")
-    return int(raw)
+        return DEFAULT_INTERVAL * 60.0
+    try:
+        return parse_interval(raw)
+    except ConfigError as exc:
+        raise ConfigError(f"AGGREGATOR_CRAWL_INTERVAL={exc}") from None

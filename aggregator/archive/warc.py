@@ -284,7 +284,7 @@ class WarcMiddleware:
     def from_crawler(cls, crawler: Crawler) -> WarcMiddleware:
         folder = crawler.settings.get("AGGREGATOR_WARC_DIR")
         if not folder:
-            raise NotConfigured("AGGREGATOR_WARC_DIR is not set")
+            raise NotConfigured  # WARC off: no message, Scrapy would log it as a warning
         max_bytes = crawler.settings.getint("AGGREGATOR_WARC_MAX_BYTES", DEFAULT_MAX_BYTES)
         if max_bytes < 1:
             raise ValueError(f"AGGREGATOR_WARC_MAX_BYTES must be positive, got {max_bytes}")

@@ -13,6 +13,10 @@ site has pages in the store:
 - a URL that gave no article (dead link, error page) is retried only after the same
   age.
 
+After a crawl of the site that did not finish (interrupted, stopped on an error),
+every listing and all of its pagination is read again, still skipping the known
+articles: what the unfinished crawl stored must not hide the pages it never reached.
+
 ``AGGREGATOR_FULL_CRAWL`` (``aggregator crawl --full``) switches all of this off.
 """
 
@@ -54,19 +58,27 @@ class IncrementalMiddleware:
         self.db = settings.get("AGGREGATOR_DB")
         self.store: SQLStore | None = None
         self.active = False
+        self.exhaustive = False  # the last crawl did not finish: every listing, all pages
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
         if crawler.settings.getbool("AGGREGATOR_FULL_CRAWL"):
-            raise NotConfigured("full crawl requested")
+            raise NotConfigured  # no message: Scrapy logs a message as a warning
         return cls(crawler)
 
     def spider_opened(self) -> None:
         retry = self.crawler.settings.getfloat("AGGREGATOR_DB_RETRY_SECONDS", 60.0)
         self.store = acquire_store(self.db, retry_seconds=retry)
-        self.active = self.store.site_known(self._site().id)
+        site_id = self._site().id
+        self.active = self.store.site_known(site_id)
+        if self.active:
+            last = self.store.crawl_history(site_id, 1)
+            reason = last[0].stats.get("finish_reason") if last else "finished"
+            self.exhaustive = reason not in (None, "finished")
+            if self.exhaustive:
+                self._count("after_unfinished")
 
     def spider_closed(self) -> None:
         if self.store is not None:
@@ -86,7 +98,8 @@ class IncrementalMiddleware:
         spider = self.crawler.spider
         listing_starts = []
         async for request in start:
-            if self.active and isinstance(request, Request) and _is_listing(request, spider):
+            held = self.active and not self.exhaustive
+            if held and isinstance(request, Request) and _is_listing(request, spider):
                 listing_starts.append(request)
                 continue
             yield request
@@ -138,7 +151,7 @@ class IncrementalMiddleware:
                 later.append(o)  # pagination: only past a page with something new
             else:
                 kept.append(o)
-        if unknown:
+        if unknown or self.exhaustive:
             kept.extend(later)
             if response.meta.get("aggregator_latest"):
                 kept.extend(getattr(self, "pending_listings", []))

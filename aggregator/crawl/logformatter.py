@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from scrapy import logformatter
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-__all__ = ["LogFormatter"]
+__all__ = ["LogFormatter", "one_line_errors"]
 
 
 def _url(item: Any) -> str:
@@ -30,3 +31,33 @@ class LogFormatter(logformatter.LogFormatter):
     ) -> logformatter.LogFormatterResult:
         result = super().item_error(item, exception, response, spider)
         return {**result, "msg": "Error processing %(url)s", "args": {"url": _url(item)}}
+
+
+def _one_line(record: logging.LogRecord) -> logging.LogRecord:
+    """``record`` with the exception it carries folded into its message."""
+    if record.exc_info and record.exc_info[1] is not None:
+        exc, message = record.exc_info[1], record.getMessage()
+        said = str(exc) and str(exc) in message  # Scrapy often quotes it already
+        record.msg = f"{message} ({type(exc).__name__}{'' if said else f': {exc}'})"
+        record.args = None
+        record.exc_info = None
+        record.exc_text = None
+    return record
+
+
+def one_line_errors(verbose: bool = False) -> None:
+    """Every log record of this process as one line: the exception a record carries (a
+    DNS failure, a refused connection, an error in a callback) is appended to its
+    message as ``Type: message`` instead of a traceback. Scrapy's own components log
+    some network failures with the whole traceback; an operator needs the line, not
+    the stack. Set on the record factory, since Scrapy replaces its log handler as each
+    crawler starts. With ``verbose`` (debugging) tracebacks stay."""
+    factory = logging.getLogRecordFactory()
+    if verbose or getattr(factory, "one_line", False):
+        return
+
+    def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        return _one_line(factory(*args, **kwargs))
+
+    make.one_line = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(make)

@@ -243,6 +243,7 @@ def crawl_summary(stats: dict[str, Any]) -> dict[str, Any]:
         k: int(stats.get(f"aggregator/links/unmatched_{k}", 0)) for k in ("article", "page")
     }
     start, finish = stats.get("start_time"), stats.get("finish_time")
+    reason = stats.get("finish_reason")
     duration = (finish - start).total_seconds() if start and finish else None
     return {
         "requests": int(stats.get("downloader/request_count", 0)),
@@ -270,6 +271,16 @@ def crawl_summary(stats: dict[str, Any]) -> dict[str, Any]:
         "unmatched": unmatched["article"] + unmatched["page"],
         "unmatched_detail": unmatched,
         "unmatched_shapes": top_shapes(under("aggregator/links/unmatched_shapes/")),
+        # retries (every one, given up, then succeeded) and Retry-After honoured
+        "retries": {
+            "count": int(stats.get("retry/count", 0)),
+            "gave_up": int(stats.get("retry/max_reached", 0)),
+            **under("aggregator/retries/"),
+        },
         "duration_s": duration,
-        "finish_reason": stats.get("finish_reason"),
+        # Scrapy's "shutdown": stopped by SIGINT / SIGTERM (or `aggregator run` stopping)
+        "finish_reason": _FINISH_REASONS.get(reason, reason) if reason else reason,
     }
+
+
+_FINISH_REASONS = {"shutdown": "interrupted"}

@@ -17,11 +17,12 @@ from typing import Any
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
+from aggregator.crawl.logformatter import one_line_errors
 from aggregator.crawl.pipelines import crawl_summary
 from aggregator.crawl.spider import NewsSpider
 from aggregator.sites.definition import SiteDefinition
 from aggregator.sites.links import unmatched_reason
-from aggregator.store import SQLStore, is_postgres
+from aggregator.store import SQLStore, StoreUnavailable, is_postgres
 
 __all__ = [
     "StoreBusy",
@@ -30,6 +31,7 @@ __all__ = [
     "project_settings",
     "results_table",
     "site_failed",
+    "site_interrupted",
     "store_lock",
 ]
 
@@ -57,8 +59,13 @@ def store_lock(db: str | Path, *, shared: bool = False) -> Iterator[None]:
         yield
         return
     path = Path(f"{db}.lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:  # a read-only or full file system: no crawl can write there
+        raise StoreUnavailable(
+            f"cannot use the store {db}: cannot create its lock file {path}: {exc.strerror or exc}"
+        ) from None
     try:
         try:
             fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
@@ -101,6 +108,11 @@ def due_sites(
     return due
 
 
+def site_interrupted(summary: Mapping[str, Any]) -> bool:
+    """A crawl stopped by SIGINT / SIGTERM (``--resume`` continues it)."""
+    return summary.get("finish_reason") == "interrupted"
+
+
 def site_failed(summary: Mapping[str, Any], *, shared: bool = False) -> bool:
     """A crawl that got no page at all, stopped abnormally, or mostly failed.
 
@@ -128,6 +140,7 @@ def crawl_sites(
     """
     settings = project_settings(overrides)
     process = CrawlerProcess(settings)
+    one_line_errors(verbose=settings.get("LOG_LEVEL") == "DEBUG")
     crawlers: dict[str, Crawler] = {}
     for site_id in site_ids:
         crawler = process.create_crawler(NewsSpider)

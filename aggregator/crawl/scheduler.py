@@ -5,8 +5,9 @@ own. Each site is crawled when its interval (from its definition, or ``--interva
 has passed since its last crawl, with a little jitter, never twice at once; a site
 whose crawls keep failing waits longer each time (doubling, at most a day). The
 definition is read again before each crawl: a broken edit keeps the last good one
-and is reported. After each crawl the feeds are rebuilt. SIGTERM or Ctrl-C stops
-scheduling, lets running crawls close cleanly, and exits 0.
+and is reported (once). After each crawl the feeds are rebuilt. SIGTERM or Ctrl-C stops
+scheduling, lets running crawls close cleanly, and exits 0; if the scheduling loop
+itself dies, the process exits 1 (so that a service manager restarts it).
 """
 
 from __future__ import annotations
@@ -14,16 +15,17 @@ from __future__ import annotations
 import logging
 import random
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from aggregator.crawl.logformatter import one_line_errors
 from aggregator.crawl.pipelines import crawl_summary
 from aggregator.crawl.runner import due_sites, project_settings, site_failed
 from aggregator.crawl.spider import NewsSpider
-from aggregator.sites.definition import SiteDefinition, SiteDefinitionError, SiteRegistry
+from aggregator.sites.definition import SiteDefinition, SiteRegistry
 from aggregator.store import open_store
 
 __all__ = ["Scheduler", "SiteState"]
@@ -68,8 +70,13 @@ class Scheduler:
         on_crawl: Callable[[str, dict[str, Any]], None] | None = None,
         publish: Callable[[SiteRegistry], Any] | None = None,
         progress: bool = False,
+        include_unverified: bool = False,
+        reported: Iterable[str] = (),
     ) -> None:
         self.load_registry = load_registry
+        self.include_unverified = include_unverified
+        self.reported = set(reported)  # definition problems reported already
+        self.exit_code = 0
         self.overrides = dict(overrides)
         self.db = db
         self.feeds_dir = feeds_dir
@@ -100,16 +107,34 @@ class Scheduler:
 
     # -- definitions ------------------------------------------------------------------------
 
-    def _refresh_sites(self) -> None:
-        """Read the definitions again; on error keep the last good ones."""
+    def _load(self) -> SiteRegistry | None:
+        """The definitions as they are on disk now; a broken one keeps its last good
+        version (by file). Each problem is logged once, while it lasts."""
         try:
             registry = self.load_registry()
-        except SiteDefinitionError as exc:
-            logger.error("site definitions not reloaded, keeping the last good ones:\n%s", exc)
+        except Exception as exc:  # a folder gone, a definition that cannot load at all
+            message = f"site definitions not reloaded, keeping the last good ones: {exc}"
+            if message not in self.reported:
+                logger.error("%s", message)
+            self.reported = {message}
+            return None
+        problems = set(registry.problems)
+        for problem in sorted(problems - self.reported):
+            logger.error("%s (keeping the last good definition, if any)", problem)
+        self.reported = problems
+        for site in self.registry:
+            if str(site.path) in registry.broken and site.id not in registry:
+                registry.sites[site.id] = site
+        return registry
+
+    def _refresh_sites(self) -> None:
+        """Read the definitions again; on error keep the last good ones."""
+        registry = self._load()
+        if registry is None:
             return
         self.registry = registry
         now = datetime.now(UTC)
-        wanted = {s.id: s for s in registry if s.active and s.verified}
+        wanted = {s.id: s for s in registry if s.active and (s.verified or self.include_unverified)}
         new = [s for i, s in wanted.items() if i not in self.states]
         if new:
             with open_store(self.db) as store:
@@ -138,6 +163,7 @@ class Scheduler:
         settings = project_settings(self.overrides)
         install_reactor(settings["TWISTED_REACTOR"])
         configure_logging(settings)
+        one_line_errors(verbose=settings.get("LOG_LEVEL") == "DEBUG")
         from scrapy.crawler import CrawlerRunner
         from twisted.internet import task
 
@@ -146,7 +172,7 @@ class Scheduler:
         self.runner = CrawlerRunner(settings)
         self._refresh_sites()
         self.loop = task.LoopingCall(self._tick)
-        self.loop.start(self.tick, now=True)
+        self.loop.start(self.tick, now=True).addErrback(self._loop_died)
         display = None
         if self.progress:
             from aggregator.crawl.progress import Progress  # rich loads only for a terminal
@@ -157,7 +183,15 @@ class Scheduler:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: reactor.callFromThread(self.stop))
         reactor.run(installSignalHandlers=False)
-        return 0
+        return self.exit_code
+
+    def _loop_died(self, failure: Any) -> None:
+        """The scheduling loop raised: nothing would be crawled again, so stop the
+        process with exit code 1 (a service manager restarts it) instead of idling."""
+        logger.error("the scheduler stopped on an error: %s", failure.getErrorMessage())
+        logger.debug("where it stopped:\n%s", failure.getTraceback())
+        self.exit_code = 1
+        self.stop()
 
     def _tick(self) -> None:
         if self.stopping:

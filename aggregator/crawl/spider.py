@@ -101,7 +101,7 @@ def _stored_article_urls(db: str, site_id: str) -> set[str]:
 def load_site_for(crawler: Crawler, site_id: str) -> SiteDefinition:
     """The definition of ``site_id`` from bundled + configured folders."""
     dirs = split_dirs(crawler.settings.get("AGGREGATOR_SITES_DIRS") or "")
-    return load_sites(dirs).get(site_id)
+    return load_sites(dirs, strict=False).get(site_id)
 
 
 class NewsSpider(scrapy.Spider):

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
-__all__ = ["write_if_changed"]
+__all__ = ["LEFTOVER_AGE", "remove_leftovers", "write_if_changed"]
+
+#: Seconds after which a temporary file of :func:`write_if_changed` is a leftover of a
+#: killed writer: a live one is renamed within moments of being created.
+LEFTOVER_AGE = 300.0
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -34,3 +39,19 @@ def write_if_changed(path: Path, data: bytes) -> bool:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     return True
+
+
+def remove_leftovers(folder: Path, *, now: float | None = None) -> list[Path]:
+    """Remove the temporary files (``.<name>.*.tmp``) that a writer killed between
+    creating and renaming one left in ``folder``; those younger than
+    :data:`LEFTOVER_AGE` may belong to a writer at work and are kept."""
+    now = time.time() if now is None else now
+    removed = []
+    for path in folder.glob(".*.tmp"):
+        try:
+            if path.is_file() and now - path.stat().st_mtime > LEFTOVER_AGE:
+                path.unlink()
+                removed.append(path)
+        except FileNotFoundError:  # another build removed it first
+            continue
+    return removed

@@ -387,19 +387,32 @@ def load_site(path: Path | Traversable) -> SiteDefinition:
         raise SiteDefinitionError([_problem(path, (), f"cannot read: {exc}")]) from None
     except tomllib.TOMLDecodeError as exc:
         raise SiteDefinitionError([_problem(path, (), f"invalid TOML: {exc}")]) from None
+    except RecursionError:
+        problem = _problem(path, (), "invalid TOML: nested too deeply")
+        raise SiteDefinitionError([problem]) from None
     try:
         site = SiteDefinition.model_validate({**data, "path": Path(str(path))})
+    except RecursionError:
+        raise SiteDefinitionError([_problem(path, (), "nested too deeply")]) from None
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "missing":
-                msg = "missing required key"
-            elif err["type"] == "extra_forbidden":
-                msg = "unknown key"
-            problems.append(_problem(path, err["loc"], msg))
+        problems = _validation_problems(path, exc)
         raise SiteDefinitionError(problems) from None
+    except Exception as exc:  # a validator's own bug must not stop the other sites
+        problem = _problem(path, (), f"cannot load: {type(exc).__name__}: {exc}")
+        raise SiteDefinitionError([problem]) from None
     return site
+
+
+def _validation_problems(path: Path | Traversable, exc: ValidationError) -> list[str]:
+    problems = []
+    for err in exc.errors():
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            msg = "missing required key"
+        elif err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        problems.append(_problem(path, err["loc"], msg))
+    return problems
 
 
 def split_dirs(value: str) -> list[Path]:
@@ -409,9 +422,13 @@ def split_dirs(value: str) -> list[Path]:
 
 @dataclass
 class SiteRegistry:
-    """All loaded definitions by id."""
+    """All loaded definitions by id, and the problems of those that did not load."""
 
     sites: dict[str, SiteDefinition] = field(default_factory=dict)
+    #: one line per problem (file, key, problem) of the definitions left out
+    problems: list[str] = field(default_factory=list)
+    #: the files whose definition was left out
+    broken: set[str] = field(default_factory=set)
 
     def get(self, site_id: str) -> SiteDefinition:
         try:
@@ -430,10 +447,14 @@ class SiteRegistry:
         return site_id in self.sites
 
 
-def load_sites(extra_dirs: Sequence[Path | str] = (), *, bundled: bool = True) -> SiteRegistry:
+def load_sites(
+    extra_dirs: Sequence[Path | str] = (), *, bundled: bool = True, strict: bool = True
+) -> SiteRegistry:
     """Load bundled definitions, then each extra folder (later ones override).
 
-    All problems in all files are collected and raised together.
+    All problems in all files are collected and raised together; with ``strict=False``
+    a broken definition is left out instead and its problems kept in
+    :attr:`SiteRegistry.problems`, so the other sites carry on.
     """
     dirs: list[Path | Traversable] = [BUNDLED_SITES] if bundled else []
     dirs += [Path(d) for d in extra_dirs]
@@ -444,27 +465,39 @@ def load_sites(extra_dirs: Sequence[Path | str] = (), *, bundled: bool = True) -
             problems.append(f"{folder}: (folder): not a folder")
             continue
         seen: dict[str, Path | Traversable] = {}
-        tomls = (p for p in folder.iterdir() if p.name.endswith(".toml"))
-        for path in sorted(tomls, key=lambda p: p.name):
+        try:
+            tomls = sorted(
+                (p for p in folder.iterdir() if p.name.endswith(".toml")), key=lambda p: p.name
+            )
+        except OSError as exc:
+            problems.append(f"{folder}: (folder): cannot read: {exc.strerror or exc}")
+            continue
+        for path in tomls:
             try:
                 site = load_site(path)
             except SiteDefinitionError as exc:
                 problems.extend(exc.problems)
+                registry.broken.add(str(path))
                 continue
             if site.id in seen:
                 problems.append(
                     _problem(path, ("id",), f"duplicate id {site.id!r} (also in {seen[site.id]})")
                 )
+                registry.broken.add(str(path))
                 continue
             seen[site.id] = path
             registry.sites[site.id] = site
-    problems += _merge_problems(registry)
-    if problems:
+    for site, problem in _merge_problems(registry):
+        problems.append(problem)
+        registry.broken.add(str(site.path))
+        registry.sites.pop(site.id, None)
+    if problems and strict:
         raise SiteDefinitionError(problems)
+    registry.problems = problems
     return registry
 
 
-def _merge_problems(registry: SiteRegistry) -> list[str]:
+def _merge_problems(registry: SiteRegistry) -> list[tuple[SiteDefinition, str]]:
     """``merged_into`` must name an outlet of the registry in the same 2025 province."""
     problems = []
     for site in registry:
@@ -482,5 +515,7 @@ def _merge_problems(registry: SiteRegistry) -> list[str]:
             )
         else:
             continue
-        problems.append(_problem(site.path or Path(f"{site.id}.toml"), ("merged_into",), msg))
+        problems.append(
+            (site, _problem(site.path or Path(f"{site.id}.toml"), ("merged_into",), msg))
+        )
     return problems

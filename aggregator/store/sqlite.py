@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Mapping, Sequence
@@ -11,7 +12,7 @@ from typing import Any
 
 # -- SQLite ---------------------------------------------------------------------------------
 from aggregator.store.articles import SQLStore
-from aggregator.store.base import BUSY_TRIES, Cursor
+from aggregator.store.base import BUSY_TRIES, Cursor, StoreUnavailable
 from aggregator.store.migrations import MIGRATIONS
 
 __all__ = ["SQLiteStore"]
@@ -20,6 +21,35 @@ __all__ = ["SQLiteStore"]
 def _busy(exc: BaseException) -> bool:
     message = str(exc).lower()
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in message or "busy" in message)
+
+
+#: What a store that cannot be used says, and what to do about it.
+_FATAL = (
+    ("not a database", "the file is damaged or not a store: restore a backup or give --db"),
+    ("malformed", "the file is damaged: restore a backup or give --db"),
+    ("disk is full", "the disk is full: free some space"),
+    ("readonly", "the store is read-only (file, folder or file system)"),
+    ("disk i/o error", "the disk failed to read or write"),
+    ("unable to open", "check that the file and its folder can be read"),
+)
+
+
+def _unusable(path: Path, exc: BaseException) -> StoreUnavailable | None:
+    """The one-line error for a store that cannot be used (None: not such an error)."""
+    if not isinstance(exc, sqlite3.DatabaseError) or _busy(exc):
+        return None
+    message = str(exc)
+    for marker, hint in _FATAL:
+        if marker in message.lower():
+            return StoreUnavailable(f"cannot use the store {path}: {message} ({hint})")
+    return None
+
+
+def _read_only(path: Path) -> bool:
+    """A store this process may not write: its file, or its folder (WAL needs both)."""
+    if not path.exists():
+        return False
+    return not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK)
 
 
 class SQLiteStore(SQLStore):
@@ -31,6 +61,7 @@ class SQLiteStore(SQLStore):
     def __init__(self, path: str | Path) -> None:
         super().__init__()
         self.path = Path(path)
+        self.read_only = False
 
     @property
     def location(self) -> str:
@@ -43,22 +74,27 @@ class SQLiteStore(SQLStore):
         return self._conn
 
     def _connect(self) -> sqlite3.Connection:
-        if str(self.path) != ":memory:":
+        try:
+            return self._open_connection()
+        except sqlite3.DatabaseError as exc:
+            raise (_unusable(self.path, exc) or exc) from None
+
+    def _open_connection(self) -> sqlite3.Connection:
+        """A connection set up for the store. A store that this process may not write
+        (read-only file, folder or file system) is opened read-only, as it is: its
+        journal mode is left alone, so exports and feeds can still read it."""
+        memory = str(self.path) == ":memory:"
+        if not memory:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.read_only = not memory and _read_only(self.path)
+        if self.read_only:
+            conn = self._read_only_connection()
+        else:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        for attempt in range(BUSY_TRIES * 4):
-            # switching a new file to WAL fails at once (no busy wait) while another
-            # process opening it at the same moment holds a lock: try again
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                break
-            except sqlite3.OperationalError as exc:
-                if not _busy(exc) or attempt == BUSY_TRIES * 4 - 1:
-                    conn.close()
-                    raise
-                time.sleep(0.01 * (attempt + 1))
-        conn.execute("PRAGMA synchronous=NORMAL")
+        if not self.read_only:
+            self._use_wal(conn)
+            conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
         # the store's own cache: dedup lookups are index seeks, keep the hot pages in RAM
@@ -70,6 +106,34 @@ class SQLiteStore(SQLStore):
         conn.execute("PRAGMA mmap_size=0")
         conn.execute("PRAGMA temp_store=MEMORY")
         return conn
+
+    def _read_only_connection(self) -> sqlite3.Connection:
+        """Read-only; a WAL store in a folder where its ``-shm`` file cannot be made is
+        read as immutable (nothing can write it there anyway)."""
+        uri = self.path.resolve().as_uri()
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30, isolation_level=None)
+        try:
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            conn.close()
+        return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
+
+    @staticmethod
+    def _use_wal(conn: sqlite3.Connection) -> None:
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+            return  # the usual case: nothing to write
+        for attempt in range(BUSY_TRIES * 4):
+            # switching a new file to WAL fails at once (no busy wait) while another
+            # process opening it at the same moment holds a lock: try again
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc) or attempt == BUSY_TRIES * 4 - 1:
+                    conn.close()
+                    raise
+                time.sleep(0.01 * (attempt + 1))
 
     def schema_version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
@@ -110,6 +174,8 @@ class SQLiteStore(SQLStore):
             self.conn.execute("ROLLBACK")
 
     def _recover(self, exc: Exception, attempt: int, started: float) -> bool:
+        if unusable := _unusable(self.path, exc):  # a full disk, a damaged file: give up
+            raise unusable from exc
         if not _busy(exc) or attempt >= BUSY_TRIES - 1:
             return False
         time.sleep(0.05 * 2**attempt)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from aggregator.publish.files import remove_leftovers
+
 __all__ = [
     "DEFAULT_BASE_URL",
     "FORMATS",
@@ -97,7 +99,11 @@ def feed_path(feeds_dir: Path, key: str, fmt: Format, kind: Kind = "category") -
 
 
 def remove_stale(root: Path, kept: set[Path], report: FeedBuildReport) -> None:
-    """Remove the category and site feed files under ``root`` that are not in ``kept``."""
+    """Remove the category and site feed files under ``root`` that are not in ``kept``,
+    and the temporary files a killed build left behind."""
+    for folder in (root, root / "category", root / "site"):
+        if folder.is_dir():
+            report.removed.extend(remove_leftovers(folder))
     for kind in ("category", "site"):
         folder = root / kind
         if not folder.is_dir():

@@ -11,6 +11,8 @@ definition, :func:`judge` gives one verdict:
     the definition says ``active = false``;
 ``never-crawled``
     no crawl of the site is recorded;
+``interrupted``
+    the last crawl was stopped (SIGINT / SIGTERM) before it finished;
 ``broken``
     the last crawl saw no article at all (an incremental crawl that only met known
     articles does not count), or a required field (title, body, published) was
@@ -83,7 +85,7 @@ __all__ = [
     "windows",
 ]
 
-Verdict = Literal["ok", "degraded", "broken", "stale", "inactive", "never-crawled"]
+Verdict = Literal["ok", "degraded", "broken", "stale", "inactive", "never-crawled", "interrupted"]
 
 #: Fields an article cannot do without.
 REQUIRED_FIELDS = ("title", "body", "published")
@@ -372,6 +374,9 @@ def judge(
         return Judgement("inactive", (), ("the definition says active = false",))
     if not crawls:
         return Judgement("never-crawled")
+    if crawls[0].get("finish_reason") in ("interrupted", "shutdown"):
+        reason = "the last crawl was interrupted: `aggregator crawl ID --resume` continues it"
+        return Judgement("interrupted", ("crawl",), (reason,))
     findings = broken_findings(crawls)
     if stale := stale_finding(last_new, now, stale_after_hours):
         findings.append(stale)

@@ -124,7 +124,7 @@ class SiteHealth:
 #: Figures of the last crawl shown by ``status --json``.
 _LAST_CRAWL_KEYS = (
     "requests", "pages", "inserted", "updated", "unchanged", "duplicates", "errors",
-    "error_detail", "duration_s", "finish_reason",
+    "error_detail", "retries", "duration_s", "finish_reason",
 )  # fmt: skip
 
 
@@ -331,6 +331,22 @@ _SHORT = {
 }  # fmt: skip
 
 
+def _retries_line(retries: Any) -> str | None:
+    """The retries of a crawl and how they ended (None: there were none)."""
+    if not isinstance(retries, dict) or not as_int(retries.get("count")):
+        return None
+    line = (
+        f"  retries: {as_int(retries.get('count'))} ({as_int(retries.get('recovered'))} "
+        f"then succeeded, {as_int(retries.get('gave_up'))} given up)"
+    )
+    if waited := as_int(retries.get("waited")):
+        seconds = float(retries.get("waited_seconds") or 0)
+        line += f"; waited {waited}× as Retry-After asked ({seconds:.0f} s)"
+    if too_long := as_int(retries.get("too_long")):
+        line += f"; {too_long} Retry-After over the bound, not retried"
+    return line
+
+
 def format_table(sites: Sequence[SiteHealth]) -> str:
     """One row per site: last crawl, new/updated/duplicate articles, errors, the share
     of each field given by a selector (percent; ``-``: no page), verdict and why."""
@@ -357,6 +373,8 @@ def format_table(sites: Sequence[SiteHealth]) -> str:
         lines.append(row.rstrip())
         if classes := error_classes(stats):  # each failure class of the last crawl, counted
             lines.append("  errors: " + ", ".join(f"{k} {n}" for k, n in classes.items()))
+        if line := _retries_line(stats.get("retries")):
+            lines.append(line)
     counts: dict[str, int] = {}
     for s in sites:
         counts[s.verdict] = counts.get(s.verdict, 0) + 1

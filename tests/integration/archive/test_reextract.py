@@ -142,4 +142,4 @@ def test_bad_input(archived: Archived, tmp_path: Path) -> None:
     assert missing.returncode == 1 and "no such WARC file" in missing.stderr
     unknown = run_cli("reextract", "--warc", *archived.files, "--site", "khong-co",
                       "--db", str(tmp_path / "x.db"), check=False)  # fmt: skip
-    assert unknown.returncode == 1 and "unknown site 'khong-co'" in unknown.stderr
+    assert unknown.returncode == 2 and "unknown site 'khong-co'" in unknown.stderr

@@ -87,4 +87,4 @@ def test_run_crawls_each_site_repeatedly_and_stops_on_sigterm(
         assert store.count() > 0
     assert list((feeds / "category").glob("*.atom")), "feeds were not rebuilt"
     assert "tamdao" in out  # one line per finished crawl
-    assert "not reloaded" in err and "links.article: bad regex" in err
+    assert "keeping the last good definition" in err and "links.article: bad regex" in err

@@ -40,7 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     (feeds / ".hidden.rss").write_text("hidden")
     (feeds / "notes.txt").write_text("notes")
     (feeds / "inside.rss").symlink_to("all.rss")  # a symlink within the folder is fine
-    srv = start_server(feeds, root / "access.log", "--interval", "20")
+    srv = start_server(feeds, root / "access.log", "--interval", "20m")
     try:
         yield srv
     finally:
@@ -238,5 +238,5 @@ def test_missing_folder_and_bad_options(tmp_path: Path) -> None:
 
     missing = run("--feeds-dir", str(tmp_path / "nope"), "--port", "0")
     assert missing.returncode == 1 and "not found" in missing.stderr
-    assert run("--feeds-dir", str(tmp_path), "--interval", "0").returncode == 1
-    assert run("--feeds-dir", str(tmp_path), "--port", "70000").returncode == 1
+    assert run("--feeds-dir", str(tmp_path), "--interval", "0").returncode == 2  # usage
+    assert run("--feeds-dir", str(tmp_path), "--port", "70000").returncode == 2

@@ -1,4 +1,4 @@
-"""The command line, in-process: bad input gives one clear line and exit 1, nothing crawled."""
+"""The command line, in-process: bad input gives one clear line, nothing crawled."""
 
 from pathlib import Path
 
@@ -31,19 +31,19 @@ def test_sites_check_ok(capsys: pytest.CaptureFixture[str]) -> None:
     assert "site definitions OK" in capsys.readouterr().out
 
 
-def test_crawl_with_bad_definition_crawls_nothing(
+def test_crawl_of_a_broken_definition_is_skipped_and_partial(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "xau.toml").write_text(BAD, encoding="utf-8")
     db = tmp_path / "a.db"
-    code = main(["crawl", "tayninh", "--db", str(db), "--sites-dir", str(tmp_path)])
-    assert code == 1
+    code = main(["crawl", "xau", "--db", str(db), "--sites-dir", str(tmp_path)])
+    assert code == 3  # partial: the broken definition was skipped, nothing else to do
     err = capsys.readouterr().err
-    assert "xau.toml: links.article: bad regex" in err
+    assert "xau.toml: links.article: bad regex" in err and "(definition skipped)" in err
     assert not db.exists()
 
 
 def test_unknown_site_lists_known_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["crawl", "khong-co", "--db", str(tmp_path / "a.db")]) == 1
+    assert main(["crawl", "khong-co", "--db", str(tmp_path / "a.db")]) == 2
     err = capsys.readouterr().err
     assert "unknown site 'khong-co'" in err and "tayninh" in err

@@ -249,7 +249,7 @@ def test_cli_export_since_until_output_gzip(
         (["--since", "2", "--until", "1"], "--until 1 is before --since 2"),
     ],
 )
-def test_cli_bad_cursor_is_one_line_and_exit_1(
+def test_cli_bad_cursor_is_one_line_and_exit_2(
     store: SQLStore,
     store_target: str,
     tmp_path: Path,
@@ -261,14 +261,14 @@ def test_cli_bad_cursor_is_one_line_and_exit_1(
     store.upsert(make(2))
     target = tmp_path / "never.jsonl"
     code, out, err = run(["export", "--db", store_target, *args, "-o", str(target)], capsys)
-    assert code == 1 and out == ""
+    assert code == 2 and out == ""  # usage
     assert len(err.splitlines()) == 1 and message in err, err
     assert not target.exists()
 
 
 def test_cli_export_without_a_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["export", "--db", str(tmp_path / "none.db")], capsys)
-    assert code == 1 and "no store at" in err
+    assert code == 2 and "no store at" in err
     assert not (tmp_path / "none.db").exists()
 
 

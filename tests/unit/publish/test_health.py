@@ -306,7 +306,7 @@ def test_verdict_changes_become_feed_entries(tmp_path: Path, store_target: str) 
 def test_status_needs_a_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from aggregator.app.cli import main
 
-    assert main(["status", "--db", str(tmp_path / "none.db")]) == 1
+    assert main(["status", "--db", str(tmp_path / "none.db")]) == 2
     assert "no store at" in capsys.readouterr().err
     assert not (tmp_path / "none.db").exists()
 
