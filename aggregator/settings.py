@@ -22,6 +22,20 @@ The project's own settings (all overridable with ``-s``):
   ``AGGREGATOR_REDIS_HEARTBEAT`` (a worker silent that long is dead and its requests are
   requeued), ``AGGREGATOR_REDIS_LOST_SECONDS`` (give up on a lost Redis after that long)
   and ``AGGREGATOR_REDIS_PREFIX`` (of every key).
+
+Bounds on what one page or site may cost (see :mod:`aggregator.extract.limits`); a page
+over a page bound is abandoned and counted ``too_complex``, the other bounds cut or leave
+out and count ``aggregator/capped/<bound>``; ``aggregator status`` shows both:
+
+- ``AGGREGATOR_PAGE_MAX_CHARS``, ``AGGREGATOR_PAGE_MAX_ELEMENTS``,
+  ``AGGREGATOR_PAGE_MAX_DEPTH``: a page's size (decoded characters), elements and nesting
+  depth, checked before the expensive passes; ``AGGREGATOR_PAGE_CPU_SECONDS``: the CPU
+  time extracting one page (or reading one listing page) may take.
+- ``AGGREGATOR_ARTICLE_MAX_CHARS``, ``AGGREGATOR_BODY_HTML_MAX_CHARS``: an article's text
+  and body HTML kept (``body_text``, ``body_html``).
+- ``AGGREGATOR_LISTING_MAX_LINKS``: article links taken from one listing page or feed
+  (``listing_links``); ``AGGREGATOR_SITE_MAX_QUEUED``: requests a site's queue may hold
+  (``queue``); ``AGGREGATOR_ROBOTSTXT_MAX_BYTES``: robots.txt read (``robots_txt``).
 """
 
 import os
@@ -77,6 +91,19 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 # Scrapy makes ~100 asyncio tasks per response at the default; one item per response here.
 CONCURRENT_ITEMS = 1
+
+# Bounds per page and per site (aggregator.extract.limits; 0 switches one off).
+AGGREGATOR_PAGE_MAX_CHARS = 5_000_000
+AGGREGATOR_PAGE_MAX_ELEMENTS = 60_000
+AGGREGATOR_PAGE_MAX_DEPTH = 256
+AGGREGATOR_PAGE_CPU_SECONDS = 5.0
+AGGREGATOR_ARTICLE_MAX_CHARS = 200_000
+AGGREGATOR_BODY_HTML_MAX_CHARS = 500_000
+AGGREGATOR_LISTING_MAX_LINKS = 500
+AGGREGATOR_SITE_MAX_QUEUED = 20_000
+# Scrapy has no bound on robots.txt: this parser reads its first 500 KiB (as Google does)
+ROBOTSTXT_PARSER = "aggregator.crawl.robots.BoundedRobotParser"
+AGGREGATOR_ROBOTSTXT_MAX_BYTES = 500 * 1024
 
 # Incremental crawling (aggregator.crawl.incremental): off with AGGREGATOR_FULL_CRAWL / --full.
 AGGREGATOR_FULL_CRAWL = False

@@ -418,10 +418,11 @@ def _article_links(
     missed: set[str] = set()
     found = list(listing_links(root, source, site)) if isinstance(root, _Element) else []
     texts = anchor_texts(found)
+    dates: dict[_Element, str | None] = {}
     for url, anchor in found:
         if site.is_article(url):
             hints = Hints(
-                section=section, listing_date=date_near(anchor), anchor_text=texts.get(url)
+                section=section, listing_date=date_near(anchor, dates), anchor_text=texts.get(url)
             )
             links.setdefault(site.canonical_url(url), (url, hints))
         elif unmatched is not None and not site.is_listing(url) and not site.is_excluded(url):

@@ -259,6 +259,10 @@ def crawl_summary(stats: dict[str, Any]) -> dict[str, Any]:
         # failed fetches (after retries), pages that failed extraction, dropped items
         "errors": total("aggregator/errors/"),
         "error_detail": {k: v for k, v in stats.items() if k.startswith("aggregator/errors/")},
+        # bounds the crawl hit (``aggregator/capped/<bound>``): articles cut short
+        # (``body_text``, ``body_html``), links left out (``listing_links``, ``queue``),
+        # a robots.txt read in part (``robots_txt``)
+        "capped": under("aggregator/capped/"),
         "layers": layers,
         # known articles met by an incremental crawl (skipped, re-checked, 304)
         "incremental": under("aggregator/incremental/"),

@@ -177,6 +177,10 @@ def results_table(results: dict[str, dict[str, Any]]) -> str:
         )
         if reason := unmatched_reason(r):
             shapes.append(f"{site_id}: {reason}")
+        if capped := r.get("capped"):
+            shapes.append(
+                f"{site_id}: bounds hit: " + ", ".join(f"{k} {n}" for k, n in capped.items())
+            )
     # links that look like articles or listing pages and match no pattern: a wrong
     # links.article or links.listing loses articles with no error
     return "\n".join(lines + shapes)

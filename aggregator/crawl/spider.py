@@ -29,7 +29,15 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
-from aggregator.extract.article import ExtractionError, Hints, extract_article, section_from_url
+from aggregator.extract.article import (
+    ExtractionError,
+    Hints,
+    PageLimits,
+    TooComplex,
+    extract_article,
+    section_from_url,
+)
+from aggregator.extract.limits import check_size, check_tree, page_budget
 from aggregator.extract.listings import anchor_texts, date_near, links
 from aggregator.items import Article
 from aggregator.sites.definition import SiteDefinition, load_sites, split_dirs
@@ -98,6 +106,20 @@ def _stored_article_urls(db: str, site_id: str) -> set[str]:
         return store.known_article_urls(site_id)
 
 
+def page_limits(settings: Any) -> PageLimits:
+    """The bounds of one page from the crawl's ``AGGREGATOR_PAGE_*`` settings (see
+    :mod:`aggregator.settings`; a missing one keeps :class:`PageLimits`' default)."""
+    default = PageLimits()
+    return PageLimits(
+        max_chars=settings.getint("AGGREGATOR_PAGE_MAX_CHARS", default.max_chars),
+        max_elements=settings.getint("AGGREGATOR_PAGE_MAX_ELEMENTS", default.max_elements),
+        max_depth=settings.getint("AGGREGATOR_PAGE_MAX_DEPTH", default.max_depth),
+        cpu_seconds=settings.getfloat("AGGREGATOR_PAGE_CPU_SECONDS", default.cpu_seconds),
+        max_text=settings.getint("AGGREGATOR_ARTICLE_MAX_CHARS", default.max_text),
+        max_html=settings.getint("AGGREGATOR_BODY_HTML_MAX_CHARS", default.max_html),
+    )
+
+
 def load_site_for(crawler: Crawler, site_id: str) -> SiteDefinition:
     """The definition of ``site_id`` from bundled + configured folders."""
     dirs = split_dirs(crawler.settings.get("AGGREGATOR_SITES_DIRS") or "")
@@ -127,6 +149,10 @@ class NewsSpider(scrapy.Spider):
         #: canonical URLs of the listings' links: to articles, and matching no pattern
         self.article_urls: set[str] = set()
         self.unmatched_urls: set[str] = set()
+        self.limits = PageLimits()
+        #: article links taken from one listing page or feed, requests the site may queue
+        self.max_links = 500
+        self.max_queued = 20_000
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -135,6 +161,9 @@ class NewsSpider(scrapy.Spider):
         spider.site_def = site
         spider.allowed_domains = list(site.allowed_domains)
         settings = crawler.settings
+        spider.limits = page_limits(settings)
+        spider.max_links = settings.getint("AGGREGATOR_LISTING_MAX_LINKS", spider.max_links)
+        spider.max_queued = settings.getint("AGGREGATOR_SITE_MAX_QUEUED", spider.max_queued)
         settings.set("DOWNLOAD_DELAY", site.politeness.delay, priority="spider")
         settings.set(
             "CONCURRENT_REQUESTS_PER_DOMAIN", site.politeness.concurrency, priority="spider"
@@ -195,12 +224,27 @@ class NewsSpider(scrapy.Spider):
             return
         self.listing_pages[source] = self.listing_pages.get(source, 0) + 1
         self._count("aggregator/listing_pages")
+        try:
+            with page_budget(self.limits.cpu_seconds):
+                yield from self._listing_requests(response, source)
+        except TooComplex as exc:
+            self.logger.warning("listing page abandoned, %s: %s", exc, response.url)
+            self._count("aggregator/errors/too_complex")
+
+    def _listing_requests(self, response: TextResponse, source: str) -> Iterator[Any]:
+        """The requests of a listing page, within the page's bounds (:class:`PageLimits`,
+        ``max_links`` article links) and the site's (``max_queued``)."""
         section = section_from_url(response.url, self.site_def.base_url)
         site = self.site_def
         seen: set[str] = set()
+        check_size(response.text, self.limits)
         root = response.selector.root
+        if isinstance(root, _Element):
+            check_tree(root, self.limits)
         found = list(links(root, response.url, site)) if isinstance(root, _Element) else []
         texts = anchor_texts(found)
+        dates: dict[_Element, str | None] = {}
+        room = self._room(response.url)
         for url, anchor in found:
             if url in seen:
                 continue
@@ -209,10 +253,12 @@ class NewsSpider(scrapy.Spider):
                 if url not in self.article_urls:
                     self.article_urls.add(url)
                     self._count("aggregator/links/article")
-                if self._stored(url):
+                if self._stored(url) or not next(room):
                     continue
                 hints = Hints(
-                    section=section, listing_date=date_near(anchor), anchor_text=texts.get(url)
+                    section=section,
+                    listing_date=date_near(anchor, dates),
+                    anchor_text=texts.get(url),
                 )
                 yield scrapy.Request(
                     url,
@@ -236,6 +282,43 @@ class NewsSpider(scrapy.Spider):
                     self._count("aggregator/listing_pages_capped")
             elif not site.is_excluded(url):
                 self._unmatched(url)
+
+    def _room(self, page_url: str, max_links: int | None = None) -> Iterator[bool]:
+        """For each article link of a page in turn: is there room for its request? Not
+        past ``max_links`` links of the page (default ``AGGREGATOR_LISTING_MAX_LINKS``)
+        nor when the site's queue holds ``AGGREGATOR_SITE_MAX_QUEUED`` requests. A cap hit
+        is logged and counted once per page (``aggregator/capped/listing_links``,
+        ``aggregator/capped/queue``); the page's other links (its pagination) are kept."""
+        limit = self.max_links if max_links is None else max_links
+        taken = 0
+        while True:
+            if limit and taken >= limit:
+                break
+            if self.max_queued and self._queued() >= self.max_queued:
+                self.logger.warning(
+                    "the queue holds %d requests: links of %s dropped", self.max_queued, page_url
+                )
+                self._count("aggregator/capped/queue")
+                while True:
+                    yield False
+            taken += 1
+            yield True
+        self.logger.warning("over %d article links on %s: the rest dropped", limit, page_url)
+        self._count("aggregator/capped/listing_links")
+        while True:
+            yield False
+
+    def _queued(self) -> int:
+        """Requests in the site's queue (the scheduler's own counts; with a shared Redis
+        queue, those this process put in and took out)."""
+        stats = self.crawler.stats
+        if stats is None:
+            return 0
+        got = 0
+        for suffix in ("", "/redis"):
+            got += int(stats.get_value(f"scheduler/enqueued{suffix}", 0))
+            got -= int(stats.get_value(f"scheduler/dequeued{suffix}", 0))
+        return got
 
     def _unmatched(self, url: str) -> None:
         """A link of a listing page that matches neither pattern (nor an exclusion):
@@ -273,13 +356,14 @@ class NewsSpider(scrapy.Spider):
             return
         sel = scrapy.Selector(response=response, type="xml")
         sel.remove_namespaces()
+        room = self._room(response.url)
         for item in sel.xpath("//item | //entry"):
             link = item.xpath("link/@href").get() or item.xpath("link/text()").get() or ""
             url = urldefrag(urljoin(response.url, link.strip()))[0]
             if not url or not self.site_def.in_domain(url) or not self.site_def.is_article(url):
                 continue
             url = self.site_def.link_url(url)
-            if self._stored(url):
+            if self._stored(url) or not next(room):
                 continue
             hints = Hints(
                 feed_date=(item.xpath("pubDate/text() | published/text()").get() or "").strip()
@@ -304,6 +388,7 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("bad sitemap %s: %s", response.url, exc)
             self._count("aggregator/errors/sitemap")
             return
+        room = self._room(response.url, max_links=0)  # 50,000 URLs a sitemap, by its spec
         for entry in sitemap:
             loc = (entry.get("loc") or "").strip()
             # only http(s) URLs of the site: an entity left unexpanded gives an empty loc
@@ -311,7 +396,7 @@ class NewsSpider(scrapy.Spider):
                 continue
             if sitemap.type == "sitemapindex":
                 yield scrapy.Request(loc, callback=self.parse_sitemap, errback=self.on_error)
-            elif self.site_def.is_article(loc) and not self._stored(loc):
+            elif self.site_def.is_article(loc) and not self._stored(loc) and next(room):
                 hints = Hints(feed_date=entry.get("lastmod"))
                 yield scrapy.Request(
                     self.site_def.link_url(loc),
@@ -332,7 +417,11 @@ class NewsSpider(scrapy.Spider):
             self._count("aggregator/errors/not_html")
             return
         try:
-            found = extract_article(response.url, response.text, self.site_def, hints)
+            found = extract_article(response.url, response.text, self.site_def, hints, self.limits)
+        except TooComplex as exc:
+            self.logger.warning("page abandoned, %s: %s", exc, response.url)
+            self._count("aggregator/errors/too_complex")
+            return
         except ExtractionError as exc:
             self.logger.warning("extraction failed for %s: %s", response.url, exc)
             self._count("aggregator/errors/extraction")
@@ -341,6 +430,9 @@ class NewsSpider(scrapy.Spider):
             self.logger.exception("extraction crashed on %s: %s", response.url, exc)
             self._count("aggregator/errors/extraction")
             return
+        for flag in found.flags:
+            if flag.startswith("truncated:"):  # a bound of the article's size was hit
+                self._count(f"aggregator/capped/{flag.removeprefix('truncated:')}")
         yield found.to_article(
             self.site_def,
             # the archived record's WARC-Date, so that re-extracting it gives the same article

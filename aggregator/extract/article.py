@@ -68,6 +68,14 @@ from aggregator.extract.generic import (
     named_headline,
     printed_date,
 )
+from aggregator.extract.limits import (
+    PageLimits,
+    TooComplex,
+    check_size,
+    check_tree,
+    checkpoint,
+    page_budget,
+)
 from aggregator.extract.model import Extracted, ExtractionError, Hints
 from aggregator.extract.query import (
     element_query,
@@ -90,7 +98,16 @@ from aggregator.normalize.rules import (
 from aggregator.normalize.text import clean_text, token_f1
 from aggregator.sites.definition import SiteDefinition
 
-__all__ = ["FIELDS", "Extracted", "ExtractionError", "Hints", "extract_article", "section_from_url"]
+__all__ = [
+    "FIELDS",
+    "Extracted",
+    "ExtractionError",
+    "Hints",
+    "PageLimits",
+    "TooComplex",
+    "extract_article",
+    "section_from_url",
+]
 
 
 def _strip_site_name(title: str, name: str) -> str:
@@ -476,13 +493,24 @@ def _body_from_node(page: _Page, out: Extracted, body: _Element, layer: str) -> 
     if layer == "generic" and out.lead and lines and lines[0] == out.lead:
         lines = lines[1:]
     out.body_lines = lines
-    out.body_html = html_of(body)
+    out.body_html = _capped_html(out, body, page.memo["max_html"])
     out.layers["body"] = layer
+
+
+def _capped_html(out: Extracted, body: _Element, limit: int) -> str:
+    """The body's HTML, its children up to ``limit`` characters (flagged
+    ``truncated:body_html`` when some were left out)."""
+    html, whole = html_of(body, limit)
+    if not whole:
+        out.flags.append("truncated:body_html")
+    return html
 
 
 def _body_from_text(page: _Page, out: Extracted) -> None:
     """Body text and HTML from trafilatura, when no element of the page holds the body."""
-    out.body_lines, out.body_html = generic_body(page.html, page.url)
+    out.body_lines, out.body_html, whole = generic_body(page.html, page.url, page.memo["max_html"])
+    if not whole:
+        out.flags.append("truncated:body_html")
     out.body_lines = strip_clutter(out.body_lines)
     out.layers["body"] = "generic"
     if out.lead and out.body_lines and clean_text(out.body_lines[0]) == out.lead:
@@ -492,33 +520,76 @@ def _body_from_text(page: _Page, out: Extracted) -> None:
         out.authors, out.layers["authors"] = split_authors(out.byline), "heuristic"
 
 
-def _read_page(url: str, html: str, site: SiteDefinition, hints: Hints, flags: list[str]) -> _Page:
+def _read_page(
+    url: str, html: str, site: SiteDefinition, hints: Hints, flags: list[str], limits: PageLimits
+) -> _Page:
     """The parsed page with its structured data. Raises :class:`ExtractionError` if
-    the HTML cannot be parsed."""
+    the HTML cannot be parsed, :class:`TooComplex` if it is over a bound."""
+    check_size(html, limits)
     try:
         html = html5_shape(html)
         doc = Selector(text=html, base_url=url)
     except (ValueError, ParserError) as exc:
         raise ExtractionError(f"unparsable HTML: {exc}") from None
+    if isinstance(doc.root, _Element):
+        check_tree(doc.root, limits)
     return _Page(url, html, doc, read_structured(doc), site, hints, flags, [], {})
 
 
+def _cap_text(out: Extracted, limit: int) -> None:
+    """The body's lines up to ``limit`` characters (a longer first line cut at a word),
+    flagged ``truncated:body_text`` when lines were left out."""
+    if not limit or sum(len(line) + 1 for line in out.body_lines) <= limit + 1:
+        return
+    kept: list[str] = []
+    size = 0
+    for line in out.body_lines:
+        if size + len(line) > limit:
+            if not kept:
+                cut = line[:limit]
+                kept.append(cut[: cut.rfind(" ")] if " " in cut else cut)
+            break
+        kept.append(line)
+        size += len(line) + 1
+    out.body_lines = kept
+    out.flags.append("truncated:body_text")
+
+
 def extract_article(
-    url: str, html: str, site: SiteDefinition, hints: Hints | None = None
+    url: str,
+    html: str,
+    site: SiteDefinition,
+    hints: Hints | None = None,
+    limits: PageLimits | None = None,
 ) -> Extracted:
-    """Extract one article page. Raises :class:`ExtractionError` if there is no article."""
+    """Extract one article page. Raises :class:`ExtractionError` if there is no article,
+    :class:`TooComplex` (one) if the page is over a bound of ``limits`` (its size, elements,
+    depth or CPU budget: :mod:`aggregator.extract.limits`; the defaults if not given)."""
+    limits = limits or PageLimits()
+    with page_budget(limits.cpu_seconds):
+        return _extract(url, html, site, hints or Hints(), limits)
+
+
+def _extract(
+    url: str, html: str, site: SiteDefinition, hints: Hints, limits: PageLimits
+) -> Extracted:
     out = Extracted(url=url)
-    page = _read_page(url, html, site, hints or Hints(), out.flags)
+    page = _read_page(url, html, site, hints, out.flags, limits)
+    page.memo["max_html"] = limits.max_html
     for name, (strategies, settle) in FIELDS.items():
+        checkpoint()
         settle(out, name, _answers(strategies, page), page)
     canonical = first_text(page.doc, 'link[rel="canonical"]::attr(href)')
     out.canonical_url = join_url(url, canonical.strip()) if canonical else None
 
+    checkpoint()
     body, layer = _body_node(page, out)
+    checkpoint()
     if body is not None:
         _body_from_node(page, out, body, layer)
     else:
         _body_from_text(page, out)
+    _cap_text(out, limits.max_text)
     if not out.image and out.images and out.images[0]["url"]:
         out.image, out.layers["image"] = out.images[0]["url"], "body"
     if not out.title:

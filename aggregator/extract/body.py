@@ -12,6 +12,7 @@ import lxml.html
 from lxml.cssselect import CSSSelector
 from lxml.etree import ParserError, _Element
 
+from aggregator.extract.limits import checkpoint
 from aggregator.extract.query import BLOCK_TAGS, join_url, lines_of
 from aggregator.normalize.rules import (
     strip_clutter,
@@ -89,6 +90,7 @@ def figure_roots(body: _Element) -> list[_Element]:
         and len("".join(table.itertext()).strip()) <= _FIGURE_TABLE_TEXT
     )  # fmt: skip
     found.discard(body)
+    checkpoint()
     roots = [el for el in found if not any(a in found for a in el.iterancestors())]
     if len(roots) > 1:
         order = {el: i for i, el in enumerate(body.iter())}
@@ -100,6 +102,7 @@ def figures_of(body: _Element, roots: list[_Element], base_url: str) -> list[dic
     """Images with caption and credit (``roots``: the figures of ``body``)."""
     images: list[dict[str, str]] = []
     for fig in roots:
+        checkpoint()
         src = next(iter(fig.xpath(".//img/@src | self::img/@src")), None)
         captions: list[str] = []
         for line in lines_of(fig):
@@ -115,9 +118,11 @@ def figures_of(body: _Element, roots: list[_Element], base_url: str) -> list[dic
                 {"url": (join_url(base_url, str(src)) or "") if src else "", "caption": caption,
                  "credit": credit}
             )  # fmt: skip
-    # images not inside figures
+    # images not inside figures (the figures' own pictures found once: each root is
+    # outermost, so their subtrees are disjoint and the walk is linear)
+    in_figures = {img for r in roots for img in r.iter("img")}
     for img in body.iter("img"):
-        if any(is_inside(img, r) or img is r for r in roots):
+        if img in in_figures:
             continue
         if src := img.get("src"):
             images.append({"url": join_url(base_url, src) or "", "caption": "", "credit": ""})
@@ -152,10 +157,23 @@ def drop_leaf_blocks(
         drop(el)
 
 
-def html_of(el: _Element) -> str:
-    inner = [el.text or ""] if el.text else []
-    inner.extend(lxml.html.tostring(child, encoding="unicode") for child in el)
-    return "".join(inner).strip()
+def html_of(el: _Element, limit: int = 0) -> tuple[str, bool]:
+    """The element's inner HTML, and whether it is whole: with a ``limit``, its children
+    up to that many characters (the first one cut at an element's end when it alone is
+    longer: its children, recursively)."""
+    inner = [el.text] if el.text else []
+    size = len(el.text or "")
+    for child in el:
+        checkpoint()
+        part = lxml.html.tostring(child, encoding="unicode")
+        if limit and size + len(part) > limit:
+            if not size and len(child):  # the body is one wrapper: cut inside it
+                cut, _ = html_of(child, limit)
+                inner.append(cut)
+            return "".join(inner).strip(), False
+        inner.append(part)
+        size += len(part)
+    return "".join(inner).strip(), True
 
 
 #: paragraphs shorter than this (characters outside links) say nothing of where the text is
@@ -183,12 +201,37 @@ def _paragraphs_after(root: _Element, headline: _Element) -> Iterator[_Element]:
             yield el
 
 
+def _in_furniture(el: _Element, memo: dict[_Element, bool]) -> bool:
+    """The element or one of its ancestors is named as furniture (answers kept in
+    ``memo``, so that the paragraphs of one page walk each ancestor once)."""
+    path: list[_Element] = []
+    node: _Element | None = el
+    found = False
+    while node is not None:
+        if (known := memo.get(node)) is not None:
+            found = known
+            break
+        if (node.get("class") or node.get("id")) and _FURNITURE.search(
+            f"{node.get('class', '')} {node.get('id', '')}"
+        ):
+            found = True
+            path.append(node)
+            break
+        path.append(node)
+        node = node.getparent()
+    for n in path:
+        memo[n] = found
+    return found
+
+
 def _paragraph_scores(root: _Element, headline: _Element | None) -> dict[_Element, float]:
     """Each long ``<p>`` outside furniture (and after the headline, if known: text before
     it is another story's) scores its text outside links for its parent, half of it for
     its grandparent."""
     scores: dict[_Element, float] = {}
+    in_furniture: dict[_Element, bool] = {}
     for p in root.iter("p") if headline is None else _paragraphs_after(root, headline):
+        checkpoint()
         text = len("".join(p.itertext()).strip())
         if text < _MIN_PARAGRAPH:
             continue
@@ -198,11 +241,7 @@ def _paragraph_scores(root: _Element, headline: _Element | None) -> dict[_Elemen
         parent = p.getparent()
         if parent is None:
             continue
-        if any(
-            _FURNITURE.search(f"{el.get('class', '')} {el.get('id', '')}")
-            for el in (parent, *parent.iterancestors())
-            if el.get("class") or el.get("id")
-        ):
+        if _in_furniture(parent, in_furniture):
             continue
         scores[parent] = scores.get(parent, 0.0) + value
         grandparent = parent.getparent()
@@ -253,8 +292,9 @@ def main_node(
     return best
 
 
-def generic_body(html: str, url: str) -> tuple[list[str], str]:
-    """trafilatura's main text as lines and HTML (imported lazily: it is slow to load)."""
+def generic_body(html: str, url: str, limit: int = 0) -> tuple[list[str], str, bool]:
+    """trafilatura's main text as lines and HTML (at most ``limit`` characters of it, see
+    :func:`html_of`), and whether the HTML is whole (imported lazily: it is slow to load)."""
     import trafilatura
 
     out = trafilatura.extract(
@@ -267,14 +307,14 @@ def generic_body(html: str, url: str) -> tuple[list[str], str]:
         favor_precision=True,
     )
     if not out:
-        return [], ""
+        return [], "", True
     try:
         root = lxml.html.fromstring(out)
     except (ParserError, ValueError):
-        return [], ""
+        return [], "", True
     body = root.find(".//body")
     node = body if body is not None else root
-    return lines_of(node), html_of(node)
+    return lines_of(node), *html_of(node, limit)
 
 
 def strip_end_markers(body: _Element) -> None:

@@ -25,9 +25,10 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.etree import _Element
 
+from aggregator.extract.limits import checkpoint
 from aggregator.extract.query import BLOCK_TAGS
 from aggregator.normalize.dates import ParsedDate, parse_date
-from aggregator.normalize.text import clean_text, token_f1
+from aggregator.normalize.text import clean_text, kept_length, token_f1
 from aggregator.sites.categories import categories_for_section
 from aggregator.sites.definition import SiteDefinition
 
@@ -112,6 +113,7 @@ def find_headline(root: _Element, titles: list[str]) -> _Element | None:
             if _matches(_key(_text(h1)), keys) and not _inside_link(h1):
                 return h1
         for el in body.iter():
+            checkpoint()
             raw = el.text
             if not raw or not _MIN_TITLE <= len(raw) <= longest or el.tag in _NOT_CONTENT:
                 continue
@@ -139,6 +141,7 @@ def named_headline(root: _Element) -> _Element | None:
     the crawler saw."""
     body = root.find("body")
     for el in (body if body is not None else root).iter():
+        checkpoint()
         if not isinstance(el.tag, str) or el.tag in _NOT_CONTENT:
             continue
         if not _TITLE_CLASS.search(f"{el.get('class', '')} {el.get('id', '')}"):
@@ -285,6 +288,7 @@ _ACTIVE = re.compile(r"(?:^|\s)(?:active|current|selected)(?:\s|$)", re.IGNORECA
 def active_menu_section(root: _Element, site: SiteDefinition, page_url: str) -> str | None:
     """The section a menu marks as the current one (``class="active"``, ``aria-current``)."""
     for el in root.iter():
+        checkpoint()
         if not isinstance(el.tag, str):
             continue
         if _ACTIVE.search(el.get("class") or "") or el.get("aria-current"):
@@ -383,17 +387,39 @@ def _is_widget(el: _Element, text: str) -> bool:
     return rest != text and len(rest) <= _PLAYER_WORDS and not rest.endswith(".")
 
 
-def _is_link_box(el: _Element, text: str) -> bool:
+def _is_link_box(el: _Element, text: str | None, link_texts: dict[_Element, int]) -> bool:
     """A list or box made of links to other pages (related news, tags), or named as
-    furniture (comments, related news)."""
+    furniture (comments, related news). ``text``: the box's, if read already;
+    ``link_texts``: the length of each link's text, kept for the boxes around it."""
     if el.tag not in _BOXES:
         return False
     if _FURNITURE_CLASS.search(f"{el.get('class', '')} {el.get('id', '')}"):
         return True
-    links = [_text(a) for a in el.iter("a")]
-    if len(links) < _LINK_BOX_LINKS or not text:
+    links = []
+    for a in el.iter("a"):
+        if (n := link_texts.get(a)) is None:
+            n = link_texts[a] = len(_text(a))
+        links.append(n)
+    if len(links) < _LINK_BOX_LINKS:
         return False
-    return sum(len(t) for t in links) >= _LINK_BOX_SHARE * len(text)
+    text = _text(el) if text is None else text
+    if not text:
+        return False
+    return sum(links) >= _LINK_BOX_SHARE * len(text)
+
+
+def _text_within(el: _Element, limit: int) -> str | None:
+    """The element's text (:func:`_text`) if it may be at most ``limit`` characters long,
+    else None, read no further than needed to know it is longer: a widget is looked for
+    in every box, and boxes nested deep would each read the whole page below them."""
+    pieces: list[str] = []
+    kept = 0
+    for piece in el.itertext():
+        pieces.append(piece)
+        kept += kept_length(piece)
+        if kept > 4 * limit:
+            return None
+    return clean_text("".join(pieces))
 
 
 def furniture(body: _Element) -> list[_Element]:
@@ -402,13 +428,15 @@ def furniture(body: _Element) -> list[_Element]:
     blocks. Outermost first; what is inside one is not listed again."""
     found: list[_Element] = []
     skip: set[_Element] = set()
+    link_texts: dict[_Element, int] = {}
     for el in body.iter():
+        checkpoint()
         if el is body or not isinstance(el.tag, str) or el in skip:
             continue
         if not (el.tag in _BOXES or el.get("class") or el.get("id") or ":" in (el.text or "")):
             continue  # neither a box, nor named, nor a counter's own text
-        text = _text(el)
-        if _is_widget(el, text) or _is_link_box(el, text):
+        text = _text_within(el, _WIDGET_TEXT)  # None: too long for a widget
+        if (text is not None and _is_widget(el, text)) or _is_link_box(el, text, link_texts):
             while (
                 el.tag not in BLOCK_TAGS and (up := el.getparent()) is not None and up is not body
             ):

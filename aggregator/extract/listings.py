@@ -12,6 +12,7 @@ from urllib.parse import urldefrag, urljoin
 
 from lxml.etree import _Element
 
+from aggregator.extract.limits import checkpoint
 from aggregator.normalize.text import clean_text
 from aggregator.sites.definition import SiteDefinition
 
@@ -43,14 +44,20 @@ def links(root: _Element, page_url: str, site: SiteDefinition) -> Iterator[tuple
             yield site.link_url(url), a
 
 
-def date_near(anchor: _Element) -> str | None:
+def date_near(anchor: _Element, seen: dict[_Element, str | None] | None = None) -> str | None:
     """A date printed next to a listing link: in its nearest item container (``li``,
-    ``article``, ``tr`` or ``div``)."""
+    ``article``, ``tr`` or ``div``). ``seen`` keeps each container's answer for the other
+    links of the page: thousands of links in one container read its text once."""
     for container in anchor.iterancestors():
         if isinstance(container.tag, str) and container.tag in _ITEM_CONTAINERS:
-            text = " ".join(container.itertext())
-            m = _DATE_NEAR_LINK.search(text)
-            return m.group(0) if m else None
+            if seen is not None and container in seen:
+                return seen[container]
+            checkpoint()
+            m = _DATE_NEAR_LINK.search(" ".join(container.itertext()))
+            found = m.group(0) if m else None
+            if seen is not None:
+                seen[container] = found
+            return found
     return None
 
 

@@ -14,6 +14,7 @@ __all__ = [
     "clean_text",
     "fix_eth",
     "fold",
+    "kept_length",
     "looks_garbled",
     "slugify",
     "strip_xml_invalid",
@@ -75,6 +76,13 @@ def clean_text(text: str, *, multiline: bool = False) -> str:
         lines = (" ".join(line.split()) for line in text.splitlines())
         return "\n".join(line for line in lines if line)
     return " ".join(text.split())
+
+
+def kept_length(text: str) -> int:
+    """How many characters of ``text`` :func:`clean_text` keeps before composing them (NFC
+    composes at most 4 into one): so ``len(clean_text(t)) >= kept_length(t) / 4``, known
+    without cleaning."""
+    return len(_DROP.sub("", "".join(text.split())))
 
 
 def xml_safe(text: str) -> str:

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from sampleweb.base import HTML, PNG_BYTES, Page, SiteTemplate, esc
 from sampleweb.groundtruth import GroundTruthArticle
+from sampleweb.hostile.costly import figures_page, links_block, nested_page
 from sampleweb.hostile.payloads import (
     BILLION_LAUGHS,
     EVIL,
@@ -25,7 +26,14 @@ from sampleweb.hostile.payloads import (
     XML_INVALID,
     xxe_doctype,
 )
-from sampleweb.hostile.plan import ARTICLE_FAULTS, PAGE_FAULTS, URL_FAULTS, Fault, HostilePlan
+from sampleweb.hostile.plan import (
+    ARTICLE_FAULTS,
+    COSTLY_FAULTS,
+    PAGE_FAULTS,
+    URL_FAULTS,
+    Fault,
+    HostilePlan,
+)
 
 _TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
 
@@ -151,6 +159,19 @@ def render_faults(
         elif f.kind in URL_FAULTS and f.path.startswith(f"/{f.site}/"):
             links.setdefault(first_listing(f.site), []).append((f.path, f"Tin {f.kind}"))
             _url_fault(pages, dynamic, f, port)
+        elif f.kind in COSTLY_FAULTS:
+            listing = first_listing(f.site)
+            if f.kind == "costly-links":
+                markup = pages[listing].body.decode()
+                block = links_block(f"/{f.site}/tin-dong-{{i}}-a97{{i:04d}}.html")
+                pages[listing] = replace(
+                    pages[listing], body=_before_body_end(markup, block).encode()
+                )
+            else:
+                title = f"Trang nặng của phóng sự: {f.kind}"
+                make = figures_page if f.kind == "costly-figures" else nested_page
+                pages[f.path] = Page(200, HTML, make(title).encode())
+                links.setdefault(listing, []).append((f.path, title))
     _xml_attacks(pages, templates["songcau"], origin, port)
     _trap_links(plan, templates, links)
     for path, extra in links.items():
@@ -329,6 +350,10 @@ def trap_page(
         if not re.match(f.path, target):
             continue
         t = templates[f.site]
+        if f.kind == "costly-links":  # each link of the block: to an article without fault
+            faulted = {g.article for g in plan.faults}
+            a = next(a for a in plan.ground_truth[f.site] if a.key not in faulted)
+            return redirect_page(t.article_path(a))
         section = path.split("/")[2]
         if f.kind == "calendar-trap":
             day = dict(parse_qsl(query)).get("d", "2026-11-27")

@@ -20,8 +20,22 @@ from sampleweb.render import TEMPLATES, load_all_ground_truth
 HANG_SECONDS = 45.0
 #: How long a slow page takes to arrive (well under the crawl's DOWNLOAD_TIMEOUT).
 SLOW_SECONDS = 0.8
+#: Article links a crawl of the hostile web takes from one listing page (the sample
+#: listings have under 40; the "costly-links" block has thousands).
+LISTING_MAX_LINKS = 100
 #: Scrapy settings a crawl of the hostile web should use: hangs cost 3 x the timeout.
-CRAWL_SETTINGS: dict[str, Any] = {"DOWNLOAD_TIMEOUT": 3}
+CRAWL_SETTINGS: dict[str, Any] = {
+    "DOWNLOAD_TIMEOUT": 3,
+    "AGGREGATOR_LISTING_MAX_LINKS": LISTING_MAX_LINKS,
+}
+#: Pages that cost a parser more than their size (:mod:`sampleweb.hostile.costly`), on
+#: baden: kind -> (failure class, what a bounded crawl does).
+COSTLY_FAULTS: dict[str, tuple[str | None, str]] = {
+    "costly-figures": ("extraction", "4,000 figures and no text: read in time, not an article"),
+    "costly-nesting": ("too_complex", "2,048 levels of <div>: over the depth bound, abandoned"),
+    "costly-links": (None, "8,000 article links in one <div> of a listing, each redirecting "
+                     "to an article: the listing read in time, the links capped"),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -254,6 +268,14 @@ def plan_hostile_web(
     baden = TEMPLATES["baden"]
     plan.faults.append(Fault("dead-link", "baden", baden.HARD_404, None, False, "http_404"))  # type: ignore[attr-defined]
     plan.faults.append(Fault("soft-404", "baden", baden.SOFT_404, None, False, "extraction"))  # type: ignore[attr-defined]
+    first = base["baden"][0]
+    for n, (kind, (failure, note)) in enumerate(COSTLY_FAULTS.items(), start=50):
+        if kind == "costly-links":  # the links' paths, a trap bounded by the cap
+            path, bound = r"^/baden/tin-dong-\d+-a97\d{4}\.html$", LISTING_MAX_LINKS
+            plan.faults.append(Fault(kind, "baden", path, None, bound=bound, note=note))
+        else:
+            path = _fake(TEMPLATES["baden"], first, n, f"tin-{kind}")
+            plan.faults.append(Fault(kind, "baden", path, None, False, failure, note=note))
     return plan
 
 

@@ -73,6 +73,7 @@ __all__ = [
     "articles_seen",
     "as_int",
     "broken_findings",
+    "capped_bounds",
     "degraded_findings",
     "error_classes",
     "error_rate",
@@ -158,6 +159,13 @@ def error_classes(stats: Mapping[str, Any]) -> dict[str, int]:
     counts = {
         k.removeprefix("aggregator/errors/"): as_int(v) for k, v in detail.items() if as_int(v) > 0
     }
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def capped_bounds(stats: Mapping[str, Any]) -> dict[str, int]:
+    """The bounds one crawl hit (``body_text``, ``body_html``, ``listing_links``, ``queue``,
+    ``robots_txt``; see :mod:`aggregator.settings`) with how often, most frequent first."""
+    counts = {k: as_int(v) for k, v in (stats.get("capped") or {}).items() if as_int(v) > 0}
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 

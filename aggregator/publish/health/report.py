@@ -25,6 +25,7 @@ from aggregator.publish.health.judge import (
     Verdict,
     articles_seen,
     as_int,
+    capped_bounds,
     error_classes,
     field_counts,
     judge,
@@ -124,7 +125,7 @@ class SiteHealth:
 #: Figures of the last crawl shown by ``status --json``.
 _LAST_CRAWL_KEYS = (
     "requests", "pages", "inserted", "updated", "unchanged", "duplicates", "errors",
-    "error_detail", "retries", "duration_s", "finish_reason",
+    "error_detail", "retries", "capped", "duration_s", "finish_reason",
 )  # fmt: skip
 
 
@@ -375,6 +376,8 @@ def format_table(sites: Sequence[SiteHealth]) -> str:
             lines.append("  errors: " + ", ".join(f"{k} {n}" for k, n in classes.items()))
         if line := _retries_line(stats.get("retries")):
             lines.append(line)
+        if capped := capped_bounds(stats):  # each bound the last crawl hit, counted
+            lines.append("  capped: " + ", ".join(f"{k} {n}" for k, n in capped.items()))
     counts: dict[str, int] = {}
     for s in sites:
         counts[s.verdict] = counts.get(s.verdict, 0) + 1
