@@ -252,6 +252,20 @@ def build_parser() -> argparse.ArgumentParser:
         "(default $AGGREGATOR_CRAWL_INTERVAL or 30m)",
     )
     p.add_argument("--access-log", metavar="FILE", help="append one line per request to FILE")
+    p.add_argument(
+        "--max-connections", type=int, default=128, metavar="N",
+        help="open connections at most; more are closed at once (default 128)",
+    )  # fmt: skip
+    p.add_argument(
+        "--max-per-client", type=int, default=16, metavar="N",
+        help="open connections from one address at most (default 16; behind a reverse "
+        "proxy, every client has the proxy's address)",
+    )  # fmt: skip
+    p.add_argument(
+        "--header-timeout", type=float, default=10.0, metavar="SECONDS",
+        help="a request's head must arrive within this long, else the connection is "
+        "dropped (default 10)",
+    )  # fmt: skip
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(

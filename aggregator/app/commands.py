@@ -527,7 +527,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from aggregator.publish.serve import serve
+    from aggregator.publish.serve import Limits, serve
 
     try:
         interval = config.crawl_interval(args.interval)
@@ -535,8 +535,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port}: must be 0-65535")
+    for flag, value in (
+        ("--max-connections", args.max_connections),
+        ("--max-per-client", args.max_per_client),
+        ("--header-timeout", args.header_timeout),
+    ):
+        if not value > 0:
+            raise UsageError(f"{flag} {value}: must be above 0")
+    limits = Limits(args.max_connections, args.max_per_client, args.header_timeout)
     log = Path(args.access_log) if args.access_log else None
-    return serve(_feeds_dir(args), args.host, args.port, max_age=round(interval), access_log=log)
+    return serve(
+        _feeds_dir(args), args.host, args.port, max_age=round(interval), access_log=log, limits=limits
+    )
 
 
 def _check_export_filters(args: argparse.Namespace, store: Any) -> None:

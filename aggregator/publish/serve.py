@@ -12,7 +12,15 @@ path to a file of the folder and answers the way feed readers need:
   only changes with the content), with 304 for ``If-None-Match`` or, without it,
   ``If-Modified-Since``;
 - gzip when ``Accept-Encoding`` asks for it (``Vary: Accept-Encoding``);
-- ``Cache-Control: public, max-age`` of the crawl interval; GET and HEAD only.
+- ``Cache-Control: public, max-age`` of the crawl interval.
+
+Abuse is bounded in the HTTP plumbing (:class:`BoundedSite`), before any resource is
+asked: GET and HEAD only (another method is 405) and no request body (a
+``Content-Length`` above 0 or a chunked body is 413), both answered without reading
+the body and the connection closed; the request head must arrive within
+``header_timeout`` seconds of the connection (or of the previous response); at most
+``max_connections`` connections, ``max_per_client`` from one address: a connection
+over either cap is closed at once, the others are served.
 
 Each request reads its file whole (feeds are small and replaced atomically), so a
 rebuilt feed is served at once and body and ETag always belong together.
@@ -25,17 +33,20 @@ import hashlib
 import os
 import sys
 from collections import OrderedDict
+from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from typing import IO, Any, cast
 
-from twisted.web.http import NOT_MODIFIED
+from twisted.internet.interfaces import IAddress
+from twisted.python.failure import Failure
+from twisted.web.http import NOT_MODIFIED, HTTPChannel
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request, Site
 
 from aggregator.sites.definition import DEFAULT_INTERVAL
 
-__all__ = ["MEDIA_TYPES", "FeedsResource", "serve"]
+__all__ = ["MEDIA_TYPES", "BoundedSite", "FeedsResource", "Limits", "serve"]
 MEDIA_TYPES: dict[str, str] = {
     ".rss": "application/rss+xml; charset=utf-8",
     ".atom": "application/atom+xml; charset=utf-8",
@@ -195,6 +206,118 @@ class FeedsResource(Resource):
         return _NOT_FOUND
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What one server grants its clients (``aggregator serve`` options)."""
+
+    max_connections: int = 128
+    max_per_client: int = 16
+    #: seconds for a request head (line and headers) to arrive
+    header_timeout: float = 10.0
+    #: seconds an idle keep-alive connection is kept
+    idle_timeout: float = 60.0
+
+
+#: how long a refused request's connection is kept half-closed (the client reads the
+#: answer; its body is never read) before it is dropped
+_LINGER = 2.0
+_REASONS = {405: b"Method Not Allowed", 413: b"Content Too Large"}
+
+
+class _BoundedChannel(HTTPChannel):
+    """Twisted's HTTP/1.1 channel with a deadline for each request head and no bodies."""
+
+    site: BoundedSite
+    _deadline: Any = None  # the IDelayedCall of the pending deadline
+    _refused = False
+    _peer = ""
+
+    def connectionMade(self) -> None:
+        super().connectionMade()
+        self._arm()
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.callLater(self.site.limits.header_timeout, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None and self._deadline.active():
+            self._deadline.cancel()
+        self._deadline = None
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        if self.transport is not None:
+            self.transport.abortConnection()
+
+    def allHeadersReceived(self) -> None:
+        self._disarm()
+        if self._command not in (b"GET", b"HEAD"):
+            self._refuse(405)
+        elif self.length is None or self.length > 0:  # chunked, or a Content-Length
+            self._refuse(413)
+        else:
+            super().allHeadersReceived()
+
+    def _refuse(self, status: int) -> None:
+        """Answer ``status`` and close, the body unread: reading stops, the answer and a
+        FIN go out, the connection is dropped after a short linger."""
+        self._refused = True
+        self.length = -1  # not 0: the channel would take the request as complete
+        transport = cast(Any, self.transport)
+        transport.pauseProducing()
+        transport.write(
+            b"HTTP/1.1 %d %s\r\nAllow: GET, HEAD\r\nContent-Length: 0\r\n"
+            b"Connection: close\r\n\r\n" % (status, _REASONS[status])
+        )
+        transport.loseWriteConnection()
+        self._deadline = self.callLater(_LINGER, self._too_slow)
+
+    def rawDataReceived(self, data: bytes) -> None:
+        if not self._refused:
+            super().rawDataReceived(data)
+
+    def requestDone(self, request: Request) -> None:
+        super().requestDone(request)
+        if self.persistent:  # the next request's head has its own deadline
+            self._arm()
+
+    def connectionLost(self, reason: Failure) -> None:  # type: ignore[override]
+        self._disarm()
+        self.site.closed(self._peer)
+        super().connectionLost(reason)
+
+
+class BoundedSite(Site):
+    """A Twisted ``Site`` that caps connections, in all and per client address."""
+
+    protocol = _BoundedChannel  # type: ignore[assignment]
+
+    def __init__(self, resource: Resource, limits: Limits, **kwargs: Any) -> None:
+        super().__init__(resource, timeout=limits.idle_timeout, **kwargs)
+        self.limits = limits
+        self.open: dict[str, int] = {}
+
+    def buildProtocol(self, addr: IAddress) -> _BoundedChannel | None:  # type: ignore[override]
+        peer = str(getattr(addr, "host", ""))
+        if (
+            sum(self.open.values()) >= self.limits.max_connections
+            or self.open.get(peer, 0) >= self.limits.max_per_client
+        ):
+            return None  # Twisted closes the connection at once
+        channel = cast(_BoundedChannel, super().buildProtocol(addr))
+        channel._peer = peer
+        self.open[peer] = self.open.get(peer, 0) + 1
+        return channel
+
+    def closed(self, peer: str) -> None:
+        left = self.open.get(peer, 0) - 1
+        if left > 0:
+            self.open[peer] = left
+        else:
+            self.open.pop(peer, None)
+
+
 def serve(
     feeds_dir: Path,
     host: str = "127.0.0.1",
@@ -203,6 +326,7 @@ def serve(
     max_age: int = DEFAULT_INTERVAL * 60,
     access_log: Path | None = None,
     out: IO[str] | None = None,
+    limits: Limits | None = None,
 ) -> int:
     """Serve ``feeds_dir`` until SIGTERM or Ctrl-C (exit status 0).
 
@@ -218,7 +342,9 @@ def serve(
         print(f"aggregator: error: feeds folder {feeds_dir} not found", file=sys.stderr)
         return 1
     log_path = str(access_log) if access_log is not None else None
-    site = Site(FeedsResource(Path(feeds_dir), max_age), logPath=log_path)
+    site = BoundedSite(
+        FeedsResource(Path(feeds_dir), max_age), limits or Limits(), logPath=log_path
+    )
     site.displayTracebacks = False
     try:
         listening = reactor.listenTCP(port, site, interface=host)

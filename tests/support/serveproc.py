@@ -4,6 +4,7 @@ HTTP: shared by the server tests and the newsboat test."""
 from __future__ import annotations
 
 import http.client
+import resource
 import signal
 import subprocess
 import sys
@@ -42,13 +43,20 @@ class Server:
             conn.close()
 
 
-def start_server(feeds: Path, log: Path, *extra: str) -> Server:
+def start_server(feeds: Path, log: Path, *extra: str, nofile: int | None = None) -> Server:
+    """``aggregator serve`` with ``extra`` options; ``nofile``: its descriptor limit."""
+
+    def limit() -> None:
+        if nofile is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
     proc = subprocess.Popen(
         [sys.executable, "-m", "aggregator.app.cli", "serve", "--feeds-dir", str(feeds),
          "--port", "0", "--access-log", str(log), *extra],
         stdout=subprocess.PIPE,
         text=True,
         cwd=REPO,
+        preexec_fn=limit,
     )  # fmt: skip
     assert proc.stdout is not None
     url = proc.stdout.readline().strip()

@@ -5,12 +5,16 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import select
 import signal
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from email.utils import formatdate
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -240,3 +244,139 @@ def test_missing_folder_and_bad_options(tmp_path: Path) -> None:
     assert missing.returncode == 1 and "not found" in missing.stderr
     assert run("--feeds-dir", str(tmp_path), "--interval", "0").returncode == 2  # usage
     assert run("--feeds-dir", str(tmp_path), "--port", "70000").returncode == 2
+
+
+# -- abuse: bodies, slow clients, connection caps ------------------------------------
+
+
+def _connect(server: Server, source: str = "127.0.0.1", timeout: float = 10) -> socket.socket:
+    """A raw connection to the server from ``source`` (a loopback address)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    sock.bind((source, 0))
+    sock.connect((server.host, server.port))
+    return sock
+
+
+def _status_line(sock: socket.socket) -> bytes:
+    """The first line the server answers, b"" when it closed the connection first."""
+    data = b""
+    try:
+        while b"\r\n" not in data:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except ConnectionResetError:
+        pass
+    return data.split(b"\r\n", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("head", "status"),
+    [
+        (b"POST /all.rss HTTP/1.1\r\nHost: x\r\nContent-Length: 67108864\r\n\r\n", b"405"),
+        (b"PUT /all.rss HTTP/1.1\r\nHost: x\r\nContent-Length: 67108864\r\n\r\n", b"405"),
+        (b"GET /all.rss HTTP/1.1\r\nHost: x\r\nContent-Length: 67108864\r\n\r\n", b"413"),
+        (b"GET /all.rss HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", b"413"),
+    ],
+)
+def test_a_request_body_is_refused_unread(server: Server, head: bytes, status: bytes) -> None:
+    with _connect(server) as sock:
+        sock.sendall(head)
+        assert _status_line(sock).startswith(b"HTTP/1.1 " + status)
+    # the body is never read: a client pushing 64 MiB is stopped far short of it (the
+    # kernel buffers a few MiB), where a server spooling bodies would take it all
+    sent = 0
+    with _connect(server) as sock:
+        sock.sendall(head)
+        chunk = b"x" * (1 << 20)
+        try:
+            for _ in range(64):
+                sock.sendall(chunk)
+                sent += len(chunk)
+        except OSError:  # reset, or the send blocked until the socket's timeout
+            pass
+    assert sent < 32 << 20, sent
+    assert server.request("/all.rss")[0] == 200
+
+
+def test_a_slow_request_head_is_dropped(feeds_server_factory: Any) -> None:
+    server = feeds_server_factory("--header-timeout", "1")
+    with _connect(server, timeout=5) as sock:
+        sock.sendall(b"GET /all.rss HTTP/1.1\r\n")
+        closed = False
+        for byte in b"X-Slow: " + b"a" * 100:  # one byte every 0.2 s: the head takes 20 s
+            try:
+                sock.sendall(bytes([byte]))
+            except OSError:
+                closed = True
+                break
+            time.sleep(0.2)
+            readable, _, _ = select.select([sock], [], [], 0)
+            if readable:
+                closed = _status_line(sock) == b""
+                break
+        assert closed, "the server waited for the whole slow head"
+    assert server.request("/all.rss")[0] == 200
+
+
+def test_slow_clients_do_not_lock_others_out(feeds_server_factory: Any) -> None:
+    """More slow connections from one address than the server has descriptors: the
+    per-client cap closes them at once, and another client is still served."""
+    server = feeds_server_factory("--max-per-client", "4", "--header-timeout", "60", nofile=64)
+    slow = []
+    try:
+        for _ in range(80):
+            try:
+                sock = _connect(server, "127.0.0.2", timeout=2)
+                sock.sendall(b"GET /all.rss HTTP/1.1\r\nX-Slow: ")
+            except OSError:
+                continue
+            slow.append(sock)
+        with _connect(server, "127.0.0.3") as sock:
+            sock.sendall(b"GET /all.rss HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert _status_line(sock) == b"HTTP/1.1 200 OK"
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def test_over_the_connection_cap_closed_at_once(feeds_server_factory: Any) -> None:
+    server = feeds_server_factory("--max-connections", "6", "--max-per-client", "4")
+    held = [_connect(server, "127.0.0.2") for _ in range(4)]
+    held += [_connect(server, "127.0.0.3") for _ in range(2)]
+    try:
+        for sock in held:
+            sock.sendall(b"GET /all.rss HTTP/1.1\r\nX-Slow: ")
+        with _connect(server, "127.0.0.4") as sock:  # closed, not left waiting
+            sock.sendall(b"GET /all.rss HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert _status_line(sock) == b""
+    finally:
+        for sock in held:
+            sock.close()
+    for _ in range(50):  # the held connections' close reaches the server
+        with _connect(server, "127.0.0.4") as sock:
+            sock.sendall(b"GET /all.rss HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            if _status_line(sock) == b"HTTP/1.1 200 OK":
+                break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the server never served again after the held connections closed")
+
+
+@pytest.fixture
+def feeds_server_factory(server: Server, tmp_path: Path) -> Iterator[Any]:
+    """Servers of the module's feeds with other options, stopped after the test."""
+    started: list[Server] = []
+
+    def start(*extra: str, nofile: int | None = None) -> Server:
+        srv = start_server(
+            server.feeds, tmp_path / f"access{len(started)}.log", *extra, nofile=nofile
+        )
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in started:
+        assert stop_server(srv) == 0
