@@ -365,6 +365,16 @@ def _print_crawl_line(site_id: str, summary: dict[str, Any]) -> None:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
+    from aggregator.publish.feeds import DEFAULT_BASE_URL, is_loopback
+
+    base = config.base_url(args.base_url) or DEFAULT_BASE_URL
+    if is_loopback(base):
+        print(
+            f"aggregator: warning: links point at {base}, on this machine only "
+            "(fine for `aggregator serve`); give the public URL of the feeds folder with "
+            "--base-url or AGGREGATOR_FEEDS_BASE_URL",
+            file=sys.stderr,
+        )
     report = _publish(args, health=False)  # _health.atom: crawl, run and status
     print(f"{len(report.written)} feeds written, {len(report.unchanged)} unchanged")
     for path in report.written:

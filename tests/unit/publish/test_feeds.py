@@ -49,8 +49,9 @@ FORMATS = ("rss", "atom", "json")
 EXPECTED = sorted(
     [f"all.{f}" for f in FORMATS]
     + [f"category/{k}.{f}" for k in CATEGORIES for f in FORMATS]
+    + [f"province/phutho.{f}" for f in FORMATS]
     + [f"site/tamdao.{f}" for f in FORMATS]
-    + ["feeds.opml", "index.html"]
+    + ["feed.xsl", "feeds.opml", "headlines.json", "index.html", "page.css", "page.js"]
 )
 THOI_SU_ORDER = ["khong-ngay", "ma-doc", "khanh-thanh-cau-vinh-phuc", "bai-cu"]
 
@@ -123,7 +124,7 @@ def _contents(feeds: Path) -> list[str]:
 
 def test_feedparser_reads_every_file_cleanly(built: Built) -> None:
     files = _files(built.feeds)
-    assert len(files) == 2 * (len(CATEGORIES) + 2)
+    assert len(files) == 2 * (len(CATEGORIES) + 3)
     for path in files:
         parsed = feedparser.parse(path.read_bytes())
         assert parsed.bozo == 0, (path.name, parsed.get("bozo_exception"))
@@ -419,9 +420,15 @@ def test_ids_stable_when_an_article_is_edited(built: Built) -> None:
     report = build_feeds(built.store, built.feeds, base_url=BASE_URL)
     assert {str(p.relative_to(built.feeds)) for p in report.written} == {
         f"{name}.{fmt}"
-        for name in ("all", "category/thoi-su", "category/kinh-te", "site/tamdao")
+        for name in (
+            "all",
+            "category/thoi-su",
+            "category/kinh-te",
+            "province/phutho",
+            "site/tamdao",
+        )
         for fmt in FORMATS
-    }  # the index and OPML list feeds, not their entries' times: an edit leaves them alone
+    }  # the page shows titles, leads and publication times, OPML feeds: both left alone
     assert {key: ids(key) for key in CATEGORIES} == before
     entry = _atom_entry(_atom(built.feeds, "thoi-su"), "khanh-thanh-cau-vinh-phuc")
     assert "Bản cập nhật" in entry.findtext("a:content", "", NS)
@@ -465,7 +472,7 @@ def test_build_skips_a_bad_category_key(tmp_path: Path, store_target: str) -> No
 def test_every_file_follows_the_validator_rules(built: Built) -> None:
     """W3C Feed Validation Service rules (reference notes) and JSON Feed 1.1's schema."""
     files = feed_files(built.feeds)
-    assert len(files) == 3 * (len(CATEGORIES) + 2)
+    assert len(files) == 3 * (len(CATEGORIES) + 3)
     for path in files:
         check_feed_file(path)
 
@@ -562,19 +569,22 @@ def test_opml_lists_every_feed_file(built: Built) -> None:
     data = (built.feeds / "feeds.opml").read_bytes()
     urls = opml_urls(data)
     files = [p.relative_to(built.feeds).as_posix() for p in feed_files(built.feeds)]
-    assert sorted(urls) == sorted(BASE_URL + f for f in files)
-    assert len(urls) == len(set(urls))
+    # one subscription per feed, in RSS: the Atom and JSON files sit beside it
+    assert sorted(urls) == sorted(BASE_URL + f for f in files if f.endswith(".rss"))
+    assert len(urls) == len(set(urls)) == len(files) // 3
     body = etree.fromstring(data).find("body")
     assert body is not None
     groups = {o.get("text"): o for o in body.iterfind("outline")}
-    assert list(groups) == ["Tất cả", "Chuyên mục", "Báo"]
+    assert list(groups) == ["Tất cả", "Chuyên mục", "Tỉnh, thành phố", "Báo"]
     by_category = [o.get("text") for o in groups["Chuyên mục"].iterfind("outline")]
     assert by_category == ["Bạn đọc", "Kinh tế", "Thời sự", "Xã hội"]
+    (phutho,) = groups["Tỉnh, thành phố"].iterfind("outline")
+    assert phutho.get("text") == "Phú Thọ"  # Báo Tam Đảo of Vĩnh Phúc, merged into Phú Thọ
+    assert phutho.get("xmlUrl") == f"{BASE_URL}province/phutho.rss"
     (tamdao,) = groups["Báo"].iterfind("outline")
     assert tamdao.get("title") == "Báo Tam Đảo — Báo địa phương"
-    assert [o.get("xmlUrl") for o in tamdao.iterfind("outline")] == [
-        f"{BASE_URL}site/tamdao.{fmt}" for fmt in FORMATS
-    ]
+    assert tamdao.get("xmlUrl") == f"{BASE_URL}site/tamdao.rss"
+    assert list(tamdao) == []
 
 
 def test_index_links_every_feed_with_autodiscovery(built: Built) -> None:
@@ -583,7 +593,8 @@ def test_index_links_every_feed_with_autodiscovery(built: Built) -> None:
     types = {"rss": "application/rss+xml", "atom": "application/atom+xml",
              "json": "application/feed+json"}  # fmt: skip
     assert alternates == {f: types[f.rsplit(".", 1)[1]] for f in files}
-    assert set(files) | {"feeds.opml"} == anchors
+    links = {a for a in anchors if not a.startswith("https://baotamdao.vn/")}  # headlines
+    assert set(files) | {"feeds.opml", "#nguon-tin"} == links
     page = (built.feeds / "index.html").read_text(encoding="utf-8")
     assert '<html lang="vi">' in page and "Thời sự — Báo địa phương" in page
 
@@ -673,7 +684,7 @@ def test_site_infos_from_definitions() -> None:
          "base_url": "https://baotamdao.vn", "links": {"article": r"\.html$"}}
     )  # fmt: skip
     assert site_infos([definition]) == {
-        "tamdao": SiteInfo("Báo Tam Đảo", 20, "https://baotamdao.vn/")
+        "tamdao": SiteInfo("Báo Tam Đảo", 20, "https://baotamdao.vn/", "phutho")
     }
 
 
@@ -836,7 +847,9 @@ def _texts(feeds: Path) -> list[str]:
 def test_hostile_input_every_file_valid(hostile: Built) -> None:
     files = feed_files(hostile.feeds)
     assert {p.relative_to(hostile.feeds).as_posix() for p in files} == {
-        f"{name}.{fmt}" for name in ("all", "category/thoi-su", "site/tamdao") for fmt in FORMATS
+        f"{name}.{fmt}"
+        for name in ("all", "category/thoi-su", "province/phutho", "site/tamdao")
+        for fmt in FORMATS
     }  # baden's only article is at a javascript: URL: no entry, no feed
     for path in files:
         check_feed_file(path)
@@ -866,9 +879,11 @@ def test_hostile_input_no_payload_survives(hostile: Built) -> None:
         lowered = text.lower()
         for payload in PAYLOADS:
             assert payload not in lowered, (payload, text[:200])
+    own_script = b'<script src="page.js" defer></script>'  # the page's one script
+    assert (hostile.feeds / "index.html").read_bytes().count(own_script) == 1
     for path in [*feed_files(hostile.feeds), hostile.feeds / "feeds.opml",
-                 hostile.feeds / "index.html"]:  # fmt: skip
-        raw = path.read_bytes()
+                 hostile.feeds / "index.html", hostile.feeds / "headlines.json"]:  # fmt: skip
+        raw = path.read_bytes().replace(own_script, b"")
         for payload in ("<script", "javascript:", "onerror", "\u202e", "<iframe"):
             assert payload.encode() not in raw.lower(), (path.name, payload)
         if path.suffix != ".json":  # XML and HTML: no "]]>" to end a CDATA section
