@@ -370,9 +370,9 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     base = config.base_url(args.base_url) or DEFAULT_BASE_URL
     if is_loopback(base):
         print(
-            f"aggregator: warning: links point at {base}, on this machine only "
-            "(fine for `aggregator serve`); give the public URL of the feeds folder with "
-            "--base-url or AGGREGATOR_FEEDS_BASE_URL",
+            f"aggregator: warning: links point at {base}, which only this machine reaches; "
+            "for readers elsewhere give the public URL of the feeds folder "
+            "(--base-url or AGGREGATOR_FEEDS_BASE_URL)",
             file=sys.stderr,
         )
     report = _publish(args, health=False)  # _health.atom: crawl, run and status
