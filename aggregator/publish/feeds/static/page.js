@@ -112,6 +112,7 @@
     });
     form.hidden = false;
     form.addEventListener("input", function () { update(index); });
+    form.addEventListener("change", function () { update(index); });
     form.addEventListener("submit", function (event) { event.preventDefault(); update(index); });
     if (params.toString()) update(index);
   }
