@@ -648,6 +648,81 @@ def test_site_feeds_show_copies_of_other_sites_stories(tmp_path: Path, store_tar
         check_feed_file(path)
 
 
+def test_province_feeds_span_the_papers_of_a_2025_province(
+    tmp_path: Path, store_target: str
+) -> None:
+    """Báo Tam Đảo (Vĩnh Phúc, merged into Phú Thọ on 1 July 2025) and Báo Đất Tổ (Phú
+    Thọ) share one province feed; a story both carry appears once, a story of another
+    province's paper appears as the province paper's copy."""
+    first = _on("tamdao", "cau-moi", province="Vĩnh Phúc",
+                published=datetime(2025, 3, 1, 8, 0, tzinfo=VN))  # fmt: skip
+    same = _on("datto", "cau-moi", province="Phú Thọ", duplicate_of=first.id,
+               published=datetime(2025, 3, 1, 9, 0, tzinfo=VN))  # fmt: skip
+    own = _on("datto", "le-hoi-den-hung", province="Phú Thọ",
+              published=datetime(2025, 3, 2, 9, 0, tzinfo=VN))  # fmt: skip
+    elsewhere = _on("songcau", "che-tan-cuong", province="Thái Nguyên",
+                    published=datetime(2025, 3, 3, 7, 0, tzinfo=VN))  # fmt: skip
+    copied = _on("tamdao", "che-tan-cuong", province="Vĩnh Phúc", duplicate_of=elsewhere.id,
+                 published=datetime(2025, 3, 3, 8, 0, tzinfo=VN))  # fmt: skip
+    feeds = tmp_path / "feeds"
+    with open_store(store_target) as store:
+        for article in (first, same, own, elsewhere, copied):
+            store.upsert(article)
+        build_feeds(store, feeds, base_url=BASE_URL)
+
+    def ids(name: str) -> list[str]:
+        return [e.id for e in feedparser.parse((feeds / f"{name}.atom").read_bytes()).entries]
+
+    tag = "tag:aggregator,2026:article/"
+    assert sorted(p.name for p in (feeds / "province").iterdir()) == [
+        f"{key}.{fmt}" for key in ("phutho", "thainguyen") for fmt in sorted(FORMATS)
+    ]
+    assert ids("province/phutho") == [tag + copied.id, tag + own.id, tag + first.id]
+    assert ids("province/thainguyen") == [tag + elsewhere.id]
+    doc = _json(feeds, "province/phutho")
+    assert doc["title"] == "Phú Thọ — Báo địa phương"
+    assert doc["description"] == "Tin mới nhất của các báo tỉnh Phú Thọ"
+    assert doc["feed_url"] == BASE_URL + "province/phutho.json"
+    for path in feed_files(feeds):
+        check_feed_file(path)
+
+    # the page's index: each story once, its newspapers and their provinces
+    index = json.loads((feeds / "headlines.json").read_text(encoding="utf-8"))
+    assert [i["url"] for i in index["items"]] == [elsewhere.url, own.url, first.url]
+    assert index["provinces"] == {"phutho": "Phú Thọ", "thainguyen": "Thái Nguyên"}
+    assert index["sites"]["tamdao"] == {"name": "Báo Tamdao", "province": "phutho"}
+    assert index["sites"]["songcau"]["province"] == "thainguyen"
+    assert index["items"][0]["also"] == [
+        {"site": "tamdao", "name": "Báo Tamdao", "url": copied.url}
+    ]
+    page = (feeds / "index.html").read_text(encoding="utf-8")
+    assert "<h2" in page and "3 bài mới nhất</h2>" in page
+    assert f'Cũng đăng trên: <a href="{copied.url}">Báo Tamdao</a>' in page
+    assert "Báo Songcau · Thái Nguyên · <time" in page
+    assert '<option value="phutho">Phú Thọ</option>' in page
+
+
+def test_the_page_escapes_what_it_shows(built: Built, tmp_path: Path) -> None:
+    """Titles and leads are text in the page and in headlines.json, never markup."""
+    article = tamdao_article(
+        "the-html",
+        title='Tiêu đề <img src=x onerror="alert(1)"> & "ngoặc"',
+        lead="Sapo </li></ol><script>alert(2)</script> hết",
+        categories=["thoi-su"],
+        published=datetime(2025, 3, 12, 8, 0, tzinfo=VN),
+    )
+    built.store.upsert(article)
+    build_feeds(built.store, built.feeds, base_url=BASE_URL)
+    page = (built.feeds / "index.html").read_text(encoding="utf-8")
+    doc = lxml_html.document_fromstring(page)
+    first = doc.get_element_by_id("headlines").find("li")
+    assert first is not None
+    assert first.findtext("article/h3/a") == 'Tiêu đề & "ngoặc"'
+    assert first.findtext("article/p[@class='lead']") == "Sapo hết"
+    assert [s.get("src") for s in doc.iter("script")] == ["page.js"]
+    assert "onerror" not in page and "alert" not in page
+
+
 def test_ttl_and_names_from_the_site_definitions(built: Built, tmp_path: Path) -> None:
     with SQLiteStore(tmp_path / "s.db") as store:
         store.upsert(_on("tamdao", "mot"))
