@@ -49,7 +49,7 @@ TITLE = f"{FEED_SUFFIX}: tin các báo tỉnh"
 #: The page loads its own style, script and index only; nothing inline runs.
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-    "img-src 'self' data:; base-uri 'none'; form-action 'self'"
+    "img-src 'self' data:; base-uri 'none'; form-action 'none'"
 )
 
 
@@ -237,13 +237,13 @@ def render_index(groups: Sequence[tuple[str, Sequence[Feed]]], headlines: Headli
 <a href="{OPML_FILE}" type="{MEDIA_TYPES["opml"]}">{OPML_FILE}</a> (nhập vào trình đọc tin)</p>
 </header>
 <main>
-<form id="filters" role="search" data-index="{HEADLINES_FILE}" hidden>
+<div id="filters" role="search" data-index="{HEADLINES_FILE}" hidden>
 <label>Tìm bài<input type="search" name="q" id="f-q" autocomplete="off"
  placeholder="ví dụ: hoa binh, lũ"></label>
 {_options("Chuyên mục", "category", dict(headlines.categories))}
 {_options("Tỉnh, thành phố", "province", dict(headlines.provinces))}
 {_options("Báo", "site", sites)}
-</form>
+</div>
 <section aria-labelledby="headlines-title">
 <h2 id="headlines-title" aria-live="polite">{len(shown)} bài mới nhất</h2>
 <ol id="headlines">

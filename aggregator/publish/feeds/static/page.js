@@ -4,10 +4,11 @@
 "use strict";
 (function () {
   var SHOWN = 50;
-  var form = document.getElementById("filters");
+  var filters = document.getElementById("filters");
+  var FIELDS = ["q", "category", "province", "site"];
   var list = document.getElementById("headlines");
   var title = document.getElementById("headlines-title");
-  if (!form || !list || !title || !window.fetch) return;
+  if (!filters || !list || !title || !window.fetch) return;
 
   // "Hòa", "hoà", "HOA" -> "hoa"; đ -> d
   function fold(text) {
@@ -82,12 +83,15 @@
     return words.every(function (w) { return item.text.indexOf(w) >= 0; });
   }
 
+  function field(name) {
+    return document.getElementById("f-" + name);
+  }
+
   function update(index) {
-    var data = new FormData(form);
-    var filter = {
-      category: data.get("category"), province: data.get("province"), site: data.get("site")
-    };
-    var words = fold(data.get("q")).split(/\s+/).filter(Boolean);
+    var data = {};
+    FIELDS.forEach(function (name) { data[name] = field(name) ? field(name).value : ""; });
+    var filter = { category: data.category, province: data.province, site: data.site };
+    var words = fold(data.q).split(/\s+/).filter(Boolean);
     var active = words.length || filter.category || filter.province || filter.site;
     var found = index.items.filter(function (item) { return matches(item, words, filter); });
     var shown = found.slice(0, SHOWN);
@@ -98,7 +102,7 @@
       : found.length > SHOWN ? found.length + " bài khớp, " + SHOWN + " bài mới nhất"
         : found.length + " bài khớp";
     var params = new URLSearchParams();
-    data.forEach(function (value, key) { if (value) params.set(key, value); });
+    FIELDS.forEach(function (name) { if (data[name]) params.set(name, data[name]); });
     var query = params.toString();
     history.replaceState(null, "", query ? "?" + query : location.pathname);
   }
@@ -106,20 +110,18 @@
   function start(index) {
     prepare(index);
     var params = new URLSearchParams(location.search);
-    ["q", "category", "province", "site"].forEach(function (name) {
-      var field = form.elements[name];
-      if (field && params.get(name)) field.value = params.get(name);
+    FIELDS.forEach(function (name) {
+      if (field(name) && params.get(name)) field(name).value = params.get(name);
     });
-    form.hidden = false;
-    form.addEventListener("input", function () { update(index); });
-    form.addEventListener("change", function () { update(index); });
-    form.addEventListener("submit", function (event) { event.preventDefault(); update(index); });
+    filters.hidden = false;
+    filters.addEventListener("input", function () { update(index); });
+    filters.addEventListener("change", function () { update(index); });
     if (params.toString()) update(index);
   }
 
-  fetch(form.dataset.index, { headers: { Accept: "application/json" } })
+  fetch(filters.dataset.index, { headers: { Accept: "application/json" } })
     .then(function (response) {
-      if (!response.ok) throw new Error(response.status + " " + form.dataset.index);
+      if (!response.ok) throw new Error(response.status + " " + filters.dataset.index);
       return response.json();
     })
     .then(start)
