@@ -233,7 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--base-url",
         help="public URL of the feeds folder, for self links and the OPML list "
-        "(default $AGGREGATOR_FEEDS_BASE_URL or http://localhost/feeds/)",
+        "(default $AGGREGATOR_FEEDS_BASE_URL or http://127.0.0.1:8080/, where "
+        "`aggregator serve` serves it)",
     )
     _add_db(p)
     _add_feeds_dir(p)

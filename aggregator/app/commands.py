@@ -519,6 +519,16 @@ def _print_crawl_line(site_id: str, summary: dict[str, Any]) -> None:
 
 def cmd_feeds(args: argparse.Namespace) -> int:
     _require_store(_db(args))
+    from aggregator.publish.feeds import DEFAULT_BASE_URL, is_loopback
+
+    base = config.base_url(args.base_url) or DEFAULT_BASE_URL
+    if is_loopback(base):
+        print(
+            f"aggregator: warning: links point at {base}, which only this machine reaches; "
+            "for readers elsewhere give the public URL of the feeds folder "
+            "(--base-url or AGGREGATOR_FEEDS_BASE_URL)",
+            file=sys.stderr,
+        )
     report = _publish(args, health=False)  # _health.atom: crawl, run and status
     print(f"{len(report.written)} feeds written, {len(report.unchanged)} unchanged")
     for path in report.written:
@@ -545,7 +555,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     limits = Limits(args.max_connections, args.max_per_client, args.header_timeout)
     log = Path(args.access_log) if args.access_log else None
     return serve(
-        _feeds_dir(args), args.host, args.port, max_age=round(interval), access_log=log, limits=limits
+        _feeds_dir(args),
+        args.host,
+        args.port,
+        max_age=round(interval),
+        access_log=log,
+        limits=limits,
     )
 
 

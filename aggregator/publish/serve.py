@@ -4,14 +4,18 @@ Twisted (which ships with Scrapy) parses HTTP; this module only maps a request
 path to a file of the folder and answers the way feed readers need:
 
 - media types ``application/rss+xml``, ``application/atom+xml``,
-  ``application/feed+json``, ``text/x-opml``, ``text/html``; any other file, a
+  ``application/feed+json``, ``text/x-opml``, ``text/html`` and the reading page's
+  ``text/css``, ``text/javascript`` and ``text/xsl``; any other file, a
   hidden or temporary file (``.name``), a folder and anything outside the folder
   (``..``, ``%2e%2e``, encoded slashes, absolute paths, symlinks leading out) is 404;
 - a strong ``ETag`` (SHA-256 of the bytes; ``-gzip`` appended for the gzip
   representation) and ``Last-Modified`` (the file's mtime, which the feed builder
   only changes with the content), with 304 for ``If-None-Match`` or, without it,
   ``If-Modified-Since``;
-- gzip when ``Accept-Encoding`` asks for it (``Vary: Accept-Encoding``);
+- RSS and Atom as ``application/xml`` to a browser (``Accept`` takes HTML and names
+  no feed type), so that it applies the feeds' stylesheet and shows a page;
+- gzip when ``Accept-Encoding`` asks for it (``Vary: Accept-Encoding``, and ``Accept``
+  for RSS and Atom);
 - ``Cache-Control: public, max-age`` of the crawl interval.
 
 Abuse is bounded in the HTTP plumbing (:class:`BoundedSite`), before any resource is
@@ -53,7 +57,13 @@ MEDIA_TYPES: dict[str, str] = {
     ".json": "application/feed+json",
     ".opml": "text/x-opml; charset=utf-8",
     ".html": "text/html; charset=utf-8",
+    # the reading page's style and script, and the stylesheet browsers apply to a feed
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".xsl": "text/xsl; charset=utf-8",
 }
+#: RSS and Atom as a browser gets them (see :func:`_for_browser`)
+BROWSER_XML = "application/xml; charset=utf-8"
 INDEX = "index.html"
 _NOT_FOUND = (
     b'<!DOCTYPE html>\n<html lang="vi"><head><meta charset="utf-8"><title>404</title></head>'
@@ -62,8 +72,9 @@ _NOT_FOUND = (
 _GZIP_CACHE_SIZE = 64
 
 
-def _accepts_gzip(header: str) -> bool:
-    """Whether an ``Accept-Encoding`` value allows gzip (``gzip;q=0`` does not)."""
+def _weights(header: str) -> dict[str, float]:
+    """The quality of each value of an ``Accept``-style header (lowercase; q=1 if unsaid,
+    0 if unreadable)."""
     weights: dict[str, float] = {}
     for part in header.split(","):
         coding, _, params = part.partition(";")
@@ -79,10 +90,25 @@ def _accepts_gzip(header: str) -> bool:
                 except ValueError:
                     weight = 0.0
         weights[coding] = weight
+    return weights
+
+
+def _accepts_gzip(header: str) -> bool:
+    """Whether an ``Accept-Encoding`` value allows gzip (``gzip;q=0`` does not)."""
+    weights = _weights(header)
     for coding in ("gzip", "x-gzip"):
         if coding in weights:
             return weights[coding] > 0
     return weights.get("*", 0.0) > 0
+
+
+def _for_browser(accept: str) -> bool:
+    """Whether an ``Accept`` value is a browser's page request: it takes HTML and names no
+    feed type. Browsers show ``application/rss+xml`` as text (or download it) but apply the
+    feed's stylesheet to ``application/xml``; readers get the feed type."""
+    weights = _weights(accept)
+    feeds = ("application/rss+xml", "application/atom+xml")
+    return weights.get("text/html", 0.0) > 0 and not any(t in weights for t in feeds)
 
 
 def _etags(header: str) -> set[str]:
@@ -160,12 +186,18 @@ class FeedsResource(Resource):
         accept = b",".join(request.requestHeaders.getRawHeaders(b"accept-encoding", []))
         compress = _accepts_gzip(accept.decode("latin-1"))
         etag = f'"{digest}-gzip"' if compress else f'"{digest}"'
+        negotiated = path.suffix in (".rss", ".atom")
+        if negotiated:
+            wanted = b",".join(request.requestHeaders.getRawHeaders(b"accept", []))
+            if _for_browser(wanted.decode("latin-1")):
+                media_type = BROWSER_XML
         headers = request.responseHeaders
         headers.setRawHeaders(b"content-type", [media_type.encode()])
         headers.setRawHeaders(b"etag", [etag.encode()])
         headers.setRawHeaders(b"last-modified", [formatdate(mtime, usegmt=True).encode()])
         headers.setRawHeaders(b"cache-control", [f"public, max-age={self.max_age}".encode()])
-        headers.setRawHeaders(b"vary", [b"Accept-Encoding"])
+        vary = b"Accept, Accept-Encoding" if negotiated else b"Accept-Encoding"
+        headers.setRawHeaders(b"vary", [vary])
         if self._not_modified(request, digest, mtime):
             request.setResponseCode(NOT_MODIFIED)
             request.finish()  # no body and no Content-Length (it would have to be the 200's)

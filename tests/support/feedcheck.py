@@ -25,21 +25,26 @@ JSONFEED_SCHEMA = Path(__file__).parent / "schemas" / "jsonfeed-1.1.schema.json"
 ATOM_NS = {"a": "http://www.w3.org/2005/Atom"}
 ATOM = "{http://www.w3.org/2005/Atom}"
 FEED_SUFFIXES = (".rss", ".atom", ".json")
+FEED_KINDS = ("category", "province", "site")
 MEDIA_TYPES = {
     ".rss": "application/rss+xml",
     ".atom": "application/atom+xml",
     ".json": "application/feed+json",
     ".opml": "text/x-opml",
     ".html": "text/html",
+    ".css": "text/css",
+    ".js": "text/javascript",
+    ".xsl": "text/xsl",
 }
 #: What XML 1.0 forbids (and W3C's validator rejects), as bytes of UTF-8 text.
 CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
 
 
 def feed_files(feeds: Path) -> list[Path]:
-    """Every feed file under a feeds folder (all, category/, site/), sorted."""
-    found = [p for p in feeds.rglob("*") if p.is_file() and p.suffix in FEED_SUFFIXES]
-    return sorted(found)
+    """Every feed file under a feeds folder (all, category/, province/, site/), sorted (not
+    the page's ``headlines.json``)."""
+    found = [*feeds.glob("all.*"), *(p for kind in FEED_KINDS for p in feeds.glob(f"{kind}/*"))]
+    return sorted(p for p in found if p.is_file() and p.suffix in FEED_SUFFIXES)
 
 
 @cache

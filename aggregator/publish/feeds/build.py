@@ -9,19 +9,23 @@ import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from aggregator.normalize.text import fold
 from aggregator.publish.feeds.entries import Entries
 from aggregator.publish.feeds.feed import ALL_LABEL, Feed, category_feed
-from aggregator.publish.feeds.index import render_index, render_opml
+from aggregator.publish.feeds.index import Headlines, render_headlines, render_index, render_opml
 from aggregator.publish.feeds.jsonfeed import render_json
 from aggregator.publish.feeds.layout import (
     DEFAULT_BASE_URL,
     FORMATS,
+    HEADLINES_FILE,
     INDEX_FILE,
     OPML_FILE,
+    STATIC_FILES,
     FeedBuildReport,
     Format,
     feed_path,
     remove_stale,
+    static_file,
     valid_key,
 )
 from aggregator.publish.feeds.select import ArticleSource, FeedSelection, SiteInfo
@@ -71,20 +75,22 @@ def build_feeds(
     base_url: str | None = None,
     sites: Mapping[str, SiteInfo] | None = None,
 ) -> FeedBuildReport:
-    """Write every feed, ``feeds.opml`` and ``index.html`` under ``feeds_dir``.
+    """Write every feed, ``feeds.opml``, the reading page (``index.html``, ``headlines.json``
+    and its static files) and ``feed.xsl`` under ``feeds_dir``.
 
     Each feed holds its ``limit`` newest entries, newest first. ``base_url`` is the
     public URL of ``feeds_dir`` (default :data:`DEFAULT_BASE_URL`), used for self
     links and the OPML list. ``sites`` (see :func:`site_infos`) gives newspapers'
-    names, home pages and crawl intervals (RSS ``<ttl>``; a feed spanning sites
-    takes the smallest); a site with stored articles but no entry there gets a feed
-    when its articles appear in another feed. Only files whose bytes change are
-    rewritten; feed files of categories and sites without articles are removed.
+    names, home pages, 2025 provinces and crawl intervals (RSS ``<ttl>``; a feed
+    spanning sites takes the smallest); a site with stored articles but no entry there
+    gets a feed when its articles appear in another feed. A province feed spans the
+    newspapers of one 2025 province. Only files whose bytes change are rewritten; feed
+    files of categories, provinces and sites without articles are removed.
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
     root = Path(feeds_dir)
-    for kind in ("category", "site"):  # a symlinked folder raises before anything is written
+    for kind in ("category", "province", "site"):  # a symlinked folder raises first
         feed_path(root, "x", "rss", kind)
     base = _base(base_url)
     build = FeedSelection(store, limit, base, dict(sites or {}))
@@ -110,17 +116,37 @@ def build_feeds(
         if entries:
             site_feeds.append(build.site_feed(site, entries))
 
+    site_provinces = {f.key: build.province_of(f.key, f.entries) for f in site_feeds}
+    by_province: dict[str, list[str]] = {}
+    for site, key in site_provinces.items():
+        if key:
+            by_province.setdefault(key, []).append(site)
+    province_feeds = [
+        feed
+        for key, members in by_province.items()
+        if (feed := build.province_feed(key, members)) is not None
+    ]
+    province_feeds.sort(key=lambda f: (fold(f.label, diacritics=False), f.key))
+
     kept: set[Path] = set()
-    for feed in (everything, *categories, *site_feeds):
+    for feed in (everything, *categories, *province_feeds, *site_feeds):
         for fmt in FORMATS:
             path = feed_path(root, feed.key, fmt, feed.kind)
             kept.add(path)
             data = _render(feed, fmt, base)
             (report.written if write_if_changed(path, data) else report.unchanged).append(path)
-    groups = [(ALL_LABEL, [everything]), ("Chuyên mục", categories), ("Báo", site_feeds)]
+    groups = [
+        (ALL_LABEL, [everything]),
+        ("Chuyên mục", categories),
+        ("Tỉnh, thành phố", province_feeds),
+        ("Báo", site_feeds),
+    ]
+    headlines = Headlines.of(groups, site_provinces)
     for name, data in (
+        *((name, static_file(name)) for name in STATIC_FILES),
+        (HEADLINES_FILE, render_headlines(headlines)),
         (OPML_FILE, render_opml(groups, base)),
-        (INDEX_FILE, render_index(groups)),
+        (INDEX_FILE, render_index(groups, headlines)),
     ):
         path = root / name
         (report.written if write_if_changed(path, data) else report.unchanged).append(path)

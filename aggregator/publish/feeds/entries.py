@@ -18,6 +18,7 @@ from aggregator.normalize.dates import ICT
 from aggregator.normalize.sanitize import BIDI_CONTROLS, safe_text, sanitize_html
 from aggregator.normalize.text import strip_xml_invalid
 from aggregator.publish.feeds.layout import valid_key
+from aggregator.sites.provinces import province_key_for
 from aggregator.store.records import StoredArticle
 
 __all__ = [
@@ -159,6 +160,8 @@ class Entry:
     site: str
     site_name: str
     site_url: str
+    #: the key of the newspaper's province since 1 July 2025 ("" when unknown)
+    province: str
     title: str
     link: str
     published: datetime
@@ -169,6 +172,8 @@ class Entry:
     content: str
     image: tuple[str, str] | None
     also_at: tuple[Copy, ...]
+    #: the article id of the story's original when this is a copy
+    copy_of: str | None = None
 
 
 def copies_of(raw: Iterable[Mapping[str, str]]) -> tuple[Copy, ...]:
@@ -209,6 +214,7 @@ def _entry(article: StoredArticle, also_at: tuple[Copy, ...]) -> Entry:
         site=article.site,
         site_name=site_name,
         site_url=_site_root(link),
+        province=province_key_for(article.province or "") or "",
         title=plain(article.title, MAX_TITLE) or _truncate(lead, 120) or link,
         link=link,
         published=_published(article),
@@ -219,6 +225,7 @@ def _entry(article: StoredArticle, also_at: tuple[Copy, ...]) -> Entry:
         content=_content(article, also_at),
         image=_image(article),
         also_at=also_at,
+        copy_of=article.duplicate_of,
     )
 
 

@@ -18,8 +18,18 @@ from aggregator.publish.feeds.entries import (
 )
 from aggregator.publish.feeds.layout import Format, Kind
 from aggregator.sites.categories import category_label
+from aggregator.sites.provinces import provinces
 
-__all__ = ["ALL_LABEL", "FEED_SUFFIX", "Feed", "category_feed", "label_of", "terms_of"]
+__all__ = [
+    "ALL_LABEL",
+    "FEED_SUFFIX",
+    "Feed",
+    "category_feed",
+    "label_of",
+    "province_feed",
+    "province_name",
+    "terms_of",
+]
 
 FEED_SUFFIX = "Báo địa phương"
 ALL_LABEL = "Tất cả"
@@ -60,6 +70,11 @@ class Feed:
     def href(self, fmt: Format) -> str:
         return f"{self.name}.{fmt}"
 
+    @property
+    def up(self) -> str:
+        """From the feed's file back to the feeds folder ("" or "../")."""
+        return "" if self.kind == "all" else "../"
+
 
 def terms_of(feed: Feed, entry: Entry) -> list[str]:
     """Category keys of an entry, the feed's own first."""
@@ -77,5 +92,22 @@ def category_feed(key: str, entries: Iterable[Entry], base: str, ttl: int) -> Fe
     label = label_of(key)
     return Feed(
         "category", key, label, f"Tin {label} mới nhất từ các báo địa phương", base,
+        tuple(newest_first(entries)), ttl,
+    )  # fmt: skip
+
+
+def province_name(key: str) -> str:
+    """The name of a 2025 province (the key itself when it names none)."""
+    unit = provinces().get(key)
+    return unit.name if unit is not None else key
+
+
+def province_feed(key: str, entries: Iterable[Entry], base: str, ttl: int) -> Feed:
+    """The feed of one 2025 province: the articles of all its newspapers, newest first."""
+    unit = provinces().get(key)
+    name = unit.name if unit is not None else key
+    kind = unit.kind if unit is not None else "tỉnh"
+    return Feed(
+        "province", key, name, f"Tin mới nhất của các báo {kind} {name}", base,
         tuple(newest_first(entries)), ttl,
     )  # fmt: skip

@@ -9,32 +9,47 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from importlib import resources
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from aggregator.publish.files import remove_leftovers
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
     "FORMATS",
+    "HEADLINES_FILE",
     "INDEX_FILE",
     "MAX_KEY",
     "MEDIA_TYPES",
     "OPML_FILE",
+    "STATIC_FILES",
+    "STYLESHEET_FILE",
     "FeedBuildReport",
     "Format",
     "Kind",
     "feed_path",
+    "is_loopback",
     "remove_stale",
+    "static_file",
     "valid_key",
 ]
 
 Format = Literal["rss", "atom", "json"]
-Kind = Literal["all", "category", "site"]
+Kind = Literal["all", "category", "province", "site"]
+_KINDS: tuple[Kind, ...] = ("category", "province", "site")
 
-#: Where the feeds are published when no ``base_url`` is given (self links need
-#: an absolute URL; pass the real public URL of ``feeds_dir`` in production).
-DEFAULT_BASE_URL = "http://localhost/feeds/"
+#: ``aggregator serve``'s default address: it serves the feeds folder at ``/``.
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+#: Where the feeds are published when no ``base_url`` is given: where ``aggregator
+#: serve`` with no flags publishes them, so its links resolve out of the box (self links
+#: and OPML need absolute URLs; a public server needs its real URL of ``feeds_dir``).
+DEFAULT_BASE_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}/"
 
 FORMATS: tuple[Format, ...] = ("rss", "atom", "json")
 MEDIA_TYPES: dict[str, str] = {
@@ -46,6 +61,12 @@ MEDIA_TYPES: dict[str, str] = {
 }
 INDEX_FILE = "index.html"
 OPML_FILE = "feeds.opml"
+#: The reading page's compact index of headlines, filtered by ``page.js``.
+HEADLINES_FILE = "headlines.json"
+#: Files copied as they are into the feeds folder: the reading page's style and script,
+#: and the stylesheet that shows an RSS or Atom file as a page in a browser.
+STYLESHEET_FILE = "feed.xsl"
+STATIC_FILES = ("page.css", "page.js", STYLESHEET_FILE)
 
 #: Longest key used as a file name (well under the 255-byte name limit).
 MAX_KEY = 100
@@ -77,6 +98,23 @@ def valid_key(key: str) -> bool:
     return len(key) <= MAX_KEY and bool(_KEY.fullmatch(key)) and key not in _RESERVED
 
 
+def is_loopback(url: str) -> bool:
+    """Whether a URL points at this machine (localhost, 127.0.0.0/8, ::1): links there
+    only work for a reader on the machine that serves them."""
+    try:
+        host = urlsplit(url).hostname or ""
+        return host == "localhost" or host.endswith(".localhost") or ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def static_file(name: str) -> bytes:
+    """The bytes of one of :data:`STATIC_FILES` (package data, also inside a zip)."""
+    if name not in STATIC_FILES:
+        raise ValueError(f"unknown static file {name!r}")
+    return resources.files("aggregator.publish.feeds").joinpath("static", name).read_bytes()
+
+
 def feed_path(feeds_dir: Path, key: str, fmt: Format, kind: Kind = "category") -> Path:
     """``feeds_dir/<kind>/<key>.<fmt>`` (``feeds_dir/all.<fmt>`` for ``all``).
 
@@ -88,7 +126,7 @@ def feed_path(feeds_dir: Path, key: str, fmt: Format, kind: Kind = "category") -
     root = Path(feeds_dir)
     if kind == "all":
         return root / f"all.{fmt}"
-    if kind not in ("category", "site"):
+    if kind not in _KINDS:
         raise ValueError(f"unknown feed kind {kind!r}")
     if not valid_key(key):
         raise ValueError(f"{kind} key {key!r} is not a [a-z0-9-]+ file name")
@@ -99,12 +137,12 @@ def feed_path(feeds_dir: Path, key: str, fmt: Format, kind: Kind = "category") -
 
 
 def remove_stale(root: Path, kept: set[Path], report: FeedBuildReport) -> None:
-    """Remove the category and site feed files under ``root`` that are not in ``kept``,
+    """Remove the category, province and site feed files under ``root`` not in ``kept``,
     and the temporary files a killed build left behind."""
-    for folder in (root, root / "category", root / "site"):
+    for folder in (root, *(root / kind for kind in _KINDS)):
         if folder.is_dir():
             report.removed.extend(remove_leftovers(folder))
-    for kind in ("category", "site"):
+    for kind in _KINDS:
         folder = root / kind
         if not folder.is_dir():
             continue

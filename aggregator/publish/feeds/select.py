@@ -23,7 +23,7 @@ from aggregator.publish.feeds.entries import (
     newest_first,
     plain,
 )
-from aggregator.publish.feeds.feed import ALL_LABEL, Feed, category_feed
+from aggregator.publish.feeds.feed import ALL_LABEL, Feed, category_feed, province_feed
 from aggregator.sites.definition import DEFAULT_INTERVAL, SiteDefinition
 from aggregator.store.records import StoredArticle
 
@@ -54,11 +54,13 @@ class SiteInfo:
     interval: int = DEFAULT_INTERVAL
     #: the newspaper's home page (a site feed's alternate link)
     url: str | None = None
+    #: its province since 1 July 2025 (a key of provinces.toml): its province feed
+    province_key: str | None = None
 
 
 def site_infos(definitions: Iterable[SiteDefinition]) -> dict[str, SiteInfo]:
-    """Name, crawl interval and home page of every site definition, by id."""
-    return {d.id: SiteInfo(d.name, d.interval, d.base_url) for d in definitions}
+    """Name, crawl interval, home page and 2025 province of every site definition, by id."""
+    return {d.id: SiteInfo(d.name, d.interval, d.base_url, d.province_key) for d in definitions}
 
 
 class FeedSelection:
@@ -155,15 +157,21 @@ class FeedSelection:
         return copies_of([first]) + tuple(c for c in rest if c.url not in own)
 
     def site_entries(self, site: str) -> list[Entry]:
-        """The site's originals and its copies of other sites' stories, newest first.
+        """The site's originals and its copies of other sites' stories, newest first."""
+        return self.own_entries([site])
+
+    def own_entries(self, sites: Sequence[str]) -> list[Entry]:
+        """The originals of ``sites`` and their copies of stories first published
+        elsewhere (each such story once), newest first.
 
         Copies are read too, so the store is asked for more rows (doubling) until
-        ``limit`` entries are kept or the site has no more articles.
+        ``limit`` entries are kept or the sites have no more articles.
         """
         fetch = self.limit
         while True:
-            rows = list(self.store.articles(sites=[site], limit=fetch, include_duplicates=True))
+            rows = list(self.store.articles(sites=sites, limit=fetch, include_duplicates=True))
             kept: list[Entry] = []
+            stories: set[str] = set()
             for article in rows:
                 if not self.prepare.usable(article):
                     continue
@@ -173,11 +181,27 @@ class FeedSelection:
                 original = self._original(article.duplicate_of)
                 if original is None:  # a dangling link: show the copy on its own
                     kept.append(self.prepare(article, ()))
-                elif original.site != site:
+                elif original.site not in sites and original.id not in stories:
+                    stories.add(original.id)
                     kept.append(self.prepare(article, self._others(article, original)))
             if len(kept) >= self.limit or len(rows) < fetch:
                 return newest_first(kept)[: self.limit]
             fetch *= 2
+
+    def province_of(self, site: str, entries: Iterable[Entry] = ()) -> str:
+        """A site's 2025 province: its definition's, else its stored articles'."""
+        info = self.sites.get(site)
+        if info is not None and info.province_key:
+            return info.province_key
+        return next((e.province for e in entries if e.site == site and e.province), "")
+
+    def province_feed(self, key: str, sites: Sequence[str]) -> Feed | None:
+        """The feed of one 2025 province across its newspapers (None without entries)."""
+        entries = self.own_entries(sorted(sites))
+        if not entries:
+            return None
+        ttl = min(self.interval(site) for site in sites)
+        return province_feed(key, entries, self.base, max(1, ttl))
 
     def site_feed(self, site: str, entries: Sequence[Entry]) -> Feed:
         info = self.sites.get(site)

@@ -1,5 +1,7 @@
 """RSS 2.0 and Atom 1.0 documents of a feed, written with feedgen (the only module that
-uses it), with the Atom entry links and ``<source>`` feedgen cannot write.
+uses it), with the Atom entry links and ``<source>`` feedgen cannot write, and an
+``xml-stylesheet`` instruction naming ``feed.xsl`` (a relative URL: the stylesheet is
+fetched from the server that serves the feed, as browsers require).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from lxml import etree
 
 from aggregator.publish.feeds.entries import GENERATOR, TAG_PREFIX, Entry, rfc3339
 from aggregator.publish.feeds.feed import Feed, label_of, terms_of
-from aggregator.publish.feeds.layout import MEDIA_TYPES, Format, valid_key
+from aggregator.publish.feeds.layout import MEDIA_TYPES, STYLESHEET_FILE, Format, valid_key
 
 __all__ = ["render_xml"]
 
@@ -111,4 +113,7 @@ def render_xml(feed: Feed, fmt: Literal["rss", "atom"], base: str) -> bytes:
     for entry in feed.entries:
         _fill_entry(fg.add_entry(order="append"), entry, feed, fmt, base)
     data: bytes = fg.atom_str(pretty=True) if fmt == "atom" else fg.rss_str(pretty=True)
-    return data
+    declaration, _, document = data.partition(b"\n")
+    # a browser opening the file shows a page; readers and validators skip the instruction
+    stylesheet = f'<?xml-stylesheet type="text/xsl" href="{feed.up}{STYLESHEET_FILE}"?>'
+    return b"\n".join((declaration, stylesheet.encode(), document))

@@ -19,6 +19,7 @@ from lxml import etree
 
 from aggregator.normalize.dates import ICT, iso
 from aggregator.process.chain import HEALTH_FIELDS
+from aggregator.publish.feeds.layout import DEFAULT_BASE_URL
 from aggregator.publish.files import write_if_changed
 from aggregator.publish.health.judge import (
     DEFAULT_STALE_HOURS,
@@ -59,7 +60,7 @@ FEED_ENTRIES = 100
 
 _TAG = "tag:aggregator,2026:health"
 _ATOM = "http://www.w3.org/2005/Atom"
-_DEFAULT_BASE_URL = "http://localhost/feeds/"
+_DEFAULT_BASE_URL = DEFAULT_BASE_URL  # the feeds' (where `aggregator serve` serves them)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # The verdict history lives in the store's health_events table (store.MIGRATIONS, 4).

@@ -1,5 +1,7 @@
 """A real feed reader: newsboat subscribes to the category feeds of a real crawl,
-served by ``aggregator serve``, and reloads three times without a terminal.
+served by ``aggregator serve``, and reloads three times without a terminal; and it
+imports ``feeds.opml`` of a plain ``aggregator feeds`` + ``aggregator serve`` (no base
+URL, serve's default address).
 
 newsboat stores ETag / Last-Modified only from its second fetch of a feed on, so the
 third fetch of every feed must get 304. Its cache keeps one row per guid whatever
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import sqlite3
 import subprocess
 from collections import defaultdict
@@ -23,6 +26,8 @@ import pytest
 
 from tests.support.cli import run_cli
 from tests.support.crawls import Crawl
+from tests.support.env import unavailable
+from tests.support.feedcheck import feed_files
 from tests.support.serveproc import Server, start_server, stop_server
 
 NEWSBOAT = Path("/usr/bin/newsboat")
@@ -49,13 +54,8 @@ def served(crawled: Crawl, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         assert stop_server(server) == 0
 
 
-def _reload(home: Path, urls: list[str]) -> None:
-    (home / "urls").write_text("\n".join(urls) + "\n", encoding="utf-8")
-    (home / "config").write_text(
-        "reload-threads 4\nuse-proxy no\ndownload-timeout 30\ndownload-retries 1\n",
-        encoding="utf-8",
-    )
-    env = {
+def _environment(home: Path) -> dict[str, str]:
+    return {
         "HOME": str(home),
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
@@ -63,11 +63,22 @@ def _reload(home: Path, urls: list[str]) -> None:
         "TERM": "dumb",
         "no_proxy": "*",
     }  # no proxy variables: nothing leaves 127.0.0.1
-    for _ in range(RELOADS):
+
+
+def _reload(home: Path, urls: list[str] | None = None, reloads: int = RELOADS) -> None:
+    """``reloads`` runs of ``newsboat -x reload`` over ``urls`` (default: the urls file as
+    it is)."""
+    if urls is not None:
+        (home / "urls").write_text("\n".join(urls) + "\n", encoding="utf-8")
+    (home / "config").write_text(
+        "reload-threads 4\nuse-proxy no\ndownload-timeout 30\ndownload-retries 1\n",
+        encoding="utf-8",
+    )
+    for _ in range(reloads):
         result = subprocess.run(
             [str(NEWSBOAT), "-x", "reload", "-C", "config", "-u", "urls", "-c", "cache.db"],
-            cwd=home, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-            timeout=180,
+            cwd=home, env=_environment(home), stdin=subprocess.DEVNULL, capture_output=True,
+            text=True, timeout=180,
         )  # fmt: skip
         assert result.returncode == 0, (result.stdout, result.stderr)
 
@@ -108,3 +119,60 @@ def test_newsboat_reads_every_category_feed(served: Server, tmp_path: Path, fmt:
     assert stored == expected
     for guid, _, _, feed in rows:
         assert feed in holders[guid], (guid, feed)
+
+
+SERVE_DEFAULT = ("127.0.0.1", 8080)  # `aggregator serve` with no --host or --port
+
+
+def _port_free(address: tuple[str, int]) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(address)
+        except OSError:
+            return False
+    return True
+
+
+def test_newsboat_imports_the_opml_of_a_plain_serve(crawled: Crawl, tmp_path: Path) -> None:
+    """``aggregator feeds`` without a base URL, ``aggregator serve`` without an address:
+    newsboat imports ``feeds.opml`` (one subscription per feed) and gets every entry of
+    every feed."""
+    if not _port_free(SERVE_DEFAULT):
+        unavailable(f"{SERVE_DEFAULT[0]}:{SERVE_DEFAULT[1]} is in use (serve's default port)")
+    feeds = tmp_path / "feeds"
+    result = run_cli("feeds", "--db", str(crawled.db), "--feeds-dir", str(feeds),
+                     "--sites-dir", str(crawled.web.sites_dir))  # fmt: skip
+    assert "warning: links point at http://127.0.0.1:8080/" in result.stderr
+    server = start_server(feeds, tmp_path / "access.log", "--port", "8080")
+    try:
+        assert server.url == "http://127.0.0.1:8080/"
+        status, _, opml = server.request("/feeds.opml")
+        assert status == 200
+        home = tmp_path / "newsboat"
+        home.mkdir()
+        (home / "feeds.opml").write_bytes(opml)
+        imported = subprocess.run(
+            [str(NEWSBOAT), "-i", "feeds.opml", "-u", "urls", "-c", "cache.db"],
+            cwd=home, env=_environment(home), stdin=subprocess.DEVNULL, capture_output=True,
+            text=True, timeout=60,
+        )  # fmt: skip
+        assert imported.returncode == 0, (imported.stdout, imported.stderr)
+        _reload(home, reloads=1)
+    finally:
+        assert stop_server(server) == 0
+
+    files = [p for p in feed_files(feeds) if p.suffix == ".rss"]
+    served = sorted(server.url + p.relative_to(feeds).as_posix() for p in files)
+    assert len(served) >= 15  # all, categories, provinces, newspapers: one format each
+    subscribed = [line.split()[0] for line in (home / "urls").read_text().splitlines() if line]
+    assert sorted(subscribed) == served  # one subscription per feed, each URL resolves
+    expected: dict[str, tuple[str, str]] = {}
+    for path in files:
+        entries = feedparser.parse(path.read_bytes()).entries
+        assert entries, path  # every feed has articles
+        expected |= {e.id: (e.title, e.link) for e in entries}
+    with sqlite3.connect(home / "cache.db") as db:
+        fetched = [url for (url,) in db.execute("SELECT rssurl FROM rss_feed")]
+        rows = db.execute("SELECT guid, title, url FROM rss_item").fetchall()
+    assert sorted(fetched) == served
+    assert {guid: (title, link) for guid, title, link in rows} == expected

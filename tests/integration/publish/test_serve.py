@@ -57,12 +57,17 @@ def _files(server: Server) -> list[str]:
     return [f for f in files if not f.startswith(".")] + [
         "feeds.opml",
         "index.html",
+        "headlines.json",
+        "page.css",
+        "page.js",
+        "feed.xsl",
     ]
 
 
 def test_every_file_served_with_its_media_type(server: Server) -> None:
     files = _files(server)
-    assert len(files) == 3 * 6 + 2
+    assert len(files) == 3 * 7 + 6
+    feeds = {p.relative_to(server.feeds).as_posix() for p in feed_files(server.feeds)}
     for name in files:
         status, headers, body = server.request("/" + name)
         assert status == 200, name
@@ -70,7 +75,7 @@ def test_every_file_served_with_its_media_type(server: Server) -> None:
         assert headers["content-type"].split(";")[0] == MEDIA_TYPES[suffix], name
         assert body == (server.feeds / name).read_bytes()
         assert headers["content-length"] == str(len(body))
-        if suffix in (".rss", ".atom", ".json"):
+        if name in feeds:
             check_feed_file(server.feeds / name)
     status, headers, body = server.request("/")
     assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
@@ -134,7 +139,7 @@ def test_gzip_when_asked(server: Server) -> None:
     assert status == 200 and headers["content-encoding"] == "gzip"
     assert gzip.decompress(body) == data and len(body) < len(data)
     assert headers["content-length"] == str(len(body))
-    assert headers["vary"] == "Accept-Encoding"
+    assert headers["vary"] == "Accept, Accept-Encoding"
     assert headers["etag"] == plain_etag[:-1] + '-gzip"'  # another representation, another tag
     again = server.request(
         "/category/thoi-su.rss",
@@ -380,3 +385,32 @@ def feeds_server_factory(server: Server, tmp_path: Path) -> Iterator[Any]:
     yield start
     for srv in started:
         assert stop_server(srv) == 0
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize("name", ["all.rss", "category/thoi-su.atom"])
+def test_a_browser_gets_rss_and_atom_as_xml_to_apply_the_stylesheet(
+    server: Server, name: str
+) -> None:
+    """Browsers show application/rss+xml as text; as application/xml they apply feed.xsl.
+    Readers (feed types named, no HTML, or no Accept at all) get the feed type."""
+    data = (server.feeds / name).read_bytes()
+    assert b'<?xml-stylesheet type="text/xsl" href="' in data
+    status, headers, body = server.request("/" + name, headers={"Accept": BROWSER_ACCEPT})
+    assert status == 200 and body == data
+    assert headers["content-type"] == "application/xml; charset=utf-8"
+    assert headers["vary"] == "Accept, Accept-Encoding"
+    feed_type = MEDIA_TYPES["." + name.rsplit(".", 1)[1]]
+    accepts: tuple[str | None, ...] = (
+        None,
+        "*/*",
+        "application/rss+xml, application/atom+xml, text/html;q=0.1",
+        "text/html;q=0, */*",
+    )
+    for accept in accepts:
+        headers_sent: dict[str, str] = {"Accept": accept} if accept is not None else {}
+        status, headers, body = server.request("/" + name, headers=headers_sent)
+        assert status == 200 and body == data
+        assert headers["content-type"].split(";")[0] == feed_type, accept

@@ -47,3 +47,39 @@ def test_unknown_site_lists_known_ids(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["crawl", "khong-co", "--db", str(tmp_path / "a.db")]) == 2
     err = capsys.readouterr().err
     assert "unknown site 'khong-co'" in err and "tayninh" in err
+
+
+def test_the_default_base_url_is_where_serve_serves_the_folder() -> None:
+    """`aggregator feeds` with no base URL writes links that `aggregator serve` with no
+    address answers (it serves the folder at /)."""
+    from aggregator.app.cli import build_parser
+    from aggregator.publish.feeds import DEFAULT_BASE_URL
+
+    serve = build_parser().parse_args(["serve"])
+    assert f"http://{serve.host}:{serve.port}/" == DEFAULT_BASE_URL
+
+
+@pytest.mark.parametrize(
+    ("base", "warned"),
+    [
+        (None, True),  # the default: serve's address
+        ("http://localhost/feeds/", True),
+        ("http://[::1]:8080/", True),
+        ("https://tin.example.vn/feeds/", False),
+    ],
+)
+def test_feeds_warns_once_about_links_to_this_machine(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    base: str | None,
+    warned: bool,
+) -> None:
+    monkeypatch.delenv("AGGREGATOR_FEEDS_BASE_URL", raising=False)
+    args = ["feeds", "--db", str(tmp_path / "a.db"), "--feeds-dir", str(tmp_path / "feeds")]
+    assert main([*args, *(["--base-url", base] if base else [])]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == int(warned)
+    if warned:
+        assert err[0].startswith("aggregator: warning: links point at ")
+        assert "--base-url" in err[0]

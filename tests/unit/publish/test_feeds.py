@@ -49,8 +49,9 @@ FORMATS = ("rss", "atom", "json")
 EXPECTED = sorted(
     [f"all.{f}" for f in FORMATS]
     + [f"category/{k}.{f}" for k in CATEGORIES for f in FORMATS]
+    + [f"province/phutho.{f}" for f in FORMATS]
     + [f"site/tamdao.{f}" for f in FORMATS]
-    + ["feeds.opml", "index.html"]
+    + ["feed.xsl", "feeds.opml", "headlines.json", "index.html", "page.css", "page.js"]
 )
 THOI_SU_ORDER = ["khong-ngay", "ma-doc", "khanh-thanh-cau-vinh-phuc", "bai-cu"]
 
@@ -123,7 +124,7 @@ def _contents(feeds: Path) -> list[str]:
 
 def test_feedparser_reads_every_file_cleanly(built: Built) -> None:
     files = _files(built.feeds)
-    assert len(files) == 2 * (len(CATEGORIES) + 2)
+    assert len(files) == 2 * (len(CATEGORIES) + 3)
     for path in files:
         parsed = feedparser.parse(path.read_bytes())
         assert parsed.bozo == 0, (path.name, parsed.get("bozo_exception"))
@@ -421,9 +422,15 @@ def test_ids_stable_when_an_article_is_edited(built: Built) -> None:
     report = build_feeds(built.store, built.feeds, base_url=BASE_URL)
     assert {str(p.relative_to(built.feeds)) for p in report.written} == {
         f"{name}.{fmt}"
-        for name in ("all", "category/thoi-su", "category/kinh-te", "site/tamdao")
+        for name in (
+            "all",
+            "category/thoi-su",
+            "category/kinh-te",
+            "province/phutho",
+            "site/tamdao",
+        )
         for fmt in FORMATS
-    }  # the index and OPML list feeds, not their entries' times: an edit leaves them alone
+    }  # the page shows titles, leads and publication times, OPML feeds: both left alone
     assert {key: ids(key) for key in CATEGORIES} == before
     entry = _atom_entry(_atom(built.feeds, "thoi-su"), "khanh-thanh-cau-vinh-phuc")
     assert "Bản cập nhật" in entry.findtext("a:content", "", NS)
@@ -467,7 +474,7 @@ def test_build_skips_a_bad_category_key(tmp_path: Path, store_target: str) -> No
 def test_every_file_follows_the_validator_rules(built: Built) -> None:
     """W3C Feed Validation Service rules (reference notes) and JSON Feed 1.1's schema."""
     files = feed_files(built.feeds)
-    assert len(files) == 3 * (len(CATEGORIES) + 2)
+    assert len(files) == 3 * (len(CATEGORIES) + 3)
     for path in files:
         check_feed_file(path)
 
@@ -564,19 +571,22 @@ def test_opml_lists_every_feed_file(built: Built) -> None:
     data = (built.feeds / "feeds.opml").read_bytes()
     urls = opml_urls(data)
     files = [p.relative_to(built.feeds).as_posix() for p in feed_files(built.feeds)]
-    assert sorted(urls) == sorted(BASE_URL + f for f in files)
-    assert len(urls) == len(set(urls))
+    # one subscription per feed, in RSS: the Atom and JSON files sit beside it
+    assert sorted(urls) == sorted(BASE_URL + f for f in files if f.endswith(".rss"))
+    assert len(urls) == len(set(urls)) == len(files) // 3
     body = etree.fromstring(data).find("body")
     assert body is not None
     groups = {o.get("text"): o for o in body.iterfind("outline")}
-    assert list(groups) == ["Tất cả", "Chuyên mục", "Báo"]
+    assert list(groups) == ["Tất cả", "Chuyên mục", "Tỉnh, thành phố", "Báo"]
     by_category = [o.get("text") for o in groups["Chuyên mục"].iterfind("outline")]
     assert by_category == ["Bạn đọc", "Kinh tế", "Thời sự", "Xã hội"]
+    (phutho,) = groups["Tỉnh, thành phố"].iterfind("outline")
+    assert phutho.get("text") == "Phú Thọ"  # Báo Tam Đảo of Vĩnh Phúc, merged into Phú Thọ
+    assert phutho.get("xmlUrl") == f"{BASE_URL}province/phutho.rss"
     (tamdao,) = groups["Báo"].iterfind("outline")
     assert tamdao.get("title") == "Báo Tam Đảo — Báo địa phương"
-    assert [o.get("xmlUrl") for o in tamdao.iterfind("outline")] == [
-        f"{BASE_URL}site/tamdao.{fmt}" for fmt in FORMATS
-    ]
+    assert tamdao.get("xmlUrl") == f"{BASE_URL}site/tamdao.rss"
+    assert list(tamdao) == []
 
 
 def test_index_links_every_feed_with_autodiscovery(built: Built) -> None:
@@ -585,7 +595,8 @@ def test_index_links_every_feed_with_autodiscovery(built: Built) -> None:
     types = {"rss": "application/rss+xml", "atom": "application/atom+xml",
              "json": "application/feed+json"}  # fmt: skip
     assert alternates == {f: types[f.rsplit(".", 1)[1]] for f in files}
-    assert set(files) | {"feeds.opml"} == anchors
+    links = {a for a in anchors if not a.startswith("https://baotamdao.vn/")}  # headlines
+    assert set(files) | {"feeds.opml", "#nguon-tin"} == links
     page = (built.feeds / "index.html").read_text(encoding="utf-8")
     assert '<html lang="vi">' in page and "Thời sự — Báo địa phương" in page
 
@@ -639,6 +650,81 @@ def test_site_feeds_show_copies_of_other_sites_stories(tmp_path: Path, store_tar
         check_feed_file(path)
 
 
+def test_province_feeds_span_the_papers_of_a_2025_province(
+    tmp_path: Path, store_target: str
+) -> None:
+    """Báo Tam Đảo (Vĩnh Phúc, merged into Phú Thọ on 1 July 2025) and Báo Đất Tổ (Phú
+    Thọ) share one province feed; a story both carry appears once, a story of another
+    province's paper appears as the province paper's copy."""
+    first = _on("tamdao", "cau-moi", province="Vĩnh Phúc",
+                published=datetime(2025, 3, 1, 8, 0, tzinfo=VN))  # fmt: skip
+    same = _on("datto", "cau-moi", province="Phú Thọ", duplicate_of=first.id,
+               published=datetime(2025, 3, 1, 9, 0, tzinfo=VN))  # fmt: skip
+    own = _on("datto", "le-hoi-den-hung", province="Phú Thọ",
+              published=datetime(2025, 3, 2, 9, 0, tzinfo=VN))  # fmt: skip
+    elsewhere = _on("songcau", "che-tan-cuong", province="Thái Nguyên",
+                    published=datetime(2025, 3, 3, 7, 0, tzinfo=VN))  # fmt: skip
+    copied = _on("tamdao", "che-tan-cuong", province="Vĩnh Phúc", duplicate_of=elsewhere.id,
+                 published=datetime(2025, 3, 3, 8, 0, tzinfo=VN))  # fmt: skip
+    feeds = tmp_path / "feeds"
+    with open_store(store_target) as store:
+        for article in (first, same, own, elsewhere, copied):
+            store.upsert(article)
+        build_feeds(store, feeds, base_url=BASE_URL)
+
+    def ids(name: str) -> list[str]:
+        return [e.id for e in feedparser.parse((feeds / f"{name}.atom").read_bytes()).entries]
+
+    tag = "tag:aggregator,2026:article/"
+    assert sorted(p.name for p in (feeds / "province").iterdir()) == [
+        f"{key}.{fmt}" for key in ("phutho", "thainguyen") for fmt in sorted(FORMATS)
+    ]
+    assert ids("province/phutho") == [tag + copied.id, tag + own.id, tag + first.id]
+    assert ids("province/thainguyen") == [tag + elsewhere.id]
+    doc = _json(feeds, "province/phutho")
+    assert doc["title"] == "Phú Thọ — Báo địa phương"
+    assert doc["description"] == "Tin mới nhất của các báo tỉnh Phú Thọ"
+    assert doc["feed_url"] == BASE_URL + "province/phutho.json"
+    for path in feed_files(feeds):
+        check_feed_file(path)
+
+    # the page's index: each story once, its newspapers and their provinces
+    index = json.loads((feeds / "headlines.json").read_text(encoding="utf-8"))
+    assert [i["url"] for i in index["items"]] == [elsewhere.url, own.url, first.url]
+    assert index["provinces"] == {"phutho": "Phú Thọ", "thainguyen": "Thái Nguyên"}
+    assert index["sites"]["tamdao"] == {"name": "Báo Tamdao", "province": "phutho"}
+    assert index["sites"]["songcau"]["province"] == "thainguyen"
+    assert index["items"][0]["also"] == [
+        {"site": "tamdao", "name": "Báo Tamdao", "url": copied.url}
+    ]
+    page = (feeds / "index.html").read_text(encoding="utf-8")
+    assert "<h2" in page and "3 bài mới nhất</h2>" in page
+    assert f'Cũng đăng trên: <a href="{copied.url}">Báo Tamdao</a>' in page
+    assert "Báo Songcau · Thái Nguyên · <time" in page
+    assert '<option value="phutho">Phú Thọ</option>' in page
+
+
+def test_the_page_escapes_what_it_shows(built: Built, tmp_path: Path) -> None:
+    """Titles and leads are text in the page and in headlines.json, never markup."""
+    article = tamdao_article(
+        "the-html",
+        title='Tiêu đề <img src=x onerror="alert(1)"> & "ngoặc"',
+        lead="Sapo </li></ol><script>alert(2)</script> hết",
+        categories=["thoi-su"],
+        published=datetime(2025, 3, 12, 8, 0, tzinfo=VN),
+    )
+    built.store.upsert(article)
+    build_feeds(built.store, built.feeds, base_url=BASE_URL)
+    page = (built.feeds / "index.html").read_text(encoding="utf-8")
+    doc = lxml_html.document_fromstring(page)
+    first = doc.get_element_by_id("headlines").find("li")
+    assert first is not None
+    assert first.findtext("article/h3/a") == 'Tiêu đề & "ngoặc"'
+    assert first.findtext("article/p[@class='lead']") == "Sapo hết"
+    assert [s.get("src") for s in doc.iter("script")] == ["page.js"]
+    assert "onerror" not in page and "alert" not in page
+
+
 def test_ttl_and_names_from_the_site_definitions(built: Built, tmp_path: Path) -> None:
     with SQLiteStore(tmp_path / "s.db") as store:
         store.upsert(_on("tamdao", "mot"))
@@ -675,7 +761,7 @@ def test_site_infos_from_definitions() -> None:
          "base_url": "https://baotamdao.vn", "links": {"article": r"\.html$"}}
     )  # fmt: skip
     assert site_infos([definition]) == {
-        "tamdao": SiteInfo("Báo Tam Đảo", 20, "https://baotamdao.vn/")
+        "tamdao": SiteInfo("Báo Tam Đảo", 20, "https://baotamdao.vn/", "phutho")
     }
 
 
@@ -848,7 +934,9 @@ def _texts(feeds: Path) -> tuple[list[str], list[str]]:
 def test_hostile_input_every_file_valid(hostile: Built) -> None:
     files = feed_files(hostile.feeds)
     assert {p.relative_to(hostile.feeds).as_posix() for p in files} == {
-        f"{name}.{fmt}" for name in ("all", "category/thoi-su", "site/tamdao") for fmt in FORMATS
+        f"{name}.{fmt}"
+        for name in ("all", "category/thoi-su", "province/phutho", "site/tamdao")
+        for fmt in FORMATS
     }  # baden's only article is at a javascript: URL: no entry, no feed
     for path in files:
         check_feed_file(path)
@@ -882,9 +970,11 @@ def test_hostile_input_no_payload_survives(hostile: Built) -> None:
     for text in texts:  # text may speak of "<script>" (it is escaped); never reorders itself
         for bidi in ("\u202e", "\u202c", "\u2066"):
             assert bidi not in text, text[:200]
+    own_script = b'<script src="page.js" defer></script>'  # the page's one script
+    assert (hostile.feeds / "index.html").read_bytes().count(own_script) == 1
     for path in [*feed_files(hostile.feeds), hostile.feeds / "feeds.opml",
-                 hostile.feeds / "index.html"]:  # fmt: skip
-        raw = path.read_bytes()
+                 hostile.feeds / "index.html", hostile.feeds / "headlines.json"]:  # fmt: skip
+        raw = path.read_bytes().replace(own_script, b"")
         for payload in ("<script", "\u202e", "<iframe"):
             assert payload.encode() not in raw.lower(), (path.name, payload)
         # "onerror" and "javascript:" may be words of an escaped text, never in a tag
