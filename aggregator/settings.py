@@ -9,6 +9,12 @@ The project's own settings (all overridable with ``-s``):
 - ``AGGREGATOR_SITES_DIRS``: extra folders of site definitions, ``os.pathsep``-separated
   (a definition there overrides a bundled one with the same id).
 - ``AGGREGATOR_FEEDS_DIR``: where feeds are written, default ``feeds``.
+- ``AGGREGATOR_JOBS``: worker processes that extract, normalize and fingerprint article
+  pages (``aggregator crawl --jobs N``; default the number of cores, 0 in the crawl's own
+  process); ``AGGREGATOR_WORKER_TIMEOUT``: seconds a worker may spend on one page before
+  it is replaced and the page counted as failed (``aggregator/errors/worker_lost``).
+  ``AGGREGATOR_BATCH_SIZE`` / ``AGGREGATOR_BATCH_MS``: articles written per transaction,
+  and how long the first of them waits for the others.
 - ``AGGREGATOR_FULL_CRAWL``: ignore what the store knows and crawl every listing.
 - ``AGGREGATOR_RESUME``: continue a killed crawl (``aggregator crawl --resume``): article
   URLs the store holds already are not fetched again.
@@ -38,6 +44,7 @@ ENVIRONMENT = {
     "AGGREGATOR_REDIS_URL": "",
     "AGGREGATOR_REDIS_IDLE_SECONDS": "10",
     "AGGREGATOR_CRAWL_INTERVAL": "",
+    "AGGREGATOR_JOBS": "",
 }
 
 
@@ -76,6 +83,13 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 # Scrapy makes ~100 asyncio tasks per response at the default; one item per response here.
 CONCURRENT_ITEMS = 1
+# Article pages go to worker processes (aggregator.process.pool); in flight at most what
+# Scrapy's scraper holds (SCRAPER_SLOT_MAX_ACTIVE_SIZE of responses), its back-pressure.
+AGGREGATOR_JOBS = from_environment("AGGREGATOR_JOBS")
+AGGREGATOR_WORKER_TIMEOUT = 60.0
+# Articles written per transaction (aggregator.crawl.pipelines.StorePipeline).
+AGGREGATOR_BATCH_SIZE = 50
+AGGREGATOR_BATCH_MS = 100
 
 # Incremental crawling (aggregator.crawl.incremental): off with AGGREGATOR_FULL_CRAWL / --full.
 AGGREGATOR_FULL_CRAWL = False
@@ -108,7 +122,6 @@ ADDONS = {
 }
 
 ITEM_PIPELINES = {
-    "aggregator.crawl.pipelines.NormalizePipeline": 100,
     "aggregator.crawl.pipelines.ValidatePipeline": 200,
     "aggregator.crawl.pipelines.DedupPipeline": 300,
     "aggregator.crawl.pipelines.StorePipeline": 400,

@@ -1,5 +1,8 @@
-"""Item pipelines: the processing chain's steps (normalize → validate → deduplicate →
-store, :mod:`aggregator.process.chain`) as Scrapy components, one step each.
+"""Item pipelines: the processing chain's steps after the spider's :func:`prepare
+<aggregator.process.chain.prepare>` (extract, normalize, fingerprint: in worker processes)
+— validate → deduplicate → store, :mod:`aggregator.process.chain` — as Scrapy
+components, one step each. The store pipeline writes articles in batches, one
+transaction each (``AGGREGATOR_BATCH_SIZE`` articles or ``AGGREGATOR_BATCH_MS``).
 
 They add only what belongs to Scrapy: counts in the crawl stats under
 ``aggregator/...`` (and, at the end of a crawl, in the store's crawl record), a
@@ -9,6 +12,7 @@ They add only what belongs to Scrapy: counts in the crawl stats under
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -19,18 +23,13 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
 from aggregator.items import Article
-from aggregator.process.chain import (
-    HEALTH_FIELDS,
-    Chain,
-    Rejected,
-    normalize_article,
-    validate,
-)
+from aggregator.process.chain import HEALTH_FIELDS, Chain, Rejected, validate
+from aggregator.sites.definition import SiteDefinition
 from aggregator.store import SQLStore, StoreUnavailable, acquire_store, release_store
+from aggregator.store.records import UpsertResult
 
 __all__ = [
     "DedupPipeline",
-    "NormalizePipeline",
     "StorePipeline",
     "ValidatePipeline",
     "crawl_summary",
@@ -93,13 +92,6 @@ def stop_for_lost_store(crawler: Crawler, exc: StoreUnavailable | None) -> None:
         deferred_from_coro(crawler.engine.close_spider_async(reason="store_unavailable"))
 
 
-class NormalizePipeline(_Component):
-    """Vietnamese text, dates, categories, canonical URL and id."""
-
-    def process_item(self, item: Article) -> Article:
-        return normalize_article(item, getattr(self.crawler.spider, "site_def", None))
-
-
 class ValidatePipeline(_Component):
     """Drop items that are not articles: no title, no body or no URL.
 
@@ -153,22 +145,32 @@ class DedupPipeline(_Component):
         if self.store_is_lost():
             self.store_lost()
         try:
-            story = self.chain.dedup(item)
+            self.chain.dedup(item)
         except StoreUnavailable as exc:
             self.store_lost(exc)
-        if story.kind is not None:
-            self.count(f"aggregator/duplicates/{story.kind}")
         return item
 
 
+_Pending = tuple[Article, SiteDefinition | None, "asyncio.Future[UpsertResult | Exception]"]
+
+
 class StorePipeline(_Component):
-    """Upsert articles into the store (``AGGREGATOR_DB``)."""
+    """Upsert articles into the store (``AGGREGATOR_DB``), a batch per transaction: up to
+    ``AGGREGATOR_BATCH_SIZE`` articles, the first waiting at most ``AGGREGATOR_BATCH_MS``.
+    An item goes on once its batch is committed, so a killed crawl loses only the batch
+    in hand, which ``--resume`` fetches again. Counts each article's final story
+    (decided again in the batch when the batch touched it)."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.store: SQLStore | None = None
         self.chain: Chain | None = None
         self.started_at = datetime.now(UTC)
+        settings = crawler.settings
+        self.batch_size = max(1, settings.getint("AGGREGATOR_BATCH_SIZE", 1))
+        self.batch_seconds = max(0.0, settings.getfloat("AGGREGATOR_BATCH_MS", 0) / 1000)
+        self.pending: list[_Pending] = []
+        self.timer: asyncio.TimerHandle | None = None
         # recorded when the crawl is over, so that the stats are complete
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         # an exception in any pipeline loses that item: count it as an error
@@ -181,6 +183,9 @@ class StorePipeline(_Component):
         self.store = self.open_store()
         self.chain = Chain(self.store)
         self.started_at = datetime.now(UTC)
+
+    def close_spider(self) -> None:
+        self.flush()
 
     def spider_closed(self) -> None:
         if self.store is None:
@@ -201,17 +206,45 @@ class StorePipeline(_Component):
         release_store(self.store)
         self.store, self.chain = None, None
 
-    def process_item(self, item: Article) -> Article:
+    async def process_item(self, item: Article) -> Article:
         assert self.chain is not None, "store not open"
         if self.store_is_lost():
             self.store_lost()
         site = getattr(self.crawler.spider, "site_def", None)
-        try:
-            result = self.chain.store_article(item, site)
-        except StoreUnavailable as exc:
-            self.store_lost(exc)
+        loop = asyncio.get_running_loop()
+        written: asyncio.Future[UpsertResult | Exception] = loop.create_future()
+        self.pending.append((item, site, written))
+        if len(self.pending) >= self.batch_size or not self.batch_seconds:
+            self.flush()
+        elif self.timer is None:
+            self.timer = loop.call_later(self.batch_seconds, self.flush)
+        result = await written
+        if isinstance(result, StoreUnavailable):
+            self.store_lost(result)
+        if isinstance(result, Exception):
+            raise result
         self.count(f"aggregator/articles/{result}")
+        if item.story is not None and item.story.kind is not None:
+            self.count(f"aggregator/duplicates/{item.story.kind}")
         return item
+
+    def flush(self) -> None:
+        """Write the pending articles in one transaction; each item then goes on."""
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        assert self.chain is not None, "store not open"
+        results: list[UpsertResult | Exception]
+        try:
+            results = self.chain.store_batch([(article, site) for article, site, _ in batch])
+        except Exception as exc:  # the store's: every item of the batch meets it
+            results = [exc] * len(batch)
+        for (_, _, written), result in zip(batch, results, strict=True):
+            if not written.done():
+                written.set_result(result)
 
 
 #: unmatched link shapes a crawl summary keeps
