@@ -108,6 +108,8 @@ AGGREGATOR_WARC_MAX_BYTES = 1 << 30
 DOWNLOADER_MIDDLEWARES = {
     # next to the downloader: the headers sent, the body as received
     "aggregator.archive.warc.WarcMiddleware": 950,
+    # an article page's place in the store's order: that of the WARC records
+    "aggregator.crawl.order.FetchOrderMiddleware": 960,
 }
 
 # Shared crawl queue (aggregator.crawl.redisqueue): off unless a Redis URL is set; the add-on

@@ -18,6 +18,7 @@ __all__ = [
     "crawl_interval",
     "db",
     "feeds_dir",
+    "jobs",
     "redis_url",
     "sites_dirs",
     "value",
@@ -68,4 +69,15 @@ def crawl_interval(flag: int | None = None) -> int:
     source = "--interval" if flag is not None else "AGGREGATOR_CRAWL_INTERVAL="
     if not raw.isdigit() or int(raw) < 1:
         raise ConfigError(f"{source}{raw if flag is None else ' ' + raw}: expected minutes (>= 1)")
+    return int(raw)
+
+
+def jobs(flag: int | None = None) -> int | None:
+    """Worker processes for extraction: None for one per core, 0 for none (in-process)."""
+    raw = str(flag) if flag is not None else value("AGGREGATOR_JOBS")
+    if not raw:
+        return None
+    source = "--jobs " if flag is not None else "AGGREGATOR_JOBS="
+    if not raw.isdigit():
+        raise ConfigError(f"{source}{raw}: expected a number of processes (>= 0)")
     return int(raw)

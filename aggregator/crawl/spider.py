@@ -30,6 +30,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
+from aggregator.crawl.order import FETCH_ORDER, TICKET
 from aggregator.extract.article import ExtractionError, Hints, section_from_url
 from aggregator.extract.listings import anchor_texts, date_near, links
 from aggregator.items import Article
@@ -200,6 +201,7 @@ class NewsSpider(scrapy.Spider):
 
     def _count_redirect_loop(self, request: scrapy.Request) -> None:
         """A redirect back to a URL of its own chain is dropped by the dupefilter: count it."""
+        FETCH_ORDER.settle(request.meta.pop(TICKET, None))  # a page never to be fetched
         chain = request.meta.get("redirect_urls") or []
         if request.url in chain:
             self.logger.warning("redirect loop: %s", " -> ".join([*chain, request.url]))
@@ -365,13 +367,28 @@ class NewsSpider(scrapy.Spider):
     async def parse_article(self, response: Response, hints: Hints) -> AsyncIterator[Article]:
         """Extract one article (in a worker process when there are any); a failure is
         logged with URL and reason and counted."""
+        ticket = response.meta.pop(TICKET, None)
+        if ticket is None:
+            ticket = FETCH_ORDER.take()
+        try:
+            article = await self._article(response, hints)
+        except BaseException:
+            FETCH_ORDER.settle(ticket)
+            raise
+        if article is not None:
+            FETCH_ORDER.own(article, ticket)
+            yield article
+        else:
+            FETCH_ORDER.settle(ticket)
+
+    async def _article(self, response: Response, hints: Hints) -> Article | None:
         if response.status == 304:  # a conditional re-check: the page did not change
             self._count("aggregator/not_modified")
-            return
+            return None
         if not isinstance(response, TextResponse) or not _html_declared(response):
             self.logger.warning("not an HTML page: %s", response.url)
             self._count("aggregator/errors/not_html")
-            return
+            return None
         page = Page(
             response.url,
             response.text,
@@ -382,30 +399,32 @@ class NewsSpider(scrapy.Spider):
             last_modified=_header(response, b"Last-Modified"),
             warc=response.meta.get("warc"),
         )
+        return await self._prepare(page, response.meta)
+
+    async def _prepare(self, page: Page, meta: dict[str, Any]) -> Article | None:
+        """The article of ``page``, or None (logged and counted)."""
         try:
             if self.pool is None:
-                article = prepare(page, self.site_def)
-            else:
-                article = await asyncio.wrap_future(self.pool.submit(page, self.site_def))
+                return prepare(page, self.site_def)
+            return await asyncio.wrap_future(self.pool.submit(page, self.site_def))
         except ExtractionError as exc:
-            self.logger.warning("extraction failed for %s: %s", response.url, exc)
+            self.logger.warning("extraction failed for %s: %s", page.url, exc)
             self._count("aggregator/errors/extraction")
-            return
         except WorkerLost as exc:  # not a verdict on the page: the next crawl tries again
-            self.logger.error("extraction lost for %s: %s", response.url, exc)
+            self.logger.error("extraction lost for %s: %s", page.url, exc)
             self._count("aggregator/errors/worker_lost")
-            response.meta[LOST] = True
-            return
+            meta[LOST] = True
         except Exception as exc:  # a broken page must never stop the crawl
-            self.logger.error("extraction crashed on %s: %s", response.url, exc)
+            self.logger.error("extraction crashed on %s: %s", page.url, exc)
             self._count("aggregator/errors/extraction")
-            return
-        yield article
+        return None
 
     def on_error(self, failure: Failure) -> None:
         """A request that failed (HTTP error status, timeout, refused): log and count."""
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
+        if request is not None:  # an article page that failed gives its turn up
+            FETCH_ORDER.settle(request.meta.pop(TICKET, None))
         kind = failure_class(failure)
         if failure.check(HttpError):
             self.logger.warning("HTTP %s for %s", failure.value.response.status, url)
