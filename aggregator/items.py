@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from aggregator.dedup.fingerprints import Fingerprint
 from aggregator.dedup.stories import StoryDecision
 
 __all__ = ["Article", "article_id"]
@@ -55,3 +56,5 @@ class Article:
     #: its story among the stored copies, decided by the dedup step (not exported): the
     #: dedup keys stored with it, the stories merged into it, the store's cursor then
     story: StoryDecision | None = None
+    #: the dedup keys of ``body_text``, computed with the extraction (not exported)
+    fingerprint: Fingerprint | None = None

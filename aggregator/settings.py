@@ -9,6 +9,12 @@ The project's own settings (all overridable with ``-s``):
 - ``AGGREGATOR_SITES_DIRS``: extra folders of site definitions, ``os.pathsep``-separated
   (a definition there overrides a bundled one with the same id).
 - ``AGGREGATOR_FEEDS_DIR``: where feeds are written, default ``feeds``.
+- ``AGGREGATOR_JOBS``: worker processes that extract, normalize and fingerprint article
+  pages (``aggregator crawl --jobs N``; default the number of cores, 0 in the crawl's own
+  process); ``AGGREGATOR_WORKER_TIMEOUT``: seconds a worker may spend on one page before
+  it is replaced and the page counted as failed (``aggregator/errors/worker_lost``).
+  ``AGGREGATOR_BATCH_SIZE`` / ``AGGREGATOR_BATCH_MS``: articles written per transaction,
+  and how long the first of them waits for the others.
 - ``AGGREGATOR_FULL_CRAWL``: ignore what the store knows and crawl every listing.
 - ``AGGREGATOR_RESUME``: continue a killed crawl (``aggregator crawl --resume``): article
   URLs the store holds already are not fetched again.
@@ -52,6 +58,7 @@ ENVIRONMENT = {
     "AGGREGATOR_REDIS_URL": "",
     "AGGREGATOR_REDIS_IDLE_SECONDS": "10",
     "AGGREGATOR_CRAWL_INTERVAL": "",
+    "AGGREGATOR_JOBS": "",
 }
 
 
@@ -91,6 +98,13 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 # Scrapy makes ~100 asyncio tasks per response at the default; one item per response here.
 CONCURRENT_ITEMS = 1
+# Article pages go to worker processes (aggregator.process.pool); in flight at most what
+# Scrapy's scraper holds (SCRAPER_SLOT_MAX_ACTIVE_SIZE of responses), its back-pressure.
+AGGREGATOR_JOBS = from_environment("AGGREGATOR_JOBS")
+AGGREGATOR_WORKER_TIMEOUT = 60.0
+# Articles written per transaction (aggregator.crawl.pipelines.StorePipeline).
+AGGREGATOR_BATCH_SIZE = 50
+AGGREGATOR_BATCH_MS = 100
 
 # Bounds per page and per site (aggregator.extract.limits; 0 switches one off).
 AGGREGATOR_PAGE_MAX_CHARS = 5_000_000
@@ -125,6 +139,8 @@ DOWNLOADER_MIDDLEWARES = {
     # retries that wait as a 429 / 503 Retry-After asks (aggregator.crawl.retry)
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "aggregator.crawl.retry.RetryAfterMiddleware": 550,
+    # an article page's place in the store's order: that of the WARC records
+    "aggregator.crawl.order.FetchOrderMiddleware": 960,
 }
 
 # Shared crawl queue (aggregator.crawl.redisqueue): off unless a Redis URL is set; the add-on
@@ -139,7 +155,6 @@ ADDONS = {
 }
 
 ITEM_PIPELINES = {
-    "aggregator.crawl.pipelines.NormalizePipeline": 100,
     "aggregator.crawl.pipelines.ValidatePipeline": 200,
     "aggregator.crawl.pipelines.DedupPipeline": 300,
     "aggregator.crawl.pipelines.StorePipeline": 400,

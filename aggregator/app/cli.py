@@ -85,7 +85,18 @@ def _add_sites_dir(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_jobs(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="worker processes extracting pages (default $AGGREGATOR_JOBS or the number of "
+        "cores; 0: in this process)",
+    )
+
+
 def _add_run_options(p: argparse.ArgumentParser) -> None:
+    _add_jobs(p)
     p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="Scrapy setting")
     p.add_argument("-v", "--verbose", action="store_true", help="Scrapy's INFO log")
     p.add_argument("-q", "--quiet", action="store_true", help="errors only")
@@ -314,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="WARC files written by `crawl --warc` (a folder: its *.warc.gz)",
     )
     p.add_argument("--site", action="append", metavar="ID", help="only this site (repeatable)")
+    _add_jobs(p)
     _add_db(p)
     _add_sites_dir(p)
     p.set_defaults(func=cmd_reextract)

@@ -14,6 +14,7 @@ import argparse
 import importlib
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,13 @@ def _feeds_dir(args: argparse.Namespace) -> Path:
 
 def _sites_dirs(args: argparse.Namespace) -> list[Path]:
     return config.sites_dirs(args.sites_dir)
+
+
+def _jobs(args: argparse.Namespace) -> int | None:
+    try:
+        return config.jobs(getattr(args, "jobs", None))
+    except config.ConfigError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _registry(args: argparse.Namespace) -> SiteRegistry:
@@ -237,6 +245,8 @@ def _crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides: dict[str, Any] = {"AGGREGATOR_DB": _db(args)}
     dirs = _sites_dirs(args)
     overrides["AGGREGATOR_SITES_DIRS"] = os.pathsep.join(str(d) for d in dirs)
+    jobs = _jobs(args)
+    overrides["AGGREGATOR_JOBS"] = "" if jobs is None else jobs
     overrides["LOG_LEVEL"] = (
         "INFO"
         if getattr(args, "verbose", False)
@@ -675,9 +685,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_reextract(args: argparse.Namespace) -> int:
     """Today's extraction over archived pages, into the store; no network."""
-    from aggregator.archive.reextract import reextract
+    from aggregator.archive.reextract import ReextractReport, reextract
     from aggregator.archive.warc import warc_files
     from aggregator.crawl.runner import StoreBusy, store_lock
+    from aggregator.process.pool import default_jobs
     from aggregator.store import open_store
 
     registry = _registry(args)
@@ -691,12 +702,31 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     def warn(message: str) -> None:
         print(f"aggregator: warning: {message}", file=sys.stderr)
 
+    jobs = _jobs(args)
+    live = sys.stderr.isatty()
+    shown = [0.0]
+
+    def progress(report: ReextractReport) -> None:
+        if live and time.monotonic() - shown[0] >= 1:
+            shown[0] = time.monotonic()
+            print(f"\r{report.progress()}", end="", file=sys.stderr, flush=True)
+
     db = _db(args)
     try:
         with store_lock(db), open_store(db) as store:
-            report = reextract(files, store, registry, sites=args.site or (), warn=warn)
+            report = reextract(
+                files,
+                store,
+                registry,
+                sites=args.site or (),
+                warn=warn,
+                jobs=default_jobs() if jobs is None else jobs,
+                progress=progress,
+            )
     except StoreBusy as exc:
         raise ConfigurationError(str(exc)) from None
+    if shown[0]:
+        print(file=sys.stderr)
     print(report.summary())
     return 0
 

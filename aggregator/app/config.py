@@ -19,6 +19,7 @@ __all__ = [
     "crawl_interval",
     "db",
     "feeds_dir",
+    "jobs",
     "parse_interval",
     "redis_url",
     "sites_dirs",
@@ -89,3 +90,14 @@ def crawl_interval(flag: float | None = None) -> float:
         return parse_interval(raw)
     except ConfigError as exc:
         raise ConfigError(f"AGGREGATOR_CRAWL_INTERVAL={exc}") from None
+
+
+def jobs(flag: int | None = None) -> int | None:
+    """Worker processes for extraction: None for one per core, 0 for none (in-process)."""
+    raw = str(flag) if flag is not None else value("AGGREGATOR_JOBS")
+    if not raw:
+        return None
+    source = "--jobs " if flag is not None else "AGGREGATOR_JOBS="
+    if not raw.isdigit():
+        raise ConfigError(f"{source}{raw}: expected a number of processes (>= 0)")
+    return int(raw)

@@ -4,11 +4,12 @@
 written by a crawl (:mod:`aggregator.archive.warc`), picks the article pages of known
 sites (a 2xx response whose URL is in a site's domains and matches its article regex; the
 crawl's own site first, then the site whose base URL the URL starts with) and runs
-them through what the crawl runs: :func:`extract_article` with the hints the crawler
-had, then the processing chain (:class:`~aggregator.process.chain.Chain`: normalize,
-validate, dedup, and one write transaction per article). ``fetched_at`` is the record's
-``WARC-Date``, so a rebuilt store equals the one the crawl wrote, and an unchanged
-article makes no new version.
+them through what the crawl runs: :func:`~aggregator.process.chain.prepare` (extract
+with the hints the crawler had, normalize, fingerprint; in ``jobs`` worker processes, see
+:mod:`aggregator.process.pool`), then the rest of the chain (validate, dedup, and one write
+transaction per batch of articles). ``fetched_at`` is the record's ``WARC-Date``, so a
+rebuilt store equals the one the crawl wrote, and an unchanged article makes no new
+version.
 
 Records of several files are replayed in ``WARC-Date`` order (files are merged, not
 read one after the other), as the crawl saw them; the "same URL twice" check is per
@@ -20,8 +21,10 @@ from __future__ import annotations
 import heapq
 import logging
 import os
-from collections import Counter
+import time
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -29,9 +32,10 @@ from scrapy.http import Headers, Response, TextResponse
 from scrapy.responsetypes import responsetypes
 
 from aggregator.archive.warc import ArchivedResponse, read_warc
-from aggregator.extract.article import ExtractionError, Hints, extract_article
+from aggregator.extract.article import ExtractionError, Hints
 from aggregator.items import Article
-from aggregator.process.chain import Chain, Rejected
+from aggregator.process.chain import Chain, Page, Rejected, prepare, validate
+from aggregator.process.pool import WorkerLost, WorkerPool
 from aggregator.sites.definition import SiteDefinition, SiteRegistry
 from aggregator.store import SQLStore
 
@@ -55,7 +59,17 @@ class ReextractReport:
     duplicates: int = 0  # copies of a story (exact or near)
     same_url: int = 0  # the same canonical URL again in one crawl: skipped, as in the crawl
     failed: int = 0  # not an article (extraction failed, empty title or body)
+    lost: int = 0  # of them: the worker died or hung on the page
     by_site: Counter[str] = field(default_factory=Counter)
+    started: float = field(default_factory=time.monotonic)
+
+    def rate(self) -> float:
+        """Article pages per second so far."""
+        return self.pages / max(time.monotonic() - self.started, 1e-9)
+
+    def progress(self) -> str:
+        """A progress line: pages so far and their rate."""
+        return f"{self.pages} article pages, {self.rate():.0f} pages/s"
 
     def summary(self) -> str:
         """One line for the terminal."""
@@ -63,7 +77,7 @@ class ReextractReport:
             f"{self.pages} article pages in {self.responses} responses from {self.files} "
             f"WARC files: {self.inserted} new, {self.updated} updated, {self.unchanged} "
             f"unchanged, {self.duplicates} duplicates, {self.same_url} same URL again, "
-            f"{self.failed} not articles"
+            f"{self.failed} not articles; {self.rate():.0f} pages/s"
         )
 
 
@@ -106,26 +120,30 @@ def hints_of(archived: ArchivedResponse) -> Hints:
     return Hints(**{k: str(v) for k, v in values.items() if v is not None})
 
 
-def _article(archived: ArchivedResponse, site: SiteDefinition) -> Article | None:
-    """Extract the archived page as the spider does (None: not an article)."""
+def _page(archived: ArchivedResponse) -> Page | None:
+    """The archived page as the spider hands it on (None: not a text page)."""
     response = response_of(archived)
     if not isinstance(response, TextResponse):
         return None
-    try:
-        found = extract_article(response.url, response.text, site, hints_of(archived))
-    except ExtractionError as exc:
-        logger.info("not an article: %s: %s", archived.url, exc)
-        return None
-    except Exception as exc:  # a broken page must never stop the run
-        logger.warning("extraction crashed on %s: %s", archived.url, exc)
-        return None
-    return found.to_article(
-        site,
+    return Page(
+        response.url,
+        response.text,
+        hints_of(archived),
         fetched_at=archived.date,
         etag=archived.header("ETag"),
         last_modified=archived.header("Last-Modified"),
         warc={"file": archived.file, "record_id": archived.record_id},
     )
+
+
+def _prepared(page: Page, site: SiteDefinition) -> Future[Article]:
+    """:func:`prepare` in this process, as a settled future."""
+    future: Future[Article] = Future()
+    try:
+        future.set_result(prepare(page, site))
+    except Exception as exc:
+        future.set_exception(exc)
+    return future
 
 
 def _responses(
@@ -136,6 +154,10 @@ def _responses(
     return heapq.merge(*streams, key=lambda r: r.date)
 
 
+#: Articles written per transaction.
+BATCH = 50
+
+
 def reextract(
     paths: Iterable[str | os.PathLike[str]],
     store: SQLStore,
@@ -143,38 +165,94 @@ def reextract(
     *,
     sites: Sequence[str] = (),
     warn: Callable[[str], None] | None = None,
+    jobs: int = 0,
+    progress: Callable[[ReextractReport], None] | None = None,
 ) -> ReextractReport:
     """Re-extract the article pages archived in ``paths`` into ``store``.
 
     ``sites`` limits it to those site ids (default: every known site). Truncated files
-    are read up to their last whole record (``warn`` is told).
+    are read up to their last whole record (``warn`` is told). ``jobs`` worker processes
+    extract (0: this process); ``progress`` is called after each page.
     """
     files = list(paths)
     known = [registry.get(s) for s in sites] if sites else list(registry)
-    report = ReextractReport(files=len(files))
-    chain = Chain(store)
-    for archived in _responses(files, warn):
-        report.responses += 1
-        if not 200 <= archived.status < 300:
-            continue
-        site = site_for(archived.url, known, archived.site)
-        if site is None:
-            continue
-        report.pages += 1
-        report.by_site[site.id] += 1
-        article = _article(archived, site)
-        if article is None:
-            report.failed += 1
-            continue
+    run = _Run(Chain(store), ReextractReport(files=len(files)))
+    pool = WorkerPool(jobs) if jobs else None
+    # pages handed to the workers ahead of the one the chain takes next, in WARC order
+    ahead: deque[tuple[str, str, SiteDefinition, Future[Article]]] = deque()
+    try:
+        for archived in _responses(files, warn):
+            run.report.responses += 1
+            if not 200 <= archived.status < 300:
+                continue
+            site = site_for(archived.url, known, archived.site)
+            if site is None:
+                continue
+            run.report.pages += 1
+            run.report.by_site[site.id] += 1
+            page = _page(archived)
+            if page is None:
+                run.report.failed += 1
+                continue
+            future = pool.submit(page, site) if pool else _prepared(page, site)
+            ahead.append((archived.url, archived.crawl, site, future))
+            while len(ahead) > 4 * jobs:
+                run.take(*ahead.popleft())
+                if progress:
+                    progress(run.report)
+        while ahead:
+            run.take(*ahead.popleft())
+        run.flush()
+    finally:
+        if pool is not None:
+            pool.close()
+    return run.report
+
+
+@dataclass
+class _Run:
+    """The chain's side of a re-extraction: prepared articles in, batches written."""
+
+    chain: Chain
+    report: ReextractReport
+    batch: list[tuple[Article, SiteDefinition]] = field(default_factory=list)
+
+    def take(self, url: str, crawl: str, site: SiteDefinition, future: Future[Article]) -> None:
         try:
-            outcome = chain.process(article, site, run=archived.crawl)
+            article = future.result()
+        except ExtractionError as exc:
+            logger.info("not an article: %s: %s", url, exc)
+            self.report.failed += 1
+            return
+        except WorkerLost as exc:
+            logger.warning("extraction lost for %s: %s", url, exc)
+            self.report.failed += 1
+            self.report.lost += 1
+            return
+        except Exception as exc:  # a broken page must never stop the run
+            logger.warning("extraction crashed on %s: %s", url, exc)
+            self.report.failed += 1
+            return
+        try:
+            self.chain.first_time(validate(article), run=crawl)
         except Rejected as exc:
             if exc.reason == "same_url":
-                report.same_url += 1
+                self.report.same_url += 1
             else:
-                report.failed += 1
-            continue
-        if outcome.duplicate is not None:
-            report.duplicates += 1
-        setattr(report, outcome.result, getattr(report, outcome.result) + 1)
-    return report
+                self.report.failed += 1
+            return
+        self.chain.dedup(article)
+        self.batch.append((article, site))
+        if len(self.batch) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self.batch = self.batch, []
+        if not batch:
+            return
+        for (article, _), result in zip(batch, self.chain.store_batch(batch), strict=True):
+            if isinstance(result, Exception):
+                raise result
+            if article.story is not None and article.story.kind is not None:
+                self.report.duplicates += 1
+            setattr(self.report, result, getattr(self.report, result) + 1)

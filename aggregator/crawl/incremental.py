@@ -32,6 +32,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from aggregator.crawl.pipelines import stop_for_lost_store, store_is_lost
+from aggregator.crawl.spider import LOST
 from aggregator.items import Article
 from aggregator.store import (
     PageRecord,
@@ -199,12 +200,13 @@ class IncrementalMiddleware:
 
     def _record_article_page(self, response: Response, out: list[Any]) -> None:
         """Remember what an article URL gave: an article (the store pipeline records its
-        validators), nothing (a failed page), or 304 (only the check time changes)."""
+        validators), nothing (a failed page), or 304 (only the check time changes); not
+        a page whose extraction worker was lost, which the next crawl fetches again."""
         assert self.store is not None
         site = self._site()
         url = site.canonical_url(response.url)
         now = _now().isoformat()
-        if store_is_lost(self.crawler):
+        if store_is_lost(self.crawler) or response.meta.get(LOST):
             return
         try:
             if response.status == 304:

@@ -1,5 +1,8 @@
-"""Item pipelines: the processing chain's steps (normalize → validate → deduplicate →
-store, :mod:`aggregator.process.chain`) as Scrapy components, one step each.
+"""Item pipelines: the processing chain's steps after the spider's :func:`prepare
+<aggregator.process.chain.prepare>` (extract, normalize, fingerprint: in worker processes)
+— validate → deduplicate → store, :mod:`aggregator.process.chain` — as Scrapy
+components, one step each. The store pipeline writes articles in batches, one
+transaction each (``AGGREGATOR_BATCH_SIZE`` articles or ``AGGREGATOR_BATCH_MS``).
 
 They add only what belongs to Scrapy: counts in the crawl stats under
 ``aggregator/...`` (and, at the end of a crawl, in the store's crawl record), a
@@ -9,28 +12,25 @@ They add only what belongs to Scrapy: counts in the crawl stats under
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
+from aggregator.crawl.order import FETCH_ORDER
 from aggregator.items import Article
-from aggregator.process.chain import (
-    HEALTH_FIELDS,
-    Chain,
-    Rejected,
-    normalize_article,
-    validate,
-)
+from aggregator.process.chain import HEALTH_FIELDS, Chain, Rejected, validate
+from aggregator.sites.definition import SiteDefinition
 from aggregator.store import SQLStore, StoreUnavailable, acquire_store, release_store
+from aggregator.store.records import UpsertResult
 
 __all__ = [
     "DedupPipeline",
-    "NormalizePipeline",
     "StorePipeline",
     "ValidatePipeline",
     "crawl_summary",
@@ -93,13 +93,6 @@ def stop_for_lost_store(crawler: Crawler, exc: StoreUnavailable | None) -> None:
         deferred_from_coro(crawler.engine.close_spider_async(reason="store_unavailable"))
 
 
-class NormalizePipeline(_Component):
-    """Vietnamese text, dates, categories, canonical URL and id."""
-
-    def process_item(self, item: Article) -> Article:
-        return normalize_article(item, getattr(self.crawler.spider, "site_def", None))
-
-
 class ValidatePipeline(_Component):
     """Drop items that are not articles: no title, no body or no URL.
 
@@ -121,7 +114,8 @@ class ValidatePipeline(_Component):
 
 
 class DedupPipeline(_Component):
-    """One story, one original: by canonical URL, exact text and near-duplicate text.
+    """One story, one original: by canonical URL, exact text and near-duplicate text,
+    in the order the pages were fetched (:class:`FetchOrder`).
 
     The same canonical URL twice in a crawl is dropped (across crawls the store
     updates the row). Exact and near copies (see :mod:`aggregator.dedup`) are kept
@@ -133,6 +127,9 @@ class DedupPipeline(_Component):
         super().__init__(crawler)
         self.chain: Chain | None = None
         self.store: SQLStore | None = None
+        # an article dropped or failed before this step gives its turn up
+        crawler.signals.connect(FETCH_ORDER.settle_article, signal=signals.item_dropped)
+        crawler.signals.connect(FETCH_ORDER.settle_article, signal=signals.item_error)
 
     def open_spider(self) -> None:
         self.store = self.open_store()
@@ -143,7 +140,15 @@ class DedupPipeline(_Component):
             release_store(self.store)
             self.store, self.chain = None, None
 
-    def process_item(self, item: Article) -> Article:
+    async def process_item(self, item: Article) -> Article:
+        await FETCH_ORDER.turn(item)
+        try:
+            return self._dedup(item)
+        except BaseException:
+            FETCH_ORDER.settle_article(item)
+            raise
+
+    def _dedup(self, item: Article) -> Article:
         assert self.chain is not None, "store not open"
         try:
             self.chain.first_time(item)
@@ -153,22 +158,89 @@ class DedupPipeline(_Component):
         if self.store_is_lost():
             self.store_lost()
         try:
-            story = self.chain.dedup(item)
+            self.chain.dedup(item)
         except StoreUnavailable as exc:
             self.store_lost(exc)
-        if story.kind is not None:
-            self.count(f"aggregator/duplicates/{story.kind}")
         return item
 
 
+_Pending = tuple[Article, SiteDefinition | None, "asyncio.Future[UpsertResult | Exception]"]
+
+
+class BatchWriter:
+    """The articles waiting for the store's next transaction, for every crawl of this
+    process that writes to one store (the store keeps them in the order they came)."""
+
+    _shared: ClassVar[dict[int, tuple[BatchWriter, int]]] = {}
+
+    def __init__(self, store: SQLStore, size: int, seconds: float) -> None:
+        self.chain = Chain(store)
+        self.size, self.seconds = size, seconds
+        self.pending: list[_Pending] = []
+        self.timer: asyncio.TimerHandle | None = None
+
+    @classmethod
+    def acquire(cls, store: SQLStore, size: int, seconds: float) -> BatchWriter:
+        writer, users = cls._shared.get(id(store), (None, 0))
+        if writer is None:
+            writer = cls(store, size, seconds)
+        cls._shared[id(store)] = (writer, users + 1)
+        return writer
+
+    def release(self) -> None:
+        self.flush()
+        key = id(self.chain.store)
+        writer, users = self._shared[key]
+        if users > 1:
+            self._shared[key] = (writer, users - 1)
+        else:
+            del self._shared[key]
+
+    def add(self, article: Article, site: SiteDefinition | None) -> asyncio.Future[Any]:
+        """The article's place in the next batch: its store result (or the exception
+        that lost it), once the batch is committed."""
+        loop = asyncio.get_running_loop()
+        written: asyncio.Future[UpsertResult | Exception] = loop.create_future()
+        self.pending.append((article, site, written))
+        if len(self.pending) >= self.size or not self.seconds:
+            self.flush()
+        elif self.timer is None:
+            self.timer = loop.call_later(self.seconds, self.flush)
+        return written
+
+    def flush(self) -> None:
+        """Write the pending articles in one transaction; each item then goes on."""
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        results: list[UpsertResult | Exception]
+        try:
+            results = self.chain.store_batch([(article, site) for article, site, _ in batch])
+        except Exception as exc:  # the store's: every item of the batch meets it
+            results = [exc] * len(batch)
+        for (_, _, written), result in zip(batch, results, strict=True):
+            if not written.done():
+                written.set_result(result)
+
+
 class StorePipeline(_Component):
-    """Upsert articles into the store (``AGGREGATOR_DB``)."""
+    """Upsert articles into the store (``AGGREGATOR_DB``), a batch per transaction: up to
+    ``AGGREGATOR_BATCH_SIZE`` articles, the first waiting at most ``AGGREGATOR_BATCH_MS``.
+    An item goes on once its batch is committed, so a killed crawl loses only the batch
+    in hand, which ``--resume`` fetches again. Counts each article's final story
+    (decided again in the batch when the batch touched it)."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.store: SQLStore | None = None
-        self.chain: Chain | None = None
         self.started_at = datetime.now(UTC)
+        settings = crawler.settings
+        self.batch_size = max(1, settings.getint("AGGREGATOR_BATCH_SIZE", 1))
+        self.batch_seconds = max(0.0, settings.getfloat("AGGREGATOR_BATCH_MS", 0) / 1000)
+        self.writer: BatchWriter | None = None
         # recorded when the crawl is over, so that the stats are complete
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         # an exception in any pipeline loses that item: count it as an error
@@ -179,8 +251,13 @@ class StorePipeline(_Component):
 
     def open_spider(self) -> None:
         self.store = self.open_store()
-        self.chain = Chain(self.store)
+        self.writer = BatchWriter.acquire(self.store, self.batch_size, self.batch_seconds)
         self.started_at = datetime.now(UTC)
+
+    def close_spider(self) -> None:
+        if self.writer is not None:
+            self.writer.release()
+            self.writer = None
 
     def spider_closed(self) -> None:
         if self.store is None:
@@ -199,18 +276,23 @@ class StorePipeline(_Component):
             except StoreUnavailable as exc:
                 logger.error("crawl of %s not recorded: %s", site, exc)
         release_store(self.store)
-        self.store, self.chain = None, None
+        self.store = None
 
-    def process_item(self, item: Article) -> Article:
-        assert self.chain is not None, "store not open"
+    async def process_item(self, item: Article) -> Article:
+        assert self.writer is not None, "store not open"
         if self.store_is_lost():
+            FETCH_ORDER.settle_article(item)
             self.store_lost()
-        site = getattr(self.crawler.spider, "site_def", None)
-        try:
-            result = self.chain.store_article(item, site)
-        except StoreUnavailable as exc:
-            self.store_lost(exc)
+        written = self.writer.add(item, getattr(self.crawler.spider, "site_def", None))
+        FETCH_ORDER.settle_article(item)
+        result = await written
+        if isinstance(result, StoreUnavailable):
+            self.store_lost(result)
+        if isinstance(result, Exception):
+            raise result
         self.count(f"aggregator/articles/{result}")
+        if item.story is not None and item.story.kind is not None:
+            self.count(f"aggregator/duplicates/{item.story.kind}")
         return item
 
 

@@ -8,6 +8,7 @@ fails extraction is logged with its URL and reason, counted, and skipped.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -29,22 +30,34 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
+from aggregator.crawl.order import FETCH_ORDER, TICKET
 from aggregator.extract.article import (
     ExtractionError,
     Hints,
     PageLimits,
     TooComplex,
-    extract_article,
     section_from_url,
 )
 from aggregator.extract.limits import check_size, check_tree, page_budget
 from aggregator.extract.listings import anchor_texts, date_near, links
 from aggregator.items import Article
+from aggregator.process.chain import Page, prepare
+from aggregator.process.pool import (
+    WorkerLost,
+    WorkerPool,
+    acquire_pool,
+    default_jobs,
+    release_pool,
+)
 from aggregator.sites.definition import SiteDefinition, load_sites, split_dirs
 from aggregator.sites.links import link_shape
 from aggregator.store import open_store
 
-__all__ = ["NewsSpider", "failure_class"]
+__all__ = ["NewsSpider", "failure_class", "jobs_of"]
+
+#: ``response.meta`` key of an article page whose worker was lost: no page record, so that
+#: the next crawl fetches it again
+LOST = "aggregator_worker_lost"
 
 
 def _header(response: Response, name: bytes) -> str | None:
@@ -120,6 +133,17 @@ def page_limits(settings: Any) -> PageLimits:
     )
 
 
+def jobs_of(value: object) -> int:
+    """``AGGREGATOR_JOBS`` as a number of workers: empty for the number of cores, 0 for none
+    (extraction in the crawl's own process)."""
+    if value is None or value == "":
+        return default_jobs()
+    jobs = int(str(value))
+    if jobs < 0:
+        raise ValueError(f"AGGREGATOR_JOBS={value}: expected a number of processes (>= 0)")
+    return jobs
+
+
 def load_site_for(crawler: Crawler, site_id: str) -> SiteDefinition:
     """The definition of ``site_id`` from bundled + configured folders."""
     dirs = split_dirs(crawler.settings.get("AGGREGATOR_SITES_DIRS") or "")
@@ -153,6 +177,9 @@ class NewsSpider(scrapy.Spider):
         #: article links taken from one listing page or feed, requests the site may queue
         self.max_links = 500
         self.max_queued = 20_000
+        #: the worker processes extracting article pages (None: in this process)
+        self.pool: WorkerPool | None = None
+        self.jobs = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -172,10 +199,23 @@ class NewsSpider(scrapy.Spider):
         settings.set("AUTOTHROTTLE_START_DELAY", max(site.politeness.delay, 0.1), "spider")
         if settings.getbool("AGGREGATOR_RESUME"):
             spider.stored_urls = _stored_article_urls(settings.get("AGGREGATOR_DB"), site.id)
+        spider.jobs = jobs_of(settings.get("AGGREGATOR_JOBS"))
+        crawler.signals.connect(spider._open_pool, signal=signals.spider_opened)
+        crawler.signals.connect(spider._close_pool, signal=signals.spider_closed)
         # redirects: none may leave the site, and a loop is an error
         crawler.signals.connect(spider._check_redirect, signal=signals.request_scheduled)
         crawler.signals.connect(spider._count_redirect_loop, signal=signals.request_dropped)
         return spider
+
+    def _open_pool(self) -> None:
+        if self.jobs:
+            timeout = self.crawler.settings.getfloat("AGGREGATOR_WORKER_TIMEOUT", 60.0)
+            self.pool = acquire_pool(self.jobs, timeout)
+
+    def _close_pool(self) -> None:
+        if self.pool is not None:
+            release_pool(self.pool)
+            self.pool = None
 
     def _check_redirect(self, request: scrapy.Request) -> None:
         """Drop a redirect to a host outside the site's domains, and count it. Scrapy's own
@@ -189,6 +229,7 @@ class NewsSpider(scrapy.Spider):
 
     def _count_redirect_loop(self, request: scrapy.Request) -> None:
         """A redirect back to a URL of its own chain is dropped by the dupefilter: count it."""
+        FETCH_ORDER.settle(request.meta.pop(TICKET, None))  # a page never to be fetched
         chain = request.meta.get("redirect_urls") or []
         if request.url in chain:
             self.logger.warning("redirect loop: %s", " -> ".join([*chain, request.url]))
@@ -407,45 +448,75 @@ class NewsSpider(scrapy.Spider):
 
     # -- articles -------------------------------------------------------------------
 
-    def parse_article(self, response: Response, hints: Hints) -> Iterator[Article]:
-        """Extract one article; a failure is logged with URL and reason and counted."""
+    async def parse_article(self, response: Response, hints: Hints) -> AsyncIterator[Article]:
+        """Extract one article (in a worker process when there are any); a failure is
+        logged with URL and reason and counted."""
+        ticket = response.meta.pop(TICKET, None)
+        if ticket is None:
+            ticket = FETCH_ORDER.take()
+        try:
+            article = await self._article(response, hints)
+        except BaseException:
+            FETCH_ORDER.settle(ticket)
+            raise
+        if article is not None:
+            FETCH_ORDER.own(article, ticket)
+            yield article
+        else:
+            FETCH_ORDER.settle(ticket)
+
+    async def _article(self, response: Response, hints: Hints) -> Article | None:
         if response.status == 304:  # a conditional re-check: the page did not change
             self._count("aggregator/not_modified")
-            return
+            return None
         if not isinstance(response, TextResponse) or not _html_declared(response):
             self.logger.warning("not an HTML page: %s", response.url)
             self._count("aggregator/errors/not_html")
-            return
-        try:
-            found = extract_article(response.url, response.text, self.site_def, hints, self.limits)
-        except TooComplex as exc:
-            self.logger.warning("page abandoned, %s: %s", exc, response.url)
-            self._count("aggregator/errors/too_complex")
-            return
-        except ExtractionError as exc:
-            self.logger.warning("extraction failed for %s: %s", response.url, exc)
-            self._count("aggregator/errors/extraction")
-            return
-        except Exception as exc:  # a broken page must never stop the crawl
-            self.logger.exception("extraction crashed on %s: %s", response.url, exc)
-            self._count("aggregator/errors/extraction")
-            return
-        for flag in found.flags:
-            if flag.startswith("truncated:"):  # a bound of the article's size was hit
-                self._count(f"aggregator/capped/{flag.removeprefix('truncated:')}")
-        yield found.to_article(
-            self.site_def,
+            return None
+        page = Page(
+            response.url,
+            response.text,
+            hints,
             # the archived record's WARC-Date, so that re-extracting it gives the same article
             fetched_at=response.meta.get("warc_date") or datetime.now(UTC),
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
             warc=response.meta.get("warc"),
+            limits=self.limits,
         )
+        article = await self._prepare(page, response.meta)
+        for flag in article.flags if article is not None else ():
+            if flag.startswith("truncated:"):  # a bound of the article's size was hit
+                self._count(f"aggregator/capped/{flag.removeprefix('truncated:')}")
+        return article
+
+    async def _prepare(self, page: Page, meta: dict[str, Any]) -> Article | None:
+        """The article of ``page``, or None (logged and counted)."""
+        try:
+            if self.pool is None:
+                return prepare(page, self.site_def)
+            return await asyncio.wrap_future(self.pool.submit(page, self.site_def))
+        except TooComplex as exc:
+            self.logger.warning("page abandoned, %s: %s", exc, page.url)
+            self._count("aggregator/errors/too_complex")
+        except ExtractionError as exc:
+            self.logger.warning("extraction failed for %s: %s", page.url, exc)
+            self._count("aggregator/errors/extraction")
+        except WorkerLost as exc:  # not a verdict on the page: the next crawl tries again
+            self.logger.error("extraction lost for %s: %s", page.url, exc)
+            self._count("aggregator/errors/worker_lost")
+            meta[LOST] = True
+        except Exception as exc:  # a broken page must never stop the crawl
+            self.logger.error("extraction crashed on %s: %s", page.url, exc)
+            self._count("aggregator/errors/extraction")
+        return None
 
     def on_error(self, failure: Failure) -> None:
         """A request that failed (HTTP error status, timeout, refused): log and count."""
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
+        if request is not None:  # an article page that failed gives its turn up
+            FETCH_ORDER.settle(request.meta.pop(TICKET, None))
         kind = failure_class(failure)
         if failure.check(HttpError):
             self.logger.warning("HTTP %s for %s", failure.value.response.status, url)

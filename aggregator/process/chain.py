@@ -20,19 +20,23 @@ memory of the run:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Literal, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from aggregator.dedup.fingerprints import fingerprint
 from aggregator.dedup.stories import CopyIndex, StoryDecision, assign_story
+from aggregator.extract.article import Hints, extract_article
+from aggregator.extract.limits import PageLimits
 from aggregator.items import Article, article_id
 from aggregator.normalize.dates import to_vn
 from aggregator.normalize.rules import split_source_tag
 from aggregator.normalize.text import clean_text, looks_garbled
 from aggregator.normalize.urls import canonicalize_url
 from aggregator.sites.definition import SiteDefinition
+from aggregator.store.base import StoreUnavailable
 from aggregator.store.records import PageRecord, UpsertResult
 
 __all__ = [
@@ -41,9 +45,11 @@ __all__ = [
     "Chain",
     "ChainStore",
     "Outcome",
+    "Page",
     "Rejected",
     "normalize_article",
     "page_records",
+    "prepare",
     "validate",
 ]
 
@@ -73,6 +79,39 @@ class Rejected(Exception):
 
 
 # -- the pure steps ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    """A fetched article page, as the pure steps take it (in this process or a worker's):
+    its URL and decoded text, the crawler's hints and the fetch's own fields."""
+
+    url: str
+    text: str
+    hints: Hints | None
+    fetched_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+    warc: dict[str, str] | None = None
+    #: the bounds of the page (size, elements, depth, CPU, article size)
+    limits: PageLimits = field(default_factory=PageLimits)
+
+
+def prepare(page: Page, site: SiteDefinition) -> Article:
+    """Every step that needs no store: extract, normalize, fingerprint the body.
+    :class:`~aggregator.extract.model.ExtractionError` when the page is not an article
+    (:class:`~aggregator.extract.limits.TooComplex` when it is over a bound)."""
+    found = extract_article(page.url, page.text, site, page.hints, page.limits)
+    article = found.to_article(
+        site,
+        fetched_at=page.fetched_at,
+        etag=page.etag,
+        last_modified=page.last_modified,
+        warc=page.warc,
+    )
+    normalize_article(article, site)
+    article.fingerprint = fingerprint(article.body_text)
+    return article
 
 
 def normalize_article(article: Article, site: SiteDefinition | None = None) -> Article:
@@ -182,6 +221,16 @@ class Outcome:
     duplicate: Literal["exact", "near"] | None
 
 
+def _keys(story: StoryDecision) -> set[object]:
+    """What a story decision read or names: its exact key, its band hashes, the articles
+    of its story."""
+    fp = story.fingerprint
+    keys: set[object] = {fp.exact, *fp.bands, *story.merge_roots}
+    if story.duplicate_of:
+        keys.add(story.duplicate_of)
+    return keys
+
+
 class Chain:
     """The chain over one store, for one run (a crawl, a re-extraction)."""
 
@@ -207,7 +256,7 @@ class Chain:
         decision = assign_story(
             self.store,
             article.id,
-            fingerprint(article.body_text),
+            article.fingerprint or fingerprint(article.body_text),
             published.timestamp(),
             seen.timestamp(),
             trusted=not any(f in _UNSURE_DATE or f.startswith("date_stale") for f in article.flags),
@@ -219,23 +268,59 @@ class Chain:
 
     def store_article(self, article: Article, site: SiteDefinition | None) -> UpsertResult:
         """Write the article with its story and page records in one transaction."""
-        pages = page_records(article, site)
+        result = self.store_batch([(article, site)])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
 
-        def work() -> UpsertResult:
+    def store_batch(
+        self, batch: Sequence[tuple[Article, SiteDefinition | None]]
+    ) -> list[UpsertResult | Exception]:
+        """Write several articles, each with its story and page records, in one
+        transaction; in order, so that each story sees the articles before it.
+
+        An error that is not the store's (:class:`~aggregator.store.StoreUnavailable`,
+        raised) fails the batch: each article is then written in its own transaction,
+        and the error of one is its entry in the list."""
+        try:
+            return list(self.store.transaction(partial(self._write, batch)))
+        except Exception as exc:
+            if len(batch) == 1 or isinstance(exc, StoreUnavailable):
+                raise
+        results: list[UpsertResult | Exception] = []
+        for one in batch:
+            try:
+                results.extend(self.store.transaction(partial(self._write, [one])))
+            except Exception as exc:
+                if isinstance(exc, StoreUnavailable):
+                    raise
+                results.append(exc)
+        return results
+
+    def _write(self, batch: Sequence[tuple[Article, SiteDefinition | None]]) -> list[UpsertResult]:
+        start = self.store.last_cursor()
+        written: set[object] = set()  # the batch's articles and their dedup keys
+        results: list[UpsertResult] = []
+        for article, site in batch:
             story = article.story
-            if story is None or self.store.last_cursor() != story.cursor:
-                # another writer stored or merged since the lookup: decide again, now
-                # that no one else can write
-                self.dedup(article)
-            result = self.store.upsert(article)
-            self.store.record_pages(pages)
-            return result
-
-        return self.store.transaction(work)
+            if story is None or story.cursor != start or not written.isdisjoint(_keys(story)):
+                # the lookup missed a write: another writer's since, or this batch's (the
+                # same or a near text, or a story it touches): decide again, now that no
+                # one else can write
+                story = self.dedup(article)
+            written.update(_keys(story), (article.id,))
+            results.append(self.store.upsert(article))
+            self.store.record_pages(page_records(article, site))
+        return results
 
     def process(self, article: Article, site: SiteDefinition | None, run: str = "") -> Outcome:
         """Every step, in order; :class:`Rejected` for an article that is not stored."""
-        self.first_time(validate(normalize_article(article, site)), run)
+        return self.admit(normalize_article(article, site), site, run)
+
+    def admit(self, article: Article, site: SiteDefinition | None, run: str = "") -> Outcome:
+        """The steps after :func:`prepare` (or :func:`normalize_article`): validate, the
+        same URL again, dedup, store."""
+        self.first_time(validate(article), run)
         decision = self.dedup(article)
         result = self.store_article(article, site)
         story = article.story or decision
