@@ -11,13 +11,13 @@ event handler, so a strict Content-Security-Policy (declared in the page) applie
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
 
+from aggregator.normalize.sanitize import json_text
 from aggregator.publish.feeds.entries import Entry, is_web_url, newest_first, rfc3339
 from aggregator.publish.feeds.feed import FEED_SUFFIX, Feed, province_name
 from aggregator.publish.feeds.layout import FORMATS, HEADLINES_FILE, MEDIA_TYPES, OPML_FILE, Format
@@ -154,7 +154,7 @@ def render_headlines(headlines: Headlines) -> bytes:
             for e in headlines.items
         ],
     }
-    return (json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    return (json_text(doc) + "\n").encode("utf-8")
 
 
 def _headline(entry: Entry, headlines: Headlines) -> str:

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.app.cli import main
+from aggregator.store import open_store
 
 BAD = """
 id = "xau"
@@ -76,6 +77,8 @@ def test_feeds_warns_once_about_links_to_this_machine(
     warned: bool,
 ) -> None:
     monkeypatch.delenv("AGGREGATOR_FEEDS_BASE_URL", raising=False)
+    with open_store(str(tmp_path / "a.db")):  # feeds needs a store, even an empty one
+        pass
     args = ["feeds", "--db", str(tmp_path / "a.db"), "--feeds-dir", str(tmp_path / "feeds")]
     assert main([*args, *(["--base-url", base] if base else [])]) == 0
     err = capsys.readouterr().err.splitlines()
