@@ -6,7 +6,7 @@ one category feed on its own.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
 from aggregator.publish.feeds.entries import Entries
@@ -34,6 +34,9 @@ __all__ = ["build_feeds", "render_feed"]
 
 # The package's name: logging configuration and log readers know the feeds by it.
 logger = logging.getLogger("aggregator.publish.feeds")
+
+#: At most this many category feeds (the keys with the most articles).
+MAX_CATEGORY_FEEDS = 200
 
 
 def _render(feed: Feed, fmt: Format, base: str) -> bytes:
@@ -70,6 +73,7 @@ def build_feeds(
     limit: int = 50,
     base_url: str | None = None,
     sites: Mapping[str, SiteInfo] | None = None,
+    categories: Collection[str] | None = None,
 ) -> FeedBuildReport:
     """Write every feed, ``feeds.opml`` and ``index.html`` under ``feeds_dir``.
 
@@ -80,6 +84,10 @@ def build_feeds(
     takes the smallest); a site with stored articles but no entry there gets a feed
     when its articles appear in another feed. Only files whose bytes change are
     rewritten; feed files of categories and sites without articles are removed.
+    ``categories`` (see :func:`~aggregator.sites.definition.known_categories`): the
+    only keys that get a feed, when given (a store may hold keys minted from page text
+    by older versions); at most :data:`MAX_CATEGORY_FEEDS` in any case, the keys with
+    the most articles.
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
@@ -91,15 +99,32 @@ def build_feeds(
     report = FeedBuildReport()
 
     everything = build.all_feed()
-    categories: list[Feed] = []
-    for key, _count in store.categories():
+    category_feeds: list[Feed] = []
+    unknown: list[str] = []
+    keys: list[tuple[str, int]] = []
+    for key, count in store.categories():
         if not valid_key(key):
             logger.warning("skipping category %r: not a [a-z0-9-]+ file name", key)
             report.rejected.append(key)
-            continue
-        categories.append(build.category_feed(key))
-    seen = {e.site for f in (everything, *categories) for e in f.entries}
-    seen |= {c.site for f in (everything, *categories) for e in f.entries for c in e.also_at}
+        elif categories is not None and key not in categories:
+            unknown.append(key)
+        else:
+            keys.append((key, count))
+    if len(keys) > MAX_CATEGORY_FEEDS:
+        keys.sort(key=lambda kc: (-kc[1], kc[0]))
+        unknown += [k for k, _ in keys[MAX_CATEGORY_FEEDS:]]
+        keys = sorted(keys[:MAX_CATEGORY_FEEDS])
+    if unknown:
+        shown = ", ".join(repr(k) for k in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        logger.warning(
+            "skipping %d categories neither the shared scheme nor a definition names "
+            "(or over the cap of %d feeds): %s", len(unknown), MAX_CATEGORY_FEEDS, shown,
+        )  # fmt: skip
+        report.rejected += unknown
+    for key, _count in keys:
+        category_feeds.append(build.category_feed(key))
+    seen = {e.site for f in (everything, *category_feeds) for e in f.entries}
+    seen |= {c.site for f in (everything, *category_feeds) for e in f.entries for c in e.also_at}
     site_feeds: list[Feed] = []
     for site in sorted(set(build.sites) | seen):
         if not valid_key(site):
@@ -111,13 +136,13 @@ def build_feeds(
             site_feeds.append(build.site_feed(site, entries))
 
     kept: set[Path] = set()
-    for feed in (everything, *categories, *site_feeds):
+    for feed in (everything, *category_feeds, *site_feeds):
         for fmt in FORMATS:
             path = feed_path(root, feed.key, fmt, feed.kind)
             kept.add(path)
             data = _render(feed, fmt, base)
             (report.written if write_if_changed(path, data) else report.unchanged).append(path)
-    groups = [(ALL_LABEL, [everything]), ("Chuyên mục", categories), ("Báo", site_feeds)]
+    groups = [(ALL_LABEL, [everything]), ("Chuyên mục", category_feeds), ("Báo", site_feeds)]
     for name, data in (
         (OPML_FILE, render_opml(groups, base)),
         (INDEX_FILE, render_index(groups)),
