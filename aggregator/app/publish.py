@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aggregator.publish.feeds import FeedBuildReport, build_feeds, site_infos
 from aggregator.publish.health import HealthReport, update_health
-from aggregator.sites.definition import SiteRegistry
+from aggregator.sites.definition import SiteRegistry, known_categories
 from aggregator.store import open_store
 
 __all__ = ["publish"]
@@ -28,7 +28,12 @@ def publish(
     with open_store(db) as store:
         if feeds:
             report = build_feeds(
-                store, feeds_dir, limit=limit, base_url=base_url, sites=site_infos(registry)
+                store,
+                feeds_dir,
+                limit=limit,
+                base_url=base_url,
+                sites=site_infos(registry),
+                categories=known_categories(registry),
             )
         if health:
             judged = update_health(store, feeds_dir, registry, base_url=base_url)

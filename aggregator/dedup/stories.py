@@ -7,12 +7,14 @@ decision carries the store's cursor at the time of the lookup, so that a writer 
 whether another process stored or merged since and the decision must be taken again
 inside its write transaction.
 
-A publication date is what a page claims; when the store first saw a copy is what it
-knows. A copy seen after the story's first copy may take the story over with an earlier
-date only within :data:`TAKEOVER_TOLERANCE` of that first sighting, and only when its
-page's date sources agree; otherwise it is ranked by when it was first seen (a site that
-republishes another paper's newest story with an older date does not become its
-original).
+A publication date is what a page claims; what the store saw is what it knows. A copy
+seen after the story's first copy, on a site the store had already crawled through to
+the end after the date it claims (plus :data:`TAKEOVER_TOLERANCE`), would have been seen
+then had it been there: its claim is not believed and it is ranked by when it was first
+seen (a site that republishes another paper's newest story with an older date does not
+become its original). A claim its page's date sources do not agree on gets no
+tolerance. A site's first crawl has nothing to compare with: its claims are believed
+(copies seen in one crawl are ranked by their dates, whatever order they came in).
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ __all__ = [
     "assign_story",
 ]
 
-#: How long before the story's first sighting a copy seen later may claim to have been
-#: published and still become the original (seconds): an honest paper crawled less often
-#: than the one that copied it is seen hours late, not days.
+#: How long before a site's last finished crawl a page first seen after it may claim
+#: to have been published (seconds): a listing shows a new article late (a cache, a
+#: moderation queue, a date set before publishing), hours late, not days.
 TAKEOVER_TOLERANCE = 6 * 3600.0
 
 
@@ -68,6 +70,7 @@ class CopyIndex(Protocol):
 
     def find_copies(self, fp: Fingerprint, exclude_id: str) -> list[Copy]: ...
     def story_dates(self, article_ids: Sequence[str]) -> dict[str, StoryDates]: ...
+    def crawled_through(self, site: str, before: float) -> float | None: ...
     def last_cursor(self) -> int: ...
 
 
@@ -79,7 +82,8 @@ class StoryDecision:
     ``duplicate_of``: the original (None when this article is the earliest copy);
     ``merge_roots``: stories whose original this article predates; ``cursor``: the
     store's newest version cursor when the copies were looked up; ``disbelieved``: the
-    article's date was not believed (it claimed to predate a story seen before it).
+    article's date was not believed (it claimed to predate a story seen before it, on a
+    site crawled since that date without it).
     """
 
     fingerprint: Fingerprint
@@ -90,16 +94,19 @@ class StoryDecision:
     disbelieved: bool = False
 
 
-def _believed(dates: StoryDates, first_sighting: float, trusted: bool) -> float:
-    """The date a copy is ranked by: its claim, unless it was seen after the story's
-    first copy and claims to predate that sighting by more than the tolerance (by any
-    amount when its page's date sources disagree): then when it was first seen."""
-    if dates.first_seen_ts <= first_sighting:
-        return dates.published_ts
+def _believed(
+    own: StoryDates, first_sighting: float, watched_since: float | None, trusted: bool
+) -> float:
+    """The date the article is ranked by among the copies: its claim, unless it was first
+    seen after the story's first copy while its site had been crawled through since its
+    claimed date (``watched_since``: the start of the site's last crawl that ran to its
+    end before the article was first seen); then when it was first seen."""
+    if own.first_seen_ts <= first_sighting or watched_since is None:
+        return own.published_ts
     tolerance = TAKEOVER_TOLERANCE if trusted else 0.0
-    if dates.published_ts < first_sighting - tolerance:
-        return dates.first_seen_ts
-    return dates.published_ts
+    if own.published_ts < watched_since - tolerance:
+        return own.first_seen_ts
+    return own.published_ts
 
 
 def assign_story(
@@ -109,11 +116,12 @@ def assign_story(
     published_ts: float,
     seen_ts: float,
     *,
+    site: str = "",
     trusted: bool = True,
 ) -> StoryDecision:
     """Find the story of article ``article_id`` (text ``fp``, published at ``published_ts``,
-    fetched at ``seen_ts``, epoch seconds) among the stored articles. ``trusted``: the
-    page's date sources agree on its date (see :func:`_believed`)."""
+    fetched at ``seen_ts``, epoch seconds, from ``site``) among the stored articles.
+    ``trusted``: the page's date sources agree on its date (see :func:`_believed`)."""
     cursor = index.last_cursor()
     copies = index.find_copies(fp, exclude_id=article_id)
     if not copies:
@@ -125,10 +133,10 @@ def assign_story(
     own = StoryDates(published_ts, min(seen_ts, stored.first_seen_ts) if stored else seen_ts)
     dates = {article_id: own, **{r: known[r] for r in roots if r in known}}
     first_sighting = min(d.first_seen_ts for d in dates.values())
-    ranked = {
-        i: _believed(d, first_sighting, trusted if i == article_id else True)
-        for i, d in dates.items()
-    }
+    ranked = {i: d.published_ts for i, d in dates.items()}
+    if own.first_seen_ts > first_sighting:
+        watched = index.crawled_through(site, own.first_seen_ts) if site else None
+        ranked[article_id] = _believed(own, first_sighting, watched, trusted)
     earliest = min((ts, i) for i, ts in ranked.items())[1]
     kind: Literal["exact", "near"] = "exact" if any(c.kind == "exact" for c in copies) else "near"
     return StoryDecision(

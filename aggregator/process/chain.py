@@ -62,7 +62,7 @@ FUTURE_TOLERANCE = timedelta(hours=1)
 HEALTH_FIELDS = ("title", "lead", "body", "published", "authors", "section", "image")
 
 #: Flags of a date its page's sources do not agree on (or do not give at all): such a
-#: date never makes a copy seen later the original of a story.
+#: date gets no tolerance when a copy seen later claims to be a story's original.
 _UNSURE_DATE = frozenset({"date_only", "date_first_seen"})
 
 #: An article needs these; without one it is not an article.
@@ -259,6 +259,7 @@ class Chain:
             article.fingerprint or fingerprint(article.body_text),
             published.timestamp(),
             seen.timestamp(),
+            site=article.site,
             trusted=not any(f in _UNSURE_DATE or f.startswith("date_stale") for f in article.flags),
         )
         article.story, article.duplicate_of = decision, decision.duplicate_of

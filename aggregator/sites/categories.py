@@ -2,7 +2,7 @@
 
 Site definitions map their own sections onto these keys, so one category feed
 spans all provinces. Lookup order for a section: the site's ``[categories]``, then
-the scheme's known section slugs, then the section's own ASCII slug as a new key.
+the scheme's known section slugs; a section in neither has no category.
 """
 
 from __future__ import annotations

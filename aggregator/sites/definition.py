@@ -33,7 +33,7 @@ from pydantic import (
 
 from aggregator.normalize.text import fold, slugify
 from aggregator.normalize.urls import canonicalize_url
-from aggregator.sites.categories import categories_for_section, section_slug
+from aggregator.sites.categories import categories_for_section, category_labels
 from aggregator.sites.provinces import province as province_unit
 from aggregator.sites.provinces import province_key_for
 
@@ -325,11 +325,17 @@ class SiteDefinition(_Model):
             out[slugify(section)] = out[fold(section, diacritics=False)]
         return out
 
+    @cached_property
+    def category_keys(self) -> frozenset[str]:
+        """Every category key the site's ``[categories]`` names."""
+        return frozenset(k for keys in self._category_map.values() for k in keys)
+
     def categories_for(self, section: str | None) -> tuple[str, ...]:
         """Category keys of a section (displayed name or URL segment).
 
-        The site's ``[categories]`` first, then the shared scheme, else the section's
-        own ASCII slug as a new key.
+        The site's ``[categories]`` first, then the shared scheme; a section in neither
+        has no category (page text never mints a key: a hostile or garbled section name
+        would become a feed of its own).
         """
         if not section:
             return ()
@@ -337,10 +343,7 @@ class SiteDefinition(_Model):
         if found is None:
             found = self._category_map.get(slugify(section))
         if found is None:
-            found = categories_for_section(section) or None
-        if found is None:
-            key = section_slug(section)
-            return (key,) if key else ()
+            found = categories_for_section(section)
         return found
 
     # The patterns are matched against the link's canonical URL (:meth:`link_url`): a
@@ -418,6 +421,15 @@ def _validation_problems(path: Path | Traversable, exc: ValidationError) -> list
 def split_dirs(value: str) -> list[Path]:
     """Folders of an ``os.pathsep``-separated list (``AGGREGATOR_SITES_DIRS``)."""
     return [Path(p) for p in value.split(os.pathsep) if p]
+
+
+def known_categories(definitions: Iterable[SiteDefinition]) -> frozenset[str]:
+    """The category keys there may be feeds for: the shared scheme's and those the
+    definitions' ``[categories]`` name."""
+    keys = set(category_labels())
+    for definition in definitions:
+        keys |= definition.category_keys
+    return frozenset(keys)
 
 
 @dataclass

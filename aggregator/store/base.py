@@ -272,6 +272,22 @@ class SQLBase(ABC):
             (site, iso(started_at), iso(finished_at), json.dumps(stats, default=str)),
         )
 
+    def crawled_through(self, site: str, before: float) -> float | None:
+        """When the site's last crawl that ran to its end, and ended before ``before``,
+        started (epoch seconds; None if there is none): a page that was on the site
+        then was seen by it."""
+        rows = self.execute(
+            "SELECT started_at, finished_at, stats FROM crawls WHERE site = ? ORDER BY id DESC",
+            (site,),
+        )
+        for started, finished, stats in rows:
+            start, end = utc(started), utc(finished)
+            if start is None or end is None or end.timestamp() >= before:
+                continue
+            if json.loads(stats).get("finish_reason") in (None, "finished"):
+                return start.timestamp()
+        return None
+
     def crawl_history(self, site: str, limit: int) -> list[CrawlRecord]:
         """The newest ``limit`` crawl records of ``site``, newest first."""
         rows = self.execute(

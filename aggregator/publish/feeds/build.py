@@ -6,7 +6,7 @@ one category feed on its own.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
 from aggregator.normalize.text import fold
@@ -38,6 +38,9 @@ __all__ = ["build_feeds", "render_feed"]
 
 # The package's name: logging configuration and log readers know the feeds by it.
 logger = logging.getLogger("aggregator.publish.feeds")
+
+#: At most this many category feeds (the keys with the most articles).
+MAX_CATEGORY_FEEDS = 200
 
 
 def _render(feed: Feed, fmt: Format, base: str) -> bytes:
@@ -74,6 +77,7 @@ def build_feeds(
     limit: int = 50,
     base_url: str | None = None,
     sites: Mapping[str, SiteInfo] | None = None,
+    categories: Collection[str] | None = None,
 ) -> FeedBuildReport:
     """Write every feed, ``feeds.opml``, the reading page (``index.html``, ``headlines.json``
     and its static files) and ``feed.xsl`` under ``feeds_dir``.
@@ -86,6 +90,10 @@ def build_feeds(
     gets a feed when its articles appear in another feed. A province feed spans the
     newspapers of one 2025 province. Only files whose bytes change are rewritten; feed
     files of categories, provinces and sites without articles are removed.
+    ``categories`` (see :func:`~aggregator.sites.definition.known_categories`): the
+    only keys that get a feed, when given (a store may hold keys minted from page text
+    by older versions); at most :data:`MAX_CATEGORY_FEEDS` in any case, the keys with
+    the most articles.
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
@@ -97,39 +105,13 @@ def build_feeds(
     report = FeedBuildReport()
 
     everything = build.all_feed()
-    categories: list[Feed] = []
-    for key, _count in store.categories():
-        if not valid_key(key):
-            logger.warning("skipping category %r: not a [a-z0-9-]+ file name", key)
-            report.rejected.append(key)
-            continue
-        categories.append(build.category_feed(key))
-    seen = {e.site for f in (everything, *categories) for e in f.entries}
-    seen |= {c.site for f in (everything, *categories) for e in f.entries for c in e.also_at}
-    site_feeds: list[Feed] = []
-    for site in sorted(set(build.sites) | seen):
-        if not valid_key(site):
-            logger.warning("skipping site %r: not a [a-z0-9-]+ file name", site)
-            report.rejected_sites.append(site)
-            continue
-        entries = build.site_entries(site)
-        if entries:
-            site_feeds.append(build.site_feed(site, entries))
-
+    category_feeds = [build.category_feed(key) for key in _category_keys(store, categories, report)]
+    site_feeds = _site_feeds(build, (everything, *category_feeds), report)
     site_provinces = {f.key: build.province_of(f.key, f.entries) for f in site_feeds}
-    by_province: dict[str, list[str]] = {}
-    for site, key in site_provinces.items():
-        if key:
-            by_province.setdefault(key, []).append(site)
-    province_feeds = [
-        feed
-        for key, members in by_province.items()
-        if (feed := build.province_feed(key, members)) is not None
-    ]
-    province_feeds.sort(key=lambda f: (fold(f.label, diacritics=False), f.key))
+    province_feeds = _province_feeds(build, site_provinces)
 
     kept: set[Path] = set()
-    for feed in (everything, *categories, *province_feeds, *site_feeds):
+    for feed in (everything, *category_feeds, *province_feeds, *site_feeds):
         for fmt in FORMATS:
             path = feed_path(root, feed.key, fmt, feed.kind)
             kept.add(path)
@@ -137,7 +119,7 @@ def build_feeds(
             (report.written if write_if_changed(path, data) else report.unchanged).append(path)
     groups = [
         (ALL_LABEL, [everything]),
-        ("Chuyên mục", categories),
+        ("Chuyên mục", category_feeds),
         ("Tỉnh, thành phố", province_feeds),
         ("Báo", site_feeds),
     ]
@@ -152,3 +134,66 @@ def build_feeds(
         (report.written if write_if_changed(path, data) else report.unchanged).append(path)
     remove_stale(root, kept, report)
     return report
+
+
+def _category_keys(
+    store: ArticleSource, categories: Collection[str] | None, report: FeedBuildReport
+) -> list[str]:
+    """The category keys that get a feed: valid file names, named by ``categories`` when
+    given, at most :data:`MAX_CATEGORY_FEEDS` (those with the most articles); the others
+    are logged once and reported."""
+    unknown: list[str] = []
+    keys: list[tuple[str, int]] = []
+    for key, count in store.categories():
+        if not valid_key(key):
+            logger.warning("skipping category %r: not a [a-z0-9-]+ file name", key)
+            report.rejected.append(key)
+        elif categories is not None and key not in categories:
+            unknown.append(key)
+        else:
+            keys.append((key, count))
+    if len(keys) > MAX_CATEGORY_FEEDS:
+        keys.sort(key=lambda kc: (-kc[1], kc[0]))
+        unknown += [k for k, _ in keys[MAX_CATEGORY_FEEDS:]]
+        keys = sorted(keys[:MAX_CATEGORY_FEEDS])
+    if unknown:
+        shown = ", ".join(repr(k) for k in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        logger.warning(
+            "skipping %d categories neither the shared scheme nor a definition names "
+            "(or over the cap of %d feeds): %s", len(unknown), MAX_CATEGORY_FEEDS, shown,
+        )  # fmt: skip
+        report.rejected += unknown
+    return [key for key, _count in keys]
+
+
+def _site_feeds(build: FeedSelection, shown: Iterable[Feed], report: FeedBuildReport) -> list[Feed]:
+    """A feed for every defined site and every site whose articles the ``shown`` feeds
+    hold (as an entry or a copy), when it has entries."""
+    shown = list(shown)
+    seen = {e.site for f in shown for e in f.entries}
+    seen |= {c.site for f in shown for e in f.entries for c in e.also_at}
+    site_feeds: list[Feed] = []
+    for site in sorted(set(build.sites) | seen):
+        if not valid_key(site):
+            logger.warning("skipping site %r: not a [a-z0-9-]+ file name", site)
+            report.rejected_sites.append(site)
+            continue
+        entries = build.site_entries(site)
+        if entries:
+            site_feeds.append(build.site_feed(site, entries))
+    return site_feeds
+
+
+def _province_feeds(build: FeedSelection, site_provinces: Mapping[str, str | None]) -> list[Feed]:
+    """One feed per 2025 province spanning its newspapers, sorted by name."""
+    by_province: dict[str, list[str]] = {}
+    for site, key in site_provinces.items():
+        if key:
+            by_province.setdefault(key, []).append(site)
+    province_feeds = [
+        feed
+        for key, members in by_province.items()
+        if (feed := build.province_feed(key, members)) is not None
+    ]
+    province_feeds.sort(key=lambda f: (fold(f.label, diacritics=False), f.key))
+    return province_feeds

@@ -1,6 +1,7 @@
 """The story hijack: a hostile site republishes another paper's newest story with an
-older date. Through the processing chain into a real SQLite store and the feeds built
-from it, the real article stays the original, in ``all`` and in its category feed."""
+older date. Through the processing chain into a real SQLite store (which recorded the
+hostile site's previous crawl) and the feeds built from it, the real article stays the
+original, in ``all`` and in its category feed."""
 
 from __future__ import annotations
 
@@ -37,6 +38,11 @@ def test_a_republished_story_with_an_older_date_does_not_take_the_story(tmp_path
         fetched_at=FETCHED + timedelta(hours=1),  # seen after it
     )  # fmt: skip
     with SQLiteStore(tmp_path / "store.db") as store:
+        # the hostile site is crawled like any other: its last crawl ran to the end an
+        # hour before the real article appeared, without the copy
+        crawled = FETCHED - timedelta(hours=1)
+        store.record_crawl("baoac", crawled, crawled + timedelta(minutes=2),
+                           {"finish_reason": "finished"})  # fmt: skip
         chain = Chain(store)  # the store steps (the articles come normalized, filed)
         assert chain.dedup(real).kind is None
         chain.store_article(real, None)

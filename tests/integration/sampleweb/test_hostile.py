@@ -31,6 +31,7 @@ from lxml import html as lxml_html
 
 from aggregator.normalize.urls import canonicalize_url
 from aggregator.publish.feeds.layout import STATIC_FILES, static_file
+from aggregator.sites.definition import known_categories, load_sites
 from aggregator.store import SQLiteStore, StoredArticle
 from sampleweb import SampleWeb
 from sampleweb.evaluate import Evaluation, evaluate, token_f1
@@ -193,8 +194,21 @@ def test_every_servable_article_is_stored_exactly_once(hostile: HostileCrawl) ->
         assert wrong == [], wrong[:5]
     assert ev.mean_body_f1 >= 0.98
     stored = {owner[a.canonical_url]: a for a in _stored(hostile)}
+    truth = {a.key: a for a in plan.servable()}
     for key in garbled:  # a page declared Latin-1 but UTF-8: stored, flagged (README)
         assert "encoding_garbled" in stored[key].flags, stored[key].flags
+        # its garbled section name is no category: none, or the section's true ones
+        assert set(stored[key].categories) <= set(truth[key].categories), stored[key].section
+    assert garbled
+
+
+def test_only_known_categories_become_feeds(hostile: HostileCrawl) -> None:
+    """Section text from pages (garbled, hostile) mints no category feed."""
+    known = known_categories(load_sites([hostile.sites_dir], bundled=False))
+    built = {p.stem for p in (hostile.feeds / "category").glob("*.atom")}
+    assert built and built <= known, sorted(built - known)
+    stored = {c for a in _stored(hostile) for c in a.categories}
+    assert stored <= known, sorted(stored - known)
 
 
 def test_faults_do_not_change_what_is_extracted(hostile: HostileCrawl) -> None:

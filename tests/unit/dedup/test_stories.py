@@ -1,5 +1,5 @@
-"""Which copy of a story is its original: dates a page claims against when the store
-first saw each copy."""
+"""Which copy of a story is its original: the dates pages claim, against what the store
+saw (when it first saw each copy, and when it last crawled each site to the end)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ FP = fingerprint(STORY_TEXT)
 
 @dataclass
 class Index:
-    """Stored copies of one text: id -> (published, first seen, duplicate_of)."""
+    """Stored copies of one text (id -> published, first seen, duplicate_of) and the
+    finished crawls of each site (site -> [(started, finished)])."""
 
     rows: dict[str, tuple[float, float, str | None]] = field(default_factory=dict)
+    crawls: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
 
     def find_copies(self, fp: Fingerprint, exclude_id: str) -> list[Copy]:
         return [
@@ -30,53 +32,72 @@ class Index:
     def story_dates(self, article_ids: Sequence[str]) -> dict[str, StoryDates]:
         return {i: StoryDates(*self.rows[i][:2]) for i in article_ids if i in self.rows}
 
+    def crawled_through(self, site: str, before: float) -> float | None:
+        done = [start for start, end in self.crawls.get(site, []) if end < before]
+        return max(done) if done else None
+
     def last_cursor(self) -> int:
         return 7
 
 
-def real_seen_at(published: float, seen: float) -> Index:
-    """The real article, published at ``published``, first seen at ``seen``."""
-    return Index({"real": (published, seen, None)})
+def story(crawled_at: float | None = None) -> Index:
+    """The real article, published at 100:00, first seen at 100:30; the site "ac" last
+    crawled to the end at ``crawled_at`` (never, if None)."""
+    crawls = {"ac": [(crawled_at, crawled_at + 0.1 * HOUR)]} if crawled_at is not None else {}
+    return Index({"real": (100 * HOUR, 100.5 * HOUR, None)}, crawls)
 
 
-def test_a_later_copy_claiming_a_much_older_date_does_not_take_the_story() -> None:
-    index = real_seen_at(100 * HOUR, 100.5 * HOUR)
-    # the hostile copy, fetched an hour after the real one, says it is three days old
-    decision = assign_story(index, "copy", FP, 28 * HOUR, 101.5 * HOUR)
+def test_a_copy_claiming_a_date_its_site_was_crawled_since_does_not_take_the_story() -> None:
+    # "ac" was crawled to the end at 99:00 without it; an hour after the real article,
+    # it shows a copy that says it is three days old
+    decision = assign_story(story(99 * HOUR), "copy", FP, 28 * HOUR, 101.5 * HOUR, site="ac")
     assert decision.duplicate_of == "real" and decision.merge_roots == ()
     assert decision.disbelieved and decision.kind == "exact" and decision.cursor == 7
 
 
-def test_an_honest_earlier_original_seen_late_within_the_tolerance_takes_it() -> None:
-    index = real_seen_at(100 * HOUR, 100.5 * HOUR)
-    # a paper crawled less often published it at 97:00; seen at 103:00
-    decision = assign_story(index, "earlier", FP, 97 * HOUR, 103 * HOUR)
+def test_an_honest_earlier_original_seen_late_takes_the_story() -> None:
+    # published at 97:00 on a paper last crawled at 99:00 (its listing showed it late)
+    decision = assign_story(story(99 * HOUR), "earlier", FP, 97 * HOUR, 103 * HOUR, site="ac")
     assert decision.duplicate_of is None and decision.merge_roots == ("real",)
     assert not decision.disbelieved
-    # the same claim from a page whose date sources disagree does not
-    unsure = assign_story(index, "earlier", FP, 97 * HOUR, 103 * HOUR, trusted=False)
+    # the same claim from a page whose date sources disagree gets no tolerance
+    unsure = assign_story(
+        story(99 * HOUR), "earlier", FP, 97 * HOUR, 103 * HOUR, site="ac", trusted=False
+    )
     assert unsure.duplicate_of == "real" and unsure.disbelieved
 
 
-def test_the_tolerance_is_measured_from_the_first_sighting() -> None:
-    index = real_seen_at(100 * HOUR, 100 * HOUR)
-    inside = 100 * HOUR - TAKEOVER_TOLERANCE + 60
-    outside = 100 * HOUR - TAKEOVER_TOLERANCE - 60
-    assert assign_story(index, "x", FP, inside, 120 * HOUR).duplicate_of is None
-    assert assign_story(index, "x", FP, outside, 120 * HOUR).duplicate_of == "real"
+def test_the_tolerance_is_measured_from_the_sites_last_finished_crawl() -> None:
+    crawled = 99 * HOUR
+    inside, outside = crawled - TAKEOVER_TOLERANCE + 60, crawled - TAKEOVER_TOLERANCE - 60
+    for claim, original in ((inside, None), (outside, "real")):
+        got = assign_story(story(crawled), "x", FP, claim, 120 * HOUR, site="ac")
+        assert got.duplicate_of == original, claim
+
+
+def test_a_sites_first_crawl_is_believed_whatever_order_copies_come_in() -> None:
+    """Nothing to compare with: an older claim seen seconds after a copy is the original
+    (a first crawl, or one resumed after a crash, fetches in any order)."""
+    decision = assign_story(story(None), "old", FP, 28 * HOUR, 100.6 * HOUR, site="ac")
+    assert decision.duplicate_of is None and not decision.disbelieved
+    # a crawl that ended after the copy was first seen does not count either
+    during = Index(story().rows, {"ac": [(100 * HOUR, 102 * HOUR)]})
+    assert assign_story(during, "old", FP, 28 * HOUR, 100.6 * HOUR, site="ac").duplicate_of is None
 
 
 def test_a_refetched_copy_keeps_its_first_sighting() -> None:
-    """A copy stored before the real one (it was seen first) is believed when fetched
-    again, however old its claim: the store saw it first."""
-    index = Index({"old": (10 * HOUR, 11 * HOUR, None), "real": (100 * HOUR, 100 * HOUR, "old")})
-    decision = assign_story(index, "old", FP, 10 * HOUR, 200 * HOUR)
+    """A copy stored before the real one (it was seen first) stays the original when
+    fetched again, however old its claim and however often its site was crawled."""
+    index = Index(
+        {"old": (10 * HOUR, 11 * HOUR, None), "real": (100 * HOUR, 100 * HOUR, "old")},
+        {"ac": [(50 * HOUR, 51 * HOUR), (150 * HOUR, 151 * HOUR)]},
+    )
+    decision = assign_story(index, "old", FP, 10 * HOUR, 200 * HOUR, site="ac")
     assert decision.duplicate_of is None and not decision.disbelieved
 
 
 def test_a_later_copy_with_a_later_date_is_a_copy_and_a_new_text_a_new_story() -> None:
-    index = real_seen_at(100 * HOUR, 100 * HOUR)
-    later = assign_story(index, "copy", FP, 101 * HOUR, 101 * HOUR)
+    later = assign_story(story(99 * HOUR), "copy", FP, 101 * HOUR, 101 * HOUR, site="ac")
     assert later.duplicate_of == "real" and not later.disbelieved
-    alone = assign_story(Index(), "new", FP, 1.0, 2.0)
+    alone = assign_story(Index(), "new", FP, 1.0, 2.0, site="ac")
     assert (alone.kind, alone.duplicate_of, alone.merge_roots) == (None, None, ())

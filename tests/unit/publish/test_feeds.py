@@ -27,7 +27,8 @@ from aggregator.publish.feeds import (
     render_feed,
     site_infos,
 )
-from aggregator.sites.definition import SiteDefinition
+from aggregator.publish.feeds import build as build_module
+from aggregator.sites.definition import SiteDefinition, known_categories
 from aggregator.store import SQLiteStore, SQLStore, open_store
 from tests.support.env import shared_path
 from tests.support.feedcheck import check_feed_file, feed_files, index_links, opml_urls
@@ -1042,3 +1043,24 @@ def test_a_symlinked_folder_leading_out_is_refused(built: Built, tmp_path: Path)
     with pytest.raises(ValueError, match="leads out"):
         build_feeds(built.store, feeds, base_url=BASE_URL)
     assert list(outside.iterdir()) == [] and list(feeds.iterdir()) == [feeds / "category"]
+
+
+def test_only_known_category_keys_get_feeds_and_at_most_the_cap(
+    tmp_path: Path, store_target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys minted from page text by an older version (a hostile section, a garbled
+    one) stay in the store but get no feed; the number of category feeds is capped."""
+    minted = ["etc-passwd", "thoi-su-script-alert-sec-script", "tha-i-sa"]
+    with open_store(store_target) as store:
+        for n, keys in enumerate([["thoi-su"], ["thoi-su", "kinh-te"], ["y-te"], minted]):
+            store.upsert(tamdao_article(f"bai-{n}", categories=keys))
+        feeds = tmp_path / "feeds"
+        report = build_feeds(store, feeds, base_url=BASE_URL, categories=known_categories([]))
+        built = sorted(p.stem for p in (feeds / "category").glob("*.json"))
+        assert built == ["kinh-te", "thoi-su", "y-te"]
+        assert sorted(report.rejected) == sorted(minted)
+        monkeypatch.setattr(build_module, "MAX_CATEGORY_FEEDS", 2)
+        report = build_feeds(store, feeds, base_url=BASE_URL)  # no known keys: the cap alone
+        built = sorted(p.stem for p in (feeds / "category").glob("*.json"))
+        assert len(built) == 2 and "thoi-su" in built  # the key with the most articles
+        assert len(report.rejected) == 4

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from aggregator.sites.categories import categories_for_section, category_label, category_labels
-from aggregator.sites.definition import load_site
+from aggregator.sites.definition import known_categories, load_site
 
 
 def test_scheme_labels() -> None:
@@ -22,7 +22,7 @@ def test_sections_seen_on_real_sites_map_through_the_scheme() -> None:
     assert categories_for_section("emagazine") == ()
 
 
-def test_site_map_then_scheme_then_own_key(tmp_path: Path) -> None:
+def test_site_map_then_scheme_and_nothing_minted_from_page_text(tmp_path: Path) -> None:
     path = tmp_path / "s.toml"
     path.write_text(
         'id = "s"\nname = "S"\nprovince = "P"\nbase_url = "https://s.vn/"\n'
@@ -32,4 +32,11 @@ def test_site_map_then_scheme_then_own_key(tmp_path: Path) -> None:
     site = load_site(path)
     assert site.categories_for("Nông nghiệp") == ("nong-nghiep",)  # the site's map wins
     assert site.categories_for("suc-khoe") == ("y-te",)  # the shared scheme
-    assert site.categories_for("Đời sống mới") == ("doi-song-moi",)  # a new key
+    # a section in neither gets no key: not a hostile one, not a charset-garbled one
+    for section in ("Đời sống mới", "/etc/passwd", "Thời sự <script>alert('sec')</script>",
+                    "Thá»i sá»±", "Thêi sù", "x" * 5000):  # fmt: skip
+        assert site.categories_for(section) == (), section
+    assert site.category_keys == {"nong-nghiep"}
+    known = known_categories([site])
+    assert known == set(category_labels()) | {"nong-nghiep"}
+    assert "etc-passwd" not in known and "thoi-su" in known

@@ -53,9 +53,9 @@ def test_good_definition(tmp_path: Path) -> None:
     # case and diacritics do not matter; tone-mark placement neither
     assert site.categories_for("VĂN HOÁ - XÃ HỘI") == ("van-hoa", "xa-hoi")
     assert site.categories_for("van-hoa-xa-hoi") == ("van-hoa", "xa-hoi")
-    # unmapped: its own ASCII key
     assert site.categories_for("Đời sống") == ("xa-hoi",)  # through the shared scheme
-    assert site.categories_for("Chuyện lạ") == ("chuyen-la",)
+    # in neither: no category (page text never mints a key)
+    assert site.categories_for("Chuyện lạ") == ()
     assert site.in_domain("https://www.baotayninh.vn/x") and not site.in_domain("https://evil.vn/")
 
 
