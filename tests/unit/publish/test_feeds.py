@@ -4,7 +4,9 @@ tests/integration/publish runs the tests that read a store on PostgreSQL)."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +29,7 @@ from aggregator.publish.feeds import (
     render_feed,
     site_infos,
 )
+from aggregator.publish.files import LEFTOVER_AGE
 from aggregator.sites.definition import SiteDefinition
 from aggregator.store import SQLiteStore, SQLStore, open_store
 from tests.support.env import shared_path
@@ -927,3 +930,21 @@ def test_a_symlinked_folder_leading_out_is_refused(built: Built, tmp_path: Path)
     with pytest.raises(ValueError, match="leads out"):
         build_feeds(built.store, feeds, base_url=BASE_URL)
     assert list(outside.iterdir()) == [] and list(feeds.iterdir()) == [feeds / "category"]
+
+
+def test_leftover_temp_files_of_a_killed_build_are_removed(built: Built) -> None:
+    old = time.time() - LEFTOVER_AGE - 60
+    leftovers = [
+        built.feeds / ".all.rss.k1ll3d.tmp",
+        built.feeds / "category" / ".kinh-te.atom.x7y8z9.tmp",
+        built.feeds / "site" / ".tamdao.json.a1b2c3.tmp",
+    ]
+    for path in leftovers:
+        path.write_bytes(b"half a feed")
+        os.utime(path, (old, old))
+    writing = built.feeds / ".all.atom.n0w123.tmp"  # a build at work beside this one
+    writing.write_bytes(b"being written")
+    report = build_feeds(built.store, built.feeds, base_url=BASE_URL)
+    assert sorted(report.removed) == sorted(leftovers)
+    assert not any(p.exists() for p in leftovers)
+    assert writing.exists()
