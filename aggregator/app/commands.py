@@ -322,11 +322,15 @@ def skipped_sites(registry: SiteRegistry, *, include_unverified: bool) -> list[s
     return lines
 
 
+def _say_skipped(args: argparse.Namespace, registry: SiteRegistry) -> None:
+    """Name once what an every-site selection left out, with the flag that includes it."""
+    if args.all and not args.quiet:
+        for line in skipped_sites(registry, include_unverified=args.include_unverified):
+            print(f"aggregator: {line}", file=sys.stderr)
+
+
 def _site_ids(args: argparse.Namespace, registry: SiteRegistry) -> list[str]:
     if args.all:
-        if not args.quiet:
-            for line in skipped_sites(registry, include_unverified=args.include_unverified):
-                print(f"aggregator: {line}", file=sys.stderr)
         return [s.id for s in registry if s.active and (s.verified or args.include_unverified)]
     if not args.sites:
         raise UsageError("name the sites to crawl, or use --all")
@@ -340,20 +344,31 @@ def _site_ids(args: argparse.Namespace, registry: SiteRegistry) -> list[str]:
     return ids
 
 
+def _due_only(
+    args: argparse.Namespace, registry: SiteRegistry, ids: list[str], db: str
+) -> list[str]:
+    """The sites of ``ids`` whose interval has elapsed; named ones that are not due yet
+    are said so."""
+    from aggregator.crawl.runner import due_sites
+    from aggregator.store import open_store
+
+    with open_store(db) as store:
+        due = due_sites([registry.get(i) for i in ids], store)
+    if args.sites and not args.quiet and (waiting := [i for i in ids if i not in due]):
+        print(
+            f"aggregator: not due yet: {', '.join(waiting)} (without --due they are crawled now)",
+            file=sys.stderr,
+        )
+    return due
+
+
 def _progress_wanted(args: argparse.Namespace) -> bool:
     """A live display on a terminal; plain log lines elsewhere or with -q / -v."""
     return sys.stderr.isatty() and not args.quiet and not args.verbose
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from aggregator.crawl.runner import (
-        StoreBusy,
-        crawl_sites,
-        due_sites,
-        results_table,
-        store_lock,
-    )
-    from aggregator.store import open_store
+    from aggregator.crawl.runner import StoreBusy, crawl_sites, results_table, store_lock
 
     _check_crawl_flags(args)
     registry = _registry(args)
@@ -365,6 +380,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if args.idle is not None and not redis_url:
         raise UsageError("--idle goes with --redis (a shared crawl queue)")
     if not ids:
+        from aggregator.store import is_postgres
+
+        if is_postgres(db) or Path(db).exists():  # a store given is usable (none is made)
+            _check_store(db)
+        _say_skipped(args, registry)
         if not args.quiet:
             print("no site to crawl")
         return 0
@@ -375,16 +395,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         # crawls sharing a Redis queue run side by side: the lock is shared among them
         with store_lock(db, shared=bool(redis_url)):
             _check_store(db)
+            _say_skipped(args, registry)
             if args.due:
-                with open_store(db) as store:
-                    due = due_sites([registry.get(i) for i in ids], store)
-                if args.sites and not args.quiet and (waiting := [i for i in ids if i not in due]):
-                    print(
-                        f"aggregator: not due yet: {', '.join(waiting)} "
-                        "(without --due they are crawled now)",
-                        file=sys.stderr,
-                    )
-                ids = due
+                ids = _due_only(args, registry, ids, db)
                 if not ids:
                     if not args.quiet:
                         print("no site is due")

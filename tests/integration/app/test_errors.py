@@ -249,16 +249,22 @@ def test_read_only_store_is_readable(world: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
 
 
-def test_read_only_feeds_folder(world: Path) -> None:
+def test_read_only_feeds_folder(world: Path, tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    shutil.copy(world / "a.db", db)
+    crawl = ["crawl", "tamdao", "--db", str(db), "--sites-dir", str(world / "sites")]
     result = in_small_fs(
         f"mount -o remount,ro $FS; $AGG feeds {shlex.join(_args(world))} --feeds-dir $FS/feeds "
         "|| echo feeds-exit=$?; "
-        f"$AGG status {shlex.join(_args(world))} --feeds-dir $FS || echo status-exit=$?"
+        f"$AGG status {shlex.join(_args(world))} --feeds-dir $FS || echo status-exit=$?; "
+        f"$AGG {shlex.join(crawl)} --feeds-dir $FS || echo crawl-exit=$?"
     )
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
-    assert "feeds-exit=1" in result.stdout and "status-exit=1" in result.stdout
-    assert result.stderr.count("aggregator: error: cannot write in") == 2, result.stderr
-    assert "read-only" in result.stderr.lower()
+    for command in ("feeds", "status", "crawl"):
+        assert f"{command}-exit=1" in result.stdout, result.stdout + result.stderr
+    assert result.stderr.count("aggregator: error: cannot write in") == 3, result.stderr
+    assert "read-only" in result.stderr
+    assert "tamdao" in result.stdout  # the crawl's table: what it stored is shown first
 
 
 def test_full_disk_during_a_crawl(crawled: Crawl) -> None:

@@ -86,6 +86,7 @@ def test_retry_after_is_waited_for_and_counted(web: Web, tmp_path: Path) -> None
     result = run_cli("crawl", SITE, "--db", str(db), "--sites-dir", str(sites),
                      "--feeds-dir", str(tmp_path / "feeds"))  # fmt: skip
     assert "Traceback" not in result.stderr
+    assert "Disabled" not in result.stderr  # no warning for WARC capture left off
     hits = web.times(web.throttled)
     assert [s for _, s in hits] == [429, 200], hits
     assert hits[1][0] - hits[0][0] >= 1.9  # the server asked for 2 s

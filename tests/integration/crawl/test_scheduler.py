@@ -88,3 +88,37 @@ def test_run_crawls_each_site_repeatedly_and_stops_on_sigterm(
     assert list((feeds / "category").glob("*.atom")), "feeds were not rebuilt"
     assert "tamdao" in out  # one line per finished crawl
     assert "keeping the last good definition" in err and "links.article: bad regex" in err
+
+
+def test_run_carries_on_past_a_deeply_nested_definition(
+    sample_web: SampleWebProcess, tmp_path: Path
+) -> None:
+    """A definition that makes the TOML parser recurse too deep is one line, at start and
+    when it appears later; the loop goes on crawling the others."""
+    db, only = tmp_path / "run.db", tmp_path / "sites"
+    only.mkdir()
+    (only / "tamdao.toml").write_text(
+        (sample_web.sites_dir / "tamdao.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    nested = "a = " + "[" * 5000 + "]" * 5000 + "\n"
+    (only / "sau.toml").write_text(nested, encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aggregator.app.cli", "run", "--interval", "1s", "--max-crawls",
+         "3", "--db", str(db), "--sites-dir", str(only), "--feeds-dir", str(tmp_path / "f")],
+        cwd=REPO, env={**os.environ, "AGGREGATOR_SITES_DIRS": ""},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not _crawls(db).get("tamdao") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        (only / "later.toml").write_text(nested, encoding="utf-8")  # appears while running
+        _out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-3000:]
+    assert "Traceback" not in err and "RecursionError" not in err
+    assert err.count("sau.toml: (file): invalid TOML: nested too deeply") == 1, err[-3000:]
+    assert err.count("later.toml: (file): invalid TOML: nested too deeply") == 1, err[-3000:]
+    assert len(_crawls(db)["tamdao"]) == 3

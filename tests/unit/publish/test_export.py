@@ -341,3 +341,62 @@ def test_write_atomic_replaces_only_when_complete(tmp_path: Path) -> None:
     assert target.read_text(encoding="utf-8") == "Đà Nẵng\n"
     assert [p.name for p in tmp_path.iterdir()] == ["x.jsonl"]
     assert target.stat().st_mode & 0o044  # not the temp file's 0600
+
+
+# -- for machines: the cursor in a file, the summary as JSON -------------------------------------
+
+
+def test_cli_cursor_file_continues_where_the_last_export_ended(
+    store: SQLStore, store_target: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cursor = tmp_path / "state" / "cursor"
+    cursor.parent.mkdir()
+    for n in range(3):
+        store.upsert(make(n))
+    args = ["export", "--db", store_target, "--cursor-file", str(cursor), "--json-summary"]
+    code, out, err = run([*args, "-o", str(tmp_path / "1.jsonl")], capsys)
+    assert code == 0 and out == ""
+    assert json.loads(err) == {
+        "kind": "versions", "count": 3, "since": 0, "cursor": 3,
+        "output": str(tmp_path / "1.jsonl"),
+    }  # fmt: skip
+    assert cursor.read_text() == "3\n"
+    store.upsert(make(3))
+    code, out, err = run(args, capsys)  # to stdout: only what changed since
+    assert code == 0 and [json.loads(line)["cursor"] for line in out.splitlines()] == [4]
+    assert json.loads(err)["since"] == 3 and cursor.read_text() == "4\n"
+    assert sorted(p.name for p in cursor.parent.iterdir()) == ["cursor"]  # no temp file
+    code, out, err = run(args, capsys)  # nothing new: the cursor stays
+    assert code == 0 and out == "" and json.loads(err)["count"] == 0
+    assert cursor.read_text() == "4\n"
+
+
+def test_cli_cursor_file_is_not_moved_when_the_output_fails(
+    store: SQLStore, store_target: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cursor = tmp_path / "cursor"
+    cursor.write_text("0\n")
+    store.upsert(make(1))
+    target = tmp_path / "no" / "such" / "folder.jsonl"
+    code, _, err = run(
+        ["export", "--db", store_target, "--cursor-file", str(cursor), "-o", str(target)], capsys
+    )
+    assert code == 1 and err.startswith("aggregator: error: cannot write")
+    assert cursor.read_text() == "0\n"
+    code, _, err = run(
+        ["export", "--db", store_target, "--cursor-file", str(cursor), "--since", "0"], capsys
+    )
+    assert code == 2 and "not with --since" in err
+
+
+def test_cli_unknown_site_or_category_is_a_usage_error(
+    store: SQLStore, store_target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store.upsert(make(1))
+    stored = make(1).site
+    code, _, err = run(["export", "--db", store_target, "--site", "khong-co"], capsys)
+    assert code == 2 and "--site khong-co: unknown site" in err
+    code, _, err = run(["export", "--db", store_target, "--category", "khong-co"], capsys)
+    assert code == 2 and "--category khong-co: unknown category" in err
+    code, out, _ = run(["export", "--db", store_target, "--site", stored], capsys)
+    assert code == 0 and len(out.splitlines()) == 1

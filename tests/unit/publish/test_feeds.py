@@ -4,7 +4,9 @@ tests/integration/publish runs the tests that read a store on PostgreSQL)."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +30,7 @@ from aggregator.publish.feeds import (
     site_infos,
 )
 from aggregator.publish.feeds import build as build_module
+from aggregator.publish.files import LEFTOVER_AGE
 from aggregator.sites.definition import SiteDefinition, known_categories
 from aggregator.store import SQLiteStore, SQLStore, open_store
 from tests.support.env import shared_path
@@ -1064,3 +1067,21 @@ def test_only_known_category_keys_get_feeds_and_at_most_the_cap(
         built = sorted(p.stem for p in (feeds / "category").glob("*.json"))
         assert len(built) == 2 and "thoi-su" in built  # the key with the most articles
         assert len(report.rejected) == 4
+
+
+def test_leftover_temp_files_of_a_killed_build_are_removed(built: Built) -> None:
+    old = time.time() - LEFTOVER_AGE - 60
+    leftovers = [
+        built.feeds / ".all.rss.k1ll3d.tmp",
+        built.feeds / "category" / ".kinh-te.atom.x7y8z9.tmp",
+        built.feeds / "site" / ".tamdao.json.a1b2c3.tmp",
+    ]
+    for path in leftovers:
+        path.write_bytes(b"half a feed")
+        os.utime(path, (old, old))
+    writing = built.feeds / ".all.atom.n0w123.tmp"  # a build at work beside this one
+    writing.write_bytes(b"being written")
+    report = build_feeds(built.store, built.feeds, base_url=BASE_URL)
+    assert sorted(report.removed) == sorted(leftovers)
+    assert not any(p.exists() for p in leftovers)
+    assert writing.exists()

@@ -182,3 +182,31 @@ def test_bad_merged_into(
     assert len(exc.value.problems) == 1, exc.value.problems
     assert exc.value.problems[0].startswith(str(tmp_path / "z.toml"))
     assert problem in exc.value.problems[0]
+
+
+def test_deeply_nested_toml_is_one_problem(tmp_path: Path) -> None:
+    path = write(tmp_path, "sau.toml", "a = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(SiteDefinitionError) as info:
+        load_site(path)
+    assert info.value.problems == [f"{path}: (file): invalid TOML: nested too deeply"]
+
+
+def test_lenient_loading_leaves_the_broken_out_and_keeps_the_rest(tmp_path: Path) -> None:
+    write(tmp_path, "tayninh.toml", GOOD)
+    broken = write(tmp_path, "hong.toml", GOOD.replace('"tayninh"', '"hong"').replace("'-a", "'(("))
+    nested = write(tmp_path, "sau.toml", "a = " + "{b = " * 3000 + "1" + "}" * 3000 + "\n")
+    with pytest.raises(SiteDefinitionError):
+        load_sites([tmp_path], bundled=False)
+    registry = load_sites([tmp_path], bundled=False, strict=False)
+    assert list(registry.sites) == ["tayninh"]
+    assert registry.broken == {str(broken), str(nested)}
+    assert len(registry.problems) == 2
+    assert registry.problems[0].startswith(f"{broken}: links.article: bad regex")
+    assert registry.problems[1] == f"{nested}: (file): invalid TOML: nested too deeply"
+
+
+def test_lenient_loading_drops_a_bad_merged_into(tmp_path: Path) -> None:
+    write(tmp_path, "tayninh.toml", GOOD.replace("base_url", 'merged_into = "nowhere"\nbase_url'))
+    registry = load_sites([tmp_path], bundled=False, strict=False)
+    assert len(registry) == 0 and registry.broken == {str(tmp_path / "tayninh.toml")}
+    assert "merged_into: 'nowhere' names no loaded definition" in registry.problems[0]
