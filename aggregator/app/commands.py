@@ -366,9 +366,13 @@ def _print_crawl_line(site_id: str, summary: dict[str, Any]) -> None:
 
 def cmd_feeds(args: argparse.Namespace) -> int:
     report = _publish(args, health=False)  # _health.atom: crawl, run and status
+    from aggregator.publish.feeds.entries import MAX_CONTENT
+
     print(f"{len(report.written)} feeds written, {len(report.unchanged)} unchanged")
     for path in report.written:
         print(f"  {path}")
+    if report.cut:  # a bound hit: said, with the first article it cut
+        print(f"{len(report.cut)} entries cut at {MAX_CONTENT} characters: {report.cut[0]} ...")
     return 0
 
 

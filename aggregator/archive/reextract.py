@@ -10,6 +10,12 @@ validate, dedup, and one write transaction per article). ``fetched_at`` is the r
 ``WARC-Date``, so a rebuilt store equals the one the crawl wrote, and an unchanged
 article makes no new version.
 
+The crawl's own limits apply (its settings, :mod:`aggregator.settings`): a body that is
+or inflates to more than DOWNLOAD_MAXSIZE is not inflated further (``too_large``: a gzip
+bomb the crawl rejected stays in the WARC as received), a page declared as something else
+than HTML is not extracted (``not_html``), and a page over a bound of
+:class:`~aggregator.extract.limits.PageLimits` is abandoned (``too_complex``).
+
 Records of several files are replayed in ``WARC-Date`` order (files are merged, not
 read one after the other), as the crawl saw them; the "same URL twice" check is per
 crawl, as in the crawl. No network request is made.
@@ -25,17 +31,32 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from scrapy.http import Headers, Response, TextResponse
+from scrapy.http import Headers, JsonResponse, Response, TextResponse
 from scrapy.responsetypes import responsetypes
+from scrapy.settings import Settings
 
 from aggregator.archive.warc import ArchivedResponse, read_warc
-from aggregator.extract.article import ExtractionError, Hints, extract_article
+from aggregator.extract.article import (
+    ExtractionError,
+    Hints,
+    PageLimits,
+    TooComplex,
+    extract_article,
+)
+from aggregator.extract.limits import declares_html
 from aggregator.items import Article
 from aggregator.process.chain import Chain, Rejected
 from aggregator.sites.definition import SiteDefinition, SiteRegistry
 from aggregator.store import SQLStore
 
-__all__ = ["ReextractReport", "hints_of", "reextract", "response_of", "site_for"]
+__all__ = [
+    "CrawlLimits",
+    "ReextractReport",
+    "hints_of",
+    "reextract",
+    "response_of",
+    "site_for",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -55,16 +76,42 @@ class ReextractReport:
     duplicates: int = 0  # copies of a story (exact or near)
     same_url: int = 0  # the same canonical URL again in one crawl: skipped, as in the crawl
     failed: int = 0  # not an article (extraction failed, empty title or body)
+    #: of the ``failed``, those rejected as the crawl rejects them: over DOWNLOAD_MAXSIZE
+    #: (as received or inflated), not HTML, over a page bound
+    too_large: int = 0
+    not_html: int = 0
+    too_complex: int = 0
     by_site: Counter[str] = field(default_factory=Counter)
 
     def summary(self) -> str:
         """One line for the terminal."""
-        return (
+        line = (
             f"{self.pages} article pages in {self.responses} responses from {self.files} "
             f"WARC files: {self.inserted} new, {self.updated} updated, {self.unchanged} "
             f"unchanged, {self.duplicates} duplicates, {self.same_url} same URL again, "
             f"{self.failed} not articles"
         )
+        rejected = {"too large": self.too_large, "not HTML": self.not_html,
+                    "too complex": self.too_complex}  # fmt: skip
+        if any(rejected.values()):
+            line += " (" + ", ".join(f"{n} {k}" for k, n in rejected.items() if n) + ")"
+        return line
+
+
+@dataclass(frozen=True)
+class CrawlLimits:
+    """The limits a crawl applies to what it fetched, applied again on replay."""
+
+    max_body: int  # DOWNLOAD_MAXSIZE: bytes of a body, as received or inflated
+    page: PageLimits
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> CrawlLimits:
+        """The limits of a crawl with ``settings`` (default: the project's)."""
+        if settings is None:
+            settings = Settings()
+            settings.setmodule("aggregator.settings", priority="project")
+        return cls(settings.getint("DOWNLOAD_MAXSIZE"), PageLimits.from_settings(settings))
 
 
 def site_for(
@@ -106,13 +153,24 @@ def hints_of(archived: ArchivedResponse) -> Hints:
     return Hints(**{k: str(v) for k, v in values.items() if v is not None})
 
 
-def _article(archived: ArchivedResponse, site: SiteDefinition) -> Article | None:
-    """Extract the archived page as the spider does (None: not an article)."""
+def _article(
+    archived: ArchivedResponse, site: SiteDefinition, limits: PageLimits, report: ReextractReport
+) -> Article | None:
+    """Extract the archived page as the spider does (None: not an article, counted)."""
     response = response_of(archived)
-    if not isinstance(response, TextResponse):
+    content_type = archived.header("Content-Type")
+    if not isinstance(response, TextResponse) or not declares_html(
+        content_type, json=isinstance(response, JsonResponse)
+    ):
+        logger.info("not an HTML page: %s", archived.url)
+        report.not_html += 1
         return None
     try:
-        found = extract_article(response.url, response.text, site, hints_of(archived))
+        found = extract_article(response.url, response.text, site, hints_of(archived), limits)
+    except TooComplex as exc:
+        logger.warning("page abandoned, %s: %s", exc, archived.url)
+        report.too_complex += 1
+        return None
     except ExtractionError as exc:
         logger.info("not an article: %s: %s", archived.url, exc)
         return None
@@ -129,10 +187,10 @@ def _article(archived: ArchivedResponse, site: SiteDefinition) -> Article | None
 
 
 def _responses(
-    paths: Sequence[str | os.PathLike[str]], warn: Callable[[str], None] | None
+    paths: Sequence[str | os.PathLike[str]], warn: Callable[[str], None] | None, max_body: int
 ) -> Iterator[ArchivedResponse]:
     """The response records of every file, merged in WARC-Date order."""
-    streams = [read_warc(p, warn=warn) for p in paths]
+    streams = [read_warc(p, warn=warn, max_body=max_body) for p in paths]
     return heapq.merge(*streams, key=lambda r: r.date)
 
 
@@ -143,17 +201,20 @@ def reextract(
     *,
     sites: Sequence[str] = (),
     warn: Callable[[str], None] | None = None,
+    limits: CrawlLimits | None = None,
 ) -> ReextractReport:
     """Re-extract the article pages archived in ``paths`` into ``store``.
 
     ``sites`` limits it to those site ids (default: every known site). Truncated files
-    are read up to their last whole record (``warn`` is told).
+    are read up to their last whole record (``warn`` is told). ``limits``: the crawl's
+    (default: those of the project's settings).
     """
     files = list(paths)
     known = [registry.get(s) for s in sites] if sites else list(registry)
     report = ReextractReport(files=len(files))
     chain = Chain(store)
-    for archived in _responses(files, warn):
+    limits = limits or CrawlLimits.from_settings()
+    for archived in _responses(files, warn, limits.max_body):
         report.responses += 1
         if not 200 <= archived.status < 300:
             continue
@@ -162,7 +223,12 @@ def reextract(
             continue
         report.pages += 1
         report.by_site[site.id] += 1
-        article = _article(archived, site)
+        if archived.too_large:
+            logger.warning("over %d bytes, not inflated: %s", limits.max_body, archived.url)
+            report.too_large += 1
+            report.failed += 1
+            continue
+        article = _article(archived, site, limits.page, report)
         if article is None:
             report.failed += 1
             continue

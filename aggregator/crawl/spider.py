@@ -37,7 +37,7 @@ from aggregator.extract.article import (
     extract_article,
     section_from_url,
 )
-from aggregator.extract.limits import check_size, check_tree, page_budget
+from aggregator.extract.limits import check_size, check_tree, declares_html, page_budget
 from aggregator.extract.listings import anchor_texts, date_near, links
 from aggregator.items import Article
 from aggregator.sites.definition import SiteDefinition, load_sites, split_dirs
@@ -91,10 +91,8 @@ def failure_class(failure: Failure) -> str:
 def _html_declared(response: TextResponse) -> bool:
     """False when the Content-Type says the page is something else than HTML (a PDF or an
     image on an article URL: Scrapy picks the response class from the URL's ``.htm`` too)."""
-    declared = (_header(response, b"Content-Type") or "").split(";")[0].strip().lower()
-    if not declared or declared.startswith("text/") or "html" in declared:
-        return not isinstance(response, JsonResponse)
-    return declared in ("application/octet-stream", "application/xml")
+    content_type = _header(response, b"Content-Type")
+    return declares_html(content_type, json=isinstance(response, JsonResponse))
 
 
 def _stored_article_urls(db: str, site_id: str) -> set[str]:
@@ -104,20 +102,6 @@ def _stored_article_urls(db: str, site_id: str) -> set[str]:
     spider reads the store: it needs the set before the first request."""
     with open_store(db) as store:
         return store.known_article_urls(site_id)
-
-
-def page_limits(settings: Any) -> PageLimits:
-    """The bounds of one page from the crawl's ``AGGREGATOR_PAGE_*`` settings (see
-    :mod:`aggregator.settings`; a missing one keeps :class:`PageLimits`' default)."""
-    default = PageLimits()
-    return PageLimits(
-        max_chars=settings.getint("AGGREGATOR_PAGE_MAX_CHARS", default.max_chars),
-        max_elements=settings.getint("AGGREGATOR_PAGE_MAX_ELEMENTS", default.max_elements),
-        max_depth=settings.getint("AGGREGATOR_PAGE_MAX_DEPTH", default.max_depth),
-        cpu_seconds=settings.getfloat("AGGREGATOR_PAGE_CPU_SECONDS", default.cpu_seconds),
-        max_text=settings.getint("AGGREGATOR_ARTICLE_MAX_CHARS", default.max_text),
-        max_html=settings.getint("AGGREGATOR_BODY_HTML_MAX_CHARS", default.max_html),
-    )
 
 
 def load_site_for(crawler: Crawler, site_id: str) -> SiteDefinition:
@@ -161,7 +145,7 @@ class NewsSpider(scrapy.Spider):
         spider.site_def = site
         spider.allowed_domains = list(site.allowed_domains)
         settings = crawler.settings
-        spider.limits = page_limits(settings)
+        spider.limits = PageLimits.from_settings(settings)
         spider.max_links = settings.getint("AGGREGATOR_LISTING_MAX_LINKS", spider.max_links)
         spider.max_queued = settings.getint("AGGREGATOR_SITE_MAX_QUEUED", spider.max_queued)
         settings.set("DOWNLOAD_DELAY", site.politeness.delay, priority="spider")

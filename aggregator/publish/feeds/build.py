@@ -110,8 +110,10 @@ def build_feeds(
         if entries:
             site_feeds.append(build.site_feed(site, entries))
 
+    feeds = (everything, *categories, *site_feeds)
+    report.cut = sorted({e.link for feed in feeds for e in feed.entries if e.cut})
     kept: set[Path] = set()
-    for feed in (everything, *categories, *site_feeds):
+    for feed in feeds:
         for fmt in FORMATS:
             path = feed_path(root, feed.key, fmt, feed.kind)
             kept.add(path)
