@@ -278,7 +278,9 @@ class NewsSpider(scrapy.Spider):
         while True:
             if limit and taken >= limit:
                 break
-            if self.max_queued and self._queued() >= self.max_queued:
+            # the page's requests are scheduled once it is read (the incremental
+            # middleware sees them all first): those before it, plus those it gave
+            if self.max_queued and self._queued() + taken >= self.max_queued:
                 self.logger.warning(
                     "the queue holds %d requests: links of %s dropped", self.max_queued, page_url
                 )
