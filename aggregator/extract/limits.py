@@ -56,6 +56,8 @@ class PageLimits:
     #: at a line or an element and flagged ``truncated:body_text`` / ``truncated:body_html``)
     max_text: int = 200_000
     max_html: int = 500_000
+    #: pictures listed with an article (more are left out, flagged ``truncated:images``)
+    max_images: int = 100
 
     @classmethod
     def from_settings(cls, settings: Any) -> PageLimits:
@@ -69,6 +71,7 @@ class PageLimits:
             cpu_seconds=settings.getfloat("AGGREGATOR_PAGE_CPU_SECONDS", d.cpu_seconds),
             max_text=settings.getint("AGGREGATOR_ARTICLE_MAX_CHARS", d.max_text),
             max_html=settings.getint("AGGREGATOR_BODY_HTML_MAX_CHARS", d.max_html),
+            max_images=settings.getint("AGGREGATOR_ARTICLE_MAX_IMAGES", d.max_images),
         )
 
 
