@@ -209,11 +209,13 @@ class NewsSpider(scrapy.Spider):
         self.listing_pages[source] = self.listing_pages.get(source, 0) + 1
         self._count("aggregator/listing_pages")
         try:
-            with page_budget(self.limits.cpu_seconds):
-                yield from self._listing_requests(response, source)
+            with page_budget(self.limits.cpu_seconds):  # read whole, then handed over
+                requests = list(self._listing_requests(response, source))
         except TooComplex as exc:
             self.logger.warning("listing page abandoned, %s: %s", exc, response.url)
             self._count("aggregator/errors/too_complex")
+            return
+        yield from requests
 
     def _listing_requests(self, response: TextResponse, source: str) -> Iterator[Any]:
         """The requests of a listing page, within the page's bounds (:class:`PageLimits`,

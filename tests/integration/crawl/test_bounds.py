@@ -1,6 +1,6 @@
 """Bounds a real crawl hits, counted and reported: a robots.txt read in part, a site's
-queue and a listing's links capped, an article's text and HTML cut, a page abandoned as
-too complex. One newspaper served on 127.0.0.1 from this process; the crawl is the
+queue and a listing's links capped, an article's text and HTML cut, an article and a
+listing page abandoned as too complex. One newspaper served on 127.0.0.1 from this process; the crawl is the
 ``aggregator crawl`` command with small bounds (``-s``), then ``status``."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ name = "Báo Mẫu"
 province = "Vĩnh Phúc"
 base_url = "{base}"
 [sources]
-listings = ["tin-moi/"]
+listings = ["tin-moi/", "sau/"]
 [links]
 article = '-a\\d+\\.html$'
 [politeness]
@@ -52,6 +52,7 @@ def _pages() -> dict[str, bytes]:
         "/robots.txt": b"User-agent: *\nAllow: /\n" + b"# nothing to see here\n" * 50_000,
         "/mau/tin-moi/": f"<html><body><ul>{links}</ul></body></html>".encode(),
         "/mau/bai-0-a0.html": nested_page("Bài báo lồng nhau rất sâu năm nay").encode(),
+        "/mau/sau/": nested_page("Chuyên mục lồng nhau rất sâu").encode(),  # a listing
     }
     pages.update({f"/mau/bai-{n}-a{n}.html": _article(n) for n in range(1, LINKS)})
     return pages
@@ -114,7 +115,8 @@ def test_bounds_hit_by_a_crawl_are_counted_and_reported(
     assert capped["listing_links"] == 1
     assert capped["body_text"] == capped["body_html"] == 19  # 20 taken, the nested one failed
     errors = record["error_detail"]
-    assert isinstance(errors, dict) and errors == {"aggregator/errors/too_complex": 1}
+    # the article nested too deep, and the listing
+    assert isinstance(errors, dict) and errors == {"aggregator/errors/too_complex": 2}
     articles = [p for p in asked if p.endswith(".html")]
     assert len(articles) == 20 and "/mau/bai-0-a0.html" in articles
     with open_store(str(tmp_path / "a.db")) as store:
@@ -124,7 +126,7 @@ def test_bounds_hit_by_a_crawl_are_counted_and_reported(
     assert "mau: bounds hit: " in table
     lines = status.splitlines()
     row = next(i for i, line in enumerate(lines) if line.startswith("mau "))
-    assert lines[row + 1] == "  errors: too_complex 1"
+    assert lines[row + 1] == "  errors: too_complex 2"
     assert lines[row + 2].startswith("  capped: ") and "listing_links 1" in lines[row + 2]
 
 
