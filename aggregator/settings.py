@@ -37,8 +37,9 @@ out and count ``aggregator/capped/<bound>``; ``aggregator status`` shows both:
   ``AGGREGATOR_PAGE_MAX_DEPTH``: a page's size (decoded characters), elements and nesting
   depth, checked before the expensive passes; ``AGGREGATOR_PAGE_CPU_SECONDS``: the CPU
   time extracting one page (or reading one listing page) may take.
-- ``AGGREGATOR_ARTICLE_MAX_CHARS``, ``AGGREGATOR_BODY_HTML_MAX_CHARS``: an article's text
-  and body HTML kept (``body_text``, ``body_html``).
+- ``AGGREGATOR_ARTICLE_MAX_CHARS``, ``AGGREGATOR_BODY_HTML_MAX_CHARS``,
+  ``AGGREGATOR_ARTICLE_MAX_IMAGES``: an article's text, body HTML and pictures kept
+  (``body_text``, ``body_html``, ``images``).
 - ``AGGREGATOR_LISTING_MAX_LINKS``: article links taken from one listing page or feed
   (``listing_links``); ``AGGREGATOR_SITE_MAX_QUEUED``: requests a site's queue may hold
   (``queue``); ``AGGREGATOR_ROBOTSTXT_MAX_BYTES``: robots.txt read (``robots_txt``).
@@ -113,6 +114,7 @@ AGGREGATOR_PAGE_MAX_DEPTH = 256
 AGGREGATOR_PAGE_CPU_SECONDS = 5.0
 AGGREGATOR_ARTICLE_MAX_CHARS = 200_000
 AGGREGATOR_BODY_HTML_MAX_CHARS = 500_000
+AGGREGATOR_ARTICLE_MAX_IMAGES = 100
 AGGREGATOR_LISTING_MAX_LINKS = 500
 AGGREGATOR_SITE_MAX_QUEUED = 20_000
 # Scrapy has no bound on robots.txt: this parser reads its first 500 KiB (as Google does)

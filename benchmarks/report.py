@@ -180,12 +180,24 @@ def feeds_rows(f: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def hostile_rows(h: dict[str, Any]) -> list[Row]:
+    """A normal newspaper crawled beside a hostile one, against alone (bench_hostile)."""
+    ratio = h["ratio"]["median"]
+    return [(
+        f"8. `{h['site']}` crawled beside a hostile newspaper (costly pages), "
+        f"median of {h['runs']}",
+        f"beside: {_range(h['beside_s'], '.1f', ' s')}",
+        f"alone: {_range(h['alone_s'], '.1f', ' s')}",
+        f"{ratio:.2f}", "about 1 (≤ 1.5)", _met(ratio <= 1.5),
+    )]  # fmt: skip
+
+
 def table(folder: Path) -> str:
     rows: list[Row] = []
     missing = []
     for name, make in (("crawl", crawl_rows), ("extract", extract_rows),
                        ("realpages", realpages_rows), ("dedup", dedup_rows),
-                       ("feeds", feeds_rows)):  # fmt: skip
+                       ("feeds", feeds_rows), ("hostile", hostile_rows)):  # fmt: skip
         data = _load(folder, name)
         if data is None:
             missing.append(name)

@@ -553,9 +553,13 @@ def cmd_feeds(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     report = _publish(args, health=False)  # _health.atom: crawl, run and status
+    from aggregator.publish.feeds.entries import MAX_CONTENT
+
     print(f"{len(report.written)} feeds written, {len(report.unchanged)} unchanged")
     for path in report.written:
         print(f"  {path}")
+    if report.cut:  # a bound hit: said, with the first article it cut
+        print(f"{len(report.cut)} entries cut at {MAX_CONTENT} characters: {report.cut[0]} ...")
     return 0
 
 

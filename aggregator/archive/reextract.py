@@ -11,6 +11,12 @@ transaction per batch of articles). ``fetched_at`` is the record's ``WARC-Date``
 rebuilt store equals the one the crawl wrote, and an unchanged article makes no new
 version.
 
+The crawl's own limits apply (its settings, :mod:`aggregator.settings`): a body that is
+or inflates to more than DOWNLOAD_MAXSIZE is not inflated further (``too_large``: a gzip
+bomb the crawl rejected stays in the WARC as received), a page declared as something else
+than HTML is not extracted (``not_html``), and a page over a bound of
+:class:`~aggregator.extract.limits.PageLimits` is abandoned (``too_complex``).
+
 Records of several files are replayed in ``WARC-Date`` order (files are merged, not
 read one after the other), as the crawl saw them; the "same URL twice" check is per
 crawl, as in the crawl. No network request is made.
@@ -28,18 +34,27 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from scrapy.http import Headers, Response, TextResponse
+from scrapy.http import Headers, JsonResponse, Response, TextResponse
 from scrapy.responsetypes import responsetypes
+from scrapy.settings import Settings
 
 from aggregator.archive.warc import ArchivedResponse, read_warc
-from aggregator.extract.article import ExtractionError, Hints
+from aggregator.extract.article import ExtractionError, Hints, PageLimits, TooComplex
+from aggregator.extract.limits import declares_html
 from aggregator.items import Article
 from aggregator.process.chain import Chain, Page, Rejected, prepare, validate
 from aggregator.process.pool import WorkerLost, WorkerPool
 from aggregator.sites.definition import SiteDefinition, SiteRegistry
 from aggregator.store import SQLStore
 
-__all__ = ["ReextractReport", "hints_of", "reextract", "response_of", "site_for"]
+__all__ = [
+    "CrawlLimits",
+    "ReextractReport",
+    "hints_of",
+    "reextract",
+    "response_of",
+    "site_for",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +75,11 @@ class ReextractReport:
     same_url: int = 0  # the same canonical URL again in one crawl: skipped, as in the crawl
     failed: int = 0  # not an article (extraction failed, empty title or body)
     lost: int = 0  # of them: the worker died or hung on the page
+    #: of the ``failed``, those rejected as the crawl rejects them: over DOWNLOAD_MAXSIZE
+    #: (as received or inflated), not HTML, over a page bound
+    too_large: int = 0
+    not_html: int = 0
+    too_complex: int = 0
     by_site: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.monotonic)
 
@@ -73,12 +93,33 @@ class ReextractReport:
 
     def summary(self) -> str:
         """One line for the terminal."""
-        return (
+        line = (
             f"{self.pages} article pages in {self.responses} responses from {self.files} "
             f"WARC files: {self.inserted} new, {self.updated} updated, {self.unchanged} "
             f"unchanged, {self.duplicates} duplicates, {self.same_url} same URL again, "
-            f"{self.failed} not articles; {self.rate():.0f} pages/s"
+            f"{self.failed} not articles"
         )
+        rejected = {"too large": self.too_large, "not HTML": self.not_html,
+                    "too complex": self.too_complex, "lost by a worker": self.lost}  # fmt: skip
+        if any(rejected.values()):
+            line += " (" + ", ".join(f"{n} {k}" for k, n in rejected.items() if n) + ")"
+        return line + f"; {self.rate():.0f} pages/s"
+
+
+@dataclass(frozen=True)
+class CrawlLimits:
+    """The limits a crawl applies to what it fetched, applied again on replay."""
+
+    max_body: int  # DOWNLOAD_MAXSIZE: bytes of a body, as received or inflated
+    page: PageLimits
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> CrawlLimits:
+        """The limits of a crawl with ``settings`` (default: the project's)."""
+        if settings is None:
+            settings = Settings()
+            settings.setmodule("aggregator.settings", priority="project")
+        return cls(settings.getint("DOWNLOAD_MAXSIZE"), PageLimits.from_settings(settings))
 
 
 def site_for(
@@ -120,10 +161,15 @@ def hints_of(archived: ArchivedResponse) -> Hints:
     return Hints(**{k: str(v) for k, v in values.items() if v is not None})
 
 
-def _page(archived: ArchivedResponse) -> Page | None:
-    """The archived page as the spider hands it on (None: not a text page)."""
+def _page(archived: ArchivedResponse, limits: PageLimits, report: ReextractReport) -> Page | None:
+    """The archived page as the spider hands it on (None: not an HTML page, counted)."""
     response = response_of(archived)
-    if not isinstance(response, TextResponse):
+    content_type = archived.header("Content-Type")
+    if not isinstance(response, TextResponse) or not declares_html(
+        content_type, json=isinstance(response, JsonResponse)
+    ):
+        logger.info("not an HTML page: %s", archived.url)
+        report.not_html += 1
         return None
     return Page(
         response.url,
@@ -133,6 +179,7 @@ def _page(archived: ArchivedResponse) -> Page | None:
         etag=archived.header("ETag"),
         last_modified=archived.header("Last-Modified"),
         warc={"file": archived.file, "record_id": archived.record_id},
+        limits=limits,
     )
 
 
@@ -147,10 +194,10 @@ def _prepared(page: Page, site: SiteDefinition) -> Future[Article]:
 
 
 def _responses(
-    paths: Sequence[str | os.PathLike[str]], warn: Callable[[str], None] | None
+    paths: Sequence[str | os.PathLike[str]], warn: Callable[[str], None] | None, max_body: int
 ) -> Iterator[ArchivedResponse]:
     """The response records of every file, merged in WARC-Date order."""
-    streams = [read_warc(p, warn=warn) for p in paths]
+    streams = [read_warc(p, warn=warn, max_body=max_body) for p in paths]
     return heapq.merge(*streams, key=lambda r: r.date)
 
 
@@ -167,21 +214,24 @@ def reextract(
     warn: Callable[[str], None] | None = None,
     jobs: int = 0,
     progress: Callable[[ReextractReport], None] | None = None,
+    limits: CrawlLimits | None = None,
 ) -> ReextractReport:
     """Re-extract the article pages archived in ``paths`` into ``store``.
 
     ``sites`` limits it to those site ids (default: every known site). Truncated files
     are read up to their last whole record (``warn`` is told). ``jobs`` worker processes
-    extract (0: this process); ``progress`` is called after each page.
+    extract (0: this process); ``progress`` is called after each page. ``limits``: the
+    crawl's (default: those of the project's settings).
     """
     files = list(paths)
     known = [registry.get(s) for s in sites] if sites else list(registry)
     run = _Run(Chain(store), ReextractReport(files=len(files)))
+    limits = limits or CrawlLimits.from_settings()
     pool = WorkerPool(jobs) if jobs else None
     # pages handed to the workers ahead of the one the chain takes next, in WARC order
     ahead: deque[tuple[str, str, SiteDefinition, Future[Article]]] = deque()
     try:
-        for archived in _responses(files, warn):
+        for archived in _responses(files, warn, limits.max_body):
             run.report.responses += 1
             if not 200 <= archived.status < 300:
                 continue
@@ -190,7 +240,12 @@ def reextract(
                 continue
             run.report.pages += 1
             run.report.by_site[site.id] += 1
-            page = _page(archived)
+            if archived.too_large:
+                logger.warning("over %d bytes, not inflated: %s", limits.max_body, archived.url)
+                run.report.too_large += 1
+                run.report.failed += 1
+                continue
+            page = _page(archived, limits.page, run.report)
             if page is None:
                 run.report.failed += 1
                 continue
@@ -220,6 +275,11 @@ class _Run:
     def take(self, url: str, crawl: str, site: SiteDefinition, future: Future[Article]) -> None:
         try:
             article = future.result()
+        except TooComplex as exc:
+            logger.warning("page abandoned, %s: %s", exc, url)
+            self.report.failed += 1
+            self.report.too_complex += 1
+            return
         except ExtractionError as exc:
             logger.info("not an article: %s: %s", url, exc)
             self.report.failed += 1

@@ -363,6 +363,8 @@ class ArchivedResponse:
     #: the site the crawl was of, when the file says so (our file names)
     site: str | None = None
     hints: dict[str, Any] = field(default_factory=dict)
+    #: the body is (or inflates to) more than the reader's bound: not read (``body`` empty)
+    too_large: bool = False
 
     def header(self, name: str) -> str | None:
         """The first value of an HTTP header (case-insensitive)."""
@@ -393,8 +395,10 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _WARC_PARSER = StatusAndHeadersParser(["WARC/1.1", "WARC/1.0", "WARC/0.18", "WARC/0.17"])
 
 
-def _gzip_members(fh: IO[bytes]) -> Iterator[tuple[int, bytes]]:
-    """(offset, decompressed data) of each gzip member; raises _Truncated on a cut one."""
+def _gzip_members(fh: IO[bytes], limit: int = 0) -> Iterator[tuple[int, bytes | None]]:
+    """(offset, decompressed data) of each gzip member; raises _Truncated on a cut one.
+    A member that inflates beyond ``limit`` bytes (0: no bound) gives None: it is
+    inflated in pieces and thrown away, never held whole."""
     offset, pending = 0, b""
     while True:
         if not pending:
@@ -403,18 +407,26 @@ def _gzip_members(fh: IO[bytes]) -> Iterator[tuple[int, bytes]]:
                 return
         decompressor = zlib.decompressobj(wbits=31)  # gzip only
         out: list[bytes] = []
-        consumed = 0
+        size, consumed, data = 0, 0, pending
         while True:
-            out.append(decompressor.decompress(pending))
+            piece = decompressor.decompress(data, _CHUNK)
+            size += len(piece)
+            if not limit or size <= limit:
+                out.append(piece)
             if decompressor.eof:
-                consumed += len(pending) - len(decompressor.unused_data)
+                consumed += len(data) - len(decompressor.unused_data)
                 pending = decompressor.unused_data
                 break
-            consumed += len(pending)
-            pending = fh.read(_CHUNK)
-            if not pending:
-                raise _Truncated(f"the gzip member at offset {offset} is cut short")
-        yield offset, b"".join(out)
+            consumed += len(data) - len(decompressor.unconsumed_tail)
+            if decompressor.unconsumed_tail:
+                data = decompressor.unconsumed_tail
+            elif piece:
+                data = b""  # the output stopped at _CHUNK: more may come without input
+            else:
+                data = fh.read(_CHUNK)
+                if not data:
+                    raise _Truncated(f"the gzip member at offset {offset} is cut short")
+        yield offset, (b"".join(out) if not limit or size <= limit else None)
         offset += consumed
 
 
@@ -445,15 +457,19 @@ def _parse_records(data: bytes, member_offset: int | None) -> Iterator[_Record]:
         pos = end + 4 + length
 
 
-def _records(path: Path, warn: Warn) -> Iterator[_Record]:
+def _records(path: Path, warn: Warn, limit: int = 0) -> Iterator[_Record]:
     """Whole records of a WARC file (gzip per record, or uncompressed), each checked
-    against its Content-Length; a truncated or corrupt tail ends it with a warning."""
+    against its Content-Length; a truncated or corrupt tail ends it with a warning. A
+    record that inflates beyond ``limit`` bytes (0: no bound) is skipped with a warning."""
     count = 0
     with open(path, "rb") as fh:
         try:
             if fh.read(2) == _GZIP_MAGIC:
                 fh.seek(0)
-                for offset, data in _gzip_members(fh):
+                for offset, data in _gzip_members(fh, limit):
+                    if data is None:
+                        warn(f"{path}: record at offset {offset} inflates beyond {limit} bytes")
+                        continue
                     for record in _parse_records(data, offset):
                         count += 1
                         yield record
@@ -482,18 +498,23 @@ _HTTP = StatusAndHeadersParser(
 )
 
 
-def _decode_body(raw: bytes, headers: StatusAndHeaders) -> bytes:
+def _decode_body(raw: bytes, headers: StatusAndHeaders, limit: int = 0) -> bytes | None:
+    """The HTTP body without its transfer and content codings; None when it is (or
+    inflates to) more than ``limit`` bytes (0: no bound), read no further than that."""
     encoding = (headers.get_header("Content-Encoding") or "").strip().lower() or None
     if encoding not in (None, *DecompressingBufferedReader.get_supported_decompressors()):
         encoding = None  # unknown coding: keep the bytes as they are
     stream: Any
+    # 1 KiB of compressed input at a time: a bomb inflates ~1,000 times, so one step holds
+    # ~1 MiB, not the 16 MiB of warcio's default block
     if (headers.get_header("Transfer-Encoding") or "").lower() == "chunked":
-        stream = ChunkedDataReader(io.BytesIO(raw), decomp_type=encoding)
+        stream = ChunkedDataReader(io.BytesIO(raw), decomp_type=encoding, block_size=1024)
     elif encoding:
-        stream = DecompressingBufferedReader(io.BytesIO(raw), decomp_type=encoding)
+        stream = DecompressingBufferedReader(io.BytesIO(raw), decomp_type=encoding, block_size=1024)
     else:
-        return raw
-    return bytes(stream.read())
+        return None if limit and len(raw) > limit else raw
+    body = bytes(stream.read(limit + 1) if limit else stream.read())
+    return None if limit and len(body) > limit else body
 
 
 def _crawl_of(name: str, info: Mapping[str, str]) -> tuple[str, str | None]:
@@ -512,14 +533,24 @@ def _warc_fields(block: bytes) -> dict[str, str]:
     return out
 
 
+#: what a record may hold beyond its HTTP body (WARC and HTTP headers)
+_RECORD_HEADROOM = 1 << 20
+
+
 def read_warc(
-    path: str | os.PathLike[str], *, warn: Warn | None = None
+    path: str | os.PathLike[str], *, warn: Warn | None = None, max_body: int = 0
 ) -> Iterator[ArchivedResponse]:
-    """The response records of a WARC file, in file order (whole records only)."""
+    """The response records of a WARC file, in file order (whole records only).
+
+    ``max_body`` (0: no bound) bounds what is inflated, as the crawl's DOWNLOAD_MAXSIZE
+    bounds what it reads: a response whose body is or inflates to more (a gzip bomb the
+    crawl rejected, yet archived as received) comes ``too_large`` with no body, and a
+    record whose own compression inflates beyond it is skipped with a warning."""
     path = Path(path)
     warn = warn or _default_warn
     info: dict[str, str] = {}
-    for rec in _records(path, warn):
+    limit = max_body + _RECORD_HEADROOM if max_body else 0
+    for rec in _records(path, warn, limit):
         kind = rec.headers.get_header("WARC-Type")
         if kind == "warcinfo":
             info = info or _warc_fields(rec.block)
@@ -533,7 +564,7 @@ def read_warc(
         except (StatusAndHeadersParserException, ValueError, EOFError) as exc:
             warn(f"{path}: record at offset {rec.offset} is not an HTTP response ({exc}); skipped")
             continue
-        body = _decode_body(stream.read(), http)
+        body = _decode_body(stream.read(), http, max_body)
         headers = [
             (k, v)
             for k, v in http.headers
@@ -559,10 +590,11 @@ def read_warc(
             date=date,
             status=status,
             headers=headers,
-            body=body,
+            body=body or b"",
             crawl=crawl,
             site=site,
             hints=hints if isinstance(hints, dict) else {},
+            too_large=body is None,
         )
 
 

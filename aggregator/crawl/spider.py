@@ -38,7 +38,7 @@ from aggregator.extract.article import (
     TooComplex,
     section_from_url,
 )
-from aggregator.extract.limits import check_size, check_tree, page_budget
+from aggregator.extract.limits import check_size, check_tree, declares_html, page_budget
 from aggregator.extract.listings import anchor_texts, date_near, links
 from aggregator.items import Article
 from aggregator.process.chain import Page, prepare
@@ -104,10 +104,8 @@ def failure_class(failure: Failure) -> str:
 def _html_declared(response: TextResponse) -> bool:
     """False when the Content-Type says the page is something else than HTML (a PDF or an
     image on an article URL: Scrapy picks the response class from the URL's ``.htm`` too)."""
-    declared = (_header(response, b"Content-Type") or "").split(";")[0].strip().lower()
-    if not declared or declared.startswith("text/") or "html" in declared:
-        return not isinstance(response, JsonResponse)
-    return declared in ("application/octet-stream", "application/xml")
+    content_type = _header(response, b"Content-Type")
+    return declares_html(content_type, json=isinstance(response, JsonResponse))
 
 
 def _stored_article_urls(db: str, site_id: str) -> set[str]:
@@ -117,20 +115,6 @@ def _stored_article_urls(db: str, site_id: str) -> set[str]:
     spider reads the store: it needs the set before the first request."""
     with open_store(db) as store:
         return store.known_article_urls(site_id)
-
-
-def page_limits(settings: Any) -> PageLimits:
-    """The bounds of one page from the crawl's ``AGGREGATOR_PAGE_*`` settings (see
-    :mod:`aggregator.settings`; a missing one keeps :class:`PageLimits`' default)."""
-    default = PageLimits()
-    return PageLimits(
-        max_chars=settings.getint("AGGREGATOR_PAGE_MAX_CHARS", default.max_chars),
-        max_elements=settings.getint("AGGREGATOR_PAGE_MAX_ELEMENTS", default.max_elements),
-        max_depth=settings.getint("AGGREGATOR_PAGE_MAX_DEPTH", default.max_depth),
-        cpu_seconds=settings.getfloat("AGGREGATOR_PAGE_CPU_SECONDS", default.cpu_seconds),
-        max_text=settings.getint("AGGREGATOR_ARTICLE_MAX_CHARS", default.max_text),
-        max_html=settings.getint("AGGREGATOR_BODY_HTML_MAX_CHARS", default.max_html),
-    )
 
 
 def jobs_of(value: object) -> int:
@@ -188,7 +172,7 @@ class NewsSpider(scrapy.Spider):
         spider.site_def = site
         spider.allowed_domains = list(site.allowed_domains)
         settings = crawler.settings
-        spider.limits = page_limits(settings)
+        spider.limits = PageLimits.from_settings(settings)
         spider.max_links = settings.getint("AGGREGATOR_LISTING_MAX_LINKS", spider.max_links)
         spider.max_queued = settings.getint("AGGREGATOR_SITE_MAX_QUEUED", spider.max_queued)
         settings.set("DOWNLOAD_DELAY", site.politeness.delay, priority="spider")
@@ -266,11 +250,13 @@ class NewsSpider(scrapy.Spider):
         self.listing_pages[source] = self.listing_pages.get(source, 0) + 1
         self._count("aggregator/listing_pages")
         try:
-            with page_budget(self.limits.cpu_seconds):
-                yield from self._listing_requests(response, source)
+            with page_budget(self.limits.cpu_seconds):  # read whole, then handed over
+                requests = list(self._listing_requests(response, source))
         except TooComplex as exc:
             self.logger.warning("listing page abandoned, %s: %s", exc, response.url)
             self._count("aggregator/errors/too_complex")
+            return
+        yield from requests
 
     def _listing_requests(self, response: TextResponse, source: str) -> Iterator[Any]:
         """The requests of a listing page, within the page's bounds (:class:`PageLimits`,
@@ -335,7 +321,9 @@ class NewsSpider(scrapy.Spider):
         while True:
             if limit and taken >= limit:
                 break
-            if self.max_queued and self._queued() >= self.max_queued:
+            # the page's requests are scheduled once it is read (the incremental
+            # middleware sees them all first): those before it, plus those it gave
+            if self.max_queued and self._queued() + taken >= self.max_queued:
                 self.logger.warning(
                     "the queue holds %d requests: links of %s dropped", self.max_queued, page_url
                 )

@@ -478,6 +478,9 @@ def _body_from_node(page: _Page, out: Extracted, body: _Element, layer: str) -> 
             drop(el)
     figures = figure_roots(body)
     out.images = figures_of(body, figures, page.url)
+    if (most := page.memo["max_images"]) and len(out.images) > most:
+        del out.images[most:]
+        out.flags.append("truncated:images")
     drop_leaf_blocks(body, is_clutter_text)
     strip_end_markers(body)
     # captions stay with their figure in the HTML; the text has none of them
@@ -576,6 +579,7 @@ def _extract(
     out = Extracted(url=url)
     page = _read_page(url, html, site, hints, out.flags, limits)
     page.memo["max_html"] = limits.max_html
+    page.memo["max_images"] = limits.max_images
     for name, (strategies, settle) in FIELDS.items():
         checkpoint()
         settle(out, name, _answers(strategies, page), page)

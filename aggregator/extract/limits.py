@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 from lxml.etree import _Element
@@ -30,6 +31,7 @@ __all__ = [
     "check_size",
     "check_tree",
     "checkpoint",
+    "declares_html",
     "page_budget",
 ]
 
@@ -54,6 +56,34 @@ class PageLimits:
     #: at a line or an element and flagged ``truncated:body_text`` / ``truncated:body_html``)
     max_text: int = 200_000
     max_html: int = 500_000
+    #: pictures listed with an article (more are left out, flagged ``truncated:images``)
+    max_images: int = 100
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> PageLimits:
+        """The bounds a crawl's settings give (``AGGREGATOR_PAGE_*``, see
+        :mod:`aggregator.settings`; anything with Scrapy's ``getint``/``getfloat``)."""
+        d = cls()
+        return cls(
+            max_chars=settings.getint("AGGREGATOR_PAGE_MAX_CHARS", d.max_chars),
+            max_elements=settings.getint("AGGREGATOR_PAGE_MAX_ELEMENTS", d.max_elements),
+            max_depth=settings.getint("AGGREGATOR_PAGE_MAX_DEPTH", d.max_depth),
+            cpu_seconds=settings.getfloat("AGGREGATOR_PAGE_CPU_SECONDS", d.cpu_seconds),
+            max_text=settings.getint("AGGREGATOR_ARTICLE_MAX_CHARS", d.max_text),
+            max_html=settings.getint("AGGREGATOR_BODY_HTML_MAX_CHARS", d.max_html),
+            max_images=settings.getint("AGGREGATOR_ARTICLE_MAX_IMAGES", d.max_images),
+        )
+
+
+def declares_html(content_type: str | None, *, json: bool = False) -> bool:
+    """Whether a response whose Content-Type is ``content_type`` may be an HTML page: not
+    when it says something else (a PDF or an image on an article URL; ``json``: Scrapy
+    took it for JSON, by its type or its URL). Missing, ``text/*``, ``*html*`` and the
+    generic ``application/octet-stream`` and ``application/xml`` may be."""
+    declared = (content_type or "").split(";")[0].strip().lower()
+    if not declared or declared.startswith("text/") or "html" in declared:
+        return not json
+    return declared in ("application/octet-stream", "application/xml")
 
 
 class Budget:

@@ -59,6 +59,14 @@ New pages, linked from the first listing page of a section:
 ``calendar-trap``   a "day before" link on a listing, endless (``?p=1&d=<date>``)
 ``pagination-trap`` a "next page" link after a section's last page, endless
 
+Pages that cost a parser more than their size (:mod:`~sampleweb.hostile.costly`), on baden:
+
+``costly-figures``  4,000 figures and no text (read in time: ``extraction``, not an article)
+``costly-nesting``  ``<div>`` nested 2,048 levels deep (``too_complex``: over the depth bound)
+``costly-links``    8,000 article links in one ``<div>`` of a listing, each redirecting to an
+                    article: read in time, at most ``AGGREGATOR_LISTING_MAX_LINKS`` taken
+                    (its ``bound``; ``status`` shows ``capped: listing_links 1``)
+
 Traps carry ``bound``: the most requests a crawl may make to them (the site's
 ``max_listing_pages``). Baden's dead link (404) and soft 404 of the normal web are in the
 plan too (``http_404``, ``extraction``).

@@ -39,11 +39,11 @@ def figures_page(title: str, n: int = 4000, *, paragraphs: Sequence[str] = ()) -
     )
 
 
-def links_block(href: str, n: int = 8000) -> str:
-    """One ``<div>`` of ``n`` links (to ``href.format(i=i)`` each) with a date printed after
-    each."""
+def links_block(href: str, n: int = 8000, date: str = "12/11/2026") -> str:
+    """One ``<div>`` of ``n`` links (to ``href.format(i=i)`` each), each followed by
+    ``date``."""
     items = "".join(
-        f'<a href="{esc(href.format(i=i))}">Tin số {i} trong ngày</a> 12/11/2026 ' for i in range(n)
+        f'<a href="{esc(href.format(i=i))}">Tin số {i} trong ngày</a> {date} ' for i in range(n)
     )
     return f'<div class="tin-tuc-khac">{items}</div>'
 

@@ -162,11 +162,12 @@ def render_faults(
         elif f.kind in COSTLY_FAULTS:
             listing = first_listing(f.site)
             if f.kind == "costly-links":
-                markup = pages[listing].body.decode()
-                block = links_block(f"/{f.site}/tin-dong-{{i}}-a97{{i:04d}}.html")
-                pages[listing] = replace(
-                    pages[listing], body=_before_body_end(markup, block).encode()
-                )
+                # on another listing than the faults' links, which the cap would leave out;
+                # undated: the date printed by a link goes with its redirect to the article
+                other = first_listing(f.site, list(t.sections)[1])
+                markup = pages[other].body.decode()
+                block = links_block(f"/{f.site}/tin-dong-{{i}}-a97{{i:04d}}.html", date="")
+                pages[other] = replace(pages[other], body=_before_body_end(markup, block).encode())
             else:
                 title = f"Trang nặng của phóng sự: {f.kind}"
                 make = figures_page if f.kind == "costly-figures" else nested_page
@@ -324,6 +325,8 @@ def _trap_links(
 ) -> None:
     """The links that lead into the traps: a "day before" and a "next page" too many."""
     for f in plan.traps():
+        if f.kind in COSTLY_FAULTS:
+            continue  # linked by its own block
         section = f.path.split("/")[2]
         t = templates[f.site]
         if f.kind == "calendar-trap":

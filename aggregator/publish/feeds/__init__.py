@@ -43,7 +43,7 @@ The modules, each one concern: :mod:`.layout` (file names, paths, the build repo
 """
 
 from aggregator.publish.feeds.build import build_feeds, render_feed
-from aggregator.publish.feeds.entries import MAX_TITLE
+from aggregator.publish.feeds.entries import MAX_CONTENT, MAX_TITLE, READ_ON_LABEL
 from aggregator.publish.feeds.layout import (
     DEFAULT_BASE_URL,
     FORMATS,
@@ -60,8 +60,10 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_INTERVAL",
     "FORMATS",
+    "MAX_CONTENT",
     "MAX_TITLE",
     "MEDIA_TYPES",
+    "READ_ON_LABEL",
     "FeedBuildReport",
     "SiteInfo",
     "build_feeds",

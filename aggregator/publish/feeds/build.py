@@ -110,8 +110,10 @@ def build_feeds(
     site_provinces = {f.key: build.province_of(f.key, f.entries) for f in site_feeds}
     province_feeds = _province_feeds(build, site_provinces)
 
+    feeds = (everything, *category_feeds, *province_feeds, *site_feeds)
+    report.cut = sorted({e.link for feed in feeds for e in feed.entries if e.cut})
     kept: set[Path] = set()
-    for feed in (everything, *category_feeds, *province_feeds, *site_feeds):
+    for feed in feeds:
         for fmt in FORMATS:
             path = feed_path(root, feed.key, fmt, feed.kind)
             kept.add(path)

@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from urllib.parse import urljoin, urlsplit
 
+import lxml.html
+
 from aggregator.normalize.dates import ICT
 from aggregator.normalize.sanitize import BIDI_CONTROLS, safe_text, sanitize_html
 from aggregator.normalize.text import strip_xml_invalid
@@ -25,9 +27,11 @@ __all__ = [
     "ALSO_AT_LABEL",
     "GENERATOR",
     "MAX_AUTHORS",
+    "MAX_CONTENT",
     "MAX_NAME",
     "MAX_SUMMARY",
     "MAX_TITLE",
+    "READ_ON_LABEL",
     "TAG_PREFIX",
     "TIMEZONE",
     "Copy",
@@ -53,6 +57,10 @@ MAX_TITLE = 300
 MAX_SUMMARY = 2000
 MAX_NAME = 200
 MAX_AUTHORS = 10
+#: An entry's content: a longer body (three 12 MB articles made every feed 37 MB) is cut
+#: at an element's end and ends with a link to the article.
+MAX_CONTENT = 100_000
+READ_ON_LABEL = "Đọc tiếp trên trang báo"
 
 #: Lead-image types by extension (a fixed table: mimetypes varies by system).
 _IMAGE_TYPES = {
@@ -174,6 +182,8 @@ class Entry:
     also_at: tuple[Copy, ...]
     #: the article id of the story's original when this is a copy
     copy_of: str | None = None
+    #: the content was cut at :data:`MAX_CONTENT` characters
+    cut: bool = False
 
 
 def copies_of(raw: Iterable[Mapping[str, str]]) -> tuple[Copy, ...]:
@@ -187,21 +197,39 @@ def copies_of(raw: Iterable[Mapping[str, str]]) -> tuple[Copy, ...]:
     return tuple(out)
 
 
-def _content(article: StoredArticle, also_at: Sequence[Copy]) -> str:
-    """Sanitized body HTML (the plain text as paragraphs when there is no HTML), then
-    the other copies of the story: "Cũng đăng trên: Báo X, Báo Y" with links."""
+def cut_content(body: str, limit: int = MAX_CONTENT) -> str | None:
+    """``body`` (sanitized HTML) cut after the last top-level element that ends within
+    ``limit`` characters; None when it is not longer than that."""
+    if len(body) <= limit:
+        return None
+    kept, size = [], 0
+    for part in lxml.html.fragments_fromstring(body):
+        text = part if isinstance(part, str) else lxml.html.tostring(part, encoding="unicode")
+        if size + len(text) > limit:
+            break
+        kept.append(text)
+        size += len(text)
+    return "".join(kept)
+
+
+def _content(article: StoredArticle, also_at: Sequence[Copy], link: str) -> tuple[str, bool]:
+    """Sanitized body HTML (the plain text as paragraphs when there is no HTML; cut at
+    :data:`MAX_CONTENT` characters, then a link to the article), then the other copies of
+    the story: "Cũng đăng trên: Báo X, Báo Y" with links; and whether it was cut."""
     body = sanitize_html(article.body_html, article.url)
     if not body and article.body_text.strip():
         lines = (line.strip() for line in strip_xml_invalid(article.body_text).splitlines())
         body = "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in lines if p)
     body = BIDI_CONTROLS.sub("", body)
+    if (cut := cut_content(body)) is not None:
+        body = cut + f'<p><a href="{html.escape(link)}">{READ_ON_LABEL} …</a></p>'
     if also_at:
         links = ", ".join(
             f'<a href="{html.escape(c.url)}">{html.escape(c.name, quote=False)}</a>'
             for c in also_at
         )
         body += f"<p>{ALSO_AT_LABEL}: {links}</p>"
-    return body
+    return body, cut is not None
 
 
 def _entry(article: StoredArticle, also_at: tuple[Copy, ...]) -> Entry:
@@ -209,6 +237,7 @@ def _entry(article: StoredArticle, also_at: tuple[Copy, ...]) -> Entry:
     site_name = plain(article.site_name, MAX_NAME) or plain(article.site) or GENERATOR
     authors = [name for name in (plain(a, MAX_NAME) for a in article.authors) if name]
     lead = plain(article.lead, MAX_SUMMARY)
+    content, cut = _content(article, also_at, link)
     return Entry(
         id=f"{TAG_PREFIX}article/{article.id}",
         site=article.site,
@@ -222,10 +251,11 @@ def _entry(article: StoredArticle, also_at: tuple[Copy, ...]) -> Entry:
         authors=tuple(dict.fromkeys(authors[:MAX_AUTHORS])) or (site_name,),
         categories=tuple(dict.fromkeys(c for c in article.categories if valid_key(c))),
         lead=lead,
-        content=_content(article, also_at),
+        content=content,
         image=_image(article),
         also_at=also_at,
         copy_of=article.duplicate_of,
+        cut=cut,
     )
 
 

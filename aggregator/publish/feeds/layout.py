@@ -91,6 +91,8 @@ class FeedBuildReport:
     rejected: list[str] = field(default_factory=list)
     #: site ids not usable as file names, skipped
     rejected_sites: list[str] = field(default_factory=list)
+    #: links of the entries whose content was cut (see ``entries.MAX_CONTENT``)
+    cut: list[str] = field(default_factory=list)
 
 
 def valid_key(key: str) -> bool:

@@ -3,12 +3,20 @@ changes just its field, as a new version."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import shutil
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
+from scrapy.settings import Settings
+
+import aggregator.settings
+from aggregator.archive.reextract import CrawlLimits, reextract
+from aggregator.archive.warc import Exchange, WarcArchive
+from aggregator.sites.definition import load_sites
 from aggregator.store import SQLiteStore
 from tests.support.cli import run_cli
 from tests.support.crawls import Archived
@@ -28,7 +36,7 @@ def without_cursor(records: dict[str, dict[str, Any]]) -> dict[str, dict[str, An
     return {k: {f: v for f, v in r.items() if f != "cursor"} for k, r in records.items()}
 
 
-def reextract(archived: Archived, db: Path, *args: str) -> str:
+def reextract_cli(archived: Archived, db: Path, *args: str) -> str:
     return run_cli(
         "reextract", "--warc", *archived.files, "--db", str(db),
         "--sites-dir", str(archived.web.sites_dir), *args,
@@ -43,7 +51,7 @@ def test_rebuilt_store_equals_the_crawled_one_without_network(
     assert all(r["warc"] is not None for r in original.values())
     requests_before = archived.web.access_log.read_text(encoding="utf-8").count("\n")
     rebuilt_db = tmp_path / "rebuilt.db"
-    summary = reextract(archived, rebuilt_db)
+    summary = reextract_cli(archived, rebuilt_db)
     assert re.search(rf"\b{len(original)} new, 0 updated, 0 unchanged", summary), summary
     # not one request reached the web
     assert archived.web.access_log.read_text(encoding="utf-8").count("\n") == requests_before
@@ -65,7 +73,7 @@ def test_reextract_of_unchanged_pages_makes_no_version(archived: Archived, tmp_p
     last = run_cli("export", "--db", str(db), "--since", "0").stderr
     cursor = re.search(r"last cursor: (\d+)", last)
     assert cursor is not None
-    summary = reextract(archived, db)
+    summary = reextract_cli(archived, db)
     assert " 0 new, 0 updated," in summary, summary
     after = run_cli("export", "--db", str(db), "--since", cursor.group(1))
     assert after.stdout == "" and f"last cursor: {cursor.group(1)}" in after.stderr
@@ -143,3 +151,81 @@ def test_bad_input(archived: Archived, tmp_path: Path) -> None:
     unknown = run_cli("reextract", "--warc", *archived.files, "--site", "khong-co",
                       "--db", str(tmp_path / "x.db"), check=False)  # fmt: skip
     assert unknown.returncode == 2 and "unknown site 'khong-co'" in unknown.stderr
+
+
+# -- the crawl's limits on replay ------------------------------------------------------------
+
+SITE = """
+id = "mau"
+name = "Báo Mẫu"
+province = "Vĩnh Phúc"
+base_url = "http://127.0.0.1:8047/mau/"
+[links]
+article = '-a\\d+\\.html$'
+"""
+ARTICLE = (
+    "<html><head><title>Lễ hội gốm làng cổ bên sông thu hút du khách</title></head><body>"
+    "<h1>Lễ hội gốm làng cổ bên sông thu hút du khách</h1>"
+    + "<p>Từ sáng sớm, người thợ gốm đã nhóm lò, nặn từng chiếc bình theo cách ông cha "
+    "truyền lại, giữ nghề qua bao thế hệ giữa những đổi thay của làng quê.</p>"
+    * 4
+    + "</body></html>"
+)
+BOMB_BYTES = 64 << 20
+
+
+def _archive(folder: Path, pages: list[tuple[str, list[tuple[str, str]], bytes]]) -> list[str]:
+    """A WARC of the crawl of ``mau``: ``(path, response headers, body as received)``."""
+    archive = WarcArchive(folder, "mau", max_bytes=1 << 30)
+    for path, headers, body in pages:
+        archive.write(
+            Exchange(
+                url=f"http://127.0.0.1:8047/mau/{path}",
+                method="GET",
+                request_headers=[],
+                request_body=b"",
+                status=200,
+                response_headers=headers,
+                body=body,
+            )
+        )
+    archive.close()
+    return [str(p) for p in archive.files]
+
+
+def test_replay_applies_the_crawls_size_and_type_limits(tmp_path: Path) -> None:
+    """A gzip bomb the crawl rejected (over DOWNLOAD_MAXSIZE once inflated) is kept in the
+    WARC as received: replay does not inflate it beyond the crawl's limit either; a page
+    the crawl rejected as not HTML (served as JSON) is not stored."""
+    (tmp_path / "sites").mkdir()
+    (tmp_path / "sites" / "mau.toml").write_text(SITE, encoding="utf-8")
+    html = [("Content-Type", "text/html; charset=utf-8")]
+    bomb = gzip.compress(b"<html><body><p>" + b" " * BOMB_BYTES, compresslevel=9, mtime=0)
+    files = _archive(tmp_path / "warc", [
+        ("bom-a1.html", [*html, ("Content-Encoding", "gzip")], bomb),
+        ("json-a2.html", [("Content-Type", "application/json")], ARTICLE.encode()),
+        ("bai-a3.html", html, ARTICLE.encode()),
+    ])  # fmt: skip
+    registry = load_sites([tmp_path / "sites"], bundled=False)
+    settings = Settings({"DOWNLOAD_MAXSIZE": 1 << 20, "AGGREGATOR_PAGE_CPU_SECONDS": 5})
+    limits = CrawlLimits.from_settings(settings)
+    tracemalloc.start()
+    try:
+        with SQLiteStore(tmp_path / "a.db") as store:
+            report = reextract(files, store, registry, limits=limits)
+            stored = [a.url for a in store.articles()]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert stored == ["http://127.0.0.1:8047/mau/bai-a3.html"]
+    assert (report.pages, report.inserted, report.failed) == (3, 1, 2)
+    assert (report.too_large, report.not_html) == (1, 1)
+    assert "(1 too large, 1 not HTML)" in report.summary()
+    assert peak < 16 << 20, f"{peak} bytes held: the bomb was inflated"  # it inflates to 64 MiB
+
+
+def test_replay_limits_default_to_the_crawls_settings() -> None:
+    limits = CrawlLimits.from_settings()
+    assert limits.max_body == aggregator.settings.DOWNLOAD_MAXSIZE
+    assert limits.page.max_depth == aggregator.settings.AGGREGATOR_PAGE_MAX_DEPTH
+    assert limits.page.cpu_seconds == aggregator.settings.AGGREGATOR_PAGE_CPU_SECONDS

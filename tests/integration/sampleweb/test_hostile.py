@@ -436,6 +436,22 @@ def test_status_names_each_failure_class_with_its_count(hostile: HostileCrawl) -
         assert by_site[site]["last_crawl"]["error_classes"] == dict(expected[site]), site
 
 
+def test_costly_pages_cost_a_bounded_amount(hostile: HostileCrawl) -> None:
+    """The pages that made parsing quadratic were read within the CPU budget (or, nested
+    too deep, abandoned as ``too_complex``: in the failure classes above); the listing of
+    8,000 links gave at most the cap, and the crawl record and ``status`` say so."""
+    requested = hostile.requests()
+    for kind in ("costly-figures", "costly-nesting"):
+        fault = next(f for f in hostile.plan.faults if f.kind == kind)
+        assert fault.path in requested, kind
+    lines = hostile.status.splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("baden "))
+    assert "  capped: listing_links 1" in lines[row + 1 : row + 3], lines[row : row + 3]
+    by_site = {s["site"]: s for s in hostile.status_json["sites"]}
+    assert by_site["baden"]["last_crawl"]["capped"] == {"listing_links": 1}
+    assert all(not by_site[s]["last_crawl"]["capped"] for s in SITES if s != "baden")
+
+
 # -- the hostile web itself, served in-process ---------------------------------------------
 
 

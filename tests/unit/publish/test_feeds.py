@@ -22,7 +22,9 @@ from aggregator.items import Article, article_id
 from aggregator.normalize.sanitize import sanitize_html
 from aggregator.publish.feeds import (
     DEFAULT_BASE_URL,
+    MAX_CONTENT,
     MAX_TITLE,
+    READ_ON_LABEL,
     SiteInfo,
     build_feeds,
     feed_path,
@@ -1085,3 +1087,26 @@ def test_leftover_temp_files_of_a_killed_build_are_removed(built: Built) -> None
     assert sorted(report.removed) == sorted(leftovers)
     assert not any(p.exists() for p in leftovers)
     assert writing.exists()
+
+
+def test_a_huge_article_is_cut_in_the_feeds_and_reported(tmp_path: Path) -> None:
+    """An entry's content stops at MAX_CONTENT characters, at an element's end, with a
+    link to the article; the build reports it (a 12 MB article once made every feed
+    37 MB)."""
+    paragraph = "<p>" + "Một đoạn văn rất dài của bài báo khổng lồ. " * 20 + "</p>"
+    huge = tamdao_article("bai-khong-lo", body_html=paragraph * 2000)  # ~1.8 MB
+    assert len(huge.body_html) > 10 * MAX_CONTENT
+    with SQLiteStore(tmp_path / "a.db") as store:
+        store.upsert(huge)
+        store.upsert(tamdao_article("bai-thuong"))
+        report = build_feeds(store, tmp_path / "feeds", base_url=BASE_URL)
+    assert report.cut == [huge.canonical_url]
+    items = {i["url"]: i for i in _json(tmp_path / "feeds", "all")["items"]}  # type: ignore[attr-defined]
+    content = items[huge.canonical_url]["content_html"]
+    assert MAX_CONTENT // 2 < len(content) <= MAX_CONTENT + 200
+    kept = content.rsplit("<p><a ", 1)[0]
+    assert kept and kept == paragraph * (len(kept) // len(paragraph))  # whole paragraphs
+    assert f'<a href="{huge.canonical_url}">{READ_ON_LABEL}' in content
+    assert READ_ON_LABEL not in items[tamdao_article("bai-thuong").canonical_url]["content_html"]
+    for path in feed_files(tmp_path / "feeds"):
+        assert path.stat().st_size < 4 * MAX_CONTENT, path
