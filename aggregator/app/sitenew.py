@@ -45,6 +45,7 @@ from aggregator.settings import DOWNLOAD_DELAY, USER_AGENT
 from aggregator.sites.categories import categories_for_section
 from aggregator.sites.definition import SiteDefinition, load_site
 from aggregator.sites.infer import article_pattern, menu_sections, page_pattern, relative_path
+from aggregator.sites.scope import Scope
 
 __all__ = [
     "PLACEHOLDER_PROVINCE", "Fetcher", "Proposal", "learn", "new_definition", "propose",
@@ -63,11 +64,15 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 class Fetcher:
     """Polite, bounded fetching: robots.txt obeyed, ``delay`` seconds between requests,
-    at most ``max_requests`` requests (robots.txt included)."""
+    at most ``max_requests`` requests (robots.txt included), none off the site (``scope``,
+    the home page's origin unless set: other URLs and redirects are refused, counted in
+    ``refused``)."""
 
     def __init__(self, max_requests: int = 40, delay: float = 0.5) -> None:
         self.max_requests, self.delay = max_requests, delay
         self.requests = 0
+        self.scope: Scope | None = None
+        self.refused: list[str] = []
         self.robots: urllib.robotparser.RobotFileParser | None = None
         self._last = 0.0
 
@@ -83,13 +88,19 @@ class Fetcher:
         cannot be fetched."""
         if self.left <= 0 or not self.allowed(url):
             return None
+        scope = self.scope or Scope.of(url)
+        if why := scope.refusal(url):
+            self.refused.append(f"{url} ({why})")
+            return None
         wait = self._last + self.delay - time.monotonic()
         if wait > 0:
             time.sleep(wait)
         self.requests += 1
         try:
-            return _fetch(url, timeout=20)
-        except SiteTestError:
+            return _fetch(url, scope, timeout=20)
+        except SiteTestError as exc:
+            if "off the site" in str(exc):
+                self.refused.append(str(exc))
             return None
         finally:
             self._last = time.monotonic()
@@ -123,6 +134,7 @@ class Proposal:
     pages: list[LivePage] = field(default_factory=list)
     requests: int = 0
     seconds: float = 0.0
+    refused: list[str] = field(default_factory=list)  # requests refused: off the site
 
     @property
     def ok(self) -> bool:
@@ -284,6 +296,8 @@ def propose(
 ) -> Proposal:
     """Read the site and propose a definition; prints the coverage table of the sample."""
     fetcher = fetcher or Fetcher()
+    if fetcher.scope is None:
+        fetcher.scope = Scope.of(home)
     started = time.monotonic()
     fetcher.read_robots(home)
     html = fetcher.get(home)
@@ -318,6 +332,7 @@ def propose(
         good = [p for p in samples if isinstance(p, SamplePage)]
         proposal.selectors = learn_selectors(site, good)
     proposal.requests = fetcher.requests
+    proposal.refused = list(fetcher.refused)
     proposal.seconds = time.monotonic() - started
     _report(proposal, out)
     return proposal
@@ -364,6 +379,8 @@ def _report(proposal: Proposal, out: TextIO) -> None:
         print(_coverage_table(proposal.pages), file=out)
         _live_verdict(proposal.pages, out)
     print(f"{proposal.requests} requests in {proposal.seconds:.1f} s", file=out)
+    if proposal.refused:
+        print(f"refused {len(proposal.refused)} off the site, e.g. {proposal.refused[0]}", file=out)
 
 
 # -- the TOML file --------------------------------------------------------------------
@@ -466,6 +483,7 @@ def new_definition(
 def learn(site: SiteDefinition, fetcher: Fetcher, out: TextIO, *, write: bool = False) -> int:
     """``sites learn``: propose again from the definition's base URL; print a unified diff
     against its file; ``write`` replaces the file."""
+    fetcher.scope = site.scope
     proposal = propose(
         site.id, site.base_url, out, name=site.name, province=site.province, fetcher=fetcher
     )

@@ -258,6 +258,9 @@ def crawl_summary(stats: dict[str, Any]) -> dict[str, Any]:
         # failed fetches (after retries), pages that failed extraction, dropped items
         "errors": total("aggregator/errors/"),
         "error_detail": {k: v for k, v in stats.items() if k.startswith("aggregator/errors/")},
+        # links, feed items, sitemap entries and meta refreshes naming the site's host
+        # but out of its scope (``file:``, another port): not followed
+        "refused": under("aggregator/refused/"),
         "layers": layers,
         # known articles met by an incremental crawl (skipped, re-checked, 304)
         "incremental": under("aggregator/incremental/"),

@@ -124,7 +124,7 @@ class SiteHealth:
 #: Figures of the last crawl shown by ``status --json``.
 _LAST_CRAWL_KEYS = (
     "requests", "pages", "inserted", "updated", "unchanged", "duplicates", "errors",
-    "error_detail", "duration_s", "finish_reason",
+    "error_detail", "refused", "duration_s", "finish_reason",
 )  # fmt: skip
 
 
@@ -357,6 +357,8 @@ def format_table(sites: Sequence[SiteHealth]) -> str:
         lines.append(row.rstrip())
         if classes := error_classes(stats):  # each failure class of the last crawl, counted
             lines.append("  errors: " + ", ".join(f"{k} {n}" for k, n in classes.items()))
+        if refused := {k: n for k, n in (stats.get("refused") or {}).items() if as_int(n) > 0}:
+            lines.append("  refused: " + ", ".join(f"{k} {n}" for k, n in sorted(refused.items())))
     counts: dict[str, int] = {}
     for s in sites:
         counts[s.verdict] = counts.get(s.verdict, 0) + 1
