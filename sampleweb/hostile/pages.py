@@ -18,6 +18,7 @@ from sampleweb.groundtruth import GroundTruthArticle
 from sampleweb.hostile.payloads import (
     BILLION_LAUGHS,
     EVIL,
+    LOCAL_SECRET,
     OFFSITE_HOST,
     PAYLOAD_HTML,
     PAYLOAD_JS,
@@ -113,13 +114,23 @@ def _article(plan: HostilePlan, key: str) -> GroundTruthArticle:
 
 
 def render_faults(
-    plan: HostilePlan, templates: Mapping[str, SiteTemplate], origin: str, pages: dict[str, Page]
+    plan: HostilePlan,
+    templates: Mapping[str, SiteTemplate],
+    origin: str,
+    pages: dict[str, Page],
+    *,
+    other_origin: str,
+    local_dir: str,
 ) -> dict[str, Fault]:
     """Render the plan's faults into ``pages`` (the normal web's, changed in place) and
-    return the faults answered per request, by path (:mod:`sampleweb.hostile.handlers`)."""
+    return the faults answered per request, by path (:mod:`sampleweb.hostile.handlers`).
+    ``other_origin``: the hostile web's other port; ``local_dir``: the folder of the
+    local files ``file-link`` faults name (:func:`local_files`)."""
     dynamic: dict[str, Fault] = {}  # path -> fault served per request
     links: dict[str, list[tuple[str, str]]] = {}  # listing path -> injected links
     port = urlsplit(origin).port
+    host = urlsplit(origin).hostname
+    other = other_origin.rstrip("/")
 
     def first_listing(site: str, section: str | None = None) -> str:
         t = templates[site]
@@ -151,6 +162,27 @@ def render_faults(
         elif f.kind in URL_FAULTS and f.path.startswith(f"/{f.site}/"):
             links.setdefault(first_listing(f.site), []).append((f.path, f"Tin {f.kind}"))
             _url_fault(pages, dynamic, f, port)
+        elif f.kind.startswith("meta-refresh"):
+            target = {
+                "meta-refresh-javascript": "javascript:alert(1)",
+                "meta-refresh-file": "file:///etc/passwd",
+                "meta-refresh-port": f"{other}{EVIL.rstrip('/')}{f.path}",
+            }[f.kind]
+            markup = pages[f.path].body.decode()
+            head = markup.find("<head>") + len("<head>")
+            refresh = f'\n<meta http-equiv="refresh" content="0; url={esc(target)}">'
+            pages[f.path] = replace(pages[f.path], body=_insert(markup, head, refresh).encode())
+        elif f.kind == "file-link":
+            links.setdefault(first_listing(f.site), []).append(
+                (f"file://{host}{local_dir}{f.path}", f"Tin {f.kind}")
+            )
+        elif f.kind == "port-link":
+            links.setdefault(first_listing(f.site), []).append(
+                (f"{other}{EVIL.rstrip('/')}{f.path}", f"Tin {f.kind}")
+            )
+        elif f.kind == "port-redirect":
+            links.setdefault(first_listing(f.site), []).append((f.path, f"Tin {f.kind}"))
+            pages[f.path] = redirect_page(f"{other}{EVIL}bai-viet.html", 302)
     _xml_attacks(pages, templates["songcau"], origin, port)
     _trap_links(plan, templates, links)
     for path, extra in links.items():
@@ -159,6 +191,21 @@ def render_faults(
             pages[path], body=_before_body_end(markup, _links_box(extra)).encode()
         )
     return dynamic
+
+
+def local_files(
+    plan: HostilePlan, templates: Mapping[str, SiteTemplate], pages: Mapping[str, Page]
+) -> dict[str, bytes]:
+    """The local files ``file-link`` faults name, by path under the local folder: an
+    article page of the site whose title and paragraphs carry :data:`LOCAL_SECRET`."""
+    out = {}
+    for f in plan.faults:
+        if f.kind == "file-link":
+            first = plan.ground_truth[f.site][0]
+            body = pages[templates[f.site].article_path(first)].body.decode()
+            body = re.sub(r"(<h1[^>]*>)", rf"\1{LOCAL_SECRET} ", body, count=1)
+            out[f.path] = re.sub(r"(<p[^>]*>)", rf"\1{LOCAL_SECRET} ", body).encode()
+    return out
 
 
 def _page_fault(kind: str, t: SiteTemplate, a: GroundTruthArticle, page: Page) -> Page:
