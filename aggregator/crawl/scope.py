@@ -1,8 +1,9 @@
 """The crawl stays on the site it was given: every request passes the site's scope.
 
-:class:`ScopeMiddleware` (a downloader middleware, before robots.txt) checks every
-request the engine downloads (start URLs, links, feed items, sitemaps, robots.txt,
-HTTP redirects: Scrapy's offsite check lets ``dont_filter`` requests through) against
+:class:`ScopeMiddleware` (a downloader middleware, before robots.txt; it replaces
+Scrapy's offsite middleware, which ignores ports, lets ``dont_filter`` requests through
+and drops redirects uncounted) checks every request the engine downloads (start URLs,
+links, feed items, sitemaps, robots.txt, each HTTP redirect) against
 :meth:`SiteDefinition.in_scope`, then the address its host resolves to: an internal
 address (loopback, private, link-local...) is refused unless the base URL's host has
 it. Both are checked before connecting; the resolver is the crawl's own (cached), so

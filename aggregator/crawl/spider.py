@@ -132,6 +132,8 @@ class NewsSpider(scrapy.Spider):
         #: canonical URLs of the listings' links: to articles, and matching no pattern
         self.article_urls: set[str] = set()
         self.unmatched_urls: set[str] = set()
+        #: links naming the site's host out of its scope (``file:``, another port)
+        self.refused_urls: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -250,10 +252,12 @@ class NewsSpider(scrapy.Spider):
 
     def _refused(self, url: str, page: str) -> None:
         """A link, feed item or sitemap entry naming one of the site's hosts, out of its
-        scope all the same (``file:``, another port): not followed, logged, counted."""
+        scope all the same (``file:``, another port): not followed, logged and counted
+        once per crawl."""
         why = self.site_def.scope.refusal(url)
-        if why is None or not self.site_def.scope.own_host(url):
+        if why is None or not self.site_def.scope.own_host(url) or url in self.refused_urls:
             return
+        self.refused_urls.add(url)
         self.logger.warning("link off the site not followed (%s): %s on %s", why, url, page)
         self._count("aggregator/refused/link")
 
