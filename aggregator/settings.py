@@ -136,6 +136,13 @@ SPIDER_MIDDLEWARES = {
 AGGREGATOR_WARC_DIR = from_environment("AGGREGATOR_WARC_DIR")
 AGGREGATOR_WARC_MAX_BYTES = 1 << 30
 DOWNLOADER_MIDDLEWARES = {
+    # every request of a site's crawl in the site's scope, before robots.txt and connecting:
+    # the one check (Scrapy's offsite check knows no ports and drops redirects uncounted)
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "aggregator.crawl.scope.ScopeMiddleware": 50,
+    # a meta refresh out of the site's scope is not followed (the page is kept)
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "aggregator.crawl.scope.MetaRefreshMiddleware": 580,
     # next to the downloader: the headers sent, the body as received
     "aggregator.archive.warc.WarcMiddleware": 950,
     # retries that wait as a 429 / 503 Retry-After asks (aggregator.crawl.retry)
@@ -144,6 +151,8 @@ DOWNLOADER_MIDDLEWARES = {
     # an article page's place in the store's order: that of the WARC records
     "aggregator.crawl.order.FetchOrderMiddleware": 960,
 }
+# http and https only: Scrapy's file handler reads local files whatever the URL's host.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "s3": None, "ftp": None}
 
 # Shared crawl queue (aggregator.crawl.redisqueue): off unless a Redis URL is set; the add-on
 # switches the scheduler to scrapy-redis and caps what one process holds.

@@ -224,7 +224,7 @@ class BareSpider(scrapy.Spider):
         seen: set[str] = set()
         for href in response.css("a::attr(href)").getall():
             url = urldefrag(urljoin(response.url, href.strip()))[0]
-            if url in seen or not site.in_domain(url):
+            if url in seen or not site.in_scope(url):
                 continue
             seen.add(url)
             if site.is_article(url):
@@ -243,7 +243,7 @@ class BareSpider(scrapy.Spider):
         sel.remove_namespaces()
         for link in sel.xpath("//item/link/text() | //entry/link/@href").getall():
             url = urldefrag(urljoin(response.url, link.strip()))[0]
-            if self.site_def.in_domain(url) and self.site_def.is_article(url):
+            if self.site_def.in_scope(url) and self.site_def.is_article(url):
                 yield scrapy.Request(url, self.parse_article)
 
     def _first(self, response: TextResponse, query: str) -> str:

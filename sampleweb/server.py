@@ -90,6 +90,7 @@ class SampleWeb:
         self.access_log = Path(access_log) if access_log is not None else None
         self._ground_truth = ground_truth
         self._server: ThreadingHTTPServer | None = None
+        self._other: ThreadingHTTPServer | None = None  # hostile: the other port
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._requests: list[str] = []
@@ -119,10 +120,16 @@ class SampleWeb:
         self._url = f"http://{shown}:{port}/"
         try:
             if self.hostile is not None:
+                # the hostile web's other port: what its pages point to off the site's scope
+                other = ThreadingHTTPServer((self.host, 0), self._handler())
+                other.daemon_threads = True
+                self._other = other
+                other_url = f"http://{shown}:{other.server_address[1]}/"
                 self._stopping.clear()
                 self._hostile = HostileWeb(
-                    self.hostile, self._url, ground_truth, stopping=self._stopping
-                )
+                    self.hostile, self._url, ground_truth, stopping=self._stopping,
+                    other_origin=other_url,
+                )  # fmt: skip
                 self._pages = _Pages(self._hostile.pages)
             else:
                 self._pages = _Pages(render_web(self._url, ground_truth, self.redesigned))
@@ -130,6 +137,9 @@ class SampleWeb:
                 self._log = self.access_log.open("a", encoding="utf-8")
         except BaseException:
             server.server_close()
+            if self._other is not None:
+                self._other.server_close()
+                self._other = None
             raise
         self._sites = sorted(ground_truth)
         self._server = server
@@ -137,6 +147,10 @@ class SampleWeb:
             target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
         )
         self._thread.start()
+        if self._other is not None:
+            threading.Thread(
+                target=self._other.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+            ).start()
         return self
 
     def stop(self) -> None:
@@ -145,8 +159,13 @@ class SampleWeb:
         if server is None:
             return
         self._stopping.set()  # hostile hangs give up
-        server.shutdown()
-        server.server_close()
+        for listening in (server, self._other):
+            if listening is not None:
+                listening.shutdown()
+                listening.server_close()
+        self._other = None
+        if self._hostile is not None:
+            self._hostile.close()
         if self._thread is not None:
             self._thread.join(timeout=5)
         with self._lock:

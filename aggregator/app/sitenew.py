@@ -46,6 +46,7 @@ from aggregator.settings import DOWNLOAD_DELAY, USER_AGENT
 from aggregator.sites.categories import categories_for_section
 from aggregator.sites.definition import SiteDefinition, load_site
 from aggregator.sites.infer import article_pattern, menu_sections, page_pattern, relative_path
+from aggregator.sites.scope import Scope
 
 __all__ = [
     "PLACEHOLDER_PROVINCE", "Fetcher", "Proposal", "learn", "new_definition", "propose",
@@ -124,14 +125,15 @@ def home_base(url: str) -> str:
 class Fetcher:
     """Polite, bounded fetching: robots.txt obeyed, ``delay`` seconds between requests,
     at most ``max_requests`` requests (robots.txt and each redirect included); redirects
-    followed within the site only."""
+    followed within the site only; none off the site (``scope``, once set: other URLs and
+    redirects are refused, counted in ``refused``)."""
 
     def __init__(self, max_requests: int = 40, delay: float = 0.5) -> None:
         self.max_requests, self.delay = max_requests, delay
         self.requests = 0
+        self.scope: Scope | None = None
+        self.refused: list[str] = []
         self.robots: urllib.robotparser.RobotFileParser | None = None
-        #: the last redirect not followed (it left the site)
-        self.refused: str | None = None
         self._last = 0.0
 
     @property
@@ -143,7 +145,7 @@ class Fetcher:
 
     def get(self, url: str) -> str | None:
         """The page's text; None when the budget is spent, robots.txt forbids it, it
-        cannot be fetched or it redirects off the site."""
+        cannot be fetched or it is (or redirects) off the site."""
         found = self.fetch(url)
         return found[1] if found is not None else None
 
@@ -152,6 +154,9 @@ class Fetcher:
         :meth:`get`."""
         for _ in range(MAX_REDIRECTS + 1):
             if self.left <= 0 or not self.allowed(url):
+                return None
+            if self.scope is not None and (why := self.scope.refusal(url)):
+                self.refused.append(f"{url} ({why})")
                 return None
             wait = self._last + self.delay - time.monotonic()
             if wait > 0:
@@ -167,7 +172,7 @@ class Fetcher:
                 return url, text
             target = urldefrag(urljoin(url, location))[0]
             if not same_site(url, target):
-                self.refused = target
+                self.refused.append(f"{target}, another site")
                 return None
             url = target
         return None
@@ -201,6 +206,7 @@ class Proposal:
     pages: list[LivePage] = field(default_factory=list)
     requests: int = 0
     seconds: float = 0.0
+    refused: list[str] = field(default_factory=list)  # requests refused: off the site
 
     @property
     def ok(self) -> bool:
@@ -400,12 +406,15 @@ def propose(
     if (found_home := fetcher.fetch(home)) is None:
         if fetcher.refused:
             raise SiteTestError(
-                f"{home} redirects to {fetcher.refused}, another site: give that URL if it "
-                "is the paper's home page"
+                f"{home} redirects to {fetcher.refused[-1]}: give that URL if it is the "
+                "paper's home page"
             )
         raise SiteTestError(f"cannot fetch {home} (or robots.txt disallows it)")
-    # the base URL is where the home page is (after redirects within the site), a folder
+    # the base URL is where the home page is (after redirects within the site, which
+    # may move it to https or www.), a folder; every later request stays on its origin
     home, html = home_base(found_home[0]), found_home[1]
+    if fetcher.scope is None:
+        fetcher.scope = Scope.of(home)
     proposal = Proposal(site_id, home, name or site_name(html) or site_id, province)
     links = page_links(html, found_home[0])
     seen = [u for u, _, _ in links]
@@ -442,6 +451,7 @@ def propose(
         good = [p for p in samples if isinstance(p, SamplePage)]
         proposal.selectors = learn_selectors(site, good)
     proposal.requests = fetcher.requests
+    proposal.refused = list(fetcher.refused)
     proposal.seconds = time.monotonic() - started
     _report(proposal, out)
     return proposal
@@ -488,6 +498,8 @@ def _report(proposal: Proposal, out: TextIO) -> None:
         print(_coverage_table(proposal.pages), file=out)
         _live_verdict(proposal.pages, out)
     print(f"{proposal.requests} requests in {proposal.seconds:.1f} s", file=out)
+    if proposal.refused:
+        print(f"refused {len(proposal.refused)} off the site, e.g. {proposal.refused[0]}", file=out)
 
 
 # -- the TOML file --------------------------------------------------------------------
@@ -594,6 +606,7 @@ def learn(site: SiteDefinition, fetcher: Fetcher, out: TextIO, *, write: bool = 
     """``sites learn``: propose again from the definition's base URL; print a unified diff
     against its file; ``write`` replaces the file."""
     province = None if site.province == PLACEHOLDER_PROVINCE else site.province
+    fetcher.scope = site.scope
     proposal = propose(
         site.id, site.base_url, out, name=site.name, province=province, fetcher=fetcher
     )

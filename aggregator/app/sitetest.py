@@ -36,8 +36,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
+from http.client import HTTPMessage
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 from urllib.parse import urldefrag, urljoin
 
 from lxml.etree import _Element
@@ -58,6 +59,7 @@ from aggregator.process.chain import normalize_article
 from aggregator.settings import USER_AGENT
 from aggregator.sites.definition import SiteDefinition
 from aggregator.sites.links import link_shape, unmatched_reason
+from aggregator.sites.scope import Scope
 
 __all__ = [
     "BODY_MIN_F1",
@@ -146,10 +148,49 @@ def extract_page(
     return PageResult(url, found, normalize_article(article, site))
 
 
-def _fetch(url: str, timeout: float = 30) -> str:
+class _ScopedRedirects(urllib.request.HTTPRedirectHandler):
+    """Redirects followed only inside the site's scope."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        if why := self.scope.refusal(newurl):
+            raise SiteTestError(f"redirect off the site ({why}): {req.full_url} -> {newurl}")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _opener(scope: Scope) -> urllib.request.OpenerDirector:
+    """http and https only (no file:, ftp:, data:, no proxy), redirects in ``scope``."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.UnknownHandler(),
+        urllib.request.HTTPHandler(),
+        urllib.request.HTTPSHandler(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        _ScopedRedirects(scope),
+        urllib.request.HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    return opener
+
+
+def _fetch(url: str, scope: Scope, timeout: float = 30) -> str:
+    """The text of ``url``, a page of the site ``scope`` holds: a URL or a redirect out
+    of it is refused (:class:`SiteTestError`) before connecting."""
+    if why := scope.refusal(url):
+        raise SiteTestError(f"not fetched: {url} is off the site ({why})")
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _opener(scope).open(request, timeout=timeout) as response:
             charset = response.headers.get_content_charset() or "utf-8"
             data: bytes = response.read()
     except OSError as exc:
@@ -325,10 +366,10 @@ def check_page(site: SiteDefinition, url: str, out: TextIO, *, save: str | None 
 
     Returns 0, or 1 when the page differs from its saved fixture or a fixture fails.
     """
-    if not site.in_domain(url):
+    if why := site.scope.refusal(url):
         domains = ", ".join(site.allowed_domains)
-        raise SiteTestError(f"{url} is outside {site.id}'s domains ({domains})")
-    html = _fetch(url)
+        raise SiteTestError(f"{url} is outside {site.id}'s domains ({domains}): {why}")
+    html = _fetch(url, site.scope)
     matches = "yes" if site.is_article(url) else "no (links.article does not match)"
     print(f"article URL: {matches}", file=out)
     try:
@@ -379,11 +420,11 @@ def check_page(site: SiteDefinition, url: str, out: TextIO, *, save: str | None 
 # -- aggregator sites test ID --live --------------------------------------------------
 
 
-def _robots(url: str) -> urllib.robotparser.RobotFileParser | None:
+def _robots(url: str, scope: Scope) -> urllib.robotparser.RobotFileParser | None:
     """The host's robots.txt rules, or None when it cannot be read (allowed)."""
     robots_url = urljoin(url, "/robots.txt")
     try:
-        text = _fetch(robots_url, timeout=15)
+        text = _fetch(robots_url, scope, timeout=15)
     except SiteTestError:
         return None
     parser = urllib.robotparser.RobotFileParser(robots_url)
@@ -409,7 +450,7 @@ def _article_links(
             date = item.xpath("pubDate/text() | published/text()").get()
             title = (item.xpath("title/text()").get() or "").strip() or None
             url = urldefrag(urljoin(source, href.strip()))[0]
-            if url and site.in_domain(url) and site.is_article(url):
+            if url and site.in_scope(url) and site.is_article(url):
                 hints = Hints(feed_date=date, anchor_text=title)
                 links.setdefault(site.canonical_url(url), (url, hints))
         return list(links.values())
@@ -485,7 +526,7 @@ def check_live(site: SiteDefinition, out: TextIO, *, articles: int = 3) -> int:
     if not sources:
         raise SiteTestError(f"{site.id}: the definition has no listing and no feed")
     source = sources[0]
-    robots = _robots(source)
+    robots = _robots(source, site.scope)
 
     def allowed(url: str) -> bool:
         return robots is None or robots.can_fetch(USER_AGENT, url)
@@ -493,7 +534,7 @@ def check_live(site: SiteDefinition, out: TextIO, *, articles: int = 3) -> int:
     if not allowed(source):
         raise SiteTestError(f"robots.txt disallows {source}")
     unmatched: Counter[str] = Counter()
-    links = _article_links(site, source, _fetch(source), unmatched)
+    links = _article_links(site, source, _fetch(source, site.scope), unmatched)
     print(f"listing: {source} ({len(links)} article links)", file=out)
     wrong_links = _unmatched_report(links, unmatched, out)
     if not links:
@@ -527,7 +568,7 @@ def _live_pages(
             print(f"skipped (robots.txt): {url}", file=out)
             continue
         try:
-            pages.append(LivePage(url, extract_page(url, _fetch(url), site, hints)))
+            pages.append(LivePage(url, extract_page(url, _fetch(url, site.scope), site, hints)))
         except (ExtractionError, SiteTestError) as exc:
             pages.append(LivePage(url, error=str(exc)))
     return pages

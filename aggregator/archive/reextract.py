@@ -130,7 +130,7 @@ def site_for(
     Among the sites whose domains and article regex match: the site the crawl was of,
     else the one whose base URL is the longest prefix of the URL, else the first.
     """
-    candidates = [s for s in sites if s.in_domain(url) and s.is_article(url)]
+    candidates = [s for s in sites if s.in_scope(url) and s.is_article(url)]
     if not candidates:
         return None
     for site in candidates:

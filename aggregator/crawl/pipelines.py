@@ -345,6 +345,9 @@ def crawl_summary(stats: dict[str, Any]) -> dict[str, Any]:
         # (``body_text``, ``body_html``), links left out (``listing_links``, ``queue``),
         # a robots.txt read in part (``robots_txt``)
         "capped": under("aggregator/capped/"),
+        # links, feed items, sitemap entries and meta refreshes naming the site's host
+        # but out of its scope (``file:``, another port): not followed
+        "refused": under("aggregator/refused/"),
         "layers": layers,
         # known articles met by an incremental crawl (skipped, re-checked, 304)
         "incremental": under("aggregator/incremental/"),

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any, cast
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urldefrag, urljoin
 
 import scrapy
 from lxml.etree import _Element
@@ -72,8 +72,10 @@ def failure_class(failure: Failure) -> str:
     """What kind of failure a failed request met, as the crawl record and ``aggregator
     status`` name it (``aggregator/errors/<class>``): ``http_<status>``, ``timeout``,
     ``truncated`` (fewer bytes than announced), ``too_large`` (over DOWNLOAD_MAXSIZE, a
-    decompression bomb), ``redirect_loop``, ``robots``, ``dns``, ``connection`` (refused,
-    reset, lost), else the exception's name."""
+    decompression bomb), ``redirect_loop``, ``offsite_redirect`` and ``out_of_scope``
+    (refused by the site's scope), ``internal_address`` (a host of the site resolving to
+    an internal address), ``robots``, ``dns``, ``connection`` (refused, reset, lost), else
+    the exception's name."""
     if failure.check(HttpError):
         return f"http_{failure.value.response.status}"
     if failure.check(DownloadTimeoutError):
@@ -88,7 +90,10 @@ def failure_class(failure: Failure) -> str:
             ("redirection", "redirect_loop"),
             ("maxsize", "too_large"),
             ("robots.txt", "robots"),
-            ("off the site", "offsite_redirect"),
+            ("redirect off the site (internal address", "internal_address"),
+            ("redirect off the site", "offsite_redirect"),
+            ("off the site (internal address", "internal_address"),
+            ("off the site", "out_of_scope"),
         ):
             if needle in message:
                 return name
@@ -164,6 +169,8 @@ class NewsSpider(scrapy.Spider):
         #: the worker processes extracting article pages (None: in this process)
         self.pool: WorkerPool | None = None
         self.jobs = 0
+        #: links naming the site's host out of its scope (``file:``, another port)
+        self.refused_urls: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -186,8 +193,7 @@ class NewsSpider(scrapy.Spider):
         spider.jobs = jobs_of(settings.get("AGGREGATOR_JOBS"))
         crawler.signals.connect(spider._open_pool, signal=signals.spider_opened)
         crawler.signals.connect(spider._close_pool, signal=signals.spider_closed)
-        # redirects: none may leave the site, and a loop is an error
-        crawler.signals.connect(spider._check_redirect, signal=signals.request_scheduled)
+        # a redirect loop is an error (redirects off the site: aggregator.crawl.scope)
         crawler.signals.connect(spider._count_redirect_loop, signal=signals.request_dropped)
         return spider
 
@@ -200,16 +206,6 @@ class NewsSpider(scrapy.Spider):
         if self.pool is not None:
             release_pool(self.pool)
             self.pool = None
-
-    def _check_redirect(self, request: scrapy.Request) -> None:
-        """Drop a redirect to a host outside the site's domains, and count it. Scrapy's own
-        offsite check lets ``dont_filter`` requests through (start URLs, re-checks): a
-        site's feed redirecting to another host would be fetched."""
-        chain = request.meta.get("redirect_urls")
-        if chain and not self.site_def.in_domain(request.url):
-            self.logger.warning("redirect off the site dropped: %s -> %s", chain[-1], request.url)
-            self._count("aggregator/errors/offsite_redirect")
-            raise IgnoreRequest(f"redirect off the site to {request.url}")
 
     def _count_redirect_loop(self, request: scrapy.Request) -> None:
         """A redirect back to a URL of its own chain is dropped by the dupefilter: count it."""
@@ -268,7 +264,10 @@ class NewsSpider(scrapy.Spider):
         root = response.selector.root
         if isinstance(root, _Element):
             check_tree(root, self.limits)
-        found = list(links(root, response.url, site)) if isinstance(root, _Element) else []
+        refused: set[str] = set()
+        found = list(links(root, response.url, site, refused)) if isinstance(root, _Element) else []
+        for url in refused:
+            self._refused(url, response.url)
         texts = anchor_texts(found)
         dates: dict[_Element, str | None] = {}
         room = self._room(response.url)
@@ -363,6 +362,17 @@ class NewsSpider(scrapy.Spider):
             self._count(f"aggregator/links/unmatched_{kind}")
             self._count(f"aggregator/links/unmatched_shapes/{kind} {shape}")
 
+    def _refused(self, url: str, page: str) -> None:
+        """A link, feed item or sitemap entry naming one of the site's hosts, out of its
+        scope all the same (``file:``, another port): not followed, logged and counted
+        once per crawl."""
+        why = self.site_def.scope.refusal(url)
+        if why is None or not self.site_def.scope.own_host(url) or url in self.refused_urls:
+            return
+        self.refused_urls.add(url)
+        self.logger.warning("link off the site not followed (%s): %s on %s", why, url, page)
+        self._count("aggregator/refused/link")
+
     def _stored(self, url: str) -> bool:
         """True when resuming and the store holds this URL's article already."""
         if self.stored_urls and self.site_def.canonical_url(url) in self.stored_urls:
@@ -389,7 +399,10 @@ class NewsSpider(scrapy.Spider):
         for item in sel.xpath("//item | //entry"):
             link = item.xpath("link/@href").get() or item.xpath("link/text()").get() or ""
             url = urldefrag(urljoin(response.url, link.strip()))[0]
-            if not url or not self.site_def.in_domain(url) or not self.site_def.is_article(url):
+            if not url or not self.site_def.in_scope(url):
+                self._refused(url, response.url)
+                continue
+            if not self.site_def.is_article(url):
                 continue
             url = self.site_def.link_url(url)
             if self._stored(url) or not next(room):
@@ -409,7 +422,7 @@ class NewsSpider(scrapy.Spider):
         """Sitemaps and sitemap indexes (robots.txt ``Sitemap:`` lines too)."""
         if response.url.endswith("/robots.txt"):
             for url in sitemap_urls_from_robots(response.text, base_url=response.url):
-                yield scrapy.Request(url, callback=self.parse_sitemap)
+                yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.on_error)
             return
         try:
             sitemap = Sitemap(response.body)
@@ -420,8 +433,9 @@ class NewsSpider(scrapy.Spider):
         room = self._room(response.url, max_links=0)  # 50,000 URLs a sitemap, by its spec
         for entry in sitemap:
             loc = (entry.get("loc") or "").strip()
-            # only http(s) URLs of the site: an entity left unexpanded gives an empty loc
-            if urlsplit(loc).scheme not in ("http", "https") or not self.site_def.in_domain(loc):
+            # only URLs in the site's scope: an entity left unexpanded gives an empty loc
+            if not self.site_def.in_scope(loc):
+                self._refused(loc, response.url)
                 continue
             if sitemap.type == "sitemapindex":
                 yield scrapy.Request(loc, callback=self.parse_sitemap, errback=self.on_error)

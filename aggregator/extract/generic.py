@@ -232,7 +232,7 @@ def _section_of(a: _Element, site: SiteDefinition, page_url: str) -> str | None:
     if not href or not text or len(text) > 60:
         return None
     url = urljoin(page_url, href)
-    if not site.in_domain(url) or site.is_article(url):
+    if not site.in_scope(url) or site.is_article(url):
         return None
     base_path = urlsplit(site.base_url).path
     path = urlsplit(url).path

@@ -27,11 +27,14 @@ _ITEM_CONTAINERS = frozenset(("li", "article", "tr", "div"))
 _NOT_PAGES = ("javascript:", "mailto:", "tel:", "#")
 
 
-def links(root: _Element, page_url: str, site: SiteDefinition) -> Iterator[tuple[str, _Element]]:
-    """``(canonical URL, <a> element)`` of each link inside the site's domains, in
-    document order (repeats included): :meth:`SiteDefinition.link_url`, without tracking
+def links(
+    root: _Element, page_url: str, site: SiteDefinition, refused: set[str] | None = None
+) -> Iterator[tuple[str, _Element]]:
+    """``(canonical URL, <a> element)`` of each link in the site's scope, in document
+    order (repeats included): :meth:`SiteDefinition.link_url`, without tracking
     parameters, on the site's own host, so that patterns match and the crawl schedules
-    one URL per article."""
+    one URL per article. ``refused`` gets the links to one of the site's hosts that
+    are out of scope all the same (another scheme such as ``file:``, another port)."""
     for a in root.iter("a"):
         href = (a.get("href") or "").strip()
         if not href or href.startswith(_NOT_PAGES):
@@ -40,8 +43,11 @@ def links(root: _Element, page_url: str, site: SiteDefinition) -> Iterator[tuple
             url = urldefrag(urljoin(page_url, href))[0]
         except ValueError:  # an invalid IPv6 host
             continue
-        if site.in_domain(url):
+        why = site.scope.refusal(url)
+        if why is None:
             yield site.link_url(url), a
+        elif refused is not None and site.scope.own_host(url):
+            refused.add(url)
 
 
 def date_near(anchor: _Element, seen: dict[_Element, str | None] | None = None) -> str | None:

@@ -167,10 +167,14 @@ def _canonical(url: str, site: SiteDefinition | None) -> str:
 def _canonical_url(article: Article, site: SiteDefinition | None) -> str:
     canonical = _canonical(article.url, site)
     if article.canonical_url:
-        # rel=canonical counts only when it points to a web page of the same site
+        # rel=canonical counts only when it points to a web page of the same site: in
+        # the site's scope (host and port), else on the fetched URL's host and port
         candidate = _canonical(article.canonical_url, site)
         parts = urlsplit(candidate)
-        if parts.scheme in ("http", "https") and parts.hostname == urlsplit(canonical).hostname:
+        if site is not None:
+            if site.in_scope(candidate):
+                return candidate
+        elif parts.scheme in ("http", "https") and parts.netloc == urlsplit(canonical).netloc:
             return candidate
     return canonical
 

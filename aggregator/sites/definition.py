@@ -36,6 +36,7 @@ from aggregator.normalize.urls import canonicalize_url
 from aggregator.sites.categories import categories_for_section, category_labels
 from aggregator.sites.provinces import province as province_unit
 from aggregator.sites.provinces import province_key_for
+from aggregator.sites.scope import Scope
 
 __all__ = [
     "BUNDLED_SITES_DIR",
@@ -172,6 +173,7 @@ class SiteDefinition(_Model):
     merged_into: str | None = None
     #: false until someone ran `aggregator sites test ID --live` against the real site
     verified: bool = True
+    #: other hosts of the site (exact names: a subdomain is in scope only when listed)
     domains: list[str] = []
     interval: int = Field(DEFAULT_INTERVAL, ge=1, description="minutes between scheduled crawls")
     stale_after: float | None = Field(
@@ -372,9 +374,16 @@ class SiteDefinition(_Model):
     def _excluded(self, canonical: str) -> bool:
         return any(r.search(canonical) for r in self.exclude_res)
 
-    def in_domain(self, url: str) -> bool:
-        host = urlsplit(url).hostname or ""
-        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+    @cached_property
+    def scope(self) -> Scope:
+        """The site's origins: the base URL's host and port, ``urls.same_hosts`` and
+        ``domains`` (:mod:`aggregator.sites.scope`)."""
+        return Scope.of(self.base_url, [*self.urls.same_hosts, *self.domains])
+
+    def in_scope(self, url: str) -> bool:
+        """Whether ``url`` may be fetched for this site: http(s), one of its hosts, its
+        port. The one check every link, redirect and source of the site passes."""
+        return self.scope.refusal(url) is None
 
 
 def _problem(path: Path | Traversable, loc: Iterable[Any], msg: str) -> str:

@@ -67,6 +67,18 @@ Pages that cost a parser more than their size (:mod:`~sampleweb.hostile.costly`)
                     article: read in time, at most ``AGGREGATOR_LISTING_MAX_LINKS`` taken
                     (its ``bound``; ``status`` shows ``capped: listing_links 1``)
 
+Off the site's scope (the hostile web listens on a second port, serving ``/evil/`` there
+too; nothing under ``/evil/`` may ever be requested):
+
+``file-link``       a listing link ``file://<host><local file>`` to an article page the
+                    hostile web writes to a temporary folder, carrying
+                    :data:`LOCAL_SECRET` (refused: ``link``)
+``port-link``       a listing link to an article path on the other port (refused: ``link``)
+``port-redirect``   an article URL redirecting to the other port (``offsite_redirect``)
+``meta-refresh-javascript`` / ``-file`` / ``-port``  an article page with a meta refresh
+                    to ``javascript:``, ``file:///etc/passwd`` or the other port: not
+                    followed (refused: ``meta_refresh``), the article stored
+
 Traps carry ``bound``: the most requests a crawl may make to them (the site's
 ``max_listing_pages``). Baden's dead link (404) and soft 404 of the normal web are in the
 plan too (``http_404``, ``extraction``).
@@ -82,7 +94,7 @@ truth, pure), :mod:`~sampleweb.hostile.payloads` holds the bad input itself,
 
 from sampleweb.hostile.handlers import HostileWeb
 from sampleweb.hostile.pages import to_windows_1258
-from sampleweb.hostile.payloads import EVIL, PAYLOAD_HTML, PAYLOAD_MARK, PAYLOAD_TEXT
+from sampleweb.hostile.payloads import EVIL, LOCAL_SECRET, PAYLOAD_HTML, PAYLOAD_MARK, PAYLOAD_TEXT
 from sampleweb.hostile.plan import (
     CRAWL_SETTINGS,
     HANG_SECONDS,
@@ -97,6 +109,7 @@ __all__ = [
     "CRAWL_SETTINGS",
     "EVIL",
     "HANG_SECONDS",
+    "LOCAL_SECRET",
     "PAYLOAD_HTML",
     "PAYLOAD_MARK",
     "PAYLOAD_TEXT",

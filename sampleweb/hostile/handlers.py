@@ -8,18 +8,21 @@ from __future__ import annotations
 import gzip
 import re
 import select
+import shutil
 import socket
 import struct
+import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from sampleweb.base import HTML, Page
 from sampleweb.groundtruth import GroundTruthArticle
-from sampleweb.hostile.pages import redirect_page, render_faults, trap_page
+from sampleweb.hostile.pages import local_files, redirect_page, render_faults, trap_page
 from sampleweb.hostile.payloads import EVIL, PAYLOAD_HTML
 from sampleweb.hostile.plan import HANG_SECONDS, SLOW_SECONDS, Fault, plan_hostile_web
 from sampleweb.render import TEMPLATES, render_web
@@ -46,9 +49,14 @@ class HostileWeb:
         ground_truth: Mapping[str, Sequence[GroundTruthArticle]] | None = None,
         *,
         stopping: threading.Event | None = None,
+        other_origin: str | None = None,
     ) -> None:
         self.plan = plan_hostile_web(seed, ground_truth)
         self.origin = origin.rstrip("/")
+        #: the hostile web's other port (links and redirects there must not be followed)
+        self.other_origin = (other_origin or origin).rstrip("/")
+        #: the local files ``file-link`` faults name (removed by :meth:`close`)
+        self.local_dir = tempfile.mkdtemp(prefix="sampleweb-hostile-")
         self.stopping = stopping or threading.Event()
         self.templates = {
             s: TEMPLATES[s](arts, origin) for s, arts in self.plan.ground_truth.items()
@@ -59,8 +67,17 @@ class HostileWeb:
         self.pages = render_web(origin, self.plan.ground_truth)
         #: path -> the fault answered per request there (the rest is in ``pages``)
         self._dynamic: dict[str, Fault] = render_faults(
-            self.plan, self.templates, self.origin, self.pages
-        )
+            self.plan, self.templates, self.origin, self.pages,
+            other_origin=self.other_origin, local_dir=self.local_dir,
+        )  # fmt: skip
+        for path, body in local_files(self.plan, self.templates, self.pages).items():
+            target = Path(self.local_dir + path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(body)
+
+    def close(self) -> None:
+        """Remove the local files."""
+        shutil.rmtree(self.local_dir, ignore_errors=True)
 
     def serve(self, handler: BaseHTTPRequestHandler, *, with_body: bool, record: Record) -> bool:
         """Answer a request a fault takes over; False: serve the page as usual."""

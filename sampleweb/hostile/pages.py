@@ -19,6 +19,7 @@ from sampleweb.hostile.costly import figures_page, links_block, nested_page
 from sampleweb.hostile.payloads import (
     BILLION_LAUGHS,
     EVIL,
+    LOCAL_SECRET,
     OFFSITE_HOST,
     PAYLOAD_HTML,
     PAYLOAD_JS,
@@ -120,14 +121,47 @@ def _article(plan: HostilePlan, key: str) -> GroundTruthArticle:
     return next(a for a in plan.articles if a.key == key)
 
 
+def _costly_fault(
+    f: Fault,
+    pages: dict[str, Page],
+    links: dict[str, list[tuple[str, str]]],
+    listing: str,
+    second_listing: str,
+) -> None:
+    """A page that costs a parser more than its size: linked from ``listing``, or (the
+    links block) on ``second_listing``, away from the faults' links the cap would leave out."""
+    if f.kind == "costly-links":
+        # undated: the date printed by a link goes with its redirect to the article
+        markup = pages[second_listing].body.decode()
+        block = links_block(f"/{f.site}/tin-dong-{{i}}-a97{{i:04d}}.html", date="")
+        pages[second_listing] = replace(
+            pages[second_listing], body=_before_body_end(markup, block).encode()
+        )
+    else:
+        title = f"Trang nặng của phóng sự: {f.kind}"
+        make = figures_page if f.kind == "costly-figures" else nested_page
+        pages[f.path] = Page(200, HTML, make(title).encode())
+        links.setdefault(listing, []).append((f.path, title))
+
+
 def render_faults(
-    plan: HostilePlan, templates: Mapping[str, SiteTemplate], origin: str, pages: dict[str, Page]
+    plan: HostilePlan,
+    templates: Mapping[str, SiteTemplate],
+    origin: str,
+    pages: dict[str, Page],
+    *,
+    other_origin: str,
+    local_dir: str,
 ) -> dict[str, Fault]:
     """Render the plan's faults into ``pages`` (the normal web's, changed in place) and
-    return the faults answered per request, by path (:mod:`sampleweb.hostile.handlers`)."""
+    return the faults answered per request, by path (:mod:`sampleweb.hostile.handlers`).
+    ``other_origin``: the hostile web's other port; ``local_dir``: the folder of the
+    local files ``file-link`` faults name (:func:`local_files`)."""
     dynamic: dict[str, Fault] = {}  # path -> fault served per request
     links: dict[str, list[tuple[str, str]]] = {}  # listing path -> injected links
     port = urlsplit(origin).port
+    host = urlsplit(origin).hostname
+    other = other_origin.rstrip("/")
 
     def first_listing(site: str, section: str | None = None) -> str:
         t = templates[site]
@@ -160,19 +194,30 @@ def render_faults(
             links.setdefault(first_listing(f.site), []).append((f.path, f"Tin {f.kind}"))
             _url_fault(pages, dynamic, f, port)
         elif f.kind in COSTLY_FAULTS:
-            listing = first_listing(f.site)
-            if f.kind == "costly-links":
-                # on another listing than the faults' links, which the cap would leave out;
-                # undated: the date printed by a link goes with its redirect to the article
-                other = first_listing(f.site, list(t.sections)[1])
-                markup = pages[other].body.decode()
-                block = links_block(f"/{f.site}/tin-dong-{{i}}-a97{{i:04d}}.html", date="")
-                pages[other] = replace(pages[other], body=_before_body_end(markup, block).encode())
-            else:
-                title = f"Trang nặng của phóng sự: {f.kind}"
-                make = figures_page if f.kind == "costly-figures" else nested_page
-                pages[f.path] = Page(200, HTML, make(title).encode())
-                links.setdefault(listing, []).append((f.path, title))
+            _costly_fault(
+                f, pages, links, first_listing(f.site), first_listing(f.site, list(t.sections)[1])
+            )
+        elif f.kind.startswith("meta-refresh"):
+            target = {
+                "meta-refresh-javascript": "javascript:alert(1)",
+                "meta-refresh-file": "file:///etc/passwd",
+                "meta-refresh-port": f"{other}{EVIL.rstrip('/')}{f.path}",
+            }[f.kind]
+            markup = pages[f.path].body.decode()
+            head = markup.find("<head>") + len("<head>")
+            refresh = f'\n<meta http-equiv="refresh" content="0; url={esc(target)}">'
+            pages[f.path] = replace(pages[f.path], body=_insert(markup, head, refresh).encode())
+        elif f.kind == "file-link":
+            links.setdefault(first_listing(f.site), []).append(
+                (f"file://{host}{local_dir}{f.path}", f"Tin {f.kind}")
+            )
+        elif f.kind == "port-link":
+            links.setdefault(first_listing(f.site), []).append(
+                (f"{other}{EVIL.rstrip('/')}{f.path}", f"Tin {f.kind}")
+            )
+        elif f.kind == "port-redirect":
+            links.setdefault(first_listing(f.site), []).append((f.path, f"Tin {f.kind}"))
+            pages[f.path] = redirect_page(f"{other}{EVIL}bai-viet.html", 302)
     _xml_attacks(pages, templates["songcau"], origin, port)
     _trap_links(plan, templates, links)
     for path, extra in links.items():
@@ -181,6 +226,21 @@ def render_faults(
             pages[path], body=_before_body_end(markup, _links_box(extra)).encode()
         )
     return dynamic
+
+
+def local_files(
+    plan: HostilePlan, templates: Mapping[str, SiteTemplate], pages: Mapping[str, Page]
+) -> dict[str, bytes]:
+    """The local files ``file-link`` faults name, by path under the local folder: an
+    article page of the site whose title and paragraphs carry :data:`LOCAL_SECRET`."""
+    out = {}
+    for f in plan.faults:
+        if f.kind == "file-link":
+            first = plan.ground_truth[f.site][0]
+            body = pages[templates[f.site].article_path(first)].body.decode()
+            body = re.sub(r"(<h1[^>]*>)", rf"\1{LOCAL_SECRET} ", body, count=1)
+            out[f.path] = re.sub(r"(<p[^>]*>)", rf"\1{LOCAL_SECRET} ", body).encode()
+    return out
 
 
 def _page_fault(kind: str, t: SiteTemplate, a: GroundTruthArticle, page: Page) -> Page:

@@ -21,6 +21,8 @@ PAYLOAD_MARK = "HOSTILE-PAYLOAD"
 #: crawl following it would show in the access log (paths under ``/evil/``).
 OFFSITE_HOST = "localhost"
 EVIL = "/evil/"
+#: What the local file a ``file-link`` names carries: never in the store or any output.
+LOCAL_SECRET = "DB_PASSWORD=hostile-local-file"
 
 #: The script every executable payload runs.
 PAYLOAD_JS = f"alert('{PAYLOAD_MARK}')"

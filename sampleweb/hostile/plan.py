@@ -56,6 +56,8 @@ class Fault:
     fails: int = 0
     #: traps: the most requests a crawl may make to paths matching ``path``
     bound: int | None = None
+    #: what the crawl refuses to follow there (counted in the crawl record's ``refused``)
+    refused: str | None = None
     #: what a polite crawl must do, in words
     note: str = ""
 
@@ -120,6 +122,14 @@ class HostilePlan:
                 out[f.site][f.failure] += 1
         return out
 
+    def refusals(self) -> dict[str, Counter[str]]:
+        """Site id -> what is refused (``link``, ``meta_refresh``) -> how many times."""
+        out: dict[str, Counter[str]] = {s: Counter() for s in self.ground_truth}
+        for f in self.faults:
+            if f.refused:
+                out[f.site][f.refused] += 1
+        return out
+
     def traps(self) -> list[Fault]:
         return [f for f in self.faults if f.bound is not None]
 
@@ -180,6 +190,17 @@ URL_FAULTS: dict[str, str] = {
     "not-html-pdf": "not_html",
     "not-html-image": "not_html",
     "not-html-json": "not_html",
+}
+#: Links, redirects and meta refreshes off the site's scope: kind -> (failure class, what
+#: the crawl refuses). ``other port``: a second listener of the hostile web, serving
+#: ``/evil/`` like the first; ``file-link`` names a local file the hostile web writes.
+SCOPE_FAULTS: dict[str, tuple[str | None, str | None]] = {
+    "file-link": (None, "link"),
+    "port-link": (None, "link"),
+    "port-redirect": ("offsite_redirect", None),
+    "meta-refresh-javascript": (None, "meta_refresh"),
+    "meta-refresh-file": (None, "meta_refresh"),
+    "meta-refresh-port": (None, "meta_refresh"),
 }
 #: Query variants of "many-urls", by site (the article regexes of baden and tamdao end in
 #: ``.html$``: no query; songcau and caonguyen accept one).
@@ -276,6 +297,16 @@ def plan_hostile_web(
         else:
             path = _fake(TEMPLATES["baden"], first, n, f"tin-{kind}")
             plan.faults.append(Fault(kind, "baden", path, None, False, failure, note=note))
+    # off the site's scope (drawn last: the faults above stay where earlier seeds put them)
+    for n, (kind, (failure, refused)) in enumerate(SCOPE_FAULTS.items(), start=len(URL_FAULTS) + 1):
+        site = rng.choice(sites)
+        if kind.startswith("meta-refresh"):  # an article page with the refresh: kept
+            a = take(site)
+            path = TEMPLATES[site].article_path(a)
+            plan.faults.append(Fault(kind, site, path, a.key, refused=refused))
+        else:
+            path = _fake(TEMPLATES[site], base[site][0], n, f"tin-{kind}")
+            plan.faults.append(Fault(kind, site, path, None, False, failure, refused=refused))
     return plan
 
 

@@ -126,7 +126,7 @@ class SiteHealth:
 #: Figures of the last crawl shown by ``status --json``.
 _LAST_CRAWL_KEYS = (
     "requests", "pages", "inserted", "updated", "unchanged", "duplicates", "errors",
-    "error_detail", "retries", "capped", "duration_s", "finish_reason",
+    "error_detail", "retries", "capped", "refused", "duration_s", "finish_reason",
 )  # fmt: skip
 
 
@@ -379,6 +379,8 @@ def format_table(sites: Sequence[SiteHealth]) -> str:
             lines.append(line)
         if capped := capped_bounds(stats):  # each bound the last crawl hit, counted
             lines.append("  capped: " + ", ".join(f"{k} {n}" for k, n in capped.items()))
+        if refused := {k: n for k, n in (stats.get("refused") or {}).items() if as_int(n) > 0}:
+            lines.append("  refused: " + ", ".join(f"{k} {n}" for k, n in sorted(refused.items())))
     counts: dict[str, int] = {}
     for s in sites:
         counts[s.verdict] = counts.get(s.verdict, 0) + 1

@@ -22,6 +22,7 @@ from sampleweb.evaluate import Evaluation, evaluate
 from sampleweb.groundtruth import load_ground_truth
 from tests.support.cli import run_cli
 from tests.support.crawls import SampleWebProcess
+from tests.support.loopweb import Web, article
 from tests.support.sampletruth import urls_at
 from tests.support.staticweb import StaticWeb
 
@@ -338,3 +339,28 @@ def test_a_sitemap_index_is_followed_to_its_newest_sitemaps(tmp_path: Path) -> N
     assert sampled and set(sampled) <= newest
     assert all(re.search(data["links"]["article"], f"{base}{path}") for path in newest)
     assert "OK: title, body, published found on all" in result.stdout
+
+
+def test_nothing_off_the_home_page_is_fetched(tmp_path: Path) -> None:
+    """A home page redirecting to another port, linking a file:// URL and another port:
+    ``sites new`` asks that port nothing."""
+    site, internal = Web(), Web()
+    site.start()
+    internal.start()
+    try:
+        off = f"http://127.0.0.1:{internal.port}"
+        internal.pages["/noi-bo-a9.html"] = article("Bí mật nội bộ của cơ quan")
+        site.pages.update({
+            "/": (200, {}, f'<link rel="alternate" type="application/rss+xml" href="{off}/rss">'
+                  f'<a href="{off}/noi-bo-a9.html">A</a><a href="file:///etc/passwd">B</a>'
+                  '<a href="/chuyen/">C</a>'),
+            "/chuyen/": (302, {"Location": f"{off}/noi-bo/"}, ""),
+            "/robots.txt": (302, {"Location": f"{off}/robots.txt"}, ""),
+        })  # fmt: skip
+        result = run_cli("sites", "new", "x", f"http://127.0.0.1:{site.port}/", "-o",
+                         str(tmp_path / "x.toml"), "--delay", "0", check=False)  # fmt: skip
+        assert internal.seen == []
+        assert "off the site" in result.stdout, result.stdout
+    finally:
+        site.stop()
+        internal.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from aggregator.app.cli import main
 from sampleweb.groundtruth import load_ground_truth
 from sampleweb.render import article_path, site_definition
 from tests.support.crawls import SampleWebProcess
+from tests.support.loopweb import DEFINITION, Web, article
 from tests.support.sitefixtures import SAMPLE_SITES, break_selector, write_sample_fixtures
 
 
@@ -111,3 +113,51 @@ def test_live_with_no_article_links_exits_1(
     argv = ["sites", "test", "tamdao", "--live", "--sites-dir", str(tmp_path)]
     assert main(argv) == 1
     assert "FAILED: no link on the listing matches links.article" in capsys.readouterr().out
+
+
+# -- what sites test fetches ------------------------------------------------------------
+
+
+@pytest.fixture
+def two_webs() -> Iterator[tuple[Web, Web]]:
+    """A site on 127.0.0.1 and, on another port, an internal service it points to."""
+    site, internal = Web(), Web()
+    site.start()
+    internal.start()
+    internal.pages["/noi-bo-a9.html"] = article("Bí mật nội bộ của cơ quan")
+    yield site, internal
+    site.stop()
+    internal.stop()
+
+
+def test_live_follows_no_redirect_off_the_site(
+    two_webs: tuple[Web, Web], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site, internal = two_webs
+    off = f"http://127.0.0.1:{internal.port}/noi-bo-a9.html"
+    site.pages.update({
+        "/": (200, {}, '<a href="/tin-a1.html">Một</a><a href="/tin-a2.html">Hai</a>'),
+        "/tin-a1.html": (302, {"Location": off}, ""),
+        "/tin-a2.html": article("Tin hai ở tỉnh nhà hôm nay"),
+        "/robots.txt": (302, {"Location": f"http://127.0.0.1:{internal.port}/robots.txt"}, ""),
+    })  # fmt: skip
+    base = f"http://127.0.0.1:{site.port}/"
+    (tmp_path / "news.toml").write_text(DEFINITION.format(id="news", base_url=base, extra=""))
+    main(["sites", "test", "news", "--live", "--sites-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert internal.seen == []
+    assert f"redirect off the site (port {internal.port})" in out
+    assert (f"127.0.0.1:{site.port}", "/tin-a2.html") in site.seen  # the rest is read
+
+
+@pytest.mark.parametrize("path", ["file://127.0.0.1/etc/passwd?x=-a1.html", "other-port"])
+def test_one_page_off_the_site_is_refused(
+    two_webs: tuple[Web, Web], tmp_path: Path, path: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site, internal = two_webs
+    url = path if path.startswith("file:") else f"http://127.0.0.1:{internal.port}/noi-bo-a9.html"
+    base = f"http://127.0.0.1:{site.port}/"
+    (tmp_path / "news.toml").write_text(DEFINITION.format(id="news", base_url=base, extra=""))
+    assert main(["sites", "test", "news", url, "--sites-dir", str(tmp_path)]) != 0
+    assert "outside news's domains" in capsys.readouterr().err
+    assert internal.seen == []

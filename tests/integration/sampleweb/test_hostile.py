@@ -38,6 +38,7 @@ from sampleweb.evaluate import Evaluation, evaluate, token_f1
 from sampleweb.hostile import (
     CRAWL_SETTINGS,
     EVIL,
+    LOCAL_SECRET,
     PAYLOAD_HTML,
     PAYLOAD_MARK,
     PAYLOAD_TEXT,
@@ -404,6 +405,27 @@ def test_xml_bombs_and_external_entities_come_to_nothing(hostile: HostileCrawl) 
     for a in _stored(hostile):
         for text in (a.title, a.lead, a.body_text, a.body_html):
             assert not PASSWD.search(text) and "lollol" not in text, a.url
+
+
+def test_nothing_off_the_site_scope_is_fetched(hostile: HostileCrawl) -> None:
+    """file:// links with the site's host, links, redirects and meta refreshes to the
+    hostile web's other port: never followed, each refusal counted; an article with a bad
+    meta refresh is kept (its ground truth is servable: stored, see above)."""
+    requested = hostile.requests()
+    assert not [r for r in requested if r.startswith(EVIL)], "fetched off the site's scope"
+    stored = _stored(hostile)
+    assert not [a.url for a in stored if not a.url.startswith(hostile.url)]
+    for a in stored:
+        assert LOCAL_SECRET not in a.title + a.body_text, a.url
+    assert LOCAL_SECRET not in hostile.export.read_text(encoding="utf-8")
+    for path in (p for p in hostile.feeds.rglob("*") if p.is_file()):
+        assert LOCAL_SECRET.encode() not in path.read_bytes(), path
+    by_site = {s["site"]: s for s in hostile.status_json["sites"]}
+    for site, want in hostile.plan.refusals().items():
+        assert by_site[site]["last_crawl"]["refused"] == dict(want), site
+    kept = [f.article for f in hostile.plan.faults if f.kind.startswith("meta-refresh")]
+    owner = _urls(hostile, hostile.plan)
+    assert set(kept) <= {owner.get(a.canonical_url) for a in stored}
 
 
 def test_traps_stop_at_their_bounds(hostile: HostileCrawl) -> None:

@@ -240,6 +240,25 @@ def test_anchor_texts_skip_thumbnail_links(site: SiteDefinition) -> None:
     }
 
 
+def test_links_keep_to_the_site_scope(site: SiteDefinition) -> None:
+    """Links out of the site's scope are not taken; those naming the site's own host (a
+    file: URL, another port) are reported as refused."""
+    root = lxml_html.fromstring(
+        """<html><body><a href="/van-hoa/x-1.html">một</a>
+        <a href="file://bao.example.vn/etc/passwd?x=-2.html">hai</a>
+        <a href="https://bao.example.vn:8443/van-hoa/x-3.html">ba</a>
+        <a href="https://noi-bo.bao.example.vn/van-hoa/x-4.html">bốn</a>
+        <a href="https://facebook.com/x-5.html">năm</a><a href="sms:123">sáu</a></body></html>"""
+    )
+    refused: set[str] = set()
+    found = [url for url, _ in links(root, "https://bao.example.vn/van-hoa/", site, refused)]
+    assert found == ["https://bao.example.vn/van-hoa/x-1.html"]
+    assert refused == {
+        "file://bao.example.vn/etc/passwd?x=-2.html",
+        "https://bao.example.vn:8443/van-hoa/x-3.html",
+    }
+
+
 def test_a_modern_layout_without_hints(site: SiteDefinition) -> None:
     """og:title and a truncated og:description only; a linked <h1>; the date line with a
     view counter and a player between the headline and its lead (an <h2>); a layout

@@ -173,7 +173,7 @@ def test_definition_fits_its_url_shapes(site_id: str) -> None:
     else:
         articles, others, listings = ([site.base_url.rstrip("/") + u for u in x] for x in GENERIC)
     for url in articles:
-        assert site.in_domain(url), url
+        assert site.in_scope(url), url
         assert site.is_article(url), f"{site_id}: links.article misses {url}"
     for url in others:
         assert not site.is_article(url), f"{site_id}: {url} is not an article"
@@ -181,4 +181,4 @@ def test_definition_fits_its_url_shapes(site_id: str) -> None:
         assert site.is_listing(url), f"{site_id}: links.listing misses {url}"
     # every source is on the site
     for urls in site.start_urls.values():
-        assert all(site.in_domain(u) for u in urls)
+        assert all(site.in_scope(u) for u in urls)

@@ -56,7 +56,10 @@ def test_good_definition(tmp_path: Path) -> None:
     assert site.categories_for("Đời sống") == ("xa-hoi",)  # through the shared scheme
     # in neither: no category (page text never mints a key)
     assert site.categories_for("Chuyện lạ") == ()
-    assert site.in_domain("https://www.baotayninh.vn/x") and not site.in_domain("https://evil.vn/")
+    assert site.in_scope("https://baotayninh.vn/x") and site.in_scope("http://baotayninh.vn/x")
+    assert not site.in_scope("https://evil.vn/")
+    # subdomains only when listed
+    assert not site.in_scope("https://www.baotayninh.vn/x")
 
 
 def test_loopback_base_url_with_port(tmp_path: Path) -> None:
