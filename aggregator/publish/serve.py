@@ -26,6 +26,9 @@ the body and the connection closed; the request head must arrive within
 ``max_connections`` connections, ``max_per_client`` from one address: a connection
 over either cap is closed at once, the others are served.
 
+At start, a feeds folder whose links point at this machine on another port is one
+warning line (stderr): its links would not resolve on this server.
+
 Each request reads its file whole (feeds are small and replaced atomically), so a
 rebuilt feed is served at once and body and ETag always belong together.
 """
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
 import sys
 from collections import OrderedDict
@@ -41,6 +45,7 @@ from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from typing import IO, Any, cast
+from urllib.parse import urlsplit
 
 from twisted.internet.interfaces import IAddress
 from twisted.python.failure import Failure
@@ -48,6 +53,7 @@ from twisted.web.http import NOT_MODIFIED, HTTPChannel
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request, Site
 
+from aggregator.publish.feeds import is_loopback
 from aggregator.sites.definition import DEFAULT_INTERVAL
 
 __all__ = ["MEDIA_TYPES", "BoundedSite", "FeedsResource", "Limits", "serve"]
@@ -350,6 +356,24 @@ class BoundedSite(Site):
             self.open.pop(peer, None)
 
 
+def base_warning(feeds_dir: Path, port: int) -> str | None:
+    """One line when the feeds link to this machine on another port than the one served
+    (their links would not resolve here), read from ``all.json``'s ``feed_url``."""
+    try:
+        with (Path(feeds_dir) / "all.json").open("rb") as handle:
+            feed_url = json.load(handle).get("feed_url", "")
+        linked = urlsplit(feed_url).port or 80
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None  # no feeds yet, or not ours
+    if not is_loopback(feed_url) or linked == port:
+        return None
+    base = feed_url.removesuffix("all.json")
+    return (
+        f"aggregator: warning: the feeds link to {base}, not to port {port}: rebuild them "
+        f"with --base-url for this address, or serve on port {linked}"
+    )
+
+
 def serve(
     feeds_dir: Path,
     host: str = "127.0.0.1",
@@ -386,5 +410,8 @@ def serve(
     address = listening.getHost()
     shown = f"[{address.host}]" if ":" in address.host else address.host
     print(f"http://{shown}:{address.port}/", file=out, flush=True)
+    warning = base_warning(Path(feeds_dir), address.port)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     reactor.run()  # its own SIGINT/SIGTERM handlers stop it
     return 0

@@ -107,7 +107,7 @@ def province_feed(key: str, entries: Iterable[Entry], base: str, ttl: int) -> Fe
     unit = provinces().get(key)
     name = unit.name if unit is not None else key
     kind = unit.kind if unit is not None else "tỉnh"
-    return Feed(
-        "province", key, name, f"Tin mới nhất của các báo {kind} {name}", base,
-        tuple(newest_first(entries)), ttl,
+    return Feed(  # its page: the reading page filtered to the province
+        "province", key, name, f"Tin mới nhất của các báo {kind} {name}",
+        f"{base}?province={key}", tuple(newest_first(entries)), ttl,
     )  # fmt: skip

@@ -199,6 +199,14 @@ def test_the_page_lists_filters_and_fits_a_phone(served: Server, browser: Any) -
         "return document.documentElement.scrollWidth <= window.innerWidth"
     )
     _shot(browser, "3-province")
+
+    # a province feed's page link: the page opened filtered (the filters in the address)
+    browser.get(f"{served.url}?province={province}")
+    _wait(browser, "return !document.getElementById('filters').hidden")
+    _wait(browser, f"return document.querySelectorAll('#headlines article').length == "
+                   f"{min(len(expected), SHOWN)}")  # fmt: skip
+    assert _titles(browser) == expected[:SHOWN]
+    assert browser.find_element(By.ID, "f-province").get_attribute("value") == province
     assert _errors(browser) == []
 
 

@@ -691,6 +691,7 @@ def test_province_feeds_span_the_papers_of_a_2025_province(
     assert doc["title"] == "Phú Thọ — Báo địa phương"
     assert doc["description"] == "Tin mới nhất của các báo tỉnh Phú Thọ"
     assert doc["feed_url"] == BASE_URL + "province/phutho.json"
+    assert doc["home_page_url"] == BASE_URL + "?province=phutho"  # the page, filtered
     for path in feed_files(feeds):
         check_feed_file(path)
 
