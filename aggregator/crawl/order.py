@@ -116,4 +116,3 @@ class FetchOrderMiddleware:
             request.meta[TICKET] = FETCH_ORDER.take()
             FETCH_ORDER.settle(earlier)
         return response
-

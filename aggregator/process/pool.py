@@ -152,6 +152,12 @@ class WorkerPool:
                 page, site, future = task
                 if not future.set_running_or_notify_cancel():
                     continue
+                if worker is not None and not worker.process.is_alive():
+                    # died between pages (killed): the page goes to its replacement
+                    worker.stop(kill=True)
+                    worker = None
+                    with self._lock:
+                        self.lost += 1
                 if worker is None:
                     worker = _Worker(self._context)
                 if not self._run(worker, page, site, future):
