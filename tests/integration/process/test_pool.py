@@ -40,7 +40,9 @@ def site() -> SiteDefinition:
 
 @pytest.fixture
 def pool() -> Iterator[WorkerPool]:
-    pool = WorkerPool(2, timeout=2)
+    """Two workers; one that takes 5 s on a page is taken for hung (a loaded machine is
+    far quicker than that on these pages)."""
+    pool = WorkerPool(2, timeout=5)
     yield pool
     pool.close()
 
