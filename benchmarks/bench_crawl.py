@@ -239,6 +239,7 @@ def memory(tmp: Path, articles: int, runs: int, seed: int) -> dict[str, Any]:
         "pages_served": server.pages,
         "responses": [r["responses"] for r in reports],
         "peak_rss_mb": _spread([r["peak_rss_kb"] / 1024 for r in reports]),
+        "peak_all_rss_mb": _spread([r.get("peak_all_rss_kb", 0) / 1024 for r in reports]),
         # anonymous memory (Python, lxml, SQLite's page caches) and file pages (SQLite's mmap)
         "peak_anon_mb": _spread([r["peak_anon_kb"] / 1024 for r in reports]),
         "peak_file_mb": _spread([r["peak_file_kb"] / 1024 for r in reports]),
