@@ -1,7 +1,7 @@
 """End-to-end crawl against a bare Scrapy spider, incremental recrawl, crawl memory.
 
-    python -m benchmarks.bench_crawl [--articles 5000] [--runs 3] \
-        [--memory-articles 17500] [--memory-runs 1] [--output FILE]
+    python -m benchmarks.bench_crawl [--articles 5000] [--runs 3] [--jobs 2] \
+        [--reextract-runs 3] [--memory-articles 17500] [--memory-runs 1] [--output FILE]
 
 A generated sample web (:mod:`benchmarks.bigweb`: the bundled articles plus
 ``articles`` generated ones, four newspapers) is served by its own process. Every
@@ -10,7 +10,8 @@ newspaper, the project's settings and each site's politeness (4 connections, no
 delay), incremental crawling off and a fresh store:
 
 1. **End-to-end** (``runs`` times, alternating): ``ours`` (``crawl_sites``: extract,
-   normalize, dedup, store) against ``bare`` (the same links, title + date + body
+   normalize, fingerprint in ``jobs`` worker processes, dedup and store in batches; one
+   extra run with no worker for comparison) against ``bare`` (the same links, title + date + body
    with parsel, no pipeline). Pages/s is responses over the time from the first
    spider opened to the last one closed; CPU per page is the crawl process's user +
    system time over its responses. The first of ours' stores is scored against the
@@ -18,7 +19,10 @@ delay), incremental crawling off and a fresh store:
 2. **Incremental recrawl**: after each of ours' crawls, the same store crawls the
    unchanged web again with incremental crawling on; figure: its requests as a
    share of the first crawl's.
-3. **Memory**: a larger web (``memory-articles``, about 20,000 pages), crawled by
+3. **Re-extraction**: one more crawl of ours archives the web as WARC; ``aggregator
+   reextract`` of those files into a fresh store then runs with 1 and 2 worker processes
+   (``reextract_runs`` times each, alternating). Figure: article pages/s, 2 jobs over 1.
+4. **Memory**: a larger web (``memory-articles``, about 20,000 pages), crawled by
    ours with RSS, the request-fingerprint sets and the dedup URL set recorded at
    5k, 10k, 15k and 20k responses, and the peak RSS (VmHWM).
 """
@@ -108,8 +112,11 @@ def _brief(r: dict[str, Any]) -> dict[str, Any]:
     return {k: r[k] for k in keys}
 
 
-def end_to_end(tmp: Path, articles: int, runs: int, seed: int) -> dict[str, Any]:
+def end_to_end(
+    tmp: Path, articles: int, runs: int, seed: int, jobs: int, reextract_runs: int
+) -> dict[str, Any]:
     sites = tmp / "sites"
+    workers = f"AGGREGATOR_JOBS={jobs}"
     ours: list[dict[str, Any]] = []
     bare: list[dict[str, Any]] = []
     again: list[dict[str, Any]] = []
@@ -119,9 +126,9 @@ def end_to_end(tmp: Path, articles: int, runs: int, seed: int) -> dict[str, Any]
               f"(rendered in {server.startup})", flush=True)  # fmt: skip
         for run in range(runs):
             db = tmp / f"ours-{run}.db"
-            first = crawl("ours", sites, db, tmp / "o.json", "--full")
+            first = crawl("ours", sites, db, tmp / "o.json", "--full", "-s", workers)
             ours.append(first)
-            recrawl = crawl("ours", sites, db, tmp / "i.json")
+            recrawl = crawl("ours", sites, db, tmp / "i.json", "-s", workers)
             recrawl["share"] = recrawl["requests"] / first["requests"]
             again.append(recrawl)
             bare.append(crawl("bare", sites, None, tmp / "b.json"))
@@ -131,12 +138,19 @@ def end_to_end(tmp: Path, articles: int, runs: int, seed: int) -> dict[str, Any]
             if run == 0:
                 quality = score(db, server.url, articles, seed)
                 print(f"ours vs ground truth: {quality['summary']}", flush=True)
+        in_process = crawl("ours", sites, tmp / "jobs0.db", tmp / "z.json", "--full",
+                           "-s", "AGGREGATOR_JOBS=0")  # fmt: skip
+        print(f"ours with no worker: {in_process['pages_per_s']:.1f} pages/s", flush=True)
+        rebuilt = reextraction(tmp, sites, reextract_runs, jobs) if reextract_runs else {}
     ratio = statistics.median(o["pages_per_s"] for o in ours) / statistics.median(
         b["pages_per_s"] for b in bare
     )
     return {
         "articles": server.total,
         "pages_served": server.pages,
+        "jobs": jobs,
+        "ours_no_worker": _brief(in_process),
+        "reextract": rebuilt,
         "ours_pages_per_s": _spread([o["pages_per_s"] for o in ours]),
         "bare_pages_per_s": _spread([b["pages_per_s"] for b in bare]),
         "ratio": ratio,
@@ -157,6 +171,38 @@ def end_to_end(tmp: Path, articles: int, runs: int, seed: int) -> dict[str, Any]
                 {s: v.get("incremental", {}) for s, v in r["sites"].items()} for r in again
             ],
         },
+    }
+
+
+def reextraction(tmp: Path, sites: Path, runs: int, jobs: int) -> dict[str, Any]:
+    """Archive one crawl as WARC, then re-extract it with 1 and ``jobs`` workers."""
+    warc = tmp / "warc"
+    crawl("ours", sites, tmp / "archived.db", tmp / "w.json", "--full",
+          "-s", f"AGGREGATOR_WARC_DIR={warc}", "-s", f"AGGREGATOR_JOBS={jobs}")  # fmt: skip
+    rates: dict[int, list[float]] = {1: [], jobs: []}
+    pages = 0
+    for run in range(runs):
+        for n in rates:
+            db = tmp / f"rebuilt-{n}-{run}.db"
+            start = time.perf_counter()
+            result = subprocess.run(
+                [sys.executable, "-m", "aggregator.app.cli", "reextract", "--warc", str(warc),
+                 "--db", str(db), "--sites-dir", str(sites), "--jobs", str(n)],
+                cwd=ROOT, check=True, capture_output=True, text=True,
+                env={**os.environ, "AGGREGATOR_SITES_DIRS": ""},
+            )  # fmt: skip
+            seconds = time.perf_counter() - start
+            pages = int(result.stdout.split()[0])
+            rates[n].append(pages / seconds)
+            db.unlink()
+        print(f"reextract run {run + 1}: " + ", ".join(
+            f"{n} jobs {r[-1]:.1f} pages/s" for n, r in rates.items()), flush=True)  # fmt: skip
+    return {
+        "pages": pages,
+        "jobs": jobs,
+        "pages_per_s": {str(n): _spread(r) for n, r in rates.items()},
+        "ratio": statistics.median(rates[jobs]) / statistics.median(rates[1]),
+        "ratio_per_run": [b / a for a, b in zip(rates[1], rates[jobs], strict=True)],
     }
 
 
@@ -193,6 +239,7 @@ def memory(tmp: Path, articles: int, runs: int, seed: int) -> dict[str, Any]:
         "pages_served": server.pages,
         "responses": [r["responses"] for r in reports],
         "peak_rss_mb": _spread([r["peak_rss_kb"] / 1024 for r in reports]),
+        "peak_all_rss_mb": _spread([r.get("peak_all_rss_kb", 0) / 1024 for r in reports]),
         # anonymous memory (Python, lxml, SQLite's page caches) and file pages (SQLite's mmap)
         "peak_anon_mb": _spread([r["peak_anon_kb"] / 1024 for r in reports]),
         "peak_file_mb": _spread([r["peak_file_kb"] / 1024 for r in reports]),
@@ -229,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes of ours")
+    parser.add_argument("--reextract-runs", type=int, default=3)
     parser.add_argument("--memory-articles", type=int, default=18_800)
     parser.add_argument("--memory-runs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=8)
@@ -240,7 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-crawl-") as name:
         tmp = Path(name)
         if "e2e" not in args.skip:
-            results["end_to_end"] = end_to_end(tmp, args.articles, args.runs, args.seed)
+            results["end_to_end"] = end_to_end(
+                tmp, args.articles, args.runs, args.seed, args.jobs, args.reextract_runs
+            )
         if "memory" not in args.skip and args.memory_runs > 0:
             results["memory"] = memory(tmp, args.memory_articles, args.memory_runs, args.seed)
     results["seconds"] = time.perf_counter() - t0

@@ -25,6 +25,7 @@ import argparse
 import cProfile
 import importlib
 import json
+import os
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator, Sized
@@ -58,6 +59,26 @@ def proc_status() -> dict[str, int]:
     return found
 
 
+def descendants_rss_kb() -> int:
+    """VmRSS of this process's descendants (the extraction workers, their fork server),
+    in KiB: pages shared after the fork count in each."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
+            parents[int(status.parent.name)] = int(fields["PPid"])
+            rss[int(status.parent.name)] = int(fields.get("VmRSS", "0 kB").split()[0])
+        except (OSError, ValueError, KeyError):
+            continue
+    found: set[int] = set()
+    frontier = {os.getpid()}
+    while frontier:
+        frontier = {p for p, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return sum(rss.get(p, 0) for p in found)
+
+
 def _set_bytes(items: object) -> int:
     """Memory of a set and its members (shallow sizes: bytes or str members)."""
     if not isinstance(items, set | frozenset):
@@ -72,7 +93,7 @@ class Probe:
     marks: ClassVar[list[int]] = []
     samples: ClassVar[list[dict[str, Any]]] = []
     #: the largest anonymous and file-backed (SQLite's mmap) RSS seen by the 0.2 s ticks
-    peaks: ClassVar[dict[str, int]] = {"RssAnon": 0, "RssFile": 0}
+    peaks: ClassVar[dict[str, int]] = {"RssAnon": 0, "RssFile": 0, "AllRss": 0}
     opened: ClassVar[float | None] = None
     closed: ClassVar[float | None] = None
     running: ClassVar[int] = 0
@@ -140,6 +161,7 @@ class Probe:
     def sample(final: bool = False) -> None:
         done = Probe.responses()
         status = proc_status()
+        status["AllRss"] = status["VmRSS"] + descendants_rss_kb()
         for key in Probe.peaks:
             Probe.peaks[key] = max(Probe.peaks[key], status.get(key, 0))
         while Probe.marks and done >= Probe.marks[0]:
@@ -150,6 +172,7 @@ class Probe:
     @staticmethod
     def _record(mark: int | str, done: int, status: dict[str, int]) -> dict[str, Any]:
         return {"mark": mark, "responses": done, "rss_kb": status["VmRSS"],
+                "all_rss_kb": status.get("AllRss", 0),
                 "hwm_kb": status["VmHWM"], "anon_kb": status.get("RssAnon", 0),
                 "file_kb": status.get("RssFile", 0), **Probe.state_bytes(),
                 "t_s": time.perf_counter() - (Probe.opened or 0)}  # fmt: skip
@@ -172,6 +195,8 @@ class Probe:
             "peak_rss_kb": proc_status()["VmHWM"],
             "peak_anon_kb": Probe.peaks["RssAnon"],
             "peak_file_kb": Probe.peaks["RssFile"],
+            # sampled: the crawl process and its workers together
+            "peak_all_rss_kb": Probe.peaks["AllRss"],
         }
 
 

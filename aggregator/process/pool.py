@@ -117,7 +117,9 @@ class WorkerPool:
             raise ValueError(f"a pool needs at least one worker, not {jobs}")
         self.jobs, self.timeout = jobs, timeout
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload([__name__])
+        # loaded once in the fork server, not in each worker it starts (trafilatura, the
+        # generic layer's last resort, is imported on first use and slow to load)
+        self._context.set_forkserver_preload([__name__, "trafilatura"])
         self._tasks: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
         self._keys: dict[int, str] = {}
         self._lock = threading.Lock()
@@ -155,16 +157,25 @@ class WorkerPool:
                 page, site, future = task
                 if not future.set_running_or_notify_cancel():
                     continue
+                if worker is not None and not worker.process.is_alive():
+                    # died between pages (killed): the page goes to its replacement
+                    worker.stop(kill=True)
+                    worker = None
+                    with self._lock:
+                        self.lost += 1
                 if worker is None:
                     worker = _Worker(self._context)
                 if not self._run(worker, page, site, future):
                     worker.stop(kill=True)
                     worker = None
-                    with self._lock:
-                        self.lost += 1
         finally:
             if worker is not None:
                 worker.stop()
+
+    def _lose(self, future: Future[Any], message: str) -> None:
+        with self._lock:
+            self.lost += 1
+        future.set_exception(WorkerLost(message))
 
     def _run(self, worker: _Worker, page: Page, site: SiteDefinition, future: Future[Any]) -> bool:
         """Hand one page to ``worker`` and settle ``future``; False when the worker is lost."""
@@ -173,14 +184,14 @@ class WorkerPool:
             worker.conn.send((key, None if key in worker.sites else site, page))
             worker.sites.add(key)
             if not worker.conn.poll(self.timeout):
-                future.set_exception(WorkerLost(f"no answer after {self.timeout:g} s: killed"))
+                self._lose(future, f"no answer after {self.timeout:g} s: killed")
                 return False
             status, value = worker.conn.recv()
         except (EOFError, OSError):
             worker.process.join(1)
             code = worker.process.exitcode
             how = f"was killed by signal {-code}" if code is not None and code < 0 else "died"
-            future.set_exception(WorkerLost(f"the worker {how}"))
+            self._lose(future, f"the worker {how}")
             return False
         if status == "ok":
             future.set_result(value)

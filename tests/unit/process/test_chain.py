@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 
 from aggregator.items import Article, article_id
-from aggregator.process.chain import normalize_article
+from aggregator.process.chain import Chain, normalize_article
 from aggregator.sites.definition import SiteDefinition, load_site
+from aggregator.store import SQLiteStore
+from aggregator.store.records import UpsertResult
+from tests.support.factory import PUBLISHED, STORY_TEXT, make_article
 
 
 @pytest.fixture
@@ -92,3 +95,53 @@ def test_garbled_text_is_flagged(site: SiteDefinition) -> None:
     )
     flags = normalize_article(article, site).flags
     assert "encoding_garbled" in flags and "encoding_errors" in flags
+
+
+# -- writes in batches -----------------------------------------------------------------------
+
+
+def _looked_up(chain: Chain, *articles: Article) -> list[tuple[Article, None]]:
+    """Each article's story decided before any of them is stored, as a batch has them."""
+    for article in articles:
+        chain.dedup(article)
+    return [(a, None) for a in articles]
+
+
+def test_copies_of_one_story_in_one_batch_still_merge(tmp_path: Path) -> None:
+    """The second copy's lookup could not see the first (not stored yet): the batch
+    decides it again once the first is written."""
+    original = make_article("https://a.vn/1.html", body_text=STORY_TEXT)
+    copy = make_article("https://b.vn/2.html", site="baden", body_text=STORY_TEXT,
+                        published=PUBLISHED + timedelta(hours=2))  # fmt: skip
+    other = make_article("https://a.vn/3.html", body_text="Một tin khác hẳn. " * 30)
+    with SQLiteStore(tmp_path / "a.db") as store:
+        chain = Chain(store)
+        batch = _looked_up(chain, original, copy, other)
+        assert copy.story is not None and copy.story.kind is None
+        assert chain.store_batch(batch) == ["inserted", "inserted", "inserted"]
+        stored = {a.id: a for a in store.articles()}
+    assert copy.story is not None and copy.story.kind == "exact"
+    assert stored[copy.id].duplicate_of == original.id
+    assert stored[original.id].duplicate_of is None and stored[other.id].duplicate_of is None
+
+
+def test_an_article_that_fails_costs_the_batch_only_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    articles = [
+        make_article(f"https://a.vn/{n}.html", body_text=f"Tin {n}. " * 40) for n in range(3)
+    ]
+    with SQLiteStore(tmp_path / "a.db") as store:
+        real = store.upsert
+
+        def upsert(article: Article) -> UpsertResult:
+            if article.id == articles[1].id:
+                raise ValueError("a bad article")
+            return real(article)
+
+        monkeypatch.setattr(store, "upsert", upsert)
+        chain = Chain(store)
+        results = chain.store_batch(_looked_up(chain, *articles))
+        assert results[0] == results[2] == "inserted"
+        assert isinstance(results[1], ValueError)
+        assert {a.id for a in store.articles()} == {articles[0].id, articles[2].id}

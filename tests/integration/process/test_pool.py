@@ -1,0 +1,135 @@
+"""The worker pool: the same articles as in-process, and a worker that dies or hangs is
+replaced, its page failed with WorkerLost, the other pages unharmed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from aggregator.extract.model import ExtractionError
+from aggregator.process.chain import Page, prepare
+from aggregator.process.pool import WorkerLost, WorkerPool
+from aggregator.sites.definition import SiteDefinition, load_sites
+
+BODY = " ".join(
+    f"Đoạn {n}: tỉnh tổ chức hội nghị tổng kết công tác năm với nhiều kết quả nổi bật."
+    for n in range(12)
+)
+
+
+def _page(n: int) -> Page:
+    html = (
+        f"<html><head><title>Bài {n}</title></head><body><article><h1>Tin số {n} của tỉnh</h1>"
+        f"<p>{BODY}</p><p>{BODY}</p></article></body></html>"
+    )
+    return Page(
+        f"https://example.vn/tin/bai-{n}.html", html, None, datetime(2026, 1, 1, tzinfo=UTC)
+    )
+
+
+@pytest.fixture(scope="module")
+def site() -> SiteDefinition:
+    return next(iter(load_sites([])))
+
+
+@pytest.fixture
+def pool() -> Iterator[WorkerPool]:
+    """Two workers; one that takes 5 s on a page is taken for hung (a loaded machine is
+    far quicker than that on these pages)."""
+    pool = WorkerPool(2, timeout=5)
+    yield pool
+    pool.close()
+
+
+def _workers() -> list[int]:
+    """The pids of this process's pool workers (children of its fork server)."""
+    me = str(os.getpid())
+    parents: dict[str, str] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[stat.parent.name] = fields[1]
+    servers = {pid for pid, parent in parents.items() if parent == me}
+    return sorted(int(pid) for pid, parent in parents.items() if parent in servers)
+
+
+def _outcome(future: object) -> object:
+    try:
+        return future.result(timeout=30)  # type: ignore[attr-defined]
+    except Exception as exc:
+        return type(exc)
+
+
+def test_workers_give_the_articles_prepare_gives(pool: WorkerPool, site: SiteDefinition) -> None:
+    pages = [_page(n) for n in range(6)]
+    futures = [pool.submit(p, site) for p in pages]
+    for page, future in zip(pages, futures, strict=True):
+        assert future.result(timeout=30) == prepare(page, site)
+    bad = Page("https://example.vn/tin/trong.html", "<html></html>", None, pages[0].fetched_at)
+    with pytest.raises(ExtractionError):
+        prepare(bad, site)
+    with pytest.raises(ExtractionError):
+        pool.submit(bad, site).result(timeout=30)
+
+
+def test_a_hung_worker_is_replaced_and_only_its_page_fails(
+    pool: WorkerPool, site: SiteDefinition
+) -> None:
+    for future in [pool.submit(_page(n), site) for n in range(4)]:
+        future.result(timeout=30)  # both workers started
+    workers = _workers()
+    assert len(workers) == 2
+    os.kill(workers[0], signal.SIGSTOP)  # hangs on the next page it is given
+    outcomes = [_outcome(pool.submit(_page(n), site)) for n in range(20)]
+    assert outcomes.count(WorkerLost) == 1
+    assert sum(1 for o in outcomes if o is not WorkerLost and not isinstance(o, type)) == 19
+    assert pool.lost == 1
+    assert workers[0] not in _workers() and len(_workers()) == 2
+
+
+def test_a_worker_killed_on_a_page_fails_that_page_only(
+    pool: WorkerPool, site: SiteDefinition
+) -> None:
+    for future in [pool.submit(_page(n), site) for n in range(4)]:
+        future.result(timeout=30)
+    victim = _workers()[0]
+    os.kill(victim, signal.SIGSTOP)
+    futures = [pool.submit(_page(n), site) for n in range(20)]
+    time.sleep(0.5)  # the stopped worker was handed a page and holds it
+    os.kill(victim, signal.SIGKILL)
+    outcomes = [_outcome(f) for f in futures]
+    assert outcomes.count(WorkerLost) == 1
+    lost = next(f for f in futures if _outcome(f) is WorkerLost)
+    with pytest.raises(WorkerLost, match="killed by signal 9"):
+        lost.result()
+    assert pool.lost == 1
+
+
+def test_a_worker_killed_between_pages_loses_nothing(
+    pool: WorkerPool, site: SiteDefinition
+) -> None:
+    for future in [pool.submit(_page(n), site) for n in range(4)]:
+        future.result(timeout=30)
+    victim = _workers()[0]
+    os.kill(victim, signal.SIGKILL)
+    while victim in _workers():  # reaped by the fork server
+        time.sleep(0.01)
+    outcomes = [_outcome(pool.submit(_page(n), site)) for n in range(10)]
+    assert WorkerLost not in outcomes
+    assert pool.lost == 1
+
+
+def test_closing_stops_every_worker(site: SiteDefinition) -> None:
+    pool = WorkerPool(2)
+    pool.submit(_page(1), site).result(timeout=30)
+    assert _workers()
+    pool.close()
+    assert _workers() == []
