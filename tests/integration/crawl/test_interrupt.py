@@ -1,4 +1,4 @@
-"""Ctrl-C in the middle of a crawl: a clean stop that says how to continue, a crawl record
+"""Ctrl-C (or SIGTERM) in the middle of a crawl: a clean stop that says how to continue, a crawl record
 and a status that say ``interrupted``, and a plain crawl after it that still reaches every
 article (what the interrupted crawl stored must not hide the pages it never reached)."""
 
@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from aggregator.store import SQLiteStore
 from tests.support.cli import DEFAULT_FEEDS, run_cli
@@ -35,7 +37,10 @@ def _titles(db: Path) -> set[str]:
         return {a.title for a in store.articles() if a.site == SITE}
 
 
-def test_sigint_mid_crawl_then_a_plain_crawl_completes(crawled: Crawl, tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_stopped_mid_crawl_then_a_plain_crawl_completes(
+    crawled: Crawl, tmp_path: Path, sig: signal.Signals
+) -> None:
     sites, db = tmp_path / "sites", tmp_path / "a.db"
     sites.mkdir()
     normal = (crawled.web.sites_dir / f"{SITE}.toml").read_text(encoding="utf-8")
@@ -55,7 +60,7 @@ def test_sigint_mid_crawl_then_a_plain_crawl_completes(crawled: Crawl, tmp_path:
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "the crawl stored nothing"
             time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         _out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
