@@ -127,6 +127,7 @@ def render_faults(
     return the faults answered per request, by path (:mod:`sampleweb.hostile.handlers`)."""
     dynamic: dict[str, Fault] = {}  # path -> fault served per request
     links: dict[str, list[tuple[str, str]]] = {}  # listing path -> injected links
+    blocks: dict[str, str] = {}  # listing path -> a block of links put last
     port = urlsplit(origin).port
 
     def first_listing(site: str, section: str | None = None) -> str:
@@ -162,12 +163,13 @@ def render_faults(
         elif f.kind in COSTLY_FAULTS:
             listing = first_listing(f.site)
             if f.kind == "costly-links":
-                # on another listing than the faults' links, which the cap would leave out;
-                # undated: the date printed by a link goes with its redirect to the article
-                other = first_listing(f.site, list(t.sections)[1])
-                markup = pages[other].body.decode()
-                block = links_block(f"/{f.site}/tin-dong-{{i}}-a97{{i:04d}}.html", date="")
-                pages[other] = replace(pages[other], body=_before_body_end(markup, block).encode())
+                # on another listing than the faults' links and the traps' (which copy
+                # their listing), last: the cap leaves out what follows it; undated: a
+                # link's date goes with its redirect to the article
+                taken = {g.path.split("/")[2] for g in plan.traps() if g.site == f.site}
+                section = next(s for s in list(t.sections)[1:] if s not in taken)
+                other = first_listing(f.site, section)
+                blocks[other] = links_block(f"/{f.site}/tin-dong-{{i}}-a97{{i:04d}}.html", date="")
             else:
                 title = f"Trang nặng của phóng sự: {f.kind}"
                 make = figures_page if f.kind == "costly-figures" else nested_page
@@ -180,6 +182,9 @@ def render_faults(
         pages[path] = replace(
             pages[path], body=_before_body_end(markup, _links_box(extra)).encode()
         )
+    for path, block in blocks.items():
+        markup = pages[path].body.decode()
+        pages[path] = replace(pages[path], body=_before_body_end(markup, block).encode())
     return dynamic
 
 
