@@ -182,6 +182,10 @@ class NewsSpider(scrapy.Spider):
         spider.limits = PageLimits.from_settings(settings)
         spider.max_links = settings.getint("AGGREGATOR_LISTING_MAX_LINKS", spider.max_links)
         spider.max_queued = settings.getint("AGGREGATOR_SITE_MAX_QUEUED", spider.max_queued)
+        if settings.get("AGGREGATOR_REDIS_URL"):
+            # a shared queue is filled and emptied by every process: this one's counts
+            # do not tell its length (the per-page link cap still applies)
+            spider.max_queued = 0
         settings.set("DOWNLOAD_DELAY", site.politeness.delay, priority="spider")
         settings.set(
             "CONCURRENT_REQUESTS_PER_DOMAIN", site.politeness.concurrency, priority="spider"
@@ -337,16 +341,12 @@ class NewsSpider(scrapy.Spider):
             yield False
 
     def _queued(self) -> int:
-        """Requests in the site's queue (the scheduler's own counts; with a shared Redis
-        queue, those this process put in and took out)."""
+        """Requests in the site's queue (the scheduler's own counts)."""
         stats = self.crawler.stats
         if stats is None:
             return 0
-        got = 0
-        for suffix in ("", "/redis"):
-            got += int(stats.get_value(f"scheduler/enqueued{suffix}", 0))
-            got -= int(stats.get_value(f"scheduler/dequeued{suffix}", 0))
-        return got
+        enqueued = int(stats.get_value("scheduler/enqueued", 0))
+        return enqueued - int(stats.get_value("scheduler/dequeued", 0))
 
     def _unmatched(self, url: str) -> None:
         """A link of a listing page that matches neither pattern (nor an exclusion):

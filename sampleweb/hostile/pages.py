@@ -125,18 +125,16 @@ def _costly_fault(
     f: Fault,
     pages: dict[str, Page],
     links: dict[str, list[tuple[str, str]]],
+    blocks: dict[str, str],
     listing: str,
     second_listing: str,
 ) -> None:
-    """A page that costs a parser more than its size: linked from ``listing``, or (the
-    links block) on ``second_listing``, away from the faults' links the cap would leave out."""
+    """A page that costs a parser more than its size, linked from ``listing``; or the
+    block of 8,000 links, put last on ``second_listing`` (the cap leaves out what
+    follows it)."""
     if f.kind == "costly-links":
-        # undated: the date printed by a link goes with its redirect to the article
-        markup = pages[second_listing].body.decode()
-        block = links_block(f"/{f.site}/tin-dong-{{i}}-a97{{i:04d}}.html", date="")
-        pages[second_listing] = replace(
-            pages[second_listing], body=_before_body_end(markup, block).encode()
-        )
+        # undated: a link's date goes with its redirect to the article
+        blocks[second_listing] = links_block(f"/{f.site}/tin-dong-{{i}}-a97{{i:04d}}.html", date="")
     else:
         title = f"Trang nặng của phóng sự: {f.kind}"
         make = figures_page if f.kind == "costly-figures" else nested_page
@@ -159,6 +157,7 @@ def render_faults(
     local files ``file-link`` faults name (:func:`local_files`)."""
     dynamic: dict[str, Fault] = {}  # path -> fault served per request
     links: dict[str, list[tuple[str, str]]] = {}  # listing path -> injected links
+    blocks: dict[str, str] = {}  # listing path -> a block of links put last
     port = urlsplit(origin).port
     host = urlsplit(origin).hostname
     other = other_origin.rstrip("/")
@@ -194,8 +193,12 @@ def render_faults(
             links.setdefault(first_listing(f.site), []).append((f.path, f"Tin {f.kind}"))
             _url_fault(pages, dynamic, f, port)
         elif f.kind in COSTLY_FAULTS:
+            # the links block on another listing than the faults' links and the traps'
+            # (which copy their listing)
+            taken = {g.path.split("/")[2] for g in plan.traps() if g.site == f.site}
+            section = next(s for s in list(t.sections)[1:] if s not in taken)
             _costly_fault(
-                f, pages, links, first_listing(f.site), first_listing(f.site, list(t.sections)[1])
+                f, pages, links, blocks, first_listing(f.site), first_listing(f.site, section)
             )
         elif f.kind.startswith("meta-refresh"):
             target = {
@@ -225,6 +228,9 @@ def render_faults(
         pages[path] = replace(
             pages[path], body=_before_body_end(markup, _links_box(extra)).encode()
         )
+    for path, block in blocks.items():
+        markup = pages[path].body.decode()
+        pages[path] = replace(pages[path], body=_before_body_end(markup, block).encode())
     return dynamic
 
 

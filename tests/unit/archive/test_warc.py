@@ -186,3 +186,25 @@ def test_middleware_is_off_without_a_folder() -> None:
 
     with pytest.raises(NotConfigured):
         WarcMiddleware.from_crawler(get_crawler(_Spider, {"AGGREGATOR_WARC_DIR": ""}))
+
+
+def test_reading_is_bounded_by_max_body(tmp_path: Path) -> None:
+    """A body over ``max_body`` (as received, or once inflated) comes ``too_large`` and
+    empty; a record whose own gzip member inflates beyond the bound is skipped with a
+    warning, the records after it still read."""
+    archive = WarcArchive(tmp_path, "baden")
+    bomb = gzip.compress(b"<p>" + b" " * (8 << 20), mtime=0)
+    archive.write(exchange(1, body=bomb, response_headers=[("Content-Encoding", "gzip")]))
+    archive.write(exchange(2, body=b"x" * (3 << 19)))  # 1.5 MiB as received
+    archive.close()
+    path = archive.files[0]
+    # a crafted record: 8 MiB of block in one gzip member, then a whole file's records
+    big = b"WARC/1.1\r\nWARC-Type: resource\r\nContent-Length: %d\r\n\r\n" % (8 << 20)
+    crafted = tmp_path / "crafted.warc.gz"
+    crafted.write_bytes(gzip.compress(big + b" " * (8 << 20) + b"\r\n\r\n") + path.read_bytes())
+    warnings: list[str] = []
+    got = list(read_warc(crafted, warn=warnings.append, max_body=1 << 20))
+    assert [(r.too_large, r.body) for r in got] == [(True, b""), (True, b"")]
+    assert len(warnings) == 1 and "inflates beyond" in warnings[0]
+    whole = list(read_warc(path, max_body=0))  # no bound
+    assert len(whole[0].body) == 3 + (8 << 20) and not whole[0].too_large
