@@ -15,6 +15,7 @@ A process shares one pool between its crawls (:func:`acquire_pool`, :func:`relea
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import queue
@@ -42,6 +43,10 @@ __all__ = [
 
 #: Seconds one page may take in a worker before the worker is killed and replaced.
 DEFAULT_TIMEOUT = 60.0
+#: Seconds a new worker may take to start.
+START_TIMEOUT = 60.0
+
+logger = logging.getLogger(__name__)
 
 _Task = tuple[Page, SiteDefinition, "Future[Article]"]
 
@@ -66,6 +71,7 @@ def _work(conn: Connection) -> None:
     """A worker's loop: (site key, site or None, page) in, one answer out, until EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sites: dict[str, SiteDefinition] = {}
+    conn.send(("ready", None))
     while True:
         try:
             key, site, page = conn.recv()
@@ -86,6 +92,16 @@ def _work(conn: Connection) -> None:
             conn.send(answer)
         except (BrokenPipeError, OSError):
             return
+
+
+def _settle(future: Future[Article], page: Page, site: SiteDefinition) -> None:
+    """Prepare ``page`` in this process, its outcome into ``future``."""
+    try:
+        future.set_result(prepare(page, site))
+    except ExtractionError as exc:
+        future.set_exception(exc)
+    except Exception as exc:  # a broken page must never stop the pool
+        future.set_exception(PageCrashed(f"{type(exc).__name__}: {exc}"))
 
 
 class _Worker:
@@ -124,6 +140,9 @@ class WorkerPool:
         self._keys: dict[int, str] = {}
         self._lock = threading.Lock()
         self.lost = 0  # workers replaced
+        #: no worker could start (a broken environment): pages are prepared in-process
+        self.broken = False
+        self._failed_starts = 0
         self._threads = [
             threading.Thread(target=self._drive, name=f"pool-driver-{n}", daemon=True)
             for n in range(jobs)
@@ -163,14 +182,38 @@ class WorkerPool:
                     worker = None
                     with self._lock:
                         self.lost += 1
-                if worker is None:
-                    worker = _Worker(self._context)
-                if not self._run(worker, page, site, future):
+                while worker is None and not self.broken:
+                    worker = self._start()
+                if worker is None:  # no worker can start here: this thread does the work
+                    _settle(future, page, site)
+                elif not self._run(worker, page, site, future):
                     worker.stop(kill=True)
                     worker = None
         finally:
             if worker is not None:
                 worker.stop()
+
+    def _start(self) -> _Worker | None:
+        """A new worker, once it says it is ready; None when it died or stayed silent
+        (three in a row: :attr:`broken`, and pages are prepared in the driver threads)."""
+        try:
+            worker = _Worker(self._context)
+        except Exception as exc:  # the fork server itself could not start
+            logger.warning("an extraction worker could not start: %s", exc)
+        else:
+            try:
+                if worker.conn.poll(START_TIMEOUT) and worker.conn.recv()[0] == "ready":
+                    self._failed_starts = 0
+                    return worker
+            except (EOFError, OSError):
+                pass
+            worker.stop(kill=True)
+        with self._lock:
+            self._failed_starts += 1
+            if self._failed_starts >= 3 and not self.broken:
+                self.broken = True
+                logger.error("extraction workers cannot start here: extracting in this process")
+        return None
 
     def _lose(self, future: Future[Any], message: str) -> None:
         with self._lock:

@@ -31,6 +31,7 @@ from sampleweb.hostile.plan import (
     ARTICLE_FAULTS,
     COSTLY_FAULTS,
     PAGE_FAULTS,
+    SCOPE_FAULTS,
     URL_FAULTS,
     Fault,
     HostilePlan,
@@ -142,6 +143,37 @@ def _costly_fault(
         links.setdefault(listing, []).append((f.path, title))
 
 
+def _scope_fault(
+    f: Fault,
+    pages: dict[str, Page],
+    links: dict[str, list[tuple[str, str]]],
+    listing: str,
+    local: str,
+    other: str,
+) -> None:
+    """What points off the site's scope: a meta refresh on an article page, or a link on
+    ``listing`` to a local file (under ``local``) or the other port (``other``)."""
+    if f.kind.startswith("meta-refresh"):
+        target = {
+            "meta-refresh-javascript": "javascript:alert(1)",
+            "meta-refresh-file": "file:///etc/passwd",
+            "meta-refresh-port": f"{other}{EVIL.rstrip('/')}{f.path}",
+        }[f.kind]
+        markup = pages[f.path].body.decode()
+        head = markup.find("<head>") + len("<head>")
+        refresh = f'\n<meta http-equiv="refresh" content="0; url={esc(target)}">'
+        pages[f.path] = replace(pages[f.path], body=_insert(markup, head, refresh).encode())
+    elif f.kind == "file-link":
+        links.setdefault(listing, []).append((f"{local}{f.path}", f"Tin {f.kind}"))
+    elif f.kind == "port-link":
+        links.setdefault(listing, []).append(
+            (f"{other}{EVIL.rstrip('/')}{f.path}", f"Tin {f.kind}")
+        )
+    elif f.kind == "port-redirect":
+        links.setdefault(listing, []).append((f.path, f"Tin {f.kind}"))
+        pages[f.path] = redirect_page(f"{other}{EVIL}bai-viet.html", 302)
+
+
 def render_faults(
     plan: HostilePlan,
     templates: Mapping[str, SiteTemplate],
@@ -200,27 +232,8 @@ def render_faults(
             _costly_fault(
                 f, pages, links, blocks, first_listing(f.site), first_listing(f.site, section)
             )
-        elif f.kind.startswith("meta-refresh"):
-            target = {
-                "meta-refresh-javascript": "javascript:alert(1)",
-                "meta-refresh-file": "file:///etc/passwd",
-                "meta-refresh-port": f"{other}{EVIL.rstrip('/')}{f.path}",
-            }[f.kind]
-            markup = pages[f.path].body.decode()
-            head = markup.find("<head>") + len("<head>")
-            refresh = f'\n<meta http-equiv="refresh" content="0; url={esc(target)}">'
-            pages[f.path] = replace(pages[f.path], body=_insert(markup, head, refresh).encode())
-        elif f.kind == "file-link":
-            links.setdefault(first_listing(f.site), []).append(
-                (f"file://{host}{local_dir}{f.path}", f"Tin {f.kind}")
-            )
-        elif f.kind == "port-link":
-            links.setdefault(first_listing(f.site), []).append(
-                (f"{other}{EVIL.rstrip('/')}{f.path}", f"Tin {f.kind}")
-            )
-        elif f.kind == "port-redirect":
-            links.setdefault(first_listing(f.site), []).append((f.path, f"Tin {f.kind}"))
-            pages[f.path] = redirect_page(f"{other}{EVIL}bai-viet.html", 302)
+        elif f.kind in SCOPE_FAULTS:
+            _scope_fault(f, pages, links, first_listing(f.site), f"file://{host}{local_dir}", other)
     _xml_attacks(pages, templates["songcau"], origin, port)
     _trap_links(plan, templates, links)
     for path, extra in links.items():

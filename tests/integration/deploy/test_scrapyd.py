@@ -88,7 +88,8 @@ def _imported_from() -> None:
 
 from scrapyd.runner import main  # noqa: E402
 
-main()
+if __name__ == "__main__":  # as in scrapyd.runner: worker processes import this module
+    main()
 '''
 
 CONFIG = """\

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.extract.model import ExtractionError
+from aggregator.process import pool as pool_module
 from aggregator.process.chain import Page, prepare
 from aggregator.process.pool import WorkerLost, WorkerPool
 from aggregator.sites.definition import SiteDefinition, load_sites
@@ -133,3 +134,25 @@ def test_closing_stops_every_worker(site: SiteDefinition) -> None:
     assert _workers()
     pool.close()
     assert _workers() == []
+
+
+def test_where_no_worker_can_start_pages_are_prepared_in_process(
+    site: SiteDefinition, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that exits before it is ready (here: one that runs no code of ours), three
+    times in a row: the pool says so once and prepares the pages itself, losing none."""
+
+    class Stillborn(pool_module._Worker):
+        def __init__(self, context: object) -> None:
+            super().__init__(context)
+            self.process.kill()
+
+    monkeypatch.setattr(pool_module, "_Worker", Stillborn)
+    pool = WorkerPool(1, timeout=5)
+    try:
+        pages = [_page(n) for n in range(3)]
+        for page, future in [(p, pool.submit(p, site)) for p in pages]:
+            assert future.result(timeout=60) == prepare(page, site)
+        assert pool.broken and pool.lost == 0
+    finally:
+        pool.close()
