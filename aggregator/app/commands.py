@@ -541,25 +541,24 @@ def _print_crawl_line(site_id: str, summary: dict[str, Any]) -> None:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
-    _require_store(_db(args))
     from aggregator.publish.feeds import DEFAULT_BASE_URL, is_loopback
+    from aggregator.publish.feeds.entries import MAX_CONTENT
 
+    _require_store(_db(args))
+    report = _publish(args, health=False)  # _health.atom: crawl, run and status
+    print(f"{len(report.written)} feeds written, {len(report.unchanged)} unchanged")
+    for path in report.written:
+        print(f"  {path}")
+    if report.cut:  # a bound hit: said, with the first article it cut
+        print(f"{len(report.cut)} entries cut at {MAX_CONTENT} characters: {report.cut[0]} ...")
     base = config.base_url(args.base_url) or DEFAULT_BASE_URL
-    if is_loopback(base):
+    if is_loopback(base):  # said once the feeds are written (an error comes alone)
         print(
             f"aggregator: warning: links point at {base}, which only this machine reaches; "
             "for readers elsewhere give the public URL of the feeds folder "
             "(--base-url or AGGREGATOR_FEEDS_BASE_URL)",
             file=sys.stderr,
         )
-    report = _publish(args, health=False)  # _health.atom: crawl, run and status
-    from aggregator.publish.feeds.entries import MAX_CONTENT
-
-    print(f"{len(report.written)} feeds written, {len(report.unchanged)} unchanged")
-    for path in report.written:
-        print(f"  {path}")
-    if report.cut:  # a bound hit: said, with the first article it cut
-        print(f"{len(report.cut)} entries cut at {MAX_CONTENT} characters: {report.cut[0]} ...")
     return 0
 
 

@@ -350,7 +350,9 @@ def test_no_payload_in_any_feed_export_or_index(hostile: HostileCrawl) -> None:
             text = data.decode("utf-8")
             assert text.count(own_script) == 1, path
             text = text.replace(own_script, "")
-            assert not PAYLOAD.search(text), (path, PAYLOAD.search(text))
+            # texts may speak of "onerror=" (escaped); no tag carries a payload
+            tags = [m.group(0) for m in re.finditer(r"<[^>]*>", text)]
+            assert not [t for t in tags if PAYLOAD.search(t)], path
             assert _unsafe_html(text.split("<body>", 1)[1]) == [], path
             checked += 1
             continue
@@ -468,7 +470,8 @@ def test_costly_pages_cost_a_bounded_amount(hostile: HostileCrawl) -> None:
         assert fault.path in requested, kind
     lines = hostile.status.splitlines()
     row = next(i for i, line in enumerate(lines) if line.startswith("baden "))
-    assert "  capped: listing_links 1" in lines[row + 1 : row + 3], lines[row : row + 3]
+    block = [line for line in lines[row + 1 :] if line.startswith("  ")][:6]
+    assert "  capped: listing_links 1" in block, lines[row : row + 6]
     by_site = {s["site"]: s for s in hostile.status_json["sites"]}
     assert by_site["baden"]["last_crawl"]["capped"] == {"listing_links": 1}
     assert all(not by_site[s]["last_crawl"]["capped"] for s in SITES if s != "baden")
