@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -139,13 +140,16 @@ def test_closing_stops_every_worker(site: SiteDefinition) -> None:
 def test_where_no_worker_can_start_pages_are_prepared_in_process(
     site: SiteDefinition, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A worker that exits before it is ready (here: one that runs no code of ours), three
+    """A worker that exits before it is ready (here: one that runs none of our code), three
     times in a row: the pool says so once and prepares the pages itself, losing none."""
 
     class Stillborn(pool_module._Worker):
-        def __init__(self, context: object) -> None:
-            super().__init__(context)
-            self.process.kill()
+        def __init__(self, context: Any) -> None:
+            self.conn, child = context.Pipe()
+            self.process = context.Process(target=os._exit, args=(3,), daemon=True)
+            self.process.start()
+            child.close()
+            self.sites: set[str] = set()
 
     monkeypatch.setattr(pool_module, "_Worker", Stillborn)
     pool = WorkerPool(1, timeout=5)
