@@ -169,6 +169,7 @@ class NewsSpider(scrapy.Spider):
         #: the worker processes extracting article pages (None: in this process)
         self.pool: WorkerPool | None = None
         self.jobs = 0
+        self._in_process_before = 0
         #: links naming the site's host out of its scope (``file:``, another port)
         self.refused_urls: set[str] = set()
 
@@ -205,9 +206,14 @@ class NewsSpider(scrapy.Spider):
         if self.jobs:
             timeout = self.crawler.settings.getfloat("AGGREGATOR_WORKER_TIMEOUT", 60.0)
             self.pool = acquire_pool(self.jobs, timeout)
+            self._in_process_before = self.pool.in_process
 
     def _close_pool(self) -> None:
         if self.pool is not None:
+            # workers could not run here (logged once by the pool): say so in the stats
+            in_process = self.pool.in_process - self._in_process_before
+            if in_process and self.crawler.stats is not None:
+                self.crawler.stats.set_value("aggregator/pool/in_process", in_process)
             release_pool(self.pool)
             self.pool = None
 

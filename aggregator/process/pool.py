@@ -10,6 +10,13 @@ of a process running a reactor or threads) with the extraction modules loaded, i
 SIGINT (the parent decides when to stop) and exit when their parent's end of the pipe
 closes, so a killed parent leaves none behind.
 
+Workers import aggregator from this process's ``sys.path`` (the egg Scrapyd activated, say)
+and say which file they run: one running another copy is not used. Until some worker has
+answered a page, nothing shows a page at fault, so a worker lost on it is not the page's
+loss: the page goes to the next worker; three workers in a row that fail to start or die
+before answering, and workers cannot run here: the pool says so in one line and prepares
+the pages in its own threads (:attr:`WorkerPool.broken`), losing none.
+
 A process shares one pool between its crawls (:func:`acquire_pool`, :func:`release_pool`).
 """
 
@@ -45,6 +52,14 @@ __all__ = [
 DEFAULT_TIMEOUT = 60.0
 #: Seconds a new worker may take to start.
 START_TIMEOUT = 60.0
+#: Workers in a row that fail before answering a page, after which the pool stops trying.
+MAX_FAILURES = 3
+#: Modules the fork server loads once for every worker (slow to load): third-party only. The
+#: fork server is a fresh interpreter that finds modules on its own path (before Python
+#: 3.12.8 it ignores this process's ``sys.path``), e.g. an editable install or $PYTHONPATH
+#: instead of the egg Scrapyd activated here: a copy of aggregator it loaded would be the
+#: one its workers run.
+PRELOAD = ["trafilatura", "numpy", "pydantic", "parsel"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +86,7 @@ def _work(conn: Connection) -> None:
     """A worker's loop: (site key, site or None, page) in, one answer out, until EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sites: dict[str, SiteDefinition] = {}
-    conn.send(("ready", None))
+    conn.send(("ready", __file__))
     while True:
         try:
             key, site, page = conn.recv()
@@ -133,16 +148,16 @@ class WorkerPool:
             raise ValueError(f"a pool needs at least one worker, not {jobs}")
         self.jobs, self.timeout = jobs, timeout
         self._context = multiprocessing.get_context("forkserver")
-        # loaded once in the fork server, not in each worker it starts (trafilatura, the
-        # generic layer's last resort, is imported on first use and slow to load)
-        self._context.set_forkserver_preload([__name__, "trafilatura"])
+        self._context.set_forkserver_preload(PRELOAD)
         self._tasks: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
         self._keys: dict[int, str] = {}
         self._lock = threading.Lock()
         self.lost = 0  # workers replaced
-        #: no worker could start (a broken environment): pages are prepared in-process
+        #: workers cannot run here: pages are prepared in the driver threads
         self.broken = False
-        self._failed_starts = 0
+        self.in_process = 0  # pages prepared in the driver threads
+        self._answered = False  # some worker answered a page: workers run here
+        self._failures = 0  # workers that failed in a row, since the last answer
         self._threads = [
             threading.Thread(target=self._drive, name=f"pool-driver-{n}", daemon=True)
             for n in range(jobs)
@@ -176,49 +191,75 @@ class WorkerPool:
                 page, site, future = task
                 if not future.set_running_or_notify_cancel():
                     continue
-                if worker is not None and not worker.process.is_alive():
-                    # died between pages (killed): the page goes to its replacement
-                    worker.stop(kill=True)
-                    worker = None
-                    with self._lock:
-                        self.lost += 1
-                while worker is None and not self.broken:
-                    worker = self._start()
-                if worker is None:  # no worker can start here: this thread does the work
-                    _settle(future, page, site)
-                elif not self._run(worker, page, site, future):
-                    worker.stop(kill=True)
-                    worker = None
+                while not future.done():  # a page no worker answered goes to the next one
+                    if worker is not None and not worker.process.is_alive():
+                        # died between pages (killed): the page goes to its replacement
+                        worker.stop(kill=True)
+                        worker = None
+                        with self._lock:
+                            self.lost += 1
+                    while worker is None and not self.broken:
+                        worker = self._start()
+                    if worker is None:  # workers cannot run here: this thread does the work
+                        with self._lock:
+                            self.in_process += 1
+                        _settle(future, page, site)
+                    elif not self._run(worker, page, site, future):
+                        worker.stop(kill=True)
+                        worker = None
         finally:
             if worker is not None:
                 worker.stop()
 
     def _start(self) -> _Worker | None:
-        """A new worker, once it says it is ready; None when it died or stayed silent
-        (three in a row: :attr:`broken`, and pages are prepared in the driver threads)."""
+        """A new worker, once it says it is ready and runs this very module; None when it
+        did not (counted: :meth:`_failed`)."""
         try:
             worker = _Worker(self._context)
         except Exception as exc:  # the fork server itself could not start
-            logger.warning("an extraction worker could not start: %s", exc)
-        else:
-            try:
-                if worker.conn.poll(START_TIMEOUT) and worker.conn.recv()[0] == "ready":
-                    self._failed_starts = 0
+            self._failed(f"could not start ({exc})")
+            return None
+        why = "died before it was ready"
+        try:
+            if not worker.conn.poll(START_TIMEOUT):
+                why = f"was not ready after {START_TIMEOUT:g} s"
+            else:
+                status, where = worker.conn.recv()
+                if status == "ready" and where == __file__:
                     return worker
-            except (EOFError, OSError):
-                pass
-            worker.stop(kill=True)
-        with self._lock:
-            self._failed_starts += 1
-            if self._failed_starts >= 3 and not self.broken:
-                self.broken = True
-                logger.error("extraction workers cannot start here: extracting in this process")
+                why = f"ran {where}, not {__file__}"
+        except (EOFError, OSError):
+            pass
+        worker.stop(kill=True)
+        self._failed(why)
         return None
 
-    def _lose(self, future: Future[Any], message: str) -> None:
+    def _failed(self, why: str) -> None:
+        """A worker failed before answering a page; :data:`MAX_FAILURES` in a row, and
+        workers cannot run here (:attr:`broken`)."""
         with self._lock:
-            self.lost += 1
-        future.set_exception(WorkerLost(message))
+            self._failures += 1
+            if self._failures < MAX_FAILURES or self.broken:
+                return
+            self.broken = True
+        logger.error(
+            "extraction workers cannot run here (%d in a row failed, the last one %s): "
+            "extracting in this process",
+            MAX_FAILURES,
+            why,
+        )
+
+    def _lose(self, future: Future[Any], message: str) -> None:
+        """The worker was lost on this page: the page's loss once workers have answered
+        here, else not the page's doing (the page stays for the next worker)."""
+        with self._lock:
+            answered = self._answered
+            if answered:
+                self.lost += 1
+        if answered:
+            future.set_exception(WorkerLost(message))
+        else:
+            self._failed(f"was lost on its page ({message})")
 
     def _run(self, worker: _Worker, page: Page, site: SiteDefinition, future: Future[Any]) -> bool:
         """Hand one page to ``worker`` and settle ``future``; False when the worker is lost."""
@@ -230,6 +271,8 @@ class WorkerPool:
                 self._lose(future, f"no answer after {self.timeout:g} s: killed")
                 return False
             status, value = worker.conn.recv()
+            with self._lock:
+                self._answered, self._failures = True, 0
         except (EOFError, OSError):
             worker.process.join(1)
             code = worker.process.exitcode

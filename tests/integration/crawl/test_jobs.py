@@ -1,5 +1,6 @@
-"""Crawls with worker processes: the same store whatever the number of workers, and a
-worker killed mid-crawl costs that one page, counted, and fetched again by the next crawl."""
+"""Crawls with worker processes: the same store whatever the number of workers, a worker
+killed mid-crawl costs that one page, counted, and fetched again by the next crawl, and
+workers that cannot run at all cost none."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import sqlite3
 import subprocess
 import sys
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pytest
 
+from aggregator.process import pool as pool_module
 from aggregator.store import SQLiteStore
 from tests.support.cli import run_cli
 from tests.support.crawls import Crawl
@@ -106,3 +109,41 @@ def test_a_worker_killed_mid_crawl_costs_one_page_fetched_again_next_time(
         crawled.web.access_log.read_text(encoding="utf-8").count(lost[0].split("/", 3)[3])
         > requests
     )
+
+
+def dies_on_a_page(conn: Connection) -> None:
+    """A worker target that says it is ready, then dies on the first page it is handed."""
+    conn.send(("ready", pool_module.__file__))
+    conn.recv()
+    os._exit(3)
+
+
+#: the CLI, with workers that die on their first page (the target is pickled by name)
+BROKEN_WORKERS = f"""\
+import sys
+from aggregator.app.cli import main
+from aggregator.process import pool
+from {__name__} import dies_on_a_page
+pool._work = dies_on_a_page
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_workers_that_die_on_every_page_lose_no_page(crawled: Crawl, tmp_path: Path) -> None:
+    """Not every page lost and exit 0: the crawl says so once and extracts in its own
+    process, storing what a crawl with working workers stores."""
+    db = tmp_path / "broken.db"
+    env = {**os.environ, "AGGREGATOR_SITES_DIRS": "", "AGGREGATOR_FEEDS_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", BROKEN_WORKERS, *_crawl(crawled, db, "--jobs", "2", "-v")],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    err = result.stderr
+    assert result.returncode == 0, err[-3000:]
+    assert "extraction lost" not in err, err[-3000:]
+    alarms = re.findall(r"ERROR: (extraction workers cannot run here.*)", err)
+    assert len(alarms) == 1, err[-3000:]
+    assert "the last one was lost on its page (the worker died)" in alarms[0]
+    assert store_state(db) == store_state(crawled.db)
+    in_process = [int(n) for n in re.findall(r"'aggregator/pool/in_process': (\d+)", err)]
+    assert in_process and sum(in_process) >= len(store_state(db)["articles"])

@@ -286,6 +286,11 @@ def test_scheduled_crawl_stores_the_sites_articles(
     print(f"scrapyd job {job} finished in {time.monotonic() - started:.1f} s")
     assert "'finish_reason': 'finished'" in log, scrapyd.tail(log)
     assert "Traceback" not in log, scrapyd.tail(log)
+    # the worker processes extracted the pages, running the egg's code as the job does
+    # (a worker running another copy is refused, and pages are then extracted in-process)
+    assert "extracting in this process" not in log, scrapyd.tail(log)
+    assert "aggregator/pool/in_process" not in log, scrapyd.tail(log)
+    assert "extraction lost" not in log, scrapyd.tail(log)
 
     imported_from = scrapyd.imported_from.read_text(encoding="utf-8")
     assert imported_from.startswith(str(deployed)), (

@@ -3,11 +3,14 @@ replaced, its page failed with WorkerLost, the other pages unharmed."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import signal
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +64,20 @@ def _workers() -> list[int]:
         parents[stat.parent.name] = fields[1]
     servers = {pid for pid, parent in parents.items() if parent == me}
     return sorted(int(pid) for pid, parent in parents.items() if parent in servers)
+
+
+def _dies_on_a_page(conn: Connection) -> None:
+    """A worker target that says it is ready, then dies on the first page it is handed."""
+    conn.send(("ready", pool_module.__file__))
+    conn.recv()
+    os._exit(3)
+
+
+def _runs_another_copy(conn: Connection) -> None:
+    """A worker target running aggregator from elsewhere (an editable install, say)."""
+    conn.send(("ready", "/elsewhere/aggregator/process/pool.py"))
+    with contextlib.suppress(EOFError, OSError):
+        conn.recv()
 
 
 def _outcome(future: object) -> object:
@@ -158,5 +175,38 @@ def test_where_no_worker_can_start_pages_are_prepared_in_process(
         for page, future in [(p, pool.submit(p, site)) for p in pages]:
             assert future.result(timeout=60) == prepare(page, site)
         assert pool.broken and pool.lost == 0
+    finally:
+        pool.close()
+
+
+@pytest.mark.parametrize(
+    ("target", "why"),
+    [
+        (_dies_on_a_page, "the last one was lost on its page (the worker died)"),
+        (_runs_another_copy, "the last one ran /elsewhere/aggregator/process/pool.py"),
+    ],
+)
+def test_where_workers_cannot_run_our_code_no_page_is_lost(
+    site: SiteDefinition,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    target: object,
+    why: str,
+) -> None:
+    """Workers that start but die on their first page, or run another copy of aggregator
+    (as a fork server that found the source tree instead of Scrapyd's egg): no page is lost
+    with them, the pool says so in one line and prepares every page itself."""
+    monkeypatch.setattr(pool_module, "_work", target)  # pickled by name: workers run it
+    pool = WorkerPool(2, timeout=5)
+    try:
+        pages = [_page(n) for n in range(6)]
+        with caplog.at_level(logging.ERROR, logger=pool_module.__name__):
+            futures = [(p, pool.submit(p, site)) for p in pages]
+            for page, future in futures:
+                assert future.result(timeout=120) == prepare(page, site)
+        assert pool.broken and pool.lost == 0 and pool.in_process == len(pages)
+        lines = [r.getMessage() for r in caplog.records]
+        assert len(lines) == 1 and "extracting in this process" in lines[0], lines
+        assert why in lines[0]
     finally:
         pool.close()
