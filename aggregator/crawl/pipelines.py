@@ -23,6 +23,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
 from aggregator.crawl.order import FETCH_ORDER
+from aggregator.crawl.spider import ARTICLE_MISSED
 from aggregator.items import Article
 from aggregator.process.chain import HEALTH_FIELDS, Chain, Rejected, validate
 from aggregator.sites.definition import SiteDefinition
@@ -241,6 +242,9 @@ class StorePipeline(_Component):
         self.batch_size = max(1, settings.getint("AGGREGATOR_BATCH_SIZE", 1))
         self.batch_seconds = max(0.0, settings.getfloat("AGGREGATOR_BATCH_MS", 0) / 1000)
         self.writer: BatchWriter | None = None
+        # article URLs fetched without an article (URL -> when): recorded with the crawl
+        self.misses: dict[str, float] = {}
+        crawler.signals.connect(self.article_missed, signal=ARTICLE_MISSED)
         # recorded when the crawl is over, so that the stats are complete
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         # an exception in any pipeline loses that item: count it as an error
@@ -248,6 +252,12 @@ class StorePipeline(_Component):
 
     def item_error(self) -> None:
         self.count("aggregator/errors/pipeline")
+
+    def article_missed(self, url: str) -> None:
+        site = getattr(self.crawler.spider, "site_def", None)
+        now = datetime.now(UTC).timestamp()
+        for form in {url, site.canonical_url(url) if site else url}:
+            self.misses.setdefault(form, now)
 
     def open_spider(self) -> None:
         self.store = self.open_store()
@@ -271,8 +281,14 @@ class StorePipeline(_Component):
             summary["requests"] == 0 and summary["finish_reason"] in (None, "finished")
         )
         if not self.store_is_lost() and not idle_share:
+            store = self.store
+
+            def record() -> None:
+                store.record_misses(site, self.misses)
+                store.record_crawl(site, self.started_at, datetime.now(UTC), summary)
+
             try:
-                self.store.record_crawl(site, self.started_at, datetime.now(UTC), summary)
+                store.transaction(record)
             except StoreUnavailable as exc:
                 logger.error("crawl of %s not recorded: %s", site, exc)
         release_store(self.store)

@@ -53,11 +53,15 @@ from aggregator.sites.definition import SiteDefinition, load_sites, split_dirs
 from aggregator.sites.links import link_shape
 from aggregator.store import open_store
 
-__all__ = ["NewsSpider", "failure_class", "jobs_of"]
+__all__ = ["ARTICLE_MISSED", "NewsSpider", "failure_class", "jobs_of"]
 
 #: ``response.meta`` key of an article page whose worker was lost: no page record, so that
 #: the next crawl fetches it again
 LOST = "aggregator_worker_lost"
+
+#: Signal: an article URL was fetched and gave no article (an error, a lost worker, not
+#: an article); sent with ``url``, the URL as fetched
+ARTICLE_MISSED = object()
 
 
 def _header(response: Response, name: bytes) -> str | None:
@@ -472,6 +476,8 @@ class NewsSpider(scrapy.Spider):
             yield article
         else:
             FETCH_ORDER.settle(ticket)
+            if response.status != 304:
+                self._missed(response.url)
 
     async def _article(self, response: Response, hints: Hints) -> Article | None:
         if response.status == 304:  # a conditional re-check: the page did not change
@@ -525,6 +531,8 @@ class NewsSpider(scrapy.Spider):
         url = request.url if request is not None else "?"
         if request is not None:  # an article page that failed gives its turn up
             FETCH_ORDER.settle(request.meta.pop(TICKET, None))
+            if request.callback == self.parse_article:
+                self._missed(url)
         kind = failure_class(failure)
         if failure.check(HttpError):
             self.logger.warning("HTTP %s for %s", failure.value.response.status, url)
@@ -532,6 +540,9 @@ class NewsSpider(scrapy.Spider):
             message = failure.getErrorMessage() or (failure.type.__name__ if failure.type else "")
             self.logger.warning("fetch failed (%s) for %s: %s", kind, url, message)
         self._count(f"aggregator/errors/{kind}")
+
+    def _missed(self, url: str) -> None:
+        self.crawler.signals.send_catch_log(ARTICLE_MISSED, url=url)
 
     def _count(self, key: str) -> None:
         if self.crawler.stats is not None:

@@ -12,9 +12,13 @@ seen after the story's first copy, on a site the store had already crawled throu
 the end after the date it claims (plus :data:`TAKEOVER_TOLERANCE`), would have been seen
 then had it been there: its claim is not believed and it is ranked by when it was first
 seen (a site that republishes another paper's newest story with an older date does not
-become its original). A claim its page's date sources do not agree on gets no
-tolerance. A site's first crawl has nothing to compare with: its claims are believed
-(copies seen in one crawl are ranked by their dates, whatever order they came in).
+become its original). A crawl that fetched the page and stored nothing from it (an
+error, a lost worker) met it, so it is no evidence that the page was not there: a page
+whose URL a crawl first missed at some time, and which claims to be no newer than that,
+is measured against the site's last finished crawl before that miss. A claim its page's
+date sources do not agree on gets no tolerance. A site's first crawl has nothing to
+compare with: its claims are believed (copies seen in one crawl are ranked by their
+dates, whatever order they came in).
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ class CopyIndex(Protocol):
     def find_copies(self, fp: Fingerprint, exclude_id: str) -> list[Copy]: ...
     def story_dates(self, article_ids: Sequence[str]) -> dict[str, StoryDates]: ...
     def crawled_through(self, site: str, before: float) -> float | None: ...
+    def first_missed(self, urls: Sequence[str]) -> float | None: ...
     def last_cursor(self) -> int: ...
 
 
@@ -83,7 +88,7 @@ class StoryDecision:
     ``merge_roots``: stories whose original this article predates; ``cursor``: the
     store's newest version cursor when the copies were looked up; ``disbelieved``: the
     article's date was not believed (it claimed to predate a story seen before it, on a
-    site crawled since that date without it).
+    site crawled since that date without meeting it).
     """
 
     fingerprint: Fingerprint
@@ -100,13 +105,24 @@ def _believed(
     """The date the article is ranked by among the copies: its claim, unless it was first
     seen after the story's first copy while its site had been crawled through since its
     claimed date (``watched_since``: the start of the site's last crawl that ran to its
-    end before the article was first seen); then when it was first seen."""
+    end before a crawl first met the article); then when it was first seen."""
     if own.first_seen_ts <= first_sighting or watched_since is None:
         return own.published_ts
     tolerance = TAKEOVER_TOLERANCE if trusted else 0.0
     if own.published_ts < watched_since - tolerance:
         return own.first_seen_ts
     return own.published_ts
+
+
+def _met(index: CopyIndex, urls: Sequence[str], own: StoryDates, trusted: bool) -> float:
+    """When a crawl first met the article's page: first seen, or earlier, when a crawl
+    fetched one of its ``urls`` and stored nothing while the page claims to be no newer
+    than that (a URL missed long before the date its page now claims excuses nothing)."""
+    missed = index.first_missed(urls) if urls else None
+    tolerance = TAKEOVER_TOLERANCE if trusted else 0.0
+    if missed is not None and own.published_ts <= missed + tolerance:
+        return min(missed, own.first_seen_ts)
+    return own.first_seen_ts
 
 
 def assign_story(
@@ -118,10 +134,12 @@ def assign_story(
     *,
     site: str = "",
     trusted: bool = True,
+    urls: Sequence[str] = (),
 ) -> StoryDecision:
     """Find the story of article ``article_id`` (text ``fp``, published at ``published_ts``,
-    fetched at ``seen_ts``, epoch seconds, from ``site``) among the stored articles.
-    ``trusted``: the page's date sources agree on its date (see :func:`_believed`)."""
+    fetched at ``seen_ts``, epoch seconds, from ``site`` at ``urls``) among the stored
+    articles. ``trusted``: the page's date sources agree on its date (see
+    :func:`_believed`)."""
     cursor = index.last_cursor()
     copies = index.find_copies(fp, exclude_id=article_id)
     if not copies:
@@ -135,7 +153,10 @@ def assign_story(
     first_sighting = min(d.first_seen_ts for d in dates.values())
     ranked = {i: d.published_ts for i, d in dates.items()}
     if own.first_seen_ts > first_sighting:
-        watched = index.crawled_through(site, own.first_seen_ts) if site else None
+        watched = None
+        if site:
+            met = _met(index, urls, own, trusted)
+            watched = index.crawled_through(site, met)
         ranked[article_id] = _believed(own, first_sighting, watched, trusted)
     earliest = min((ts, i) for i, ts in ranked.items())[1]
     kind: Literal["exact", "near"] = "exact" if any(c.kind == "exact" for c in copies) else "near"

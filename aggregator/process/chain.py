@@ -265,6 +265,7 @@ class Chain:
             seen.timestamp(),
             site=article.site,
             trusted=not any(f in _UNSURE_DATE or f.startswith("date_stale") for f in article.flags),
+            urls=sorted({article.canonical_url, article.url} - {""}),
         )
         article.story, article.duplicate_of = decision, decision.duplicate_of
         if decision.disbelieved and "date_disbelieved" not in article.flags:

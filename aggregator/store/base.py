@@ -288,6 +288,29 @@ class SQLBase(ABC):
                 return start.timestamp()
         return None
 
+    def record_misses(self, site: str, misses: Mapping[str, float]) -> None:
+        """Remember article URLs of ``site`` a crawl fetched and stored nothing from (URL ->
+        when, epoch seconds); a URL keeps its first time."""
+        rows = sorted(misses.items())
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            self._write_one(
+                "INSERT INTO page_misses (url, site, first_missed) VALUES "
+                f"{values_marks(len(chunk), 3)} ON CONFLICT (url) DO NOTHING",
+                [v for url, ts in chunk for v in (url, site, ts)],
+            )
+
+    def first_missed(self, urls: Sequence[str]) -> float | None:
+        """When a crawl first fetched one of ``urls`` and stored nothing (epoch seconds;
+        None if never)."""
+        if not urls:
+            return None
+        marks = ", ".join("?" * len(urls))
+        row = self.execute(
+            f"SELECT MIN(first_missed) FROM page_misses WHERE url IN ({marks})", tuple(urls)
+        ).fetchone()
+        return float(row[0]) if row[0] is not None else None
+
     def crawl_history(self, site: str, limit: int) -> list[CrawlRecord]:
         """The newest ``limit`` crawl records of ``site``, newest first."""
         rows = self.execute(

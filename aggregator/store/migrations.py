@@ -117,4 +117,13 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX article_versions_article ON article_versions (article_id, cursor);
     """,
+    # 6: article URLs a crawl fetched and stored nothing from (an error, a lost worker, not
+    # an article): a crawl that met a page is no evidence that the page was not there
+    """
+    CREATE TABLE page_misses (
+        url TEXT PRIMARY KEY,           -- as fetched, and its canonical form
+        site TEXT NOT NULL,
+        first_missed REAL NOT NULL      -- epoch seconds: the first such fetch
+    );
+    """,
 )

@@ -234,6 +234,15 @@ def test_broken_pages_are_logged_counted_and_skipped(crawled: Crawl) -> None:
         crawled.log,
     )
     assert re.search(r"HTTP 404 for \S+/baden/tin-da-xoa-a169002\.html", crawled.log)
+    # the crawl met both: the store remembers, so that it is no evidence that either page
+    # was not there should a later crawl find an article at its URL
+    urls = set(
+        re.findall(r"\S+/baden/(?:bai-viet-da-go-bo-a169001|tin-da-xoa-a169002)\.html", crawled.log)
+    )
+    with SQLiteStore(crawled.db) as store:
+        missed = {r[0] for r in store.execute("SELECT url FROM page_misses")}
+        assert len(urls) == 2 and missed == urls
+        assert all(store.first_missed([url]) is not None for url in urls)
     # the crawl went on: every baden article is stored
     assert baden["inserted"] == len(load_ground_truth("baden"))
     table = {line.split()[0]: line.split() for line in crawled.output.splitlines()[2:] if line}

@@ -61,3 +61,34 @@ def test_a_republished_story_with_an_older_date_does_not_take_the_story(tmp_path
     assert _ids(feeds, "category/giai-tri") == [hijack.id]
     doc = json.loads((feeds / "all.json").read_bytes())
     assert [c["url"] for c in doc["items"][0]["_aggregator"]["also_at"]] == [hijack.url]
+
+
+def test_a_page_a_finished_crawl_met_and_lost_keeps_its_date_next_time(tmp_path: Path) -> None:
+    """An older copy of the story, on a paper whose last crawl ran to the end but lost its
+    page (fetched, nothing stored: a worker killed, an HTTP error), is fetched by the next
+    crawl: that crawl met the page, so the copy keeps its date and is the original."""
+    real = make_article(
+        "https://baotamdao.vn/thoi-su/cau-moi.html",
+        body_text=STORY_TEXT, body_html=f"<p>{STORY_TEXT}</p>",
+        published=PUBLISHED, fetched_at=FETCHED,
+    )  # fmt: skip
+    older = make_article(
+        "https://bao-bac.example/tin/cau-moi.html",
+        site="baobac", site_name="Báo Bắc", province="Bắc Ninh",
+        body_text=STORY_TEXT, body_html=f"<p>{STORY_TEXT}</p>",
+        published=PUBLISHED - timedelta(days=3),
+        fetched_at=FETCHED + timedelta(hours=5),  # by the next crawl
+    )  # fmt: skip
+    with SQLiteStore(tmp_path / "store.db") as store:
+        started = FETCHED - timedelta(hours=1)
+        store.record_misses("baobac", {older.url: (started + timedelta(minutes=20)).timestamp()})
+        store.record_crawl("baobac", started, started + timedelta(hours=2),
+                           {"finish_reason": "finished"})  # fmt: skip
+        chain = Chain(store)
+        chain.store_article(real, None)
+        chain.dedup(older)
+        chain.store_article(older, None)
+        stored_real, stored_copy = store.get(real.id), store.get(older.id)
+        assert stored_real is not None and stored_copy is not None
+        assert stored_copy.duplicate_of is None and stored_real.duplicate_of == older.id
+        assert "date_disbelieved" not in stored_copy.flags

@@ -16,11 +16,13 @@ FP = fingerprint(STORY_TEXT)
 
 @dataclass
 class Index:
-    """Stored copies of one text (id -> published, first seen, duplicate_of) and the
-    finished crawls of each site (site -> [(started, finished)])."""
+    """Stored copies of one text (id -> published, first seen, duplicate_of), the
+    finished crawls of each site (site -> [(started, finished)]) and the article URLs
+    crawls fetched without storing anything (URL -> when first)."""
 
     rows: dict[str, tuple[float, float, str | None]] = field(default_factory=dict)
     crawls: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    missed: dict[str, float] = field(default_factory=dict)
 
     def find_copies(self, fp: Fingerprint, exclude_id: str) -> list[Copy]:
         return [
@@ -35,6 +37,10 @@ class Index:
     def crawled_through(self, site: str, before: float) -> float | None:
         done = [start for start, end in self.crawls.get(site, []) if end < before]
         return max(done) if done else None
+
+    def first_missed(self, urls: Sequence[str]) -> float | None:
+        times = [self.missed[u] for u in urls if u in self.missed]
+        return min(times) if times else None
 
     def last_cursor(self) -> int:
         return 7
@@ -101,3 +107,29 @@ def test_a_later_copy_with_a_later_date_is_a_copy_and_a_new_text_a_new_story() -
     assert later.duplicate_of == "real" and not later.disbelieved
     alone = assign_story(Index(), "new", FP, 1.0, 2.0, site="ac")
     assert (alone.kind, alone.duplicate_of, alone.merge_roots) == (None, None, ())
+
+
+def test_a_copy_a_finished_crawl_fetched_and_lost_keeps_its_date_when_fetched_next_time() -> None:
+    """A crawl of "ac" from 99:00 to 101:00 fetched an old page at 99:30 and stored nothing
+    (an error, a lost worker): it met the page, so it is no evidence that the page was not
+    there. Fetched by the next crawl, the page keeps its date and takes the story."""
+    url = "https://ac.example/tin/cu.html"
+    index = Index(story().rows, {"ac": [(99 * HOUR, 101 * HOUR)]}, {url: 99.5 * HOUR})
+    old = assign_story(index, "old", FP, 90 * HOUR, 110 * HOUR, site="ac", urls=[url])
+    assert old.duplicate_of is None and old.merge_roots == ("real",) and not old.disbelieved
+    # the miss excuses only the crawls that met the page: one before it still counts
+    index.crawls["ac"].insert(0, (50 * HOUR, 51 * HOUR))
+    older = assign_story(index, "old", FP, 40 * HOUR, 110 * HOUR, site="ac", urls=[url])
+    assert older.duplicate_of == "real" and older.disbelieved
+    # a URL no crawl met gains nothing from it
+    other = assign_story(index, "old", FP, 90 * HOUR, 110 * HOUR, site="ac", urls=["x"])
+    assert other.duplicate_of == "real" and other.disbelieved
+
+
+def test_a_url_missed_long_before_the_date_its_page_claims_excuses_nothing() -> None:
+    """A site that lists a failing URL for days, then fills it with another paper's story
+    and a date after that first failure (but before the story), does not take the story."""
+    url = "https://ac.example/tin/giu-cho.html"
+    index = Index(story().rows, {"ac": [(99 * HOUR, 99.1 * HOUR)]}, {url: 20 * HOUR})
+    decision = assign_story(index, "copy", FP, 28 * HOUR, 101.5 * HOUR, site="ac", urls=[url])
+    assert decision.duplicate_of == "real" and decision.disbelieved

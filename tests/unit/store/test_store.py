@@ -94,6 +94,7 @@ def test_an_old_sqlite_store_upgrades(tmp_path: Path) -> None:
     conn = sqlite3.connect(db)
     conn.executescript(
         "DROP TABLE article_versions; DROP TABLE health_events; DROP TABLE pages; "
+        "DROP TABLE page_misses; "
         "PRAGMA user_version = 2;"
     )
     conn.close()
@@ -188,3 +189,13 @@ def test_pages_remember_validators(store_target: str) -> None:
         assert store.page("https://x.vn/c") is None
         assert store.site_known("tamdao")
         assert store.known_article_urls("tamdao") == {"https://x.vn/a"}
+
+
+def test_missed_pages_keep_their_first_time(store_target: str) -> None:
+    with open_store(store_target) as store:
+        assert store.first_missed(["https://x.vn/a"]) is None
+        store.record_misses("tamdao", {"https://x.vn/a": 20.5, "https://x.vn/b": 30.0})
+        store.record_misses("tamdao", {"https://x.vn/a": 40.0})  # a later miss
+        assert store.first_missed(["https://x.vn/a"]) == 20.5
+        assert store.first_missed(["https://x.vn/b", "https://x.vn/a", "https://x.vn/c"]) == 20.5
+        assert store.first_missed([]) is None
