@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -21,7 +22,9 @@ from aggregator.dedup.fingerprints import (
 from aggregator.dedup.stories import Copy, StoryDates
 from aggregator.items import Article
 from aggregator.normalize.dates import to_vn
+from aggregator.sites.provinces import province_key_for
 from aggregator.store.base import SQLBase, dt, iso, values_marks
+from aggregator.store.migrations import SEARCH_MIGRATION
 from aggregator.store.records import (
     CONTENT_FIELDS,
     StoredArticle,
@@ -29,12 +32,30 @@ from aggregator.store.records import (
     article_record,
     safe_article,
 )
+from aggregator.store.search import fts5_match, indexed_words
 
 __all__ = ["SQLStore"]
 
 
 class SQLStore(SQLBase):
     """Every query of the article tables; a backend subclass supplies the dialect."""
+
+    #: the search index's words as a statement value, and the search condition
+    _WORDS_VALUE = "?"
+    _WORDS_MATCH = "w.key IN (SELECT rowid FROM article_words_fts WHERE article_words_fts MATCH ?)"
+
+    @staticmethod
+    def _words_param(found: Sequence[str]) -> Any:
+        """The indexed words as the statement's value (SQLite: space-separated)."""
+        return " ".join(found)
+
+    @staticmethod
+    def _match_param(found: Sequence[str]) -> Any:
+        return fts5_match(found)
+
+    @abstractmethod
+    def _time_bound(self, seconds: float) -> AbstractContextManager[None]:
+        """Statements inside raise :class:`SearchTimeout` after ``seconds``."""
 
     # -- writes -------------------------------------------------------------------
 
@@ -139,6 +160,38 @@ class SQLStore(SQLBase):
                 f"VALUES {values_marks(len(categories), 3)}",
                 [v for c in categories for v in (article.id, c, values["published_ts"])],
             )
+        self._write_words(article.id, article.province, article.title, article.lead,
+                          article.body_text)  # fmt: skip
+
+    def _write_words(
+        self, article_id: str, province: str | None, title: str, lead: str, body_text: str
+    ) -> None:
+        """The article's entry in the search index (see :mod:`aggregator.store.search`)."""
+        self.execute(
+            "INSERT INTO article_words (article_id, province, words) "
+            f"VALUES (?, ?, {self._WORDS_VALUE}) ON CONFLICT (article_id) DO UPDATE SET "
+            "province = excluded.province, words = excluded.words",
+            (
+                article_id,
+                province_key_for(province or "") or "",
+                self._words_param(indexed_words(title, lead, body_text)),
+            ),
+        )
+
+    def _migrated(self, version: int) -> None:
+        """After migration ``version``, inside its transaction: fill what SQL cannot."""
+        if version != SEARCH_MIGRATION:
+            return
+        ids = [r[0] for r in self.execute("SELECT id FROM articles ORDER BY id")]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = self.execute(
+                "SELECT id, province, title, lead, body_text FROM articles "
+                f"WHERE id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+            for row in rows:
+                self._write_words(*row)
 
     def _write_fingerprint(self, article_id: str, fp: Fingerprint) -> None:
         old = self.execute(
@@ -320,6 +373,10 @@ class SQLStore(SQLBase):
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
+        return self._with_copies(sql, params)
+
+    def _with_copies(self, sql: str, params: Sequence[Any]) -> Iterator[StoredArticle]:
+        """The articles a query selects, each original listing its copies."""
         for rows in self._batches(sql, params):
             copies = self._copies_of([r["id"] for r in rows])
             for row in rows:
@@ -327,6 +384,39 @@ class SQLStore(SQLBase):
                 if article.id in copies:
                     article = replace(article, also_at=tuple(copies[article.id]))
                 yield article
+
+    def search(
+        self,
+        found: Sequence[str],
+        *,
+        province: str | None = None,
+        category: str | None = None,
+        site: str | None = None,
+        limit: int = 50,
+        timeout: float = 2.0,
+    ) -> list[StoredArticle]:
+        """The originals of stories that have every word of ``found`` (see
+        :func:`~aggregator.store.search.query_words`), newest first, at most ``limit``;
+        optionally of one 2025 province, category or site. :class:`SearchTimeout` after
+        ``timeout`` seconds."""
+        where = [self._WORDS_MATCH, f"{self._NOT_INDEXED}a.duplicate_of IS NULL"]
+        params: list[Any] = [self._match_param(found)]
+        if province is not None:
+            where.append("w.province = ?")
+            params.append(province)
+        if site is not None:
+            where.append("a.site = ?")
+            params.append(site)
+        if category is not None:
+            where.append("a.id IN (SELECT article_id FROM article_categories WHERE category = ?)")
+            params.append(category)
+        sql = (
+            "SELECT a.* FROM article_words w JOIN articles a ON a.id = w.article_id "
+            f"WHERE {' AND '.join(where)} ORDER BY a.published_ts DESC, a.id LIMIT ?"
+        )
+        params.append(limit)
+        with self._time_bound(timeout):
+            return list(self._with_copies(sql, params))
 
     def _copies_of(self, ids: Sequence[str]) -> dict[str, list[dict[str, str]]]:
         marks = ", ".join("?" * len(ids))
