@@ -32,7 +32,7 @@ from aggregator.store.records import (
     article_record,
     safe_article,
 )
-from aggregator.store.search import fts5_match, indexed_words
+from aggregator.store.search import WORDS_KEY_STEP, fts5_match, indexed_words, words_key
 
 __all__ = ["SQLStore"]
 
@@ -42,7 +42,10 @@ class SQLStore(SQLBase):
 
     #: the search index's words as a statement value, and the search condition
     _WORDS_VALUE = "?"
-    _WORDS_MATCH = "w.key IN (SELECT rowid FROM article_words_fts WHERE article_words_fts MATCH ?)"
+    _WORDS_FROM = "article_words_fts f CROSS JOIN article_words w ON w.key = f.rowid"
+    _WORDS_MATCH = "f.article_words_fts MATCH ?"
+    #: newest first, as the index hands it out (FTS5 walks its rowids backwards)
+    _WORDS_ORDER = "f.rowid DESC"
 
     @staticmethod
     def _words_param(found: Sequence[str]) -> Any:
@@ -160,18 +163,25 @@ class SQLStore(SQLBase):
                 f"VALUES {values_marks(len(categories), 3)}",
                 [v for c in categories for v in (article.id, c, values["published_ts"])],
             )
-        self._write_words(article.id, article.province, article.title, article.lead,
-                          article.body_text)  # fmt: skip
+        self._write_words(article.id, published.timestamp(), article.province,
+                          article.title, article.lead, article.body_text)  # fmt: skip
 
     def _write_words(
-        self, article_id: str, province: str | None, title: str, lead: str, body_text: str
-    ) -> None:
-        """The article's entry in the search index (see :mod:`aggregator.store.search`)."""
+        self, article_id: str, published_ts: float, province: str | None, title: str,
+        lead: str, body_text: str,
+    ) -> None:  # fmt: skip
+        """The article's entry in the search index (see :mod:`aggregator.store.search`),
+        keyed in publication order (:func:`~aggregator.store.search.words_key`): a search
+        walks the index newest first and stops once it has enough."""
+        self.execute("DELETE FROM article_words WHERE article_id = ?", (article_id,))
+        key = words_key(published_ts, article_id)
+        while self.execute("SELECT 1 FROM article_words WHERE key = ?", (key,)).fetchone():
+            key += 1  # the same second and hash as another article's
         self.execute(
-            "INSERT INTO article_words (article_id, province, words) "
-            f"VALUES (?, ?, {self._WORDS_VALUE}) ON CONFLICT (article_id) DO UPDATE SET "
-            "province = excluded.province, words = excluded.words",
+            "INSERT INTO article_words (key, article_id, province, words) "
+            f"VALUES (?, ?, ?, {self._WORDS_VALUE})",
             (
+                key,
                 article_id,
                 province_key_for(province or "") or "",
                 self._words_param(indexed_words(title, lead, body_text)),
@@ -186,7 +196,7 @@ class SQLStore(SQLBase):
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             rows = self.execute(
-                "SELECT id, province, title, lead, body_text FROM articles "
+                "SELECT id, published_ts, province, title, lead, body_text FROM articles "
                 f"WHERE id IN ({', '.join('?' * len(chunk))})",
                 chunk,
             ).fetchall()
@@ -396,9 +406,14 @@ class SQLStore(SQLBase):
         timeout: float = 2.0,
     ) -> list[StoredArticle]:
         """The originals of stories that have every word of ``found`` (see
-        :func:`~aggregator.store.search.query_words`), newest first, at most ``limit``;
-        optionally of one 2025 province, category or site. :class:`SearchTimeout` after
-        ``timeout`` seconds."""
+        :func:`~aggregator.store.search.query_words`), newest first (ties by id), at most
+        ``limit``; optionally of one 2025 province, category or site.
+        :class:`SearchTimeout` after ``timeout`` seconds.
+
+        The index is walked in key order (publication second, newest first) and read
+        until ``limit`` articles are found and the second of the last one is complete,
+        so the cut falls where a full sort would put it.
+        """
         where = [self._WORDS_MATCH, f"{self._NOT_INDEXED}a.duplicate_of IS NULL"]
         params: list[Any] = [self._match_param(found)]
         if province is not None:
@@ -411,12 +426,30 @@ class SQLStore(SQLBase):
             where.append("a.id IN (SELECT article_id FROM article_categories WHERE category = ?)")
             params.append(category)
         sql = (
-            "SELECT a.* FROM article_words w JOIN articles a ON a.id = w.article_id "
-            f"WHERE {' AND '.join(where)} ORDER BY a.published_ts DESC, a.id LIMIT ?"
+            f"SELECT a.id, w.key FROM {self._WORDS_FROM} "
+            f"{self._ORDERED_JOIN} articles a ON a.id = w.article_id "
+            f"WHERE {' AND '.join(where)} ORDER BY {self._WORDS_ORDER}"
         )
-        params.append(limit)
         with self._time_bound(timeout):
-            return list(self._with_copies(sql, params))
+            picked: list[tuple[int, str]] = []
+            cursor = self.execute(sql, params)
+            while rows := cursor.fetchmany(limit + 1):
+                for article_id, key in rows:
+                    if len(picked) >= limit and key // WORDS_KEY_STEP < picked[-1][0]:
+                        break
+                    picked.append((key // WORDS_KEY_STEP, article_id))
+                else:
+                    continue
+                break
+            picked.sort(key=lambda p: (-p[0], p[1]))
+            ids = [article_id for _, article_id in picked[:limit]]
+            if not ids:
+                return []
+            marks = ", ".join("?" * len(ids))
+            rows_sql = f"SELECT * FROM articles WHERE id IN ({marks})"
+            order = {article_id: n for n, article_id in enumerate(ids)}
+            found_rows = sorted(self._with_copies(rows_sql, ids), key=lambda a: order[a.id])
+        return found_rows
 
     def _copies_of(self, ids: Sequence[str]) -> dict[str, list[dict[str, str]]]:
         marks = ", ".join("?" * len(ids))

@@ -95,6 +95,8 @@ class PostgresStore(SQLStore):
     _BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ"
     # the folded words as lexemes, as they are (no parser, no dictionary)
     _WORDS_VALUE = "array_to_tsvector(CAST(? AS TEXT[]))"
+    _WORDS_FROM = "article_words w"
+    _WORDS_ORDER = "w.key DESC"
     _WORDS_MATCH = "w.words @@ CAST(? AS TSQUERY)"
 
     @staticmethod

@@ -12,7 +12,9 @@ same articles. A query is words only: quotes, operators and SQL in it are text.
 
 from __future__ import annotations
 
+import math
 import re
+import zlib
 from collections.abc import Iterable
 
 from aggregator.normalize.text import fold
@@ -21,6 +23,7 @@ __all__ = [
     "MAX_QUERY",
     "MAX_QUERY_WORDS",
     "MAX_WORD",
+    "WORDS_KEY_STEP",
     "SearchError",
     "SearchTimeout",
     "fts5_match",
@@ -28,6 +31,7 @@ __all__ = [
     "query_words",
     "tsquery",
     "words",
+    "words_key",
 ]
 
 #: Longer words are not indexed (nor searched for): no lexeme over PostgreSQL's limit.
@@ -37,6 +41,8 @@ MAX_QUERY = 500
 MAX_QUERY_WORDS = 10
 
 _WORD = re.compile(r"[^\W_]+")
+#: keys of one publication second: the index's key is its second times this, plus a hash
+WORDS_KEY_STEP = 4096
 
 
 class SearchError(ValueError):
@@ -45,6 +51,13 @@ class SearchError(ValueError):
 
 class SearchTimeout(RuntimeError):
     """A search that ran over its time bound."""
+
+
+def words_key(published_ts: float, article_id: str) -> int:
+    """An article's key in the search index: its publication second (floor) times
+    :data:`WORDS_KEY_STEP`, plus a hash of its id (the store steps past a key in use), so
+    that key order is publication order to the second."""
+    return math.floor(published_ts) * WORDS_KEY_STEP + zlib.crc32(article_id.encode()) % 2048
 
 
 def words(text: str) -> list[str]:

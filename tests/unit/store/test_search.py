@@ -133,3 +133,18 @@ def test_a_search_over_its_time_bound_stops(store_target: str) -> None:
         ])  # fmt: skip
     with open_store(store_target) as store, pytest.raises(SearchTimeout):
         store.search(query_words("hoa"), timeout=0.0)
+
+
+def test_the_cut_falls_where_a_full_sort_puts_it(store_target: str) -> None:
+    """Articles of one publication second: the limit keeps the lowest ids, whatever
+    order the index holds them in."""
+    urls = [f"https://x.vn/same-{i}.html" for i in range(8)]
+    with open_store(store_target) as store:
+        for url in urls:
+            store.upsert(make_article(url, title="Hoa"))
+        store.upsert(make_article("https://x.vn/older.html", title="Hoa",
+                                  published=datetime(2026, 10, 1, tzinfo=VN)))  # fmt: skip
+        found = store.search(query_words("hoa"), limit=3)
+        by_id = sorted(make_article(url).id for url in urls)
+        assert [a.id for a in found] == by_id[:3]
+        assert store.search(query_words("hoa"), limit=9)[-1].url == "https://x.vn/older.html"
