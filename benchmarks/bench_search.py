@@ -1,28 +1,31 @@
 """Search feeds at 100k stored articles, and ``aggregator serve`` under 200 polling readers.
 
     python -m benchmarks.bench_search [--size 100000] [--queries 300] [--readers 200]
-                                      [--seconds 20] [--postgresql]
+                                      [--seconds 20] [--no-postgresql]
 
 A SQLite store is filled with synthetic articles from the sample web's ground-truth
 sentences (:func:`benchmarks.bench_feeds.make_article`: 10 newspapers in 10 provinces, 12
 categories, 350-600 words, one in 20 a copy): the newest ``block`` (10,000) are written
 one by one through the store (folding and indexing included); older ones are copies of
 that block made in SQL with new ids, older dates and the same words (full bodies: the
-index is as large as real articles make it). ``--postgresql`` copies the same rows into a
-PostgreSQL server started for the run (tests/support/pgserver.py) and measures it too.
+index is as large as real articles make it). The same rows are then copied into a
+PostgreSQL server started for the run (tests/support/pgserver.py) and measured too
+(``--no-postgresql``: not).
 
 1. **Search feed**: ``queries`` different searches, each answered whole by
    :class:`~aggregator.publish.search.SearchFeeds` (store lookup, search, rendering to
    JSON Feed; never from its cache): 1-2 words of a random title as typed (diacritics),
    the same with a site, category or province filter, and one of the 20 most frequent
    words (the worst case: tens of thousands match, the newest 50 are kept). Figure: p50,
-   p95 and the slowest, per kind and overall (target: p95 ≤ 50 ms).
+   p95 and the slowest, per kind and overall (target: p95 ≤ 50 ms); baseline: the static
+   ``all`` feed's work for its 50 entries (read, prepare, render), same store, same run.
 2. **Serve**: ``aggregator serve --db`` in a subprocess; ``readers`` clients on loopback
    (asyncio, one keep-alive connection each) poll for ``seconds``: each takes a search
    feed (20 searches in all) or a static feed, then asks again with ``If-None-Match``
    every 0-200 ms. Figures: requests, 200/304 answers, errors (refused or reset
    connections, timeouts, any other status) and the latency p50/p99/max of the whole
-   exchange. The clients share the machine's cores with the server.
+   exchange. Baseline: the same readers polling the static feeds only. The clients
+   share the machine's cores with the server.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from aggregator.publish.feeds import SiteInfo, build_feeds
+from aggregator.publish.feeds.entries import Entries
+from aggregator.publish.feeds.feed import Feed
+from aggregator.publish.feeds.jsonfeed import render_json
 from aggregator.publish.search import SearchFeeds, parse_search
 from aggregator.store import SQLiteStore, SQLStore, open_store
 from aggregator.store.search import words
@@ -166,6 +172,20 @@ def _latencies(values: list[float]) -> dict[str, float]:
             "max_ms": max(values) * 1000, "mean_ms": statistics.fmean(values) * 1000}  # fmt: skip
 
 
+def baseline_ms(store: SQLStore, runs: int = 21) -> float:
+    """The static ``all`` feed's work for the same 50 entries: read the newest originals,
+    prepare their entries, render JSON Feed (median, ms)."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        prepare = Entries()
+        entries = tuple(prepare(a) for a in store.articles(limit=50, include_duplicates=False))
+        feed = Feed("all", "", "Tất cả", "", "http://127.0.0.1:8080/", entries, 30)
+        render_json(feed, "http://127.0.0.1:8080/")
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
 def search_figures(store: SQLStore, searches: list[tuple[str, str]]) -> dict[str, Any]:
     feeds = SearchFeeds(store, "http://127.0.0.1:8080/", 30)
     by_kind: dict[str, list[float]] = {}
@@ -181,6 +201,7 @@ def search_figures(store: SQLStore, searches: list[tuple[str, str]]) -> dict[str
     return {
         "all": _latencies(every),
         "kinds": {k: _latencies(v) for k, v in sorted(by_kind.items())},
+        "baseline_all_feed_ms": baseline_ms(store),
         "results_mean": statistics.fmean(found),
         "empty": sum(1 for n in found if n == 0),
     }
@@ -235,8 +256,20 @@ async def _poll(
     return out
 
 
+STATIC = ["/all.json", "/all.rss", "/site/bao-1.atom", "/category/kinh-te.json"]
+
+
 def serve_figures(db: str, feeds: Path, searches: list[tuple[str, str]], readers: int,
                   seconds: float) -> dict[str, Any]:  # fmt: skip
+    """Readers polling searches and static feeds; then static feeds only (the baseline)."""
+    paths = [f"/search.json?{urlencode(parse_qsl(p))}" for _, p in searches[:20]]
+    return {
+        "with_search": _serve(db, feeds, paths + STATIC, readers, seconds),
+        "static_only": _serve(db, feeds, STATIC, readers, seconds),
+    }
+
+
+def _serve(db: str, feeds: Path, paths: list[str], readers: int, seconds: float) -> dict[str, Any]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "aggregator.app.cli", "serve", "--feeds-dir", str(feeds),
          "--port", "0", "--db", db, "--max-connections", str(readers + 50),
@@ -247,8 +280,6 @@ def serve_figures(db: str, feeds: Path, searches: list[tuple[str, str]], readers
         assert proc.stdout is not None
         url = proc.stdout.readline().strip()
         host, port = url.removeprefix("http://").rstrip("/").rsplit(":", 1)
-        paths = [f"/search.json?{urlencode(parse_qsl(p))}" for _, p in searches[:20]]
-        paths += ["/all.json", "/all.rss", "/site/bao-1.atom", "/category/kinh-te.json"]
         started = time.perf_counter()
         out = asyncio.run(_poll(host, int(port), paths, readers, seconds))
         elapsed = time.perf_counter() - started
@@ -270,7 +301,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--readers", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--postgresql", action="store_true")
+    parser.add_argument(
+        "--no-postgresql",
+        dest="postgresql",
+        action="store_false",
+        help="SQLite only (by default PostgreSQL too, when its binaries are installed)",
+    )
     parser.add_argument("--output", type=Path, help="write the figures as JSON here")
     args = parser.parse_args(argv)
     results: dict[str, Any] = {"size": args.size}
