@@ -50,7 +50,7 @@ from aggregator.publish.feeds.feed import Feed
 from aggregator.publish.feeds.jsonfeed import render_json
 from aggregator.publish.search import SearchFeeds, parse_search
 from aggregator.store import SQLiteStore, SQLStore, open_store
-from aggregator.store.search import words
+from aggregator.store.search import WORDS_KEY_STEP, words
 from benchmarks.bench_dedup import Corpus
 from benchmarks.bench_feeds import CATEGORIES, SITES, make_article
 
@@ -82,8 +82,8 @@ def replicate(store: SQLiteStore, block: int, size: int) -> None:
         expr = {c: c for c in columns}
         expr.update(
             id=f"'z{k:03d}' || substr(id, 5)",
-            canonical_url=f"'r{k}.' || canonical_url",
-            url=f"'r{k}.' || url",
+            canonical_url=f"replace(canonical_url, 'https://', 'https://r{k}.')",
+            url=f"replace(url, 'https://', 'https://r{k}.')",
             published_ts=f"published_ts - {shift}",
             published=f"strftime('%Y-%m-%dT%H:%M:%S+00:00', published_ts - {shift}, 'unixepoch')",
             duplicate_of="CASE WHEN duplicate_of IS NULL THEN NULL "
@@ -100,9 +100,10 @@ def replicate(store: SQLiteStore, block: int, size: int) -> None:
             f"SELECT {new_id}, category, published_ts - {shift} FROM article_categories "
             "WHERE article_id NOT LIKE 'z%'"
         )
-        conn.execute(
-            "INSERT INTO article_words (article_id, province, words) "
-            f"SELECT {new_id}, province, words FROM article_words WHERE article_id NOT LIKE 'z%'"
+        conn.execute(  # keyed by the copy's publication second, as the store keys them
+            "INSERT INTO article_words (key, article_id, province, words) "
+            f"SELECT key - {shift * WORDS_KEY_STEP}, {new_id}, province, words "
+            "FROM article_words WHERE article_id NOT LIKE 'z%'"
         )
         conn.execute("COMMIT")
     conn.execute("PRAGMA synchronous=NORMAL")
@@ -123,12 +124,12 @@ def copy_to_postgresql(source: SQLiteStore, url: str) -> None:
                 cur.executemany("INSERT INTO article_categories VALUES (%s, %s, %s)",
                                 [tuple(r) for r in rows])  # fmt: skip
             for rows in _chunks(source.conn.execute(
-                "SELECT article_id, province, words FROM article_words"
+                "SELECT key, article_id, province, words FROM article_words"
             )):  # fmt: skip
                 cur.executemany(
-                    "INSERT INTO article_words (article_id, province, words) "
-                    "VALUES (%s, %s, array_to_tsvector(%s::text[]))",
-                    [(r[0], r[1], r[2].split(" ")) for r in rows],
+                    "INSERT INTO article_words (key, article_id, province, words) "
+                    "VALUES (%s, %s, %s, array_to_tsvector(%s::text[]))",
+                    [(r[0], r[1], r[2], r[3].split(" ")) for r in rows],
                 )
         conn.execute("ANALYZE")
 

@@ -431,18 +431,7 @@ class SQLStore(SQLBase):
             f"WHERE {' AND '.join(where)} ORDER BY {self._WORDS_ORDER}"
         )
         with self._time_bound(timeout):
-            picked: list[tuple[int, str]] = []
-            cursor = self.execute(sql, params)
-            while rows := cursor.fetchmany(limit + 1):
-                for article_id, key in rows:
-                    if len(picked) >= limit and key // WORDS_KEY_STEP < picked[-1][0]:
-                        break
-                    picked.append((key // WORDS_KEY_STEP, article_id))
-                else:
-                    continue
-                break
-            picked.sort(key=lambda p: (-p[0], p[1]))
-            ids = [article_id for _, article_id in picked[:limit]]
+            ids = self._newest_matches(sql, params, limit)
             if not ids:
                 return []
             marks = ", ".join("?" * len(ids))
@@ -450,6 +439,27 @@ class SQLStore(SQLBase):
             order = {article_id: n for n, article_id in enumerate(ids)}
             found_rows = sorted(self._with_copies(rows_sql, ids), key=lambda a: order[a.id])
         return found_rows
+
+    def _newest_matches(self, sql: str, params: Sequence[Any], limit: int) -> list[str]:
+        """The ids of the ``limit`` newest rows of ``sql`` (``id, key``, newest key first),
+        ties of the last second by id. Asked with a growing ``LIMIT`` (a driver may read
+        the whole result at once): twice ``limit`` first, more while one second's ties
+        reach past it."""
+        fetch = 2 * limit
+        while True:
+            rows = self.execute(sql + " LIMIT ?", [*params, fetch]).fetchall()
+            picked: list[tuple[int, str]] = []
+            complete = len(rows) < fetch
+            for article_id, key in rows:
+                second = key // WORDS_KEY_STEP
+                if len(picked) >= limit and second < picked[-1][0]:
+                    complete = True
+                    break
+                picked.append((second, article_id))
+            if complete:
+                picked.sort(key=lambda p: (-p[0], p[1]))
+                return [article_id for _, article_id in picked[:limit]]
+            fetch *= 4
 
     def _copies_of(self, ids: Sequence[str]) -> dict[str, list[dict[str, str]]]:
         marks = ", ".join("?" * len(ids))
