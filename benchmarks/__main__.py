@@ -19,7 +19,7 @@ from benchmarks import report
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
-BENCHMARKS = ("dedup", "feeds", "extract", "realpages", "crawl", "hostile")
+BENCHMARKS = ("dedup", "feeds", "extract", "realpages", "crawl", "hostile", "search")
 
 
 def main(argv: list[str] | None = None) -> int:

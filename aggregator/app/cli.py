@@ -278,6 +278,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a request's head must arrive within this long, else the connection is "
         "dropped (default 10)",
     )  # fmt: skip
+    p.add_argument(
+        "--db",
+        help="store that answers search feeds, /search.{rss,atom,json}?q=... (a SQLite file "
+        "or a postgresql:// URL; default $AGGREGATOR_DB; none: no search)",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(

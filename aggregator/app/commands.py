@@ -580,6 +580,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise UsageError(f"{flag} {value}: must be above 0")
     limits = Limits(args.max_connections, args.max_per_client, args.header_timeout)
     log = Path(args.access_log) if args.access_log else None
+    db = None  # search feeds when a store is named (--db or AGGREGATOR_DB)
+    if args.db or os.environ.get("AGGREGATOR_DB"):
+        db = _db(args)
+        _require_store(db)
     return serve(
         _feeds_dir(args),
         args.host,
@@ -587,6 +591,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         max_age=round(interval),
         access_log=log,
         limits=limits,
+        db=db,
     )
 
 

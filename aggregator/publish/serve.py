@@ -29,6 +29,11 @@ over either cap is closed at once, the others are served.
 At start, a feeds folder whose links point at this machine on another port is one
 warning line (stderr): its links would not resolve on this server.
 
+With a store (``serve --db``), ``/search.{rss,atom,json}?q=…&province=…&category=…&site=…``
+is a search feed made on demand (:mod:`aggregator.publish.search`), with the same ETag,
+304, gzip and media types as the files; a request that is not a search is 400, a search
+over its time bound or a store that cannot be read 503, each with one line of text.
+
 Each request reads its file whole (feeds are small and replaced atomically), so a
 rebuilt feed is served at once and body and ETag always belong together.
 """
@@ -53,8 +58,11 @@ from twisted.web.http import NOT_MODIFIED, HTTPChannel
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request, Site
 
-from aggregator.publish.feeds import is_loopback
+from aggregator.publish.feeds import DEFAULT_BASE_URL, is_loopback
+from aggregator.publish.feeds.layout import Format
+from aggregator.publish.search import BadSearch, SearchFeeds, parse_search, search_format
 from aggregator.sites.definition import DEFAULT_INTERVAL
+from aggregator.store.search import SearchTimeout
 
 __all__ = ["MEDIA_TYPES", "BoundedSite", "FeedsResource", "Limits", "serve"]
 MEDIA_TYPES: dict[str, str] = {
@@ -76,6 +84,8 @@ _NOT_FOUND = (
     b"<body><h1>404 - Kh\xc3\xb4ng t\xc3\xacm th\xe1\xba\xa5y</h1></body></html>\n"
 )
 _GZIP_CACHE_SIZE = 64
+#: a search feed's Cache-Control max-age at most (seconds): the store changes under it
+_SEARCH_MAX_AGE = 300
 
 
 def _weights(header: str) -> dict[str, float]:
@@ -132,10 +142,11 @@ class FeedsResource(Resource):
     isLeaf = True
     allowedMethods = (b"GET", b"HEAD")
 
-    def __init__(self, root: Path, max_age: int) -> None:
+    def __init__(self, root: Path, max_age: int, search: SearchFeeds | None = None) -> None:
         super().__init__()
         self.root = Path(root).resolve(strict=True)
         self.max_age = max_age
+        self.search = search
         self._gzipped: OrderedDict[str, bytes] = OrderedDict()
 
     def locate(self, segments: list[bytes]) -> tuple[Path, str] | None:
@@ -178,7 +189,12 @@ class FeedsResource(Resource):
         return body
 
     def render_GET(self, request: Request) -> bytes | int:
-        found = self.locate(list(request.postpath or []))
+        segments = list(request.postpath or [])
+        if self.search is not None and len(segments) == 1:
+            fmt = search_format(segments[0].decode("latin-1"))
+            if fmt is not None:
+                return self._search(request, self.search, fmt)
+        found = self.locate(segments)
         if found is None:
             return self._not_found(request)
         path, media_type = found
@@ -188,11 +204,34 @@ class FeedsResource(Resource):
                 mtime = int(os.fstat(handle.fileno()).st_mtime)
         except OSError:
             return self._not_found(request)
+        return self._respond(request, data, media_type, path.suffix, self.max_age, mtime)
+
+    def _search(self, request: Request, search: SearchFeeds, fmt: Format) -> bytes | int:
+        """A search feed, or one line: 400 for a bad request, 503 when the store fails."""
+        query_string = (request.uri or b"").partition(b"?")[2]
+        try:
+            data = search.answer(parse_search(fmt, query_string))
+        except BadSearch as exc:
+            return self._plain(request, 400, f"bad search: {exc}")
+        except SearchTimeout as exc:
+            return self._plain(request, 503, f"search unavailable: {exc}")
+        except Exception as exc:  # the store's own errors (lost, damaged): never a 500
+            reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+            return self._plain(request, 503, f"search unavailable: the store failed ({reason})")
+        max_age = min(self.max_age, _SEARCH_MAX_AGE)
+        return self._respond(request, data, MEDIA_TYPES["." + fmt], "." + fmt, max_age, None)
+
+    def _respond(
+        self, request: Request, data: bytes, media_type: str, suffix: str, max_age: int,
+        mtime: int | None,
+    ) -> int:  # fmt: skip
+        """Answer with ``data``: validators, negotiation, 304, gzip (``mtime``: the file's,
+        for Last-Modified; None for a made feed)."""
         digest = hashlib.sha256(data).hexdigest()[:40]
         accept = b",".join(request.requestHeaders.getRawHeaders(b"accept-encoding", []))
         compress = _accepts_gzip(accept.decode("latin-1"))
         etag = f'"{digest}-gzip"' if compress else f'"{digest}"'
-        negotiated = path.suffix in (".rss", ".atom")
+        negotiated = suffix in (".rss", ".atom")
         if negotiated:
             wanted = b",".join(request.requestHeaders.getRawHeaders(b"accept", []))
             if _for_browser(wanted.decode("latin-1")):
@@ -200,8 +239,9 @@ class FeedsResource(Resource):
         headers = request.responseHeaders
         headers.setRawHeaders(b"content-type", [media_type.encode()])
         headers.setRawHeaders(b"etag", [etag.encode()])
-        headers.setRawHeaders(b"last-modified", [formatdate(mtime, usegmt=True).encode()])
-        headers.setRawHeaders(b"cache-control", [f"public, max-age={self.max_age}".encode()])
+        if mtime is not None:
+            headers.setRawHeaders(b"last-modified", [formatdate(mtime, usegmt=True).encode()])
+        headers.setRawHeaders(b"cache-control", [f"public, max-age={max_age}".encode()])
         vary = b"Accept, Accept-Encoding" if negotiated else b"Accept-Encoding"
         headers.setRawHeaders(b"vary", [vary])
         if self._not_modified(request, digest, mtime):
@@ -220,14 +260,14 @@ class FeedsResource(Resource):
     render_HEAD = render_GET
 
     @staticmethod
-    def _not_modified(request: Request, digest: str, mtime: int) -> bool:
+    def _not_modified(request: Request, digest: str, mtime: int | None) -> bool:
         """RFC 9110 13.2.2: If-None-Match decides when present, else If-Modified-Since."""
         none_match = request.requestHeaders.getRawHeaders(b"if-none-match")
         if none_match:
             tags = _etags(b",".join(none_match).decode("latin-1"))
             return "*" in tags or bool(tags & {f'"{digest}"', f'"{digest}-gzip"'})
         since = request.requestHeaders.getRawHeaders(b"if-modified-since")
-        if not since:
+        if not since or mtime is None:
             return False
         try:
             when = parsedate_to_datetime(since[-1].decode("latin-1"))
@@ -236,6 +276,13 @@ class FeedsResource(Resource):
         if when.tzinfo is None:
             return False
         return mtime <= when.timestamp()
+
+    @staticmethod
+    def _plain(request: Request, status: int, line: str) -> bytes:
+        request.setResponseCode(status)
+        request.responseHeaders.setRawHeaders(b"content-type", [b"text/plain; charset=utf-8"])
+        request.responseHeaders.setRawHeaders(b"cache-control", [b"no-store"])
+        return (line + "\n").encode("utf-8")
 
     @staticmethod
     def _not_found(request: Request) -> bytes:
@@ -356,15 +403,26 @@ class BoundedSite(Site):
             self.open.pop(peer, None)
 
 
-def base_warning(feeds_dir: Path, port: int) -> str | None:
-    """One line when the feeds link to this machine on another port than the one served
-    (their links would not resolve here), read from ``all.json``'s ``feed_url``."""
+def _feed_url(feeds_dir: Path) -> str | None:
+    """``all.json``'s ``feed_url``: where the feeds say they are published."""
     try:
         with (Path(feeds_dir) / "all.json").open("rb") as handle:
             feed_url = json.load(handle).get("feed_url", "")
-        linked = urlsplit(feed_url).port or 80
-    except (OSError, ValueError, AttributeError, TypeError):
+    except (OSError, ValueError, AttributeError):
         return None  # no feeds yet, or not ours
+    return feed_url if isinstance(feed_url, str) and feed_url.endswith("/all.json") else None
+
+
+def base_warning(feeds_dir: Path, port: int) -> str | None:
+    """One line when the feeds link to this machine on another port than the one served
+    (their links would not resolve here), read from ``all.json``'s ``feed_url``."""
+    feed_url = _feed_url(feeds_dir)
+    if feed_url is None:
+        return None
+    try:
+        linked = urlsplit(feed_url).port or 80
+    except ValueError:
+        return None
     if not is_loopback(feed_url) or linked == port:
         return None
     base = feed_url.removesuffix("all.json")
@@ -383,11 +441,13 @@ def serve(
     access_log: Path | None = None,
     out: IO[str] | None = None,
     limits: Limits | None = None,
+    db: str | None = None,
 ) -> int:
     """Serve ``feeds_dir`` until SIGTERM or Ctrl-C (exit status 0).
 
     The first line written to ``out`` (stdout) is the server's URL; with port 0 it
     carries the port chosen. ``access_log`` gets one combined-format line per request.
+    ``db``: the store that answers search feeds (none: no search).
     """
     from twisted.internet import reactor as _reactor
     from twisted.internet.error import CannotListenError
@@ -398,8 +458,13 @@ def serve(
         print(f"aggregator: error: feeds folder {feeds_dir} not found", file=sys.stderr)
         return 1
     log_path = str(access_log) if access_log is not None else None
+    search = None
+    if db is not None:
+        search = _search_feeds(db, Path(feeds_dir), max_age)
+        if search is None:
+            return 2
     site = BoundedSite(
-        FeedsResource(Path(feeds_dir), max_age), limits or Limits(), logPath=log_path
+        FeedsResource(Path(feeds_dir), max_age, search), limits or Limits(), logPath=log_path
     )
     site.displayTracebacks = False
     try:
@@ -415,3 +480,21 @@ def serve(
         print(warning, file=sys.stderr, flush=True)
     reactor.run()  # its own SIGINT/SIGTERM handlers stop it
     return 0
+
+
+def _search_feeds(db: str, feeds_dir: Path, max_age: int) -> SearchFeeds | None:
+    """Search feeds from the store ``db``, linked where the feeds folder says it is
+    published (None, after one line on stderr, when the store cannot be opened)."""
+    from aggregator.store import open_store
+
+    # the server waits for the store: a lost PostgreSQL is retried briefly, then 503
+    store = open_store(db, retry_seconds=5.0)
+    try:
+        store.open()
+    except Exception as exc:  # StoreUnavailable, a damaged or foreign SQLite file
+        reason = " ".join(str(exc).split())
+        print(f"aggregator: error: cannot search the store: {reason}", file=sys.stderr)
+        return None
+    feed_url = _feed_url(feeds_dir)
+    base = feed_url.removesuffix("all.json") if feed_url else DEFAULT_BASE_URL
+    return SearchFeeds(store, base, max(1, max_age // 60))

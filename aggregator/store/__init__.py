@@ -22,7 +22,9 @@ busy; an article, its dedup keys, its page records and its story merge are writt
 transaction (the processing chain opens it), so a crash (SIGKILL) or a lost connection
 never leaves half of them. What is stored is made safe for whatever reads it (feeds,
 exports): markup in text fields and unsafe HTML never enter
-(:func:`~aggregator.store.records.safe_article`).
+(:func:`~aggregator.store.records.safe_article`). The folded words of every article are
+indexed in the same transaction for :meth:`SQLStore.search`
+(:mod:`~aggregator.store.search`: SQLite FTS5, PostgreSQL ``tsvector``, same results).
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -21,7 +22,9 @@ from aggregator.dedup.fingerprints import (
 from aggregator.dedup.stories import Copy, StoryDates
 from aggregator.items import Article
 from aggregator.normalize.dates import to_vn
+from aggregator.sites.provinces import province_key_for
 from aggregator.store.base import SQLBase, dt, iso, values_marks
+from aggregator.store.migrations import SEARCH_MIGRATION
 from aggregator.store.records import (
     CONTENT_FIELDS,
     StoredArticle,
@@ -29,12 +32,33 @@ from aggregator.store.records import (
     article_record,
     safe_article,
 )
+from aggregator.store.search import WORDS_KEY_STEP, fts5_match, indexed_words, words_key
 
 __all__ = ["SQLStore"]
 
 
 class SQLStore(SQLBase):
     """Every query of the article tables; a backend subclass supplies the dialect."""
+
+    #: the search index's words as a statement value, and the search condition
+    _WORDS_VALUE = "?"
+    _WORDS_FROM = "article_words_fts f CROSS JOIN article_words w ON w.key = f.rowid"
+    _WORDS_MATCH = "f.article_words_fts MATCH ?"
+    #: newest first, as the index hands it out (FTS5 walks its rowids backwards)
+    _WORDS_ORDER = "f.rowid DESC"
+
+    @staticmethod
+    def _words_param(found: Sequence[str]) -> Any:
+        """The indexed words as the statement's value (SQLite: space-separated)."""
+        return " ".join(found)
+
+    @staticmethod
+    def _match_param(found: Sequence[str]) -> Any:
+        return fts5_match(found)
+
+    @abstractmethod
+    def _time_bound(self, seconds: float) -> AbstractContextManager[None]:
+        """Statements inside raise :class:`SearchTimeout` after ``seconds``."""
 
     # -- writes -------------------------------------------------------------------
 
@@ -139,6 +163,45 @@ class SQLStore(SQLBase):
                 f"VALUES {values_marks(len(categories), 3)}",
                 [v for c in categories for v in (article.id, c, values["published_ts"])],
             )
+        self._write_words(article.id, published.timestamp(), article.province,
+                          article.title, article.lead, article.body_text)  # fmt: skip
+
+    def _write_words(
+        self, article_id: str, published_ts: float, province: str | None, title: str,
+        lead: str, body_text: str,
+    ) -> None:  # fmt: skip
+        """The article's entry in the search index (see :mod:`aggregator.store.search`),
+        keyed in publication order (:func:`~aggregator.store.search.words_key`): a search
+        walks the index newest first and stops once it has enough."""
+        self.execute("DELETE FROM article_words WHERE article_id = ?", (article_id,))
+        key = words_key(published_ts, article_id)
+        while self.execute("SELECT 1 FROM article_words WHERE key = ?", (key,)).fetchone():
+            key += 1  # the same second and hash as another article's
+        self.execute(
+            "INSERT INTO article_words (key, article_id, province, words) "
+            f"VALUES (?, ?, ?, {self._WORDS_VALUE})",
+            (
+                key,
+                article_id,
+                province_key_for(province or "") or "",
+                self._words_param(indexed_words(title, lead, body_text)),
+            ),
+        )
+
+    def _migrated(self, version: int) -> None:
+        """After migration ``version``, inside its transaction: fill what SQL cannot."""
+        if version != SEARCH_MIGRATION:
+            return
+        ids = [r[0] for r in self.execute("SELECT id FROM articles ORDER BY id")]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = self.execute(
+                "SELECT id, published_ts, province, title, lead, body_text FROM articles "
+                f"WHERE id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+            for row in rows:
+                self._write_words(*row)
 
     def _write_fingerprint(self, article_id: str, fp: Fingerprint) -> None:
         old = self.execute(
@@ -320,6 +383,10 @@ class SQLStore(SQLBase):
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
+        return self._with_copies(sql, params)
+
+    def _with_copies(self, sql: str, params: Sequence[Any]) -> Iterator[StoredArticle]:
+        """The articles a query selects, each original listing its copies."""
         for rows in self._batches(sql, params):
             copies = self._copies_of([r["id"] for r in rows])
             for row in rows:
@@ -327,6 +394,72 @@ class SQLStore(SQLBase):
                 if article.id in copies:
                     article = replace(article, also_at=tuple(copies[article.id]))
                 yield article
+
+    def search(
+        self,
+        found: Sequence[str],
+        *,
+        province: str | None = None,
+        category: str | None = None,
+        site: str | None = None,
+        limit: int = 50,
+        timeout: float = 2.0,
+    ) -> list[StoredArticle]:
+        """The originals of stories that have every word of ``found`` (see
+        :func:`~aggregator.store.search.query_words`), newest first (ties by id), at most
+        ``limit``; optionally of one 2025 province, category or site.
+        :class:`SearchTimeout` after ``timeout`` seconds.
+
+        The index is walked in key order (publication second, newest first) and read
+        until ``limit`` articles are found and the second of the last one is complete,
+        so the cut falls where a full sort would put it.
+        """
+        where = [self._WORDS_MATCH, f"{self._NOT_INDEXED}a.duplicate_of IS NULL"]
+        params: list[Any] = [self._match_param(found)]
+        if province is not None:
+            where.append("w.province = ?")
+            params.append(province)
+        if site is not None:
+            where.append("a.site = ?")
+            params.append(site)
+        if category is not None:
+            where.append("a.id IN (SELECT article_id FROM article_categories WHERE category = ?)")
+            params.append(category)
+        sql = (
+            f"SELECT a.id, w.key FROM {self._WORDS_FROM} "
+            f"{self._ORDERED_JOIN} articles a ON a.id = w.article_id "
+            f"WHERE {' AND '.join(where)} ORDER BY {self._WORDS_ORDER}"
+        )
+        with self._time_bound(timeout):
+            ids = self._newest_matches(sql, params, limit)
+            if not ids:
+                return []
+            marks = ", ".join("?" * len(ids))
+            rows_sql = f"SELECT * FROM articles WHERE id IN ({marks})"
+            order = {article_id: n for n, article_id in enumerate(ids)}
+            found_rows = sorted(self._with_copies(rows_sql, ids), key=lambda a: order[a.id])
+        return found_rows
+
+    def _newest_matches(self, sql: str, params: Sequence[Any], limit: int) -> list[str]:
+        """The ids of the ``limit`` newest rows of ``sql`` (``id, key``, newest key first),
+        ties of the last second by id. Asked with a growing ``LIMIT`` (a driver may read
+        the whole result at once): twice ``limit`` first, more while one second's ties
+        reach past it."""
+        fetch = 2 * limit
+        while True:
+            rows = self.execute(sql + " LIMIT ?", [*params, fetch]).fetchall()
+            picked: list[tuple[int, str]] = []
+            complete = len(rows) < fetch
+            for article_id, key in rows:
+                second = key // WORDS_KEY_STEP
+                if len(picked) >= limit and second < picked[-1][0]:
+                    complete = True
+                    break
+                picked.append((second, article_id))
+            if complete:
+                picked.sort(key=lambda p: (-p[0], p[1]))
+                return [article_id for _, article_id in picked[:limit]]
+            fetch *= 4
 
     def _copies_of(self, ids: Sequence[str]) -> dict[str, list[dict[str, str]]]:
         marks = ", ".join("?" * len(ids))

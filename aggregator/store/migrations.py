@@ -1,11 +1,33 @@
 """The schema: one list of numbered migrations, written in SQLite's SQL (PostgreSQL gets the
-same statements with its own column types)."""
+same statements with its own column types); a migration whose SQL differs by backend is a
+:class:`Dialects` pair."""
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS"]
+from typing import NamedTuple
 
-MIGRATIONS: tuple[str, ...] = (
+__all__ = ["MIGRATIONS", "SEARCH_MIGRATION", "Dialects", "migration_sql"]
+
+
+class Dialects(NamedTuple):
+    """A migration written for each backend."""
+
+    sqlite: str
+    postgres: str
+
+
+def migration_sql(migration: str | Dialects, backend: str) -> str:
+    """The SQL of a migration for ``backend`` ("sqlite" or "postgres")."""
+    if isinstance(migration, Dialects):
+        return migration.sqlite if backend == "sqlite" else migration.postgres
+    return migration
+
+
+#: The migration that adds the search index; the store fills it for the articles already
+#: stored (folding needs Python) in the same transaction.
+SEARCH_MIGRATION = 7
+
+MIGRATIONS: tuple[str | Dialects, ...] = (
     """
     CREATE TABLE articles (
         id TEXT PRIMARY KEY,
@@ -126,4 +148,42 @@ MIGRATIONS: tuple[str, ...] = (
         first_missed REAL NOT NULL      -- epoch seconds: the first such fetch
     );
     """,
+    # 7: search: the folded words of each article's title, lead and body (see store.search)
+    Dialects(
+        """
+        CREATE TABLE article_words (
+            key INTEGER PRIMARY KEY,
+            article_id TEXT NOT NULL UNIQUE REFERENCES articles (id) ON DELETE CASCADE,
+            province TEXT NOT NULL,         -- the 2025 province key ("" when unknown)
+            words TEXT NOT NULL             -- folded words, space-separated
+        );
+        CREATE INDEX article_words_province ON article_words (province);
+        CREATE VIRTUAL TABLE article_words_fts USING fts5 (
+            words, content='article_words', content_rowid='key',
+            tokenize='unicode61 remove_diacritics 0'
+        );
+        CREATE TRIGGER article_words_insert AFTER INSERT ON article_words BEGIN
+            INSERT INTO article_words_fts (rowid, words) VALUES (new.key, new.words);
+        END;
+        CREATE TRIGGER article_words_delete AFTER DELETE ON article_words BEGIN
+            INSERT INTO article_words_fts (article_words_fts, rowid, words)
+                VALUES ('delete', old.key, old.words);
+        END;
+        CREATE TRIGGER article_words_update AFTER UPDATE ON article_words BEGIN
+            INSERT INTO article_words_fts (article_words_fts, rowid, words)
+                VALUES ('delete', old.key, old.words);
+            INSERT INTO article_words_fts (rowid, words) VALUES (new.key, new.words);
+        END;
+        """,
+        """
+        CREATE TABLE article_words (
+            key INTEGER PRIMARY KEY,
+            article_id TEXT NOT NULL UNIQUE REFERENCES articles (id) ON DELETE CASCADE,
+            province TEXT NOT NULL,
+            words TSVECTOR NOT NULL         -- the folded words as lexemes, unparsed
+        );
+        CREATE INDEX article_words_province ON article_words (province);
+        CREATE INDEX article_words_fts ON article_words USING GIN (words);
+        """,
+    ),
 )

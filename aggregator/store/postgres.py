@@ -7,6 +7,7 @@ import itertools
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,8 @@ from urllib.parse import urlsplit
 # -- PostgreSQL -----------------------------------------------------------------------------
 from aggregator.store.articles import SQLStore
 from aggregator.store.base import BUSY_TRIES, Cursor, StoreUnavailable, mask_target
-from aggregator.store.migrations import MIGRATIONS
+from aggregator.store.migrations import MIGRATIONS, migration_sql
+from aggregator.store.search import SearchTimeout, tsquery
 
 if TYPE_CHECKING:  # imported when a PostgreSQL store opens: SQLite runs do without it
     import psycopg
@@ -91,6 +93,19 @@ class PostgresStore(SQLStore):
     """
 
     _BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ"
+    # the folded words as lexemes, as they are (no parser, no dictionary)
+    _WORDS_VALUE = "array_to_tsvector(CAST(? AS TEXT[]))"
+    _WORDS_FROM = "article_words w"
+    _WORDS_ORDER = "w.key DESC"
+    _WORDS_MATCH = "w.words @@ CAST(? AS TSQUERY)"
+
+    @staticmethod
+    def _words_param(found: Sequence[str]) -> Any:
+        return list(found)
+
+    @staticmethod
+    def _match_param(found: Sequence[str]) -> Any:
+        return tsquery(found)
 
     def __init__(self, url: str, *, retry_seconds: float = 60.0) -> None:
         super().__init__()
@@ -158,8 +173,10 @@ class PostgresStore(SQLStore):
             # under the write lock: one process migrates, the others then find it done
             self.conn.execute("CREATE TABLE IF NOT EXISTS aggregator_schema (version INTEGER)")
             current = self.schema_version()
-            for migration in MIGRATIONS[current:]:
-                self.conn.execute(_pg_ddl(migration))  # DDL is transactional in PostgreSQL
+            for number, migration in enumerate(MIGRATIONS[current:], current + 1):
+                # DDL is transactional in PostgreSQL
+                self.conn.execute(_pg_ddl(migration_sql(migration, "postgres")))
+                self._migrated(number)
             self.conn.execute("DELETE FROM aggregator_schema")
             self._run("INSERT INTO aggregator_schema (version) VALUES (?)", (len(MIGRATIONS),))
 
@@ -224,6 +241,24 @@ class PostgresStore(SQLStore):
             min(0.1 * 2**attempt, 5.0, max(0.0, started + self.retry_seconds - time.monotonic()))
         )
         return True
+
+    @contextmanager
+    def _time_bound(self, seconds: float) -> Iterator[None]:
+        import psycopg
+
+        if self.in_transaction:  # the caller's transaction: its own bounds
+            yield
+            return
+        self._run(
+            f"BEGIN READ ONLY; SET LOCAL statement_timeout = {max(1, round(seconds * 1000))}", None
+        )
+        try:
+            yield
+            self._run("COMMIT")
+        except psycopg.errors.QueryCanceled:
+            raise SearchTimeout(f"the search took over {seconds:g} s") from None
+        finally:
+            self._rollback()
 
     def last_first_seen(self, site: str) -> datetime | None:
         row = self.execute(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ from typing import Any
 # -- SQLite ---------------------------------------------------------------------------------
 from aggregator.store.articles import SQLStore
 from aggregator.store.base import BUSY_TRIES, Cursor, StoreUnavailable
-from aggregator.store.migrations import MIGRATIONS
+from aggregator.store.migrations import MIGRATIONS, migration_sql
+from aggregator.store.search import SearchTimeout
 
 __all__ = ["SQLiteStore"]
 
@@ -146,11 +148,12 @@ class SQLiteStore(SQLStore):
                 return False
             # executescript would commit on its own; run statement by statement.
             statement = ""
-            for line in MIGRATIONS[current].splitlines(keepends=True):
+            for line in migration_sql(MIGRATIONS[current], "sqlite").splitlines(keepends=True):
                 statement += line
                 if sqlite3.complete_statement(statement):
                     self.conn.execute(statement)
                     statement = ""
+            self._migrated(current + 1)
             self.conn.execute(f"PRAGMA user_version = {current + 1}")
             return True
 
@@ -180,6 +183,20 @@ class SQLiteStore(SQLStore):
             return False
         time.sleep(0.05 * 2**attempt)
         return True
+
+    @contextmanager
+    def _time_bound(self, seconds: float) -> Iterator[None]:
+        deadline = time.monotonic() + seconds
+        # called every 1,000 virtual machine steps; non-zero interrupts the statement
+        self.conn.set_progress_handler(lambda: time.monotonic() > deadline, 1000)
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if "interrupted" not in str(exc):
+                raise
+            raise SearchTimeout(f"the search took over {seconds:g} s") from None
+        finally:
+            self.conn.set_progress_handler(None, 0)
 
     def last_first_seen(self, site: str) -> datetime | None:
         # julianday folds the offsets of the stored ISO times

@@ -52,11 +52,12 @@ class Feed:
     @property
     def name(self) -> str:
         """Path of the feed under the feeds folder, without the extension."""
-        return "all" if self.kind == "all" else f"{self.kind}/{self.key}"
+        return self.kind if self.kind in ("all", "search") else f"{self.kind}/{self.key}"
 
     @property
     def id(self) -> str:
-        return TAG_PREFIX + self.name
+        # a search feed's key is its query string: one id per search
+        return TAG_PREFIX + self.name + (f"?{self.key}" if self.kind == "search" else "")
 
     @property
     def title(self) -> str:
@@ -68,12 +69,13 @@ class Feed:
         return max((e.updated for e in self.entries), default=local_time(_EPOCH))
 
     def href(self, fmt: Format) -> str:
-        return f"{self.name}.{fmt}"
+        path = f"{self.name}.{fmt}"
+        return f"{path}?{self.key}" if self.kind == "search" and self.key else path
 
     @property
     def up(self) -> str:
         """From the feed's file back to the feeds folder ("" or "../")."""
-        return "" if self.kind == "all" else "../"
+        return "" if self.kind in ("all", "search") else "../"
 
 
 def terms_of(feed: Feed, entry: Entry) -> list[str]:

@@ -40,7 +40,8 @@ __all__ = [
 ]
 
 Format = Literal["rss", "atom", "json"]
-Kind = Literal["all", "category", "province", "site"]
+#: "search": a search feed, answered on demand by ``aggregator serve`` (no file)
+Kind = Literal["all", "category", "province", "site", "search"]
 _KINDS: tuple[Kind, ...] = ("category", "province", "site")
 
 #: ``aggregator serve``'s default address: it serves the feeds folder at ``/``.

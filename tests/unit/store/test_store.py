@@ -93,6 +93,7 @@ def test_an_old_sqlite_store_upgrades(tmp_path: Path) -> None:
         store.upsert(make_article("https://x.vn/a-1.html"))
     conn = sqlite3.connect(db)
     conn.executescript(
+        "DROP TABLE article_words_fts; DROP TABLE article_words; "
         "DROP TABLE article_versions; DROP TABLE health_events; DROP TABLE pages; "
         "DROP TABLE page_misses; "
         "PRAGMA user_version = 2;"

@@ -1,0 +1,107 @@
+"""Search over the stored articles: which words an article is found by, and what a query
+asks for.
+
+An article is indexed by the words of its title, lead and body text, folded
+(:func:`~aggregator.normalize.text.fold` without diacritics: lowercase, marks removed,
+đ → d), so "hoa" finds "hòa" and "Hoà". A word is a run of letters and digits; a query
+finds the articles that have every one of its words, whole. Both backends index the same
+words: SQLite in an FTS5 table over the space-separated words, PostgreSQL as the lexemes of
+a ``tsvector`` (``array_to_tsvector``: no parser, no dictionary between), so they find the
+same articles. A query is words only: quotes, operators and SQL in it are text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from collections.abc import Iterable
+
+from aggregator.normalize.text import fold
+
+__all__ = [
+    "MAX_QUERY",
+    "MAX_QUERY_WORDS",
+    "MAX_WORD",
+    "WORDS_KEY_STEP",
+    "SearchError",
+    "SearchTimeout",
+    "fts5_match",
+    "indexed_words",
+    "query_words",
+    "tsquery",
+    "words",
+    "words_key",
+]
+
+#: Longer words are not indexed (nor searched for): no lexeme over PostgreSQL's limit.
+MAX_WORD = 100
+#: A query's bounds: characters, and distinct words.
+MAX_QUERY = 500
+MAX_QUERY_WORDS = 10
+
+_WORD = re.compile(r"[^\W_]+")
+#: keys of one publication second: the index's key is its second times this, plus a hash
+WORDS_KEY_STEP = 4096
+
+
+class SearchError(ValueError):
+    """A query that cannot be run: one line saying why."""
+
+
+class SearchTimeout(RuntimeError):
+    """A search that ran over its time bound."""
+
+
+def words_key(published_ts: float, article_id: str) -> int:
+    """An article's key in the search index: its publication second (floor) times
+    :data:`WORDS_KEY_STEP`, plus a hash of its id (the store steps past a key in use), so
+    that key order is publication order to the second."""
+    return math.floor(published_ts) * WORDS_KEY_STEP + zlib.crc32(article_id.encode()) % 2048
+
+
+def words(text: str) -> list[str]:
+    """The folded words of ``text``, in order (words over :data:`MAX_WORD` left out)."""
+    folded = fold(text, diacritics=False)
+    return [w for w in _WORD.findall(folded) if len(w) <= MAX_WORD]
+
+
+def indexed_words(*texts: str | None) -> list[str]:
+    """The distinct words an article is found by (of its title, lead and body text)."""
+    seen: dict[str, None] = {}
+    for text in texts:
+        seen.update(dict.fromkeys(words(text or "")))
+    return list(seen)
+
+
+def query_words(query: str) -> tuple[str, ...]:
+    """The distinct words a query asks for; :class:`SearchError` when there are none or
+    too many, or the query or one of its words is too long."""
+    if len(query) > MAX_QUERY:
+        raise SearchError(f"the query is too long (at most {MAX_QUERY} characters)")
+    folded = fold(query, diacritics=False)
+    found = tuple(dict.fromkeys(_WORD.findall(folded)))
+    if not found:
+        raise SearchError("the query has no words to search for")
+    if len(found) > MAX_QUERY_WORDS:
+        raise SearchError(f"the query has too many words (at most {MAX_QUERY_WORDS})")
+    if any(len(w) > MAX_WORD for w in found):
+        raise SearchError(f"a word of the query is too long (at most {MAX_WORD} characters)")
+    return found
+
+
+def _checked(found: Iterable[str]) -> list[str]:
+    out = list(found)
+    if not out or any(not _WORD.fullmatch(w) for w in out):
+        raise SearchError("search words must be letters and digits")
+    return out
+
+
+def fts5_match(found: Iterable[str]) -> str:
+    """An FTS5 query: every word, each a quoted string (never an operator)."""
+    return " ".join(f'"{w}"' for w in _checked(found))
+
+
+def tsquery(found: Iterable[str]) -> str:
+    """A PostgreSQL ``tsquery``: every word, each a quoted lexeme, joined by ``&``."""
+    return " & ".join(f"'{w}'" for w in _checked(found))

@@ -1,0 +1,150 @@
+"""Search in the store: folding and query building, and the index on a SQLite file
+(``store_target``); tests/integration/store runs the store tests again on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from aggregator.store import SQLiteStore, open_store
+from aggregator.store.migrations import MIGRATIONS, SEARCH_MIGRATION
+from aggregator.store.search import (
+    MAX_QUERY_WORDS,
+    SearchError,
+    SearchTimeout,
+    fts5_match,
+    indexed_words,
+    query_words,
+    tsquery,
+)
+from tests.support.factory import VN, make_article
+
+
+def test_words_are_folded_whole_words() -> None:
+    assert indexed_words("Hoà Bình: Đường", "hòa-bình 2025", None) == [
+        "hoa", "binh", "duong", "2025",
+    ]  # fmt: skip
+    assert query_words("  HOÀ   bình hoa ") == ("hoa", "binh")
+    # operators, quotes and SQL are text: only their words are searched for
+    assert query_words('"x" OR y* NEAR(z) \'; DROP TABLE articles; --') == (
+        "x", "or", "y", "near", "z", "drop", "table", "articles",
+    )  # fmt: skip
+    assert fts5_match(["or", "x"]) == '"or" "x"'
+    assert tsquery(["or", "x"]) == "'or' & 'x'"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "  ",
+        '"*"() -- ;',
+        "x" * 501,
+        " ".join(f"w{i}" for i in range(MAX_QUERY_WORDS + 1)),
+        "a" * 101,
+    ],
+)
+def test_unusable_queries_are_one_line(query: str) -> None:
+    with pytest.raises(SearchError) as caught:
+        query_words(query)
+    assert "\n" not in str(caught.value)
+
+
+def test_match_builders_refuse_anything_but_words() -> None:
+    for bad in (['a"b'], ["a'b"], ["a b"], []):
+        with pytest.raises(SearchError):
+            fts5_match(bad)
+        with pytest.raises(SearchError):
+            tsquery(bad)
+
+
+def _stored(store_target: str) -> None:
+    with open_store(store_target) as store:
+        store.upsert(make_article("https://x.vn/1.html", title="Lũ ở Hoà Bình",
+                                  published=datetime(2026, 11, 1, tzinfo=VN)))  # fmt: skip
+        store.upsert(make_article("https://x.vn/2.html", title="Hòa giải ở xã",
+                                  site="baden", province="Tây Ninh", categories=["xa-hoi"],
+                                  published=datetime(2026, 11, 2, tzinfo=VN)))  # fmt: skip
+        store.upsert(make_article("https://x.vn/3.html", title="Hoa đào nở",
+                                  body_text="Hoa đào ở Bình Liêu.",
+                                  published=datetime(2026, 11, 3, tzinfo=VN)))  # fmt: skip
+
+
+def _urls(
+    store_target: str, words: str, province: str | None = None, category: str | None = None,
+    site: str | None = None,
+) -> list[str]:  # fmt: skip
+    with open_store(store_target) as store:
+        found = store.search(query_words(words), province=province, category=category, site=site)
+        return [a.url for a in found]
+
+
+def test_search_folds_ands_filters_and_orders_newest_first(store_target: str) -> None:
+    _stored(store_target)
+    assert _urls(store_target, "hoa") == [f"https://x.vn/{i}.html" for i in (3, 2, 1)]
+    assert _urls(store_target, "HOÀ binh") == ["https://x.vn/3.html", "https://x.vn/1.html"]
+    assert _urls(store_target, "hoa", site="baden") == ["https://x.vn/2.html"]
+    assert _urls(store_target, "hoa", province="tayninh") == ["https://x.vn/2.html"]
+    assert _urls(store_target, "hoa", category="xa-hoi") == ["https://x.vn/2.html"]
+    assert _urls(store_target, "hoa", category="nope") == []
+    assert _urls(store_target, "ho") == []  # whole words only
+    assert _urls(store_target, '"hoa" OR "lu"') == []  # no article has "or"
+    with open_store(store_target) as store:
+        assert len(store.search(query_words("hoa"), limit=2)) == 2
+
+
+def test_an_edit_reindexes_and_copies_are_found_by_their_original(store_target: str) -> None:
+    _stored(store_target)
+    with open_store(store_target) as store:
+        store.upsert(make_article("https://x.vn/1.html", title="Mưa lớn"))
+        copy = make_article("https://y.vn/3.html", title="Hoa đào nở", site="baden",
+                            duplicate_of=make_article("https://x.vn/3.html").id)  # fmt: skip
+        store.upsert(copy)
+        found = store.search(query_words("hoa dao"))
+        assert [a.url for a in found] == ["https://x.vn/3.html"]
+        assert [c["url"] for c in found[0].also_at] == ["https://y.vn/3.html"]
+    assert _urls(store_target, "binh") == ["https://x.vn/3.html"]
+    assert _urls(store_target, "mua lon") == ["https://x.vn/1.html"]
+
+
+def test_the_migration_indexes_articles_stored_before_it(store_target: str) -> None:
+    _stored(store_target)
+    with open_store(store_target) as store:  # back to the schema before search
+
+        def downgrade() -> None:
+            store.execute("DROP TABLE article_words")
+            if isinstance(store, SQLiteStore):
+                store.execute("DROP TABLE article_words_fts")
+                store.execute(f"PRAGMA user_version = {SEARCH_MIGRATION - 1}")
+            else:
+                store.execute("UPDATE aggregator_schema SET version = ?", (SEARCH_MIGRATION - 1,))
+
+        store.transaction(downgrade)
+    with open_store(store_target) as store:
+        assert store.schema_version() == len(MIGRATIONS)
+    assert _urls(store_target, "hoa") == [f"https://x.vn/{i}.html" for i in (3, 2, 1)]
+
+
+def test_a_search_over_its_time_bound_stops(store_target: str) -> None:
+    with open_store(store_target) as store:
+        store.transaction(lambda: [
+            store.upsert(make_article(f"https://x.vn/{i}.html", title="Hoa")) for i in range(100)
+        ])  # fmt: skip
+    with open_store(store_target) as store, pytest.raises(SearchTimeout):
+        store.search(query_words("hoa"), timeout=0.0)
+
+
+def test_the_cut_falls_where_a_full_sort_puts_it(store_target: str) -> None:
+    """Articles of one publication second: the limit keeps the lowest ids, whatever
+    order the index holds them in."""
+    urls = [f"https://x.vn/same-{i}.html" for i in range(8)]
+    with open_store(store_target) as store:
+        for url in urls:
+            store.upsert(make_article(url, title="Hoa"))
+        store.upsert(make_article("https://x.vn/older.html", title="Hoa",
+                                  published=datetime(2026, 10, 1, tzinfo=VN)))  # fmt: skip
+        found = store.search(query_words("hoa"), limit=3)
+        by_id = sorted(make_article(url).id for url in urls)
+        assert [a.id for a in found] == by_id[:3]
+        assert store.search(query_words("hoa"), limit=9)[-1].url == "https://x.vn/older.html"
