@@ -3,12 +3,13 @@ stores, whatever their timing: shared by the crash tests and the processing-chai
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from aggregator.store import SQLiteStore
 
-__all__ = ["store_state"]
+__all__ = ["article_count", "store_state"]
 
 
 def store_state(db: Path) -> dict[str, Any]:
@@ -43,3 +44,16 @@ def store_state(db: Path) -> dict[str, Any]:
         "fingerprints": fingerprints,
         "bands": bands,
     }
+
+
+def article_count(db: Path) -> int:
+    """Articles in a SQLite store another process is writing (0 before it exists or while
+    it is being created), read without taking a write lock."""
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            return int(conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error:  # not created yet, or mid-migration
+        return 0

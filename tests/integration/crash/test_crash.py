@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -25,21 +24,10 @@ from aggregator.store import SQLiteStore
 from tests.support.crawls import Crawl
 from tests.support.env import REPO
 from tests.support.feedcheck import check_feed_file, feed_files
-from tests.support.storestate import store_state
+from tests.support.storestate import article_count, store_state
 
 #: Seeded: the kill points move with AGGREGATOR_CRASH_SEED, and a failure can be replayed.
 SEED = int(os.environ.get("AGGREGATOR_CRASH_SEED", "9"))
-
-
-def _count(db: Path) -> int:
-    try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-        try:
-            return int(conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
-        finally:
-            conn.close()
-    except sqlite3.Error:  # not created yet, or mid-migration
-        return 0
 
 
 def _crawl_command(crawled: Crawl, db: Path, *extra: str) -> list[str]:
@@ -77,14 +65,14 @@ def test_sigkill_at_random_points_then_resume_equals_an_uninterrupted_crawl(
         if point == 0:
             time.sleep(rng.uniform(0.8, 1.5))  # Scrapy started, nothing stored yet
         else:
-            while _count(db) < point and proc.poll() is None and time.monotonic() < deadline:
+            while article_count(db) < point and proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.005)
         assert proc.poll() is None, f"the crawl ended before kill point {point}: {proc.stderr}"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         proc.stdout.close()  # type: ignore[union-attr]
         proc.stderr.close()  # type: ignore[union-attr]
-        killed.append(_count(db))
+        killed.append(article_count(db))
     assert killed == sorted(killed) and killed[-1] < total, killed
     result = subprocess.run(_crawl_command(crawled, db, "--resume"), cwd=tmp_path, env=_env(),
                             capture_output=True, text=True, timeout=300)  # fmt: skip

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from aggregator.store import SQLiteStore
 from tests.support.cli import run_cli
 from tests.support.crawls import Crawl
 from tests.support.env import REPO
-from tests.support.storestate import store_state
+from tests.support.storestate import article_count, store_state
 
 
 def _crawl(crawled: Crawl, db: Path, *extra: str) -> list[str]:
@@ -36,17 +35,6 @@ def test_every_number_of_workers_stores_the_same(crawled: Crawl, tmp_path: Path,
     db = tmp_path / f"jobs{jobs}.db"
     run_cli(*_crawl(crawled, db, "--jobs", str(jobs)))
     assert store_state(db) == store_state(crawled.db)
-
-
-def _count(db: Path) -> int:
-    try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-        try:
-            return int(conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return 0
 
 
 def _grandchildren(pid: int) -> list[int]:
@@ -77,7 +65,7 @@ def test_a_worker_killed_mid_crawl_costs_one_page_fetched_again_next_time(
     proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)  # fmt: skip
     deadline = time.monotonic() + 120
-    while _count(db) < total // 5 and proc.poll() is None and time.monotonic() < deadline:
+    while article_count(db) < total // 5 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
     workers = _grandchildren(proc.pid)
     assert proc.poll() is None and len(workers) == 2, workers
