@@ -52,7 +52,7 @@ SEARCH_TIMEOUT = 2.0
 _CACHE_SIZE = 256
 #: prepared entries kept between searches: how many, and their content's characters
 _ENTRIES_KEPT = 2000
-_ENTRIES_CHARS = 32_000_000
+_ENTRIES_CHARS = 16_000_000  # Vietnamese text: 2 bytes a character, ~32 MB
 _MAX_QUERY_STRING = 4096
 _MAX_LABEL = 100
 
