@@ -108,14 +108,15 @@ def hostile_server() -> Iterator[str]:
 
 def crawl(sites_dir: Path, db: Path, *sites: str) -> dict[str, dict[str, Any]]:
     """``aggregator crawl SITES`` in a fresh store: each site's crawl record (the hostile
-    site mostly fails, its 404s: exit status 1 is expected)."""
+    site mostly fails, its 404s: exit status 3, some sites failed, is expected beside the
+    normal one)."""
     done = subprocess.run(
         [sys.executable, "-m", "aggregator.app.cli", "crawl", *sites, "--db", str(db),
          "--sites-dir", str(sites_dir), *SETTINGS],
         cwd=ROOT, capture_output=True, text=True,
         env={**os.environ, "AGGREGATOR_SITES_DIRS": "", "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
-    if done.returncode not in (0, 1):
+    if done.returncode not in (0, 3):
         raise RuntimeError(f"crawl of {sites} exited {done.returncode}: {done.stderr[-2000:]}")
     with open_store(str(db)) as store:
         return {site: dict(record["stats"]) for site, record in store.last_crawls().items()}
