@@ -1,9 +1,14 @@
 // The reading page's filters: loads headlines.json (written with the feeds) and shows the
 // newest headlines matching the text search (diacritics folded), category, province and
 // newspaper. Builds DOM nodes with textContent only; links must be http(s).
+// When served by `aggregator serve --db`, the text search also asks search.json (the whole
+// archive, with the same filters): debounced, one request at a time; where there is no
+// search.json (a static server) or it fails, the client-side results stay.
 "use strict";
 (function () {
   var SHOWN = 50;
+  var DEBOUNCE_MS = 300;
+  var archive = { enabled: true, timer: 0, busy: false, wanted: "" };
   var filters = document.getElementById("filters");
   var FIELDS = ["q", "category", "province", "site"];
   var list = document.getElementById("headlines");
@@ -36,12 +41,14 @@
 
   // ISO 8601 in Vietnam time (+07:00) -> "HH:MM dd/mm/yyyy", as the page shows it
   function shownTime(iso) {
+    var t = /[zZ]|[+-]\d{2}:\d{2}$/.test(iso || "") ? Date.parse(iso) : NaN;
+    if (!isNaN(t)) iso = new Date(t + 7 * 3600e3).toISOString().slice(0, 19) + "+07:00";
     var m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso || "");
     return m ? m[4] + ":" + m[5] + " " + m[3] + "/" + m[2] + "/" + m[1] : "";
   }
 
   function render(item, index) {
-    var site = index.sites[item.site] || { name: item.site, province: "" };
+    var site = index.sites[item.site] || { name: item.siteName || item.site, province: "" };
     var province = index.provinces[site.province] || "";
     var li = el("li");
     var article = el("article");
@@ -105,6 +112,54 @@
     FIELDS.forEach(function (name) { if (data[name]) params.set(name, data[name]); });
     var query = params.toString();
     history.replaceState(null, "", query ? "?" + query : location.pathname);
+    archive.wanted = words.length && archive.enabled ? query : "";
+    clearTimeout(archive.timer);
+    if (archive.wanted) {
+      archive.timer = setTimeout(function () { searchArchive(index); }, DEBOUNCE_MS);
+    }
+  }
+
+  // a JSON Feed item of search.json -> the shape of a headlines.json item
+  function fromFeed(entry) {
+    var ext = entry._aggregator || {};
+    var source = ext.source || {};
+    return {
+      title: String(entry.title || ""), url: String(entry.url || ""),
+      lead: String(entry.summary || ""), time: String(entry.date_published || ""),
+      site: String(source.site || ""), siteName: String(source.name || ""),
+      also: (ext.also_at || []).map(function (c) {
+        return { site: String(c.site || ""), url: String(c.url || ""), name: String(c.name || "") };
+      }),
+    };
+  }
+
+  function searchArchive(index) {
+    if (archive.busy || !archive.wanted) return;  // the answer in flight asks again
+    var query = archive.wanted;
+    archive.busy = true;
+    fetch("search.json?" + query, { headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (response.status === 404) archive.enabled = false;  // no archive here
+        if (!response.ok) throw new Error(response.status + " search.json");
+        return response.json();
+      })
+      .then(function (feed) {
+        if (query !== archive.wanted) return;
+        var found = (feed.items || []).map(fromFeed);
+        list.replaceChildren.apply(list, found.map(function (item) { return render(item, index); }));
+        if (!found.length) list.appendChild(el("li", "empty", "Không có bài nào khớp."));
+        // search.json answers at most SHOWN: the newest of perhaps more
+        title.textContent = "Kết quả tìm trong kho bài: " + found.length
+          + (found.length >= SHOWN ? " bài mới nhất" : " bài");
+      })
+      .catch(function (error) {
+        // the client-side results shown by update() stay
+        console.warn("archive search unavailable:", error.message);
+      })
+      .then(function () {
+        archive.busy = false;
+        if (archive.wanted && archive.wanted !== query) searchArchive(index);
+      });
   }
 
   function start(index) {
