@@ -29,7 +29,9 @@ over either cap is closed at once, the others are served.
 At start, a feeds folder whose links point at this machine on another port is one
 warning line (stderr): its links would not resolve on this server.
 
-With a store (``serve --db``), ``/search.{rss,atom,json}?q=…&province=…&category=…&site=…``
+With a store (``serve --db``), every file carries ``X-Aggregator-Search: 1`` (so the
+reading page knows it may ask ``search.json``), and
+``/search.{rss,atom,json}?q=…&province=…&category=…&site=…``
 is a search feed made on demand (:mod:`aggregator.publish.search`), with the same ETag,
 304, gzip and media types as the files; a request that is not a search is 400, a search
 over its time bound or a store that cannot be read 503, each with one line of text.
@@ -204,6 +206,8 @@ class FeedsResource(Resource):
                 mtime = int(os.fstat(handle.fileno()).st_mtime)
         except OSError:
             return self._not_found(request)
+        if self.search is not None:  # the reading page asks search.json only when told so
+            request.setHeader(b"x-aggregator-search", b"1")
         return self._respond(request, data, media_type, path.suffix, self.max_age, mtime)
 
     def _search(self, request: Request, search: SearchFeeds, fmt: Format) -> bytes | int:

@@ -213,10 +213,13 @@ def test_hostile_requests_are_400_or_correct(
 
 
 def test_search_needs_a_store(served: tuple[Server, list[dict[str, Any]]], tmp_path: Path) -> None:
-    """Without ``--db`` there is no search: the path is a missing file, 404."""
+    """Without ``--db`` there is no search: the path is a missing file, 404, and the files
+    do not announce one (the reading page asks search.json only when they do)."""
     server, _ = served
+    assert server.request("/headlines.json")[1].get("x-aggregator-search") == "1"
     plain = start_server(server.feeds, tmp_path / "log")
     try:
         assert plain.request("/search.json?q=tinh")[0] == 404
+        assert "x-aggregator-search" not in plain.request("/headlines.json")[1]
     finally:
         assert stop_server(plain) == 0

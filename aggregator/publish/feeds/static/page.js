@@ -1,14 +1,14 @@
 // The reading page's filters: loads headlines.json (written with the feeds) and shows the
 // newest headlines matching the text search (diacritics folded), category, province and
 // newspaper. Builds DOM nodes with textContent only; links must be http(s).
-// When served by `aggregator serve --db`, the text search also asks search.json (the whole
-// archive, with the same filters): debounced, one request at a time; where there is no
-// search.json (a static server) or it fails, the client-side results stay.
+// When served by `aggregator serve --db` (its files carry X-Aggregator-Search: 1), the text
+// search also asks search.json (the whole archive, with the same filters): debounced, one
+// request at a time; elsewhere, or when it fails, the client-side results stay.
 "use strict";
 (function () {
   var SHOWN = 50;
   var DEBOUNCE_MS = 300;
-  var archive = { enabled: true, timer: 0, busy: false, wanted: "" };
+  var archive = { enabled: false, timer: 0, busy: false, wanted: "" };
   var filters = document.getElementById("filters");
   var FIELDS = ["q", "category", "province", "site"];
   var list = document.getElementById("headlines");
@@ -177,6 +177,8 @@
   fetch(filters.dataset.index, { headers: { Accept: "application/json" } })
     .then(function (response) {
       if (!response.ok) throw new Error(response.status + " " + filters.dataset.index);
+      // `aggregator serve --db` says so: only then is there a search.json to ask
+      archive.enabled = response.headers.get("X-Aggregator-Search") === "1";
       return response.json();
     })
     .then(start)
