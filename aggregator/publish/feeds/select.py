@@ -9,7 +9,7 @@ second URL of a page of the same site is left out of the site feed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -116,28 +116,45 @@ class FeedSelection:
         Copies are read too, so the store is asked for more rows (doubling) until
         ``limit`` entries are kept or the category has no more articles.
         """
+        return self._fill(
+            lambda n: self.store.articles(categories=[key], limit=n),
+            lambda rows: self._category_kept(key, rows),
+        )
+
+    def _category_kept(self, key: str, rows: Iterable[StoredArticle]) -> list[Entry]:
+        kept: list[Entry] = []
+        stories: set[str] = set()
+        for article in rows:
+            if not self.prepare.usable(article):
+                continue
+            if article.duplicate_of is None:
+                kept.append(self.prepare(article))
+                if kept[-1].also_at:
+                    self._stories[article.id] = kept[-1].also_at
+                continue
+            original = self._original(article.duplicate_of)
+            usable = original is not None and self.prepare.usable(original)
+            if usable and original is not None and key in original.categories:
+                continue  # the original stands for the story here
+            if article.duplicate_of in stories:
+                continue
+            stories.add(article.duplicate_of)
+            others = self._others(article, original) if original is not None else ()
+            kept.append(self.prepare(article, others))
+        return kept
+
+    def _fill(
+        self,
+        read: Callable[[int], Iterable[StoredArticle]],
+        keep: Callable[[list[StoredArticle]], list[Entry]],
+    ) -> list[Entry]:
+        """The ``limit`` newest entries ``keep`` makes of ``read(n)`` rows: copies are read
+        too, so the store is asked for twice as many rows until ``limit`` entries are kept
+        or it has no more."""
         fetch = self.limit
         while True:
-            rows = list(self.store.articles(categories=[key], limit=fetch))
-            kept: list[Entry] = []
-            stories: set[str] = set()
-            for article in rows:
-                if not self.prepare.usable(article):
-                    continue
-                if article.duplicate_of is None:
-                    kept.append(self.prepare(article))
-                    if kept[-1].also_at:
-                        self._stories[article.id] = kept[-1].also_at
-                    continue
-                original = self._original(article.duplicate_of)
-                usable = original is not None and self.prepare.usable(original)
-                if usable and original is not None and key in original.categories:
-                    continue  # the original stands for the story here
-                if article.duplicate_of in stories:
-                    continue
-                stories.add(article.duplicate_of)
-                others = self._others(article, original) if original is not None else ()
-                kept.append(self.prepare(article, others))
+            rows = list(read(fetch))
+            kept = keep(rows)
             if len(kept) >= self.limit or len(rows) < fetch:
                 return newest_first(kept)[: self.limit]
             fetch *= 2
@@ -167,26 +184,27 @@ class FeedSelection:
         Copies are read too, so the store is asked for more rows (doubling) until
         ``limit`` entries are kept or the sites have no more articles.
         """
-        fetch = self.limit
-        while True:
-            rows = list(self.store.articles(sites=sites, limit=fetch, include_duplicates=True))
-            kept: list[Entry] = []
-            stories: set[str] = set()
-            for article in rows:
-                if not self.prepare.usable(article):
-                    continue
-                if article.duplicate_of is None:
-                    kept.append(self.prepare(article))
-                    continue
-                original = self._original(article.duplicate_of)
-                if original is None:  # a dangling link: show the copy on its own
-                    kept.append(self.prepare(article, ()))
-                elif original.site not in sites and original.id not in stories:
-                    stories.add(original.id)
-                    kept.append(self.prepare(article, self._others(article, original)))
-            if len(kept) >= self.limit or len(rows) < fetch:
-                return newest_first(kept)[: self.limit]
-            fetch *= 2
+        return self._fill(
+            lambda n: self.store.articles(sites=sites, limit=n, include_duplicates=True),
+            lambda rows: self._own_kept(sites, rows),
+        )
+
+    def _own_kept(self, sites: Sequence[str], rows: Iterable[StoredArticle]) -> list[Entry]:
+        kept: list[Entry] = []
+        stories: set[str] = set()
+        for article in rows:
+            if not self.prepare.usable(article):
+                continue
+            if article.duplicate_of is None:
+                kept.append(self.prepare(article))
+                continue
+            original = self._original(article.duplicate_of)
+            if original is None:  # a dangling link: show the copy on its own
+                kept.append(self.prepare(article, ()))
+            elif original.site not in sites and original.id not in stories:
+                stories.add(original.id)
+                kept.append(self.prepare(article, self._others(article, original)))
+        return kept
 
     def province_of(self, site: str, entries: Iterable[Entry] = ()) -> str:
         """A site's 2025 province: its definition's, else its stored articles'."""
