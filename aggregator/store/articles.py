@@ -416,15 +416,7 @@ class SQLStore(SQLBase):
         """
         where = [self._WORDS_MATCH, f"{self._NOT_INDEXED}a.duplicate_of IS NULL"]
         params: list[Any] = [self._match_param(found)]
-        if province is not None:
-            where.append("w.province = ?")
-            params.append(province)
-        if site is not None:
-            where.append("a.site = ?")
-            params.append(site)
-        if category is not None:
-            where.append("a.id IN (SELECT article_id FROM article_categories WHERE category = ?)")
-            params.append(category)
+        self._search_filters(where, params, province=province, category=category, site=site)
         sql = (
             f"SELECT a.id, w.key FROM {self._WORDS_FROM} "
             f"{self._ORDERED_JOIN} articles a ON a.id = w.article_id "
@@ -439,6 +431,22 @@ class SQLStore(SQLBase):
             order = {article_id: n for n, article_id in enumerate(ids)}
             found_rows = sorted(self._with_copies(rows_sql, ids), key=lambda a: order[a.id])
         return found_rows
+
+    def _search_filters(
+        self, where: list[str], params: list[Any], *, province: str | None,
+        category: str | None, site: str | None,
+    ) -> None:  # fmt: skip
+        """Add a search's filters to its conditions (``w``: the search row, ``a``: the
+        article)."""
+        if province is not None:
+            where.append("w.province = ?")
+            params.append(province)
+        if site is not None:
+            where.append("a.site = ?")
+            params.append(site)
+        if category is not None:
+            where.append("a.id IN (SELECT article_id FROM article_categories WHERE category = ?)")
+            params.append(category)
 
     def _newest_matches(self, sql: str, params: Sequence[Any], limit: int) -> list[str]:
         """The ids of the ``limit`` newest rows of ``sql`` (``id, key``, newest key first),

@@ -8,6 +8,10 @@ finds the articles that have every one of its words, whole. Both backends index 
 words: SQLite in an FTS5 table over the space-separated words, PostgreSQL as the lexemes of
 a ``tsvector`` (``array_to_tsvector``: no parser, no dictionary between), so they find the
 same articles. A query is words only: quotes, operators and SQL in it are text.
+
+PostgreSQL keeps a search's filters beside the words too: each row's ``filters`` holds
+``site:<key>``, ``province:<key>`` and ``category:<key>`` lexemes (a word has no colon),
+so that a filtered search is one index scan (:func:`filters_tsquery`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ __all__ = [
     "WORDS_KEY_STEP",
     "SearchError",
     "SearchTimeout",
+    "filters_tsquery",
     "fts5_match",
     "indexed_words",
     "query_words",
@@ -105,3 +110,15 @@ def fts5_match(found: Iterable[str]) -> str:
 def tsquery(found: Iterable[str]) -> str:
     """A PostgreSQL ``tsquery``: every word, each a quoted lexeme, joined by ``&``."""
     return " & ".join(f"'{w}'" for w in _checked(found))
+
+
+def filters_tsquery(
+    *, province: str | None = None, category: str | None = None, site: str | None = None
+) -> str | None:
+    """A PostgreSQL ``tsquery`` of a search's filters (None: no filter), each a quoted
+    lexeme ``<filter>:<value>`` (quotes and backslashes in a value escaped: text)."""
+    given = (("province", province), ("category", category), ("site", site))
+    lexemes = [f"{name}:{value}" for name, value in given if value is not None]
+    if not lexemes:
+        return None
+    return " & ".join("'" + x.replace("\\", "\\\\").replace("'", "''") + "'" for x in lexemes)

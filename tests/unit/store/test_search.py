@@ -8,11 +8,12 @@ from datetime import datetime
 import pytest
 
 from aggregator.store import SQLiteStore, open_store
-from aggregator.store.migrations import MIGRATIONS, SEARCH_MIGRATION
+from aggregator.store.migrations import FILTERS_MIGRATION, MIGRATIONS, SEARCH_MIGRATION
 from aggregator.store.search import (
     MAX_QUERY_WORDS,
     SearchError,
     SearchTimeout,
+    filters_tsquery,
     fts5_match,
     indexed_words,
     query_words,
@@ -32,6 +33,9 @@ def test_words_are_folded_whole_words() -> None:
     )  # fmt: skip
     assert fts5_match(["or", "x"]) == '"or" "x"'
     assert tsquery(["or", "x"]) == "'or' & 'x'"
+    assert filters_tsquery() is None
+    assert filters_tsquery(site="a-1", category="b") == "'category:b' & 'site:a-1'"
+    assert filters_tsquery(province="x' | 'y\\") == "'province:x'' | ''y\\\\'"
 
 
 @pytest.mark.parametrize(
@@ -88,6 +92,13 @@ def test_search_folds_ands_filters_and_orders_newest_first(store_target: str) ->
     assert _urls(store_target, "hoa", province="tayninh") == ["https://x.vn/2.html"]
     assert _urls(store_target, "hoa", category="xa-hoi") == ["https://x.vn/2.html"]
     assert _urls(store_target, "hoa", category="nope") == []
+    assert _urls(store_target, "hoa", site="baden", province="tayninh", category="xa-hoi") == [
+        "https://x.vn/2.html"
+    ]
+    assert _urls(store_target, "hoa", site="baden", category="kinh-te") == []
+    # a filter's value is text, whatever it holds
+    assert _urls(store_target, "hoa", site="baden' | 'x") == []
+    assert _urls(store_target, "hoa", category="xa-hoi\\") == []
     assert _urls(store_target, "ho") == []  # whole words only
     assert _urls(store_target, '"hoa" OR "lu"') == []  # no article has "or"
     with open_store(store_target) as store:
@@ -106,6 +117,15 @@ def test_an_edit_reindexes_and_copies_are_found_by_their_original(store_target: 
         assert [c["url"] for c in found[0].also_at] == ["https://y.vn/3.html"]
     assert _urls(store_target, "binh") == ["https://x.vn/3.html"]
     assert _urls(store_target, "mua lon") == ["https://x.vn/1.html"]
+    with open_store(store_target) as store:  # new categories and province: filters follow
+        store.upsert(make_article("https://x.vn/2.html", title="Hòa giải ở xã", site="baden",
+                                  province="Đồng Nai", categories=["kinh-te"],
+                                  published=datetime(2026, 11, 2, tzinfo=VN)))  # fmt: skip
+    assert _urls(store_target, "hoa", category="xa-hoi") == []
+    assert _urls(store_target, "hoa", province="tayninh") == []
+    assert _urls(store_target, "hoa", category="kinh-te", province="dongnai") == [
+        "https://x.vn/2.html"
+    ]
 
 
 def test_the_migration_indexes_articles_stored_before_it(store_target: str) -> None:
@@ -124,6 +144,29 @@ def test_the_migration_indexes_articles_stored_before_it(store_target: str) -> N
     with open_store(store_target) as store:
         assert store.schema_version() == len(MIGRATIONS)
     assert _urls(store_target, "hoa") == [f"https://x.vn/{i}.html" for i in (3, 2, 1)]
+    assert _urls(store_target, "hoa", site="baden", category="xa-hoi") == ["https://x.vn/2.html"]
+
+
+def test_the_filters_migration_fills_the_rows_stored_before_it(store_target: str) -> None:
+    """PostgreSQL's search rows of migration 7 get their filters (SQLite: no change)."""
+    _stored(store_target)
+    with open_store(store_target) as store:
+
+        def downgrade() -> None:
+            if isinstance(store, SQLiteStore):
+                store.execute(f"PRAGMA user_version = {FILTERS_MIGRATION - 1}")
+                return
+            store.execute("DROP TRIGGER article_words_filters ON article_words")
+            store.execute("DROP FUNCTION article_words_filters")
+            store.execute("ALTER TABLE article_words DROP COLUMN filters")
+            store.execute("UPDATE aggregator_schema SET version = ?", (FILTERS_MIGRATION - 1,))
+
+        store.transaction(downgrade)
+    with open_store(store_target) as store:
+        assert store.schema_version() == len(MIGRATIONS)
+    assert _urls(store_target, "hoa", province="tayninh") == ["https://x.vn/2.html"]
+    assert _urls(store_target, "hoa", site="baden", category="xa-hoi") == ["https://x.vn/2.html"]
+    assert _urls(store_target, "hoa", site="x") == []
 
 
 def test_a_search_over_its_time_bound_stops(store_target: str) -> None:
