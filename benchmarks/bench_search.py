@@ -114,7 +114,8 @@ def replicate(store: SQLiteStore, block: int, size: int) -> None:
 
 
 def copy_to_postgresql(source: SQLiteStore, url: str) -> None:
-    """The same rows in PostgreSQL (its own search index built from the same words)."""
+    """The same rows in PostgreSQL (its own search index built from the same words, the
+    filters of each search row by the store's trigger)."""
     with open_store(url) as target:
         conn = target.conn
         columns = [r[1] for r in source.conn.execute("PRAGMA table_info(articles)")]
@@ -134,7 +135,8 @@ def copy_to_postgresql(source: SQLiteStore, url: str) -> None:
                     "VALUES (%s, %s, %s, array_to_tsvector(%s::text[]))",
                     [(r[0], r[1], r[2], r[3].split(" ")) for r in rows],
                 )
-        conn.execute("ANALYZE")
+        # as autovacuum leaves a store: no vacuum of the copy running during the searches
+        conn.execute("VACUUM ANALYZE")
 
 
 def _chunks(cursor: Any) -> Any:
