@@ -414,14 +414,10 @@ class SQLStore(SQLBase):
         until ``limit`` articles are found and the second of the last one is complete,
         so the cut falls where a full sort would put it.
         """
-        where = [self._WORDS_MATCH, f"{self._NOT_INDEXED}a.duplicate_of IS NULL"]
+        where = [self._WORDS_MATCH]
         params: list[Any] = [self._match_param(found)]
         self._search_filters(where, params, province=province, category=category, site=site)
-        sql = (
-            f"SELECT a.id, w.key FROM {self._WORDS_FROM} "
-            f"{self._ORDERED_JOIN} articles a ON a.id = w.article_id "
-            f"WHERE {' AND '.join(where)} ORDER BY {self._WORDS_ORDER}"
-        )
+        sql = self._search_sql(" AND ".join(where))
         with self._time_bound(timeout):
             ids = self._newest_matches(sql, params, limit)
             if not ids:
@@ -448,22 +444,33 @@ class SQLStore(SQLBase):
             where.append("a.id IN (SELECT article_id FROM article_categories WHERE category = ?)")
             params.append(category)
 
+    def _search_sql(self, condition: str) -> str:
+        """A search's statement: ``id, key, original`` of the search rows that meet
+        ``condition``, newest key first, at most a last parameter's count (copies
+        included: an original is told by its row, whose ``duplicate_of`` may change)."""
+        return (
+            f"SELECT a.id, w.key, a.duplicate_of IS NULL FROM {self._WORDS_FROM} "
+            f"{self._ORDERED_JOIN} articles a ON a.id = w.article_id "
+            f"WHERE {condition} ORDER BY {self._WORDS_ORDER} LIMIT ?"
+        )
+
     def _newest_matches(self, sql: str, params: Sequence[Any], limit: int) -> list[str]:
-        """The ids of the ``limit`` newest rows of ``sql`` (``id, key``, newest key first),
+        """The ids of the ``limit`` newest originals of ``sql`` (see :meth:`_search_sql`),
         ties of the last second by id. Asked with a growing ``LIMIT`` (a driver may read
         the whole result at once): twice ``limit`` first, more while one second's ties
         reach past it."""
         fetch = 2 * limit
         while True:
-            rows = self.execute(sql + " LIMIT ?", [*params, fetch]).fetchall()
+            rows = self.execute(sql, [*params, fetch]).fetchall()
             picked: list[tuple[int, str]] = []
             complete = len(rows) < fetch
-            for article_id, key in rows:
+            for article_id, key, original in rows:
                 second = key // WORDS_KEY_STEP
                 if len(picked) >= limit and second < picked[-1][0]:
                     complete = True
                     break
-                picked.append((second, article_id))
+                if original:
+                    picked.append((second, article_id))
             if complete:
                 picked.sort(key=lambda p: (-p[0], p[1]))
                 return [article_id for _, article_id in picked[:limit]]

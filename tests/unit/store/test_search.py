@@ -191,3 +191,20 @@ def test_the_cut_falls_where_a_full_sort_puts_it(store_target: str) -> None:
         by_id = sorted(make_article(url).id for url in urls)
         assert [a.id for a in found] == by_id[:3]
         assert store.search(query_words("hoa"), limit=9)[-1].url == "https://x.vn/older.html"
+
+
+def test_newer_copies_do_not_crowd_out_the_originals(store_target: str) -> None:
+    """Copies are read with the originals (a copy's row says what it is) and skipped:
+    however many newer copies match, the newest originals are found."""
+    originals = [f"https://x.vn/o{i}.html" for i in range(3)]
+    with open_store(store_target) as store:
+        for day, url in enumerate(originals, 1):
+            store.upsert(make_article(url, title="Hoa",
+                                      published=datetime(2026, 10, day, tzinfo=VN)))  # fmt: skip
+        first = make_article(originals[0]).id
+        for i in range(9):
+            store.upsert(make_article(f"https://y.vn/c{i}.html", title="Hoa", site="baden",
+                                      duplicate_of=first))  # fmt: skip
+        found = store.search(query_words("hoa"), limit=2)
+        assert [a.url for a in found] == [originals[2], originals[1]]
+        assert [a.url for a in store.search(query_words("hoa"), site="baden")] == []
