@@ -33,6 +33,9 @@ class Prepared:
     content_hash: str
     #: the distinct folded words the search index finds it by, space-separated
     words: str
+    #: the canonical form of the fetched URL, for its page record: (site id, URL, form),
+    #: when the chain prepared the article
+    page_url: tuple[str, str, str] | None = None
 
 
 @dataclass

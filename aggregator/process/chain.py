@@ -20,7 +20,7 @@ memory of the run:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Literal, Protocol, TypeVar
@@ -112,7 +112,8 @@ def prepare(page: Page, site: SiteDefinition) -> Article:
     )
     normalize_article(article, site)
     article.fingerprint = fingerprint(article.body_text)
-    article.prepared = store_form(article)
+    page_url = (site.id, article.url, _canonical(article.url, site))
+    article.prepared = replace(store_form(article), page_url=page_url)
     return article
 
 
@@ -197,7 +198,12 @@ def page_records(article: Article, site: SiteDefinition | None) -> list[PageReco
     one) for incremental crawls: the article they gave and their HTTP validators."""
     published = article.published.timestamp() if article.published else None
     checked = (article.fetched_at or datetime.now(UTC)).isoformat()
-    urls = {_canonical(article.url, site), article.canonical_url}
+    form = article.prepared
+    if form and form.page_url and form.page_url[:2] == (site and site.id, article.url):
+        fetched = form.page_url[2]  # found when it was prepared
+    else:
+        fetched = _canonical(article.url, site)
+    urls = {fetched, article.canonical_url}
     return [
         PageRecord(url, article.site, article.id, "article", article.etag,
                    article.last_modified, published, checked)

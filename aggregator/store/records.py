@@ -178,7 +178,8 @@ def _frozen(value: Any) -> Any:
 
 
 def _source(article: Article) -> tuple[Any, ...]:
-    return tuple(_frozen(getattr(article, name)) for name in _FORM_FIELDS)
+    values = [getattr(article, name) for name in _FORM_FIELDS]
+    return tuple(_frozen(v) if isinstance(v, list | dict) else v for v in values)
 
 
 def store_form(article: Article) -> Prepared:
