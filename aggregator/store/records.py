@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import operator
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
@@ -168,18 +169,17 @@ _LATE_FIELDS = ("duplicate_of", "flags", "story", "fingerprint", "prepared")
 _FORM_FIELDS = tuple(f.name for f in fields(Article) if f.name not in _LATE_FIELDS)
 
 
-def _frozen(value: Any) -> Any:
-    """``value`` as a snapshot that an in-place change of it does not change."""
+#: the fields of the store form as one tuple, in one call
+_form_values = operator.attrgetter(*_FORM_FIELDS)
+
+
+def _copied(value: Any) -> Any:
+    """``value`` with its lists and dicts copied: a snapshot no in-place change reaches."""
     if isinstance(value, list):
-        return tuple(_frozen(v) for v in value)
+        return [_copied(v) for v in value]
     if isinstance(value, dict):
-        return tuple((k, _frozen(v)) for k, v in value.items())
+        return {k: _copied(v) for k, v in value.items()}
     return value
-
-
-def _source(article: Article) -> tuple[Any, ...]:
-    values = [getattr(article, name) for name in _FORM_FIELDS]
-    return tuple(_frozen(v) if isinstance(v, list | dict) else v for v in values)
 
 
 def store_form(article: Article) -> Prepared:
@@ -188,7 +188,7 @@ def store_form(article: Article) -> Prepared:
     the store when the article comes without it."""
     safe = _make_safe(copy.copy(article))  # assigns fields, never changes one in place
     return Prepared(
-        source=_source(article),
+        source=tuple(_copied(v) for v in _form_values(article)),
         safe={
             name: value
             for name in _FORM_FIELDS
@@ -204,7 +204,7 @@ def safe_form(article: Article) -> Prepared:
     the one computed when it was prepared while its fields are unchanged since, else one
     computed now."""
     form = article.prepared
-    if form is None or form.source != _source(article):
+    if form is None or form.source != _form_values(article):
         form = store_form(article)
     for name, value in form.safe.items():
         setattr(article, name, value)

@@ -241,15 +241,25 @@ def test_an_article_changed_after_it_was_prepared_is_stored_as_it_is_now(
         article = _unsafe("https://x.vn/a-1.html")
         article.prepared = store_form(article)
         article.title, article.body_text = "Mưa đá\x00 ở Sơn Dương", "Đoạn mới."
+        article.authors.append("Mai\x00 Anh")
         assert store.upsert(article) == "inserted"
         got = store.get(article.id)
         assert got is not None and (got.title, got.body_text) == ("Mưa đá ở Sơn Dương", "Đoạn mới.")
+        assert got.authors == ["Thanh Tuyền", "Mai Anh"]
         assert [a.id for a in store.search(["son", "duong"])] == [article.id]
         assert store.search(["tam", "dao"]) == []
         changed = _unsafe(
             "https://x.vn/a-1.html", title="Mưa đá ở Sơn Dương", body_text="Đoạn mới."
         )
+        changed.authors.append("Mai Anh")
         assert store.upsert(changed) == "unchanged"
+        # a list changed in place
+        other = _unsafe("https://x.vn/a-2.html")
+        other.prepared = store_form(other)
+        other.authors.append("Mai\x00 Anh")
+        store.upsert(other)
+        got = store.get(other.id)
+        assert got is not None and got.authors == ["Thanh Tuyền", "Mai Anh"]
 
 
 def test_articles_of_one_search_key_are_all_found(store_target: str) -> None:
