@@ -113,7 +113,9 @@ def prepare(page: Page, site: SiteDefinition) -> Article:
     normalize_article(article, site)
     article.fingerprint = fingerprint(article.body_text)
     page_url = (site.id, article.url, _canonical(article.url, site))
-    article.prepared = replace(store_form(article), page_url=page_url)
+    # only outputs read the body HTML: it travels to the writer in its safe form alone
+    form = store_form(article, early=("body_html",))
+    article.prepared = replace(form, page_url=page_url)
     return article
 
 

@@ -8,7 +8,7 @@ import copy
 import hashlib
 import json
 import operator
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any, Literal
@@ -182,18 +182,23 @@ def _copied(value: Any) -> Any:
     return value
 
 
-def store_form(article: Article) -> Prepared:
+def store_form(article: Article, *, early: Collection[str] = ()) -> Prepared:
     """What the store derives from the article alone: its safe fields, content hash and
     search words. Pure: the chain computes it with the extraction (in a worker process),
-    the store when the article comes without it."""
+    the store when the article comes without it. The ``early`` fields are made safe on
+    the article itself (a field no step before the store reads: it then travels once)."""
     safe = _make_safe(copy.copy(article))  # assigns fields, never changes one in place
+    changed = {
+        name: value
+        for name in _FORM_FIELDS
+        if (value := getattr(safe, name)) != getattr(article, name)
+    }
+    for name in early:
+        if name in changed:
+            setattr(article, name, changed.pop(name))
     return Prepared(
         source=tuple(_copied(v) for v in _form_values(article)),
-        safe={
-            name: value
-            for name in _FORM_FIELDS
-            if (value := getattr(safe, name)) != getattr(article, name)
-        },
+        safe=changed,
         content_hash=content_hash(safe),
         words=" ".join(indexed_words(safe.title, safe.lead, safe.body_text)),
     )
