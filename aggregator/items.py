@@ -5,16 +5,37 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from aggregator.dedup.fingerprints import Fingerprint
 from aggregator.dedup.stories import StoryDecision
 
-__all__ = ["Article", "article_id"]
+__all__ = ["Article", "Prepared", "article_id"]
 
 
 def article_id(canonical_url: str) -> str:
     """Stable id of an article, derived once from its canonical URL."""
     return hashlib.sha1(canonical_url.encode("utf-8")).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the store derives from an article alone (its store form, see
+    :func:`aggregator.store.records.store_form`), computed where the article is prepared
+    (a worker process) so that the writer only runs SQL. Valid while the article's fields
+    still equal ``source``; the store computes it again otherwise."""
+
+    #: the article's fields it was computed from
+    source: tuple[Any, ...]
+    #: the fields that making the article safe to store changes, with their safe values
+    safe: dict[str, Any]
+    #: the hash of the safe article's content fields
+    content_hash: str
+    #: the distinct folded words the search index finds it by, space-separated
+    words: str
+    #: the canonical form of the fetched URL, for its page record: (site id, URL, form),
+    #: when the chain prepared the article
+    page_url: tuple[str, str, str] | None = None
 
 
 @dataclass
@@ -58,3 +79,5 @@ class Article:
     story: StoryDecision | None = None
     #: the dedup keys of ``body_text``, computed with the extraction (not exported)
     fingerprint: Fingerprint | None = None
+    #: its store form, computed with the extraction (not exported)
+    prepared: Prepared | None = field(default=None, compare=False, repr=False)

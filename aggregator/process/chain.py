@@ -20,7 +20,7 @@ memory of the run:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Literal, Protocol, TypeVar
@@ -37,7 +37,7 @@ from aggregator.normalize.text import clean_text, looks_garbled
 from aggregator.normalize.urls import canonicalize_url
 from aggregator.sites.definition import SiteDefinition
 from aggregator.store.base import StoreUnavailable
-from aggregator.store.records import PageRecord, UpsertResult
+from aggregator.store.records import PageRecord, UpsertResult, store_form
 
 __all__ = [
     "FUTURE_TOLERANCE",
@@ -98,7 +98,8 @@ class Page:
 
 
 def prepare(page: Page, site: SiteDefinition) -> Article:
-    """Every step that needs no store: extract, normalize, fingerprint the body.
+    """Every step that needs no store: extract, normalize, fingerprint the body, and what
+    the store derives from the article alone (:func:`~aggregator.store.records.store_form`).
     :class:`~aggregator.extract.model.ExtractionError` when the page is not an article
     (:class:`~aggregator.extract.limits.TooComplex` when it is over a bound)."""
     found = extract_article(page.url, page.text, site, page.hints, page.limits)
@@ -111,6 +112,10 @@ def prepare(page: Page, site: SiteDefinition) -> Article:
     )
     normalize_article(article, site)
     article.fingerprint = fingerprint(article.body_text)
+    page_url = (site.id, article.url, _canonical(article.url, site))
+    # only outputs read the body HTML: it travels to the writer in its safe form alone
+    form = store_form(article, early=("body_html",))
+    article.prepared = replace(form, page_url=page_url)
     return article
 
 
@@ -195,7 +200,12 @@ def page_records(article: Article, site: SiteDefinition | None) -> list[PageReco
     one) for incremental crawls: the article they gave and their HTTP validators."""
     published = article.published.timestamp() if article.published else None
     checked = (article.fetched_at or datetime.now(UTC)).isoformat()
-    urls = {_canonical(article.url, site), article.canonical_url}
+    form = article.prepared
+    if form and form.page_url and form.page_url[:2] == (site and site.id, article.url):
+        fetched = form.page_url[2]  # found when it was prepared
+    else:
+        fetched = _canonical(article.url, site)
+    urls = {fetched, article.canonical_url}
     return [
         PageRecord(url, article.site, article.id, "article", article.etag,
                    article.last_modified, published, checked)
@@ -307,6 +317,7 @@ class Chain:
         start = self.store.last_cursor()
         written: set[object] = set()  # the batch's articles and their dedup keys
         results: list[UpsertResult] = []
+        pages: list[PageRecord] = []
         for article, site in batch:
             story = article.story
             if story is None or story.cursor != start or not written.isdisjoint(_keys(story)):
@@ -316,7 +327,8 @@ class Chain:
                 story = self.dedup(article)
             written.update(_keys(story), (article.id,))
             results.append(self.store.upsert(article))
-            self.store.record_pages(page_records(article, site))
+            pages.extend(page_records(article, site))
+        self.store.record_pages(pages)  # nothing in the batch reads them
         return results
 
     def process(self, article: Article, site: SiteDefinition | None, run: str = "") -> Outcome:

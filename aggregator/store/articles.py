@@ -3,7 +3,6 @@ dedup lookups, reads for feeds and exports, and the version log the archive expo
 
 from __future__ import annotations
 
-import hashlib
 import json
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -26,11 +25,10 @@ from aggregator.sites.provinces import province_key_for
 from aggregator.store.base import SQLBase, dt, iso, values_marks
 from aggregator.store.migrations import SEARCH_MIGRATION
 from aggregator.store.records import (
-    CONTENT_FIELDS,
     StoredArticle,
     UpsertResult,
     article_record,
-    safe_article,
+    safe_form,
 )
 from aggregator.store.search import WORDS_KEY_STEP, fts5_match, indexed_words, words_key
 
@@ -48,9 +46,10 @@ class SQLStore(SQLBase):
     _WORDS_ORDER = "f.rowid DESC"
 
     @staticmethod
-    def _words_param(found: Sequence[str]) -> Any:
-        """The indexed words as the statement's value (SQLite: space-separated)."""
-        return " ".join(found)
+    def _words_param(words: str) -> Any:
+        """The indexed words (space-separated) as the statement's value (SQLite: as
+        they are)."""
+        return words
 
     @staticmethod
     def _match_param(found: Sequence[str]) -> Any:
@@ -61,13 +60,6 @@ class SQLStore(SQLBase):
         """Statements inside raise :class:`SearchTimeout` after ``seconds``."""
 
     # -- writes -------------------------------------------------------------------
-
-    @staticmethod
-    def _content_hash(article: Article) -> str:
-        data = {k: getattr(article, k) for k in CONTENT_FIELDS}
-        data["published"] = iso(article.published)
-        blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
-        return hashlib.sha1(blob.encode("utf-8")).hexdigest()
 
     def upsert(self, article: Article) -> UpsertResult:
         """Insert or update by canonical URL; an unchanged article keeps its row.
@@ -80,8 +72,9 @@ class SQLStore(SQLBase):
         """
         if not article.id or not article.canonical_url or article.fetched_at is None:
             raise ValueError("article needs id, canonical_url and fetched_at before storing")
-        safe_article(article)
-        digest = self._content_hash(article)
+        # made safe, hashed and its words folded where it was prepared, when it was
+        form = safe_form(article)
+        digest = form.content_hash
 
         def work() -> UpsertResult:
             row = self.execute(
@@ -97,8 +90,8 @@ class SQLStore(SQLBase):
                 if row["duplicate_of"] != article.duplicate_of:
                     self._bump_versions([article.id])
             else:
-                self._write(article, digest, row)
-                self._record_version(article.id, article.warc)
+                stored = self._write(article, digest, row, form.words)
+                self._record_version(article.id, article.warc, stored)
                 result = "inserted" if row is None else "updated"
             story = article.story
             if story is not None and result != "unchanged":
@@ -109,7 +102,12 @@ class SQLStore(SQLBase):
 
         return self.transaction(work)
 
-    def _write(self, article: Article, digest: str, row: Any) -> None:
+    def _write(
+        self, article: Article, digest: str, row: Any, words: str | None = None
+    ) -> StoredArticle:
+        """Write the article's row, categories and search words (``row``: its stored row,
+        None when new; ``words``: its store form's, else found here); returns the row as
+        :meth:`get` reads it back."""
         assert article.fetched_at is not None
         first_seen = (
             datetime.fromisoformat(row["first_seen"]) if row is not None else article.fetched_at
@@ -155,7 +153,8 @@ class SQLStore(SQLBase):
             f"ON CONFLICT (id) DO UPDATE SET {updates}",
             values,
         )
-        self.execute("DELETE FROM article_categories WHERE article_id = ?", (article.id,))
+        if row is not None:  # a new article has none (they go with its row)
+            self.execute("DELETE FROM article_categories WHERE article_id = ?", (article.id,))
         categories = list(dict.fromkeys(article.categories))
         if categories:
             self.execute(
@@ -163,30 +162,35 @@ class SQLStore(SQLBase):
                 f"VALUES {values_marks(len(categories), 3)}",
                 [v for c in categories for v in (article.id, c, values["published_ts"])],
             )
-        self._write_words(article.id, published.timestamp(), article.province,
-                          article.title, article.lead, article.body_text)  # fmt: skip
+        if words is None:
+            words = " ".join(indexed_words(article.title, article.lead, article.body_text))
+        self._write_words(article.id, published.timestamp(), article.province, words,
+                          replace=row is not None)  # fmt: skip
+        return self._row(values)
 
     def _write_words(
-        self, article_id: str, published_ts: float, province: str | None, title: str,
-        lead: str, body_text: str,
+        self, article_id: str, published_ts: float, province: str | None, words: str,
+        *, replace: bool,
     ) -> None:  # fmt: skip
-        """The article's entry in the search index (see :mod:`aggregator.store.search`),
-        keyed in publication order (:func:`~aggregator.store.search.words_key`): a search
-        walks the index newest first and stops once it has enough."""
-        self.execute("DELETE FROM article_words WHERE article_id = ?", (article_id,))
+        """The article's entry in the search index (see :mod:`aggregator.store.search`):
+        ``words`` space-separated (:func:`~aggregator.store.search.indexed_words`), keyed
+        in publication order (:func:`~aggregator.store.search.words_key`): a search walks
+        the index newest first and stops once it has enough. ``replace``: an entry of the
+        article may be there already."""
+        if replace:
+            self.execute("DELETE FROM article_words WHERE article_id = ?", (article_id,))
         key = words_key(published_ts, article_id)
-        while self.execute("SELECT 1 FROM article_words WHERE key = ?", (key,)).fetchone():
+        params = (article_id, province_key_for(province or "") or "", self._words_param(words))
+        while (
+            self.execute(
+                "INSERT INTO article_words (key, article_id, province, words) "
+                f"VALUES (?, ?, ?, {self._WORDS_VALUE}) ON CONFLICT (key) DO NOTHING "
+                "RETURNING key",
+                (key, *params),
+            ).fetchone()
+            is None
+        ):
             key += 1  # the same second and hash as another article's
-        self.execute(
-            "INSERT INTO article_words (key, article_id, province, words) "
-            f"VALUES (?, ?, ?, {self._WORDS_VALUE})",
-            (
-                key,
-                article_id,
-                province_key_for(province or "") or "",
-                self._words_param(indexed_words(title, lead, body_text)),
-            ),
-        )
 
     def _migrated(self, version: int) -> None:
         """After migration ``version``, inside its transaction: fill what SQL cannot."""
@@ -200,8 +204,9 @@ class SQLStore(SQLBase):
                 f"WHERE id IN ({', '.join('?' * len(chunk))})",
                 chunk,
             ).fetchall()
-            for row in rows:
-                self._write_words(*row)
+            for article_id, published_ts, province, title, lead, body_text in rows:
+                found = " ".join(indexed_words(title, lead, body_text))
+                self._write_words(article_id, published_ts, province, found, replace=True)
 
     def _write_fingerprint(self, article_id: str, fp: Fingerprint) -> None:
         old = self.execute(
@@ -504,10 +509,13 @@ class SQLStore(SQLBase):
 
     # -- article versions: the archive export's stream -----------------------------------
 
-    def _record_version(self, article_id: str, warc: Mapping[str, str] | None) -> None:
-        """Append the exported record of the article's current row to ``article_versions``
-        (inside the caller's transaction). ``warc``: the capture it was extracted from."""
-        article = self.get(article_id)
+    def _record_version(
+        self, article_id: str, warc: Mapping[str, str] | None, stored: StoredArticle | None = None
+    ) -> None:
+        """Append the exported record of the article's current row (``stored``, when the
+        caller just wrote it) to ``article_versions`` (inside the caller's transaction).
+        ``warc``: the capture it was extracted from."""
+        article = stored or self.get(article_id)
         if article is None:
             return
         copies = self._copies_of([article_id]).get(article_id, [])

@@ -149,6 +149,10 @@ class SQLBase(ABC):
     def _run(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Cursor:
         """One statement on the connection, as it is."""
 
+    @abstractmethod
+    def _run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement for each of ``rows``, in order, in one driver call."""
+
     @property
     @abstractmethod
     def in_transaction(self) -> bool: ...
@@ -230,20 +234,22 @@ class SQLBase(ABC):
         self.record_pages([record])
 
     def record_pages(self, records: Sequence[PageRecord]) -> None:
-        """``record_page`` for several URLs (each once) in one statement."""
+        """``record_page`` for several URLs, in order, in one driver call."""
         if not records:
             return
-        self._write_one(
+        # one row a statement: several records of one URL are applied in order
+        sql = (
             "INSERT INTO pages (url, site, article_id, status, etag, last_modified, "
-            f"published_ts, checked_at) VALUES {values_marks(len(records), 8)} "
+            "published_ts, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (url) DO UPDATE SET site = excluded.site, "
             "article_id = excluded.article_id, status = excluded.status, "
             "etag = COALESCE(excluded.etag, pages.etag), "
             "last_modified = COALESCE(excluded.last_modified, pages.last_modified), "
             "published_ts = COALESCE(excluded.published_ts, pages.published_ts), "
-            "checked_at = excluded.checked_at",
-            [v for record in records for v in astuple(record)],
+            "checked_at = excluded.checked_at"
         )
+        rows = [astuple(record) for record in records]
+        self.transaction(lambda: self._run_many(sql, rows))
 
     def _write_one(self, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> None:
         """One write statement in its own (retried) transaction."""

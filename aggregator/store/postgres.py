@@ -98,8 +98,8 @@ class PostgresStore(SQLStore):
     _WORDS_MATCH = "w.words @@ CAST(? AS TSQUERY)"
 
     @staticmethod
-    def _words_param(found: Sequence[str]) -> Any:
-        return list(found)
+    def _words_param(words: str) -> Any:
+        return words.split()
 
     @staticmethod
     def _match_param(found: Sequence[str]) -> Any:
@@ -204,14 +204,22 @@ class PostgresStore(SQLStore):
 
     def _run(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = ()) -> Cursor:
         """``params`` None: ``sql`` is a script (several statements, no placeholders)."""
+        conn = self._connection()
+        if params is None:
+            return conn.execute(sql)
+        return conn.execute(_pg_sql(sql), params)
+
+    def _run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self._connection().cursor() as cursor:
+            cursor.executemany(_pg_sql(sql), rows)
+
+    def _connection(self) -> psycopg.Connection[Any]:
         conn = self._conn
         if conn is None or conn.closed:  # lost before: connect again
             if not self._opened:
                 raise RuntimeError("store is not open")
             conn = self._conn = self._connect()
-        if params is None:
-            return conn.execute(sql)
-        return conn.execute(_pg_sql(sql), params)
+        return conn
 
     def _batches(self, sql: str, params: Sequence[Any] = ()) -> Iterator[list[Any]]:
         if not self.in_transaction:  # a short query (feeds); long ones run in a snapshot

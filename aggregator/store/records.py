@@ -4,13 +4,19 @@ format (``schemas/article.schema.json``), and the rule that only safe articles e
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+import hashlib
+import json
+import operator
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any, Literal
 
-from aggregator.items import Article
+from aggregator.items import Article, Prepared
+from aggregator.normalize.dates import iso
 from aggregator.normalize.sanitize import safe_text, sanitize_html, web_url, without_nul
+from aggregator.store.search import indexed_words
 
 __all__ = [
     "CONTENT_FIELDS",
@@ -22,7 +28,10 @@ __all__ = [
     "StoredArticle",
     "UpsertResult",
     "article_record",
+    "content_hash",
     "safe_article",
+    "safe_form",
+    "store_form",
 ]
 
 UpsertResult = Literal["inserted", "updated", "unchanged"]
@@ -142,6 +151,75 @@ def safe_article(article: Article) -> Article:
     http(s) image URLs, no NUL anywhere (PostgreSQL text cannot hold it, no reader wants
     it). Whatever reads the store (feeds, exports, index pages, other programs) may hand
     these to a browser."""
+    safe_form(article)
+    return article
+
+
+def content_hash(article: Article) -> str:
+    """The hash of the article's content fields: an unchanged hash, an unchanged article."""
+    data = {k: getattr(article, k) for k in CONTENT_FIELDS}
+    data["published"] = iso(article.published)
+    blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha1(blob.encode("utf-8")).hexdigest()
+
+
+#: Fields the dedup step sets after an article is prepared, or that are not stored as
+#: such: outside its store form (made safe when it is stored)
+_LATE_FIELDS = ("duplicate_of", "flags", "story", "fingerprint", "prepared")
+_FORM_FIELDS = tuple(f.name for f in fields(Article) if f.name not in _LATE_FIELDS)
+
+
+#: the fields of the store form as one tuple, in one call
+_form_values = operator.attrgetter(*_FORM_FIELDS)
+
+
+def _copied(value: Any) -> Any:
+    """``value`` with its lists and dicts copied: a snapshot no in-place change reaches."""
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    return value
+
+
+def store_form(article: Article, *, early: Collection[str] = ()) -> Prepared:
+    """What the store derives from the article alone: its safe fields, content hash and
+    search words. Pure: the chain computes it with the extraction (in a worker process),
+    the store when the article comes without it. The ``early`` fields are made safe on
+    the article itself (a field no step before the store reads: it then travels once)."""
+    safe = _make_safe(copy.copy(article))  # assigns fields, never changes one in place
+    changed = {
+        name: value
+        for name in _FORM_FIELDS
+        if (value := getattr(safe, name)) != getattr(article, name)
+    }
+    for name in early:
+        if name in changed:
+            setattr(article, name, changed.pop(name))
+    return Prepared(
+        source=tuple(_copied(v) for v in _form_values(article)),
+        safe=changed,
+        content_hash=content_hash(safe),
+        words=" ".join(indexed_words(safe.title, safe.lead, safe.body_text)),
+    )
+
+
+def safe_form(article: Article) -> Prepared:
+    """Make the article safe to store (:func:`safe_article`) and return its store form:
+    the one computed when it was prepared while its fields are unchanged since, else one
+    computed now."""
+    form = article.prepared
+    if form is None or form.source != _form_values(article):
+        form = store_form(article)
+    for name, value in form.safe.items():
+        setattr(article, name, value)
+    for name in _LATE_FIELDS:
+        setattr(article, name, without_nul(getattr(article, name)))
+    return form
+
+
+def _make_safe(article: Article) -> Article:
+    """:func:`safe_article`'s rules, applied to every field of ``article``."""
     for field in fields(article):
         setattr(article, field.name, without_nul(getattr(article, field.name)))
     article.title = safe_text(article.title)

@@ -165,6 +165,9 @@ class SQLiteStore(SQLStore):
     def _run(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Cursor:
         return self.conn.execute(sql, params)
 
+    def _run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.conn.executemany(sql, rows)
+
     @property
     def in_transaction(self) -> bool:
         return self.conn.in_transaction

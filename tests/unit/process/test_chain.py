@@ -1,16 +1,17 @@
 """The chain's normalization step on items as a spider yields them: fields cleaned, the
 canonical URL and id, dates in Vietnam time, quality flags."""
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from aggregator.items import Article, article_id
-from aggregator.process.chain import Chain, normalize_article
+from aggregator.process.chain import Chain, Page, normalize_article, page_records, prepare
 from aggregator.sites.definition import SiteDefinition, load_site
 from aggregator.store import SQLiteStore
-from aggregator.store.records import UpsertResult
+from aggregator.store.records import UpsertResult, store_form
 from tests.support.factory import PUBLISHED, STORY_TEXT, make_article
 
 
@@ -145,3 +146,28 @@ def test_an_article_that_fails_costs_the_batch_only_itself(
         assert results[0] == results[2] == "inserted"
         assert isinstance(results[1], ValueError)
         assert {a.id for a in store.articles()} == {articles[0].id, articles[2].id}
+
+
+def test_prepare_computes_what_the_store_and_page_records_would(site: SiteDefinition) -> None:
+    body = "".join(f"<p>Câu chuyện số {n} về làng nghề Tây Ninh.</p>" for n in range(12))
+    html = (
+        "<html><body><article><h1>Lũ về Tây Ninh</h1>"
+        f'<time datetime="2026-11-01T08:00:00+07:00">1/11/2026</time>{body}'
+        '<p onclick="x()">Hết.</p></article></body></html>'
+    )
+    url = "https://m.bao.example.vn/lu-ve-1.html?utm_source=x"
+    article = prepare(Page(url, html, None, fetched_at=PUBLISHED), site)
+    assert article.prepared is not None
+    plain = dataclasses.replace(article, prepared=None)
+    assert article.prepared == dataclasses.replace(
+        store_form(plain), page_url=(site.id, url, "https://bao.example.vn/lu-ve-1.html")
+    )
+    # the body HTML travels once, made safe
+    assert "onclick" not in article.body_html and "body_html" not in article.prepared.safe
+    assert page_records(article, site) == page_records(plain, site)
+    # the fetched URL changed since: its record follows
+    article.url = "https://bao.example.vn/lu-ve-2.html"
+    assert {r.url for r in page_records(article, site)} == {
+        "https://bao.example.vn/lu-ve-1.html",
+        "https://bao.example.vn/lu-ve-2.html",
+    }

@@ -3,13 +3,17 @@ that take ``store_target`` again on PostgreSQL, and the PostgreSQL server's fail
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import threading
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from aggregator.dedup.fingerprints import fingerprint
+from aggregator.items import Article, article_id
 from aggregator.store import (
     PageRecord,
     PostgresStore,
@@ -18,6 +22,7 @@ from aggregator.store import (
     open_store,
 )
 from aggregator.store.migrations import MIGRATIONS
+from aggregator.store.records import store_form
 from tests.support.factory import VN, make_article, with_dedup_keys
 
 
@@ -200,3 +205,86 @@ def test_missed_pages_keep_their_first_time(store_target: str) -> None:
         assert store.first_missed(["https://x.vn/a"]) == 20.5
         assert store.first_missed(["https://x.vn/b", "https://x.vn/a", "https://x.vn/c"]) == 20.5
         assert store.first_missed([]) is None
+
+
+def _unsafe(url: str, **overrides: Any) -> Article:
+    """An article with what the store must make safe: NUL, a bidi override, markup."""
+    fields: dict[str, Any] = {
+        "title": "Lũ\x00 về <b>Tam Đảo</b>\u202e",
+        "body_text": "Nước\x00 lên nhanh.\nNgười dân sơ tán.",
+        "body_html": '<p onclick="x()">Nước lên</p><script>alert(1)</script>',
+        "image": "javascript:alert(1)",
+        "authors": ["Thanh\x00 Tuyền", "\u202e"],
+    }
+    return make_article(url, **{**fields, **overrides})
+
+
+def test_a_prepared_article_is_stored_as_the_store_would_make_it(store_target: str) -> None:
+    with open_store(store_target) as store:
+        prepared = _unsafe("https://x.vn/a-1.html")
+        prepared.prepared = store_form(prepared)
+        assert store.upsert(prepared) == "inserted"
+        got = store.get(prepared.id)
+        # the same article computed by the store: the same row, the same content hash
+        assert store.upsert(_unsafe("https://x.vn/a-1.html")) == "unchanged"
+        assert store.get(prepared.id) == got
+        assert got is not None and "\x00" not in got.title + got.body_text
+        assert "<script" not in got.body_html and got.image is None
+        assert got.authors == ["Thanh Tuyền"]
+        assert [a.id for a in store.search(["tam", "dao"])] == [prepared.id]
+
+
+def test_an_article_changed_after_it_was_prepared_is_stored_as_it_is_now(
+    store_target: str,
+) -> None:
+    with open_store(store_target) as store:
+        article = _unsafe("https://x.vn/a-1.html")
+        article.prepared = store_form(article)
+        article.title, article.body_text = "Mưa đá\x00 ở Sơn Dương", "Đoạn mới."
+        article.authors.append("Mai\x00 Anh")
+        assert store.upsert(article) == "inserted"
+        got = store.get(article.id)
+        assert got is not None and (got.title, got.body_text) == ("Mưa đá ở Sơn Dương", "Đoạn mới.")
+        assert got.authors == ["Thanh Tuyền", "Mai Anh"]
+        assert [a.id for a in store.search(["son", "duong"])] == [article.id]
+        assert store.search(["tam", "dao"]) == []
+        changed = _unsafe(
+            "https://x.vn/a-1.html", title="Mưa đá ở Sơn Dương", body_text="Đoạn mới."
+        )
+        changed.authors.append("Mai Anh")
+        assert store.upsert(changed) == "unchanged"
+        # a list changed in place
+        other = _unsafe("https://x.vn/a-2.html")
+        other.prepared = store_form(other)
+        other.authors.append("Mai\x00 Anh")
+        store.upsert(other)
+        got = store.get(other.id)
+        assert got is not None and got.authors == ["Thanh Tuyền", "Mai Anh"]
+
+
+def test_articles_of_one_search_key_are_all_found(store_target: str) -> None:
+    # two ids whose search-index keys collide (the same publication second and hash)
+    by_hash: dict[int, str] = {}
+    for n in itertools.count():
+        other = f"https://x.vn/tin-{n}.html"
+        first = by_hash.setdefault(zlib.crc32(article_id(other).encode()) % 2048, other)
+        if first != other:
+            break
+    with open_store(store_target) as store:
+        for n, url in enumerate((first, other, first)):  # the last one rewrites its entry
+            assert (
+                store.upsert(make_article(url, title="Tin", body_text=f"Đoạn {n}.")) != "unchanged"
+            )
+        found = store.search(["tin"])
+        assert sorted(a.url for a in found) == sorted({first, other})
+
+
+def test_records_of_one_url_in_one_call_apply_in_order(store_target: str) -> None:
+    with open_store(store_target) as store:
+        store.record_pages([
+            PageRecord("https://x.vn/a", "tamdao", "id-a", "article", '"e1"', None, 1.5, "t1"),
+            PageRecord("https://x.vn/a", "tamdao", "id-b", "article", None, "Mon", None, "t2"),
+        ])  # fmt: skip
+        assert store.page("https://x.vn/a") == PageRecord(
+            "https://x.vn/a", "tamdao", "id-b", "article", '"e1"', "Mon", 1.5, "t2"
+        )
