@@ -15,7 +15,7 @@ from lxml.etree import _Element
 from parsel import Selector
 from parsel.csstranslator import css2xpath
 
-from aggregator.normalize.text import clean_text
+from aggregator.normalize.text import clean_lines, clean_text
 
 __all__ = [
     "BLOCK_TAGS",
@@ -149,5 +149,4 @@ def lines_of(root: _Element, skip: AbstractSet[_Element] = frozenset()) -> list[
             chunks.append("\n")
 
     walk(root)
-    text = "".join(chunks)
-    return [line for line in (clean_text(x) for x in text.split("\n")) if line]
+    return clean_lines("".join(chunks))

@@ -4,7 +4,14 @@ import unicodedata
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from aggregator.normalize.text import clean_text, fold, looks_garbled, slugify, strip_xml_invalid
+from aggregator.normalize.text import (
+    clean_lines,
+    clean_text,
+    fold,
+    looks_garbled,
+    slugify,
+    strip_xml_invalid,
+)
 
 
 def test_clean_text_nfc_eth_and_spaces() -> None:
@@ -94,6 +101,17 @@ def test_normalizers_never_raise_and_give_nfc_xml_safe(text: str) -> None:
     assert clean_text(cleaned) == cleaned  # idempotent
     assert re.fullmatch(r"[a-z0-9-]*", slugify(text))
     looks_garbled(text)
+
+
+#: characters whose handling differs at a line's edge if the lines were not cleaned apart
+_EDGES = "\n\n \u00d0\u00f0Aa\u0301\u0300e\u0110\u200b\x0b\x85\u2028&"
+
+
+@example("x\n\u0301a\n\u00d0A\u00f0\n\u200b\n\x0b\u2028y")  # marks, eths, blanks at line edges
+@given(st.text() | st.text(alphabet=_EDGES))
+def test_clean_lines_is_clean_text_of_each_line(text: str) -> None:
+    expected = [line for part in text.split("\n") if (line := clean_text(part))]
+    assert clean_lines(text) == expected
 
 
 @given(st.text(alphabet=st.characters(codec="utf-8")))
