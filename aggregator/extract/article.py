@@ -48,7 +48,7 @@ from parsel import Selector
 from parsel.selector import create_root_node
 
 from aggregator.extract.body import (
-    ALWAYS_REMOVE_SEL,
+    ALWAYS_REMOVE,
     drop,
     drop_leaf_blocks,
     figure_roots,
@@ -478,7 +478,7 @@ def _strip_body(page: _Page, body: _Element) -> None:
     for el in page.matched:
         if is_inside(el, body):
             drop(el)
-    for el in ALWAYS_REMOVE_SEL(body):
+    for el in list(body.iter(*ALWAYS_REMOVE)):
         drop(el)
 
 

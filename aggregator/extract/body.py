@@ -21,7 +21,7 @@ from aggregator.normalize.rules import (
 from aggregator.normalize.text import clean_text, strip_xml_invalid
 
 __all__ = [
-    "ALWAYS_REMOVE_SEL",
+    "ALWAYS_REMOVE",
     "drop",
     "drop_leaf_blocks",
     "figure_roots",
@@ -35,20 +35,18 @@ __all__ = [
 ]
 
 
-# Removed from every body, whatever the site definition says.
-_ALWAYS_REMOVE = (
-    "script, style, noscript, form, iframe, object, embed, button, input, select, textarea, "
-    "svg, audio, video, nav, template"
-)
+#: Elements removed from every body, whatever the site definition says (by name: lxml
+#: picks them without Python, and libxml2 names HTML elements in lower case).
+ALWAYS_REMOVE = (
+    "script", "style", "noscript", "form", "iframe", "object", "embed", "button", "input",
+    "select", "textarea", "svg", "audio", "video", "nav", "template",
+)  # fmt: skip
 
 
 _FIGURES = "figure, table.image, .image-caption, [class*='caption']"
 
 
 # compiled once: lxml's el.cssselect() translates the CSS to XPath again on every call
-ALWAYS_REMOVE_SEL = CSSSelector(_ALWAYS_REMOVE)
-
-
 _FIGURES_SEL = CSSSelector(_FIGURES)
 
 
@@ -147,11 +145,10 @@ def drop_leaf_blocks(
 ) -> None:
     """Remove block elements without block children whose text (clean) matches
     ``predicate``."""
-    leaves = [
-        el for el in body.iter()
-        if isinstance(el.tag, str) and el is not body and el.tag.lower() in _TEXT_BLOCKS
-        and not any(isinstance(c.tag, str) and c.tag.lower() in _TEXT_BLOCKS for c in el)
-    ]  # fmt: skip
+    # libxml2 names HTML elements in lower case: lxml picks them by name without Python
+    blocks = [el for el in body.iter(*_TEXT_BLOCKS) if el is not body]
+    parents = {el.getparent() for el in blocks}
+    leaves = [el for el in blocks if el not in parents]
     matching = [el for el in leaves if predicate(clean_text("".join(el.itertext())))]
     for el in matching[-1:] if last_only else matching:
         drop(el)
