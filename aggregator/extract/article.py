@@ -85,6 +85,7 @@ from aggregator.extract.query import (
     html5_shape,
     join_url,
     select_all,
+    string_of,
     text_of,
 )
 from aggregator.extract.structured import Found, marked_authors, structured_data
@@ -282,7 +283,7 @@ def generic_title(page: _Page) -> Found:
     if el is None and (el := _generic_headline(page, title)) is not None:
         page.memo["headline"] = el
     if el is not None:
-        return Found(clean_text(str(el.xpath("string()"))), "generic")
+        return Found(clean_text(string_of(el)), "generic")
     if title.casefold() == page.site.name.casefold():
         # nothing on the page names an article: an error page served as 200 ("soft 404")
         return Found("", "generic")
@@ -322,7 +323,7 @@ def generic_lead(page: _Page) -> Found | None:
     if (lead := lead_after(el, description)) is None:
         return None
     page.matched.append(lead)
-    return Found(clean_text(str(lead.xpath("string()"))), "generic")
+    return Found(clean_text(string_of(lead)), "generic")
 
 
 #: a printed headline sharing this much of its words with the structured title is the
@@ -336,7 +337,7 @@ def _printed_title(page: _Page, title: str) -> str | None:
     most words shared, not identical, and not a shortened copy of the structured one."""
     if (el := headline(page)) is None:
         return None
-    printed = clean_text(str(el.xpath("string()")))
+    printed = clean_text(string_of(el))
     shown, meta = (t.casefold().rstrip(" .…") for t in (printed, title))
     if not shown or meta.startswith(shown) or token_f1(printed, title) < _REWORDED:
         return None

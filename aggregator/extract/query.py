@@ -26,6 +26,7 @@ __all__ = [
     "join_url",
     "lines_of",
     "select_all",
+    "string_of",
     "text_of",
 ]
 
@@ -98,6 +99,15 @@ def select_all(page: Selector, query: str) -> list[Any]:
             return found if isinstance(found, list) else [str(found)]
     results = page.xpath(query[len("xpath:") :]) if query.startswith("xpath:") else page.css(query)
     return [r.root for r in results]
+
+
+#: compiled once: ``el.xpath(...)`` compiles its expression on every call
+_STRING = etree.XPath("string()", smart_strings=False)
+
+
+def string_of(el: _Element) -> str:
+    """The element's text, its descendants' included (XPath ``string()``)."""
+    return str(_STRING(el))
 
 
 def element_query(query: str) -> str:
