@@ -79,11 +79,18 @@ def clean_text(text: str, *, multiline: bool = False) -> str:
     return " ".join(text.split())
 
 
+#: a line's text from its first character that is not a space (one match per line that
+#: has one: lines of only spaces, most lines of text taken from indented HTML, are skipped
+#: by the regex engine instead of in Python)
+_FILLED_LINE = re.compile(r"\S[^\n]*")
+
+
 def clean_lines(text: str) -> list[str]:
     """:func:`clean_text` of each line of ``text`` (split at "\\n" only), empty lines left
-    out: the whole text cleaned at once, which gives the same lines ("\\n" is never
-    dropped, composes with nothing and is no word character), for less per line."""
-    text = _DROP.sub("", text)
+    out, for less than line by line: the lines that are only spaces left out first (they
+    clean to nothing), the others cleaned at once (the same lines: "\\n" is never
+    dropped, composes with nothing and is no word character)."""
+    text = _DROP.sub("", "\n".join(_FILLED_LINE.findall(text)))
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     if "\u00d0" in text or "\u00f0" in text:

@@ -104,7 +104,7 @@ def test_normalizers_never_raise_and_give_nfc_xml_safe(text: str) -> None:
 
 
 #: characters whose handling differs at a line's edge if the lines were not cleaned apart
-_EDGES = "\n\n \u00d0\u00f0Aa\u0301\u0300e\u0110\u200b\x0b\x85\u2028&"
+_EDGES = "\n\n  \t\r\xa0\u2000\x1c\u00d0\u00f0Aa\u0301\u0300e\u0110\u200b\x0b\x85\u2028&"
 
 
 @example("x\n\u0301a\n\u00d0A\u00f0\n\u200b\n\x0b\u2028y")  # marks, eths, blanks at line edges
