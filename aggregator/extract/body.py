@@ -158,6 +158,16 @@ def drop_leaf_blocks(
         drop(el)
 
 
+#: what lxml.html.tostring() removes from libxml2's HTML (a charset of its own)
+_META_CONTENT_TYPE = re.compile(r'<meta http-equiv="Content-Type"[^>]*>')
+
+
+def _html(el: _Element) -> str:
+    """``lxml.html.tostring(el, encoding="unicode")``, without its Python overhead."""
+    html = etree.tostring(el, method="html", encoding="unicode")
+    return _META_CONTENT_TYPE.sub("", html) if '<meta http-equiv="Content-Type"' in html else html
+
+
 def html_of(el: _Element, limit: int = 0) -> tuple[str, bool]:
     """The element's inner HTML, and whether it is whole: with a ``limit``, its children
     up to that many characters (the first one cut at an element's end when it alone is
@@ -166,7 +176,7 @@ def html_of(el: _Element, limit: int = 0) -> tuple[str, bool]:
     size = len(el.text or "")
     for child in el:
         checkpoint()
-        part = lxml.html.tostring(child, encoding="unicode")
+        part = _html(child)
         if limit and size + len(part) > limit:
             if not size and len(child):  # the body is one wrapper: cut inside it
                 cut, _ = html_of(child, limit)
