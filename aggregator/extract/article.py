@@ -80,6 +80,7 @@ from aggregator.extract.limits import (
 from aggregator.extract.model import Extracted, ExtractionError, Hints
 from aggregator.extract.query import (
     element_query,
+    first_attribute,
     first_string,
     first_text,
     html5_shape,
@@ -600,7 +601,7 @@ def _extract(
     for name, (strategies, settle) in FIELDS.items():
         checkpoint()
         settle(out, name, _answers(strategies, page), page)
-    canonical = first_text(page.doc, 'link[rel="canonical"]::attr(href)')
+    canonical = first_attribute(page.doc.root, "link", "href", rel="canonical")
     out.canonical_url = join_url(url, canonical.strip()) if canonical else None
 
     checkpoint()

@@ -20,6 +20,7 @@ from aggregator.normalize.text import clean_lines, clean_text
 __all__ = [
     "BLOCK_TAGS",
     "element_query",
+    "first_attribute",
     "first_string",
     "first_text",
     "html5_shape",
@@ -120,6 +121,20 @@ def element_query(query: str) -> str:
 def first_string(results: list[Any]) -> str:
     """The first of the results if it is a string, stripped ("" if none, or an element)."""
     return results[0].strip() if results and isinstance(results[0], str) else ""
+
+
+def first_attribute(root: Any, tag: str, attribute: str, **where: str) -> str:
+    """``tag[where...]::attr(attribute)`` of the first such element, stripped ("" if none),
+    for the selectors extraction always asks (lxml finds the tag without an XPath)."""
+    if not isinstance(root, _Element):
+        return ""
+    for el in root.iter(tag):
+        if (
+            all(el.get(k) == v for k, v in where.items())
+            and (value := el.get(attribute)) is not None
+        ):
+            return value.strip()
+    return ""
 
 
 def first_text(page: Selector, query: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from lxml.etree import Element, _Element
 from parsel import Selector
 
-from aggregator.extract.query import first_text, select_all
+from aggregator.extract.query import first_attribute, select_all
 from aggregator.normalize.rules import is_site_name, looks_like_byline, split_authors
 from aggregator.normalize.text import clean_text
 
@@ -284,5 +284,5 @@ def structured_data(page: Selector) -> tuple[dict[str, Found], list[str]]:
     for name, (keys, read) in _META.items():
         offer(name, read(next((metas[k] for k in keys if k in metas), "")), "meta")
 
-    offer("published", first_text(page, "time::attr(datetime)"), "time")
+    offer("published", first_attribute(page.root, "time", "datetime"), "time")
     return found, publishers
