@@ -60,6 +60,12 @@ _TEXT_BLOCKS = BLOCK_TAGS - {"br", "hr"}
 _CREDIT = re.compile(r"\s*[(–-]?\s*(?:Ảnh|Nguồn)\s*:\s*(?P<credit>[^()]+?)\s*\)?\s*$")
 
 
+def _credit(text: str) -> re.Match[str] | None:
+    """The photo credit ending ``text`` ("(Ảnh: ...)"); the regex only where its words are
+    (it tries every position of a line: 20 µs on a paragraph)."""
+    return _CREDIT.search(text) if "Ảnh" in text or "Nguồn" in text else None
+
+
 def drop(el: _Element) -> None:
     """Remove ``el`` but keep its tail text (lxml's drop_tree, without its refusal of
     the control characters that libxml2 let into the tree)."""
@@ -112,7 +118,7 @@ def figures_of(body: _Element, roots: list[_Element], base_url: str) -> list[dic
                 captions.append(line)
         caption = " ".join(captions)
         credit = ""
-        if m := _CREDIT.search(caption):
+        if m := _credit(caption):
             credit = clean_text(m.group("credit"))
             caption = clean_text(caption[: m.start()])
         if src or caption:
@@ -133,7 +139,7 @@ def figures_of(body: _Element, roots: list[_Element], base_url: str) -> list[dic
 
 def _is_caption(line: str, captions: set[str]) -> bool:
     """A body line that repeats a figure's caption (some sites print it twice)."""
-    if m := _CREDIT.search(line):
+    if m := _credit(line):
         line = clean_text(line[: m.start()])
     return line in captions
 

@@ -68,7 +68,8 @@ def clean_text(text: str, *, multiline: bool = False) -> str:
     """
     # invisible characters go first: the eth rules read a character's neighbours, and
     # the neighbours must be the ones a second pass would see
-    text = _DROP.sub("", text)
+    if not text.isprintable():  # every character of _DROP is unprintable
+        text = _DROP.sub("", text)
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     if "\u00d0" in text or "\u00f0" in text:
@@ -76,7 +77,13 @@ def clean_text(text: str, *, multiline: bool = False) -> str:
     if multiline:
         lines = (" ".join(line.split()) for line in text.splitlines())
         return "\n".join(line for line in lines if line)
-    return " ".join(text.split())
+    return _single_spaced(text)
+
+
+def _single_spaced(text: str) -> str:
+    """``" ".join(text.split())``; as it is, its ends stripped, when its only spaces are
+    single " " (printable: no other space), which is most text and 5x faster."""
+    return text.strip(" ") if text.isprintable() and "  " not in text else " ".join(text.split())
 
 
 #: a line's text from its first character that is not a space (one match per line that
@@ -95,7 +102,7 @@ def clean_lines(text: str) -> list[str]:
         text = unicodedata.normalize("NFC", text)
     if "\u00d0" in text or "\u00f0" in text:
         text = fix_eth(text)
-    return [line for part in text.split("\n") if (line := " ".join(part.split()))]
+    return [line for part in text.split("\n") if (line := _single_spaced(part))]
 
 
 def kept_length(text: str) -> int:
