@@ -13,7 +13,7 @@ from lxml import etree
 from lxml.etree import ParserError, _Element
 
 from aggregator.extract.limits import checkpoint
-from aggregator.extract.query import BLOCK_TAGS, join_url, lines_of
+from aggregator.extract.query import BLOCK_TAGS, join_url, lines_of, string_of
 from aggregator.normalize.rules import (
     strip_clutter,
     strip_end_marker,
@@ -95,7 +95,7 @@ def figure_roots(body: _Element) -> list[_Element]:
     found.update(
         table for table in body.iter("table")
         if next(table.iter("img"), None) is not None
-        and len("".join(table.itertext()).strip()) <= _FIGURE_TABLE_TEXT
+        and len(string_of(table).strip()) <= _FIGURE_TABLE_TEXT
     )  # fmt: skip
     found.discard(body)
     checkpoint()
@@ -159,7 +159,7 @@ def drop_leaf_blocks(
     blocks = [el for el in body.iter(*_TEXT_BLOCKS) if el is not body]
     parents = {el.getparent() for el in blocks}
     leaves = [el for el in blocks if el not in parents]
-    matching = [el for el in leaves if predicate(clean_text("".join(el.itertext())))]
+    matching = [el for el in leaves if predicate(clean_text(string_of(el)))]
     for el in matching[-1:] if last_only else matching:
         drop(el)
 
@@ -249,10 +249,10 @@ def _paragraph_scores(root: _Element, headline: _Element | None) -> dict[_Elemen
     in_furniture: dict[_Element, bool] = {}
     for p in root.iter("p") if headline is None else _paragraphs_after(root, headline):
         checkpoint()
-        text = len("".join(p.itertext()).strip())
+        text = len(string_of(p).strip())
         if text < _MIN_PARAGRAPH:
             continue
-        value = text - sum(len("".join(a.itertext())) for a in p.iter("a"))
+        value = text - sum(len(string_of(a)) for a in p.iter("a"))
         if value < _MIN_PARAGRAPH:
             continue
         parent = p.getparent()
@@ -277,7 +277,7 @@ def _words(text: str) -> set[str]:
 
 def _describes(el: _Element, description: set[str]) -> float:
     """Share of the description's words found in the element's text."""
-    return len(description & _words("".join(el.itertext()))) / len(description)
+    return len(description & _words(string_of(el))) / len(description)
 
 
 def main_node(
@@ -336,7 +336,7 @@ def generic_body(html: str, url: str, limit: int = 0) -> tuple[list[str], str, b
 
 def strip_end_markers(body: _Element) -> None:
     """Remove the "./." that Vietnamese papers print at the end of an article."""
-    if "./." not in "".join(body.itertext()) and not any(
+    if "./." not in string_of(body) and not any(
         "./." in (node.text or "") for node in body.iter(etree.Comment, etree.PI)
     ):
         return  # nowhere (the walk below reads every node in Python)

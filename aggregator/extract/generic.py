@@ -309,7 +309,7 @@ _LEAD_REACH = 6
 
 def _is_bold(el: _Element, text: str) -> bool:
     """All of the block's text is inside ``<b>``/``<strong>``."""
-    bold = "".join("".join(b.itertext()) for b in el.iter("b", "strong"))
+    bold = "".join(string_of(b) for b in el.iter("b", "strong"))
     return len(clean_text(bold)) >= len(text) * 0.9
 
 
