@@ -89,11 +89,10 @@ from aggregator.extract.query import (
     string_of,
     text_of,
 )
-from aggregator.extract.structured import Found, marked_authors, structured_data
+from aggregator.extract.structured import Found, is_publisher, marked_authors, structured_data
 from aggregator.normalize.dates import ParsedDate, parse_date
 from aggregator.normalize.rules import (
     is_clutter_text,
-    is_site_name,
     looks_like_byline,
     split_authors,
     strip_clutter,
@@ -383,7 +382,7 @@ def byline_or_names(out: Extracted, name: str, answers: Iterator[Found], page: _
     host), and an answer that is only that is passed over."""
     for found in answers:
         names = split_authors(found.value) if isinstance(found.value, str) else found.value
-        people = [n for n in names if not is_site_name(n, page.site.name, page.site.host)]
+        people = [n for n in names if not is_publisher(n, page.site.name, page.site.host)]
         if names and not people:
             continue  # the paper crediting itself: the next answer (or the body's byline)
         if isinstance(found.value, str):
