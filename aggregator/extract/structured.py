@@ -284,11 +284,15 @@ def structured_data(page: Selector) -> tuple[dict[str, Found], list[str]]:
         if value and name not in found:
             found[name] = Found(value, layer)
 
+    # a field found is not read again further on (the readers raise nothing: skipping
+    # them changes nothing but the time)
     for obj in objects:
         for name, (key, read) in _JSONLD.items():
-            offer(name, read(obj.get(key)), "jsonld")
+            if name not in found:
+                offer(name, read(obj.get(key)), "jsonld")
     for name, (keys, read) in _META.items():
-        offer(name, read(next((metas[k] for k in keys if k in metas), "")), "meta")
-
-    offer("published", first_attribute(page.root, "time", "datetime"), "time")
+        if name not in found:
+            offer(name, read(next((metas[k] for k in keys if k in metas), "")), "meta")
+    if "published" not in found:
+        offer("published", first_attribute(page.root, "time", "datetime"), "time")
     return found, publishers
