@@ -97,7 +97,9 @@ def clean_lines(text: str) -> list[str]:
     out, for less than line by line: the lines that are only spaces left out first (they
     clean to nothing), the others cleaned at once (the same lines: "\\n" is never
     dropped, composes with nothing and is no word character)."""
-    text = _DROP.sub("", "\n".join(_FILLED_LINE.findall(text)))
+    text = "\n".join(_FILLED_LINE.findall(text))
+    if not text.replace("\n", "").isprintable():  # as in clean_text ("\n" is not dropped)
+        text = _DROP.sub("", text)
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     if "\u00d0" in text or "\u00f0" in text:
