@@ -26,7 +26,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml.etree import _Element
 
 from aggregator.extract.limits import checkpoint
-from aggregator.extract.query import BLOCK_TAGS
+from aggregator.extract.query import BLOCK_TAGS, string_of
 from aggregator.normalize.dates import ParsedDate, parse_date
 from aggregator.normalize.text import clean_text, kept_length, token_f1
 from aggregator.sites.categories import categories_for_section
@@ -53,7 +53,7 @@ _MIN_TITLE = 12
 
 
 def _text(el: _Element) -> str:
-    return clean_text(str(el.xpath("string()")))
+    return clean_text(string_of(el))
 
 
 def _key(text: str) -> str:
@@ -192,7 +192,7 @@ def _date_in(el: _Element) -> tuple[str, ParsedDate] | None:
         return None
     texts = [el.text, el.tail]
     if el.tag in BLOCK_TAGS and len(el):
-        texts.append(str(el.xpath("string()")))  # "<b>09:04</b>, 28/04/2014"
+        texts.append(string_of(el))  # "<b>09:04</b>, 28/04/2014"
     for raw in texts:
         text = clean_text(raw or "")
         if (
@@ -309,7 +309,7 @@ _LEAD_REACH = 6
 
 def _is_bold(el: _Element, text: str) -> bool:
     """All of the block's text is inside ``<b>``/``<strong>``."""
-    bold = "".join("".join(b.itertext()) for b in el.iter("b", "strong"))
+    bold = "".join(string_of(b) for b in el.iter("b", "strong"))
     return len(clean_text(bold)) >= len(text) * 0.9
 
 

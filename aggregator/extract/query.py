@@ -15,17 +15,19 @@ from lxml.etree import _Element
 from parsel import Selector
 from parsel.csstranslator import css2xpath
 
-from aggregator.normalize.text import clean_text
+from aggregator.normalize.text import clean_lines, clean_text
 
 __all__ = [
     "BLOCK_TAGS",
     "element_query",
+    "first_attribute",
     "first_string",
     "first_text",
     "html5_shape",
     "join_url",
     "lines_of",
     "select_all",
+    "string_of",
     "text_of",
 ]
 
@@ -100,6 +102,15 @@ def select_all(page: Selector, query: str) -> list[Any]:
     return [r.root for r in results]
 
 
+#: compiled once: ``el.xpath(...)`` compiles its expression on every call
+_STRING = etree.XPath("string()", smart_strings=False)
+
+
+def string_of(el: _Element) -> str:
+    """The element's text, its descendants' included (XPath ``string()``)."""
+    return str(_STRING(el))
+
+
 def element_query(query: str) -> str:
     """The same selector without a trailing ``::text``/``::attr()``/``text()``/``@x``."""
     if query.startswith("xpath:"):
@@ -110,6 +121,20 @@ def element_query(query: str) -> str:
 def first_string(results: list[Any]) -> str:
     """The first of the results if it is a string, stripped ("" if none, or an element)."""
     return results[0].strip() if results and isinstance(results[0], str) else ""
+
+
+def first_attribute(root: Any, tag: str, attribute: str, **where: str) -> str:
+    """``tag[where...]::attr(attribute)`` of the first such element, stripped ("" if none),
+    for the selectors extraction always asks (lxml finds the tag without an XPath)."""
+    if not isinstance(root, _Element):
+        return ""
+    for el in root.iter(tag):
+        if (
+            all(el.get(k) == v for k, v in where.items())
+            and (value := el.get(attribute)) is not None
+        ):
+            return value.strip()
+    return ""
 
 
 def first_text(page: Selector, query: str) -> str:
@@ -149,5 +174,4 @@ def lines_of(root: _Element, skip: AbstractSet[_Element] = frozenset()) -> list[
             chunks.append("\n")
 
     walk(root)
-    text = "".join(chunks)
-    return [line for line in (clean_text(x) for x in text.split("\n")) if line]
+    return clean_lines("".join(chunks))

@@ -11,6 +11,7 @@ import unicodedata
 from collections import Counter
 
 __all__ = [
+    "clean_lines",
     "clean_text",
     "fix_eth",
     "fold",
@@ -67,7 +68,8 @@ def clean_text(text: str, *, multiline: bool = False) -> str:
     """
     # invisible characters go first: the eth rules read a character's neighbours, and
     # the neighbours must be the ones a second pass would see
-    text = _DROP.sub("", text)
+    if not text.isprintable():  # every character of _DROP is unprintable
+        text = _DROP.sub("", text)
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     if "\u00d0" in text or "\u00f0" in text:
@@ -75,7 +77,34 @@ def clean_text(text: str, *, multiline: bool = False) -> str:
     if multiline:
         lines = (" ".join(line.split()) for line in text.splitlines())
         return "\n".join(line for line in lines if line)
-    return " ".join(text.split())
+    return _single_spaced(text)
+
+
+def _single_spaced(text: str) -> str:
+    """``" ".join(text.split())``; as it is, its ends stripped, when its only spaces are
+    single " " (printable: no other space), which is most text and 5x faster."""
+    return text.strip(" ") if text.isprintable() and "  " not in text else " ".join(text.split())
+
+
+#: a line's text from its first character that is not a space (one match per line that
+#: has one: lines of only spaces, most lines of text taken from indented HTML, are skipped
+#: by the regex engine instead of in Python)
+_FILLED_LINE = re.compile(r"\S[^\n]*")
+
+
+def clean_lines(text: str) -> list[str]:
+    """:func:`clean_text` of each line of ``text`` (split at "\\n" only), empty lines left
+    out, for less than line by line: the lines that are only spaces left out first (they
+    clean to nothing), the others cleaned at once (the same lines: "\\n" is never
+    dropped, composes with nothing and is no word character)."""
+    text = "\n".join(_FILLED_LINE.findall(text))
+    if not text.replace("\n", "").isprintable():  # as in clean_text ("\n" is not dropped)
+        text = _DROP.sub("", text)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    if "\u00d0" in text or "\u00f0" in text:
+        text = fix_eth(text)
+    return [line for part in text.split("\n") if (line := _single_spaced(part))]
 
 
 def kept_length(text: str) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from lxml import etree
 from lxml import html as lxml_html
 from lxml.etree import _Element
 
@@ -114,6 +115,19 @@ def test_checkpoints_cost_nothing_outside_an_extraction() -> None:
     check_tree(root, PageLimits(max_depth=0))  # 0: no bound
     with pytest.raises(TooComplex):
         check_tree(root, PageLimits(max_depth=199))
+
+
+def test_tree_bounds_are_exact() -> None:
+    root = node = etree.Element("div")
+    for _ in range(49):  # 50 levels
+        node = etree.SubElement(node, "div")
+    for _ in range(10):  # 60 elements
+        etree.SubElement(root, "p").append(etree.Comment("not an element"))
+    check_tree(root, PageLimits(max_elements=60, max_depth=50))
+    with pytest.raises(TooComplex, match="over 59 elements"):
+        check_tree(root, PageLimits(max_elements=59))
+    with pytest.raises(TooComplex, match="nested over 49 levels"):
+        check_tree(root, PageLimits(max_depth=49))
 
 
 def test_a_long_article_is_cut_and_flagged(site: SiteDefinition) -> None:

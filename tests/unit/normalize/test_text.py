@@ -4,7 +4,16 @@ import unicodedata
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from aggregator.normalize.text import clean_text, fold, looks_garbled, slugify, strip_xml_invalid
+from aggregator.normalize.text import (
+    _DROP,
+    clean_lines,
+    clean_text,
+    fix_eth,
+    fold,
+    looks_garbled,
+    slugify,
+    strip_xml_invalid,
+)
 
 
 def test_clean_text_nfc_eth_and_spaces() -> None:
@@ -94,6 +103,35 @@ def test_normalizers_never_raise_and_give_nfc_xml_safe(text: str) -> None:
     assert clean_text(cleaned) == cleaned  # idempotent
     assert re.fullmatch(r"[a-z0-9-]*", slugify(text))
     looks_garbled(text)
+
+
+#: characters whose handling differs at a line's edge if the lines were not cleaned apart
+_EDGES = "\n\n  \t\r\xa0\u2000\x1c\u00d0\u00f0Aa\u0301\u0300e\u0110\u200b\x0b\x85\u2028&"
+
+
+@example("x\n\u0301a\n\u00d0A\u00f0\n\u200b\n\x0b\u2028y")  # marks, eths, blanks at line edges
+@given(st.text() | st.text(alphabet=_EDGES))
+def test_clean_lines_is_clean_text_of_each_line(text: str) -> None:
+    expected = [line for part in text.split("\n") if (line := clean_text(part))]
+    assert clean_lines(text) == expected
+
+
+def test_clean_text_drops_only_unprintable_characters() -> None:
+    # clean_text skips its removal for printable text: it must find nothing there
+    dropped = [chr(i) for i in range(0x110000) if _DROP.match(chr(i))]
+    assert dropped and not [c for c in dropped if c.isprintable()]
+
+
+def _clean_text_reference(text: str) -> str:
+    text = unicodedata.normalize("NFC", _DROP.sub("", text))
+    return " ".join(fix_eth(text).split())
+
+
+@example(" a  b ")
+@example("a\u00a0b\u200b ")
+@given(st.text() | st.text(alphabet=_EDGES))
+def test_clean_text_is_its_plain_definition(text: str) -> None:
+    assert clean_text(text) == _clean_text_reference(text)
 
 
 @given(st.text(alphabet=st.characters(codec="utf-8")))
