@@ -24,7 +24,7 @@ from aggregator.items import Article
 from aggregator.normalize.dates import to_vn
 from aggregator.sites.provinces import province_key_for
 from aggregator.store.base import SQLBase, dt, iso, values_marks
-from aggregator.store.migrations import SEARCH_MIGRATION
+from aggregator.store.migrations import BANDS_MIGRATION, SEARCH_MIGRATION
 from aggregator.store.records import (
     CONTENT_FIELDS,
     StoredArticle,
@@ -190,6 +190,8 @@ class SQLStore(SQLBase):
 
     def _migrated(self, version: int) -> None:
         """After migration ``version``, inside its transaction: fill what SQL cannot."""
+        if version == BANDS_MIGRATION:
+            self._write_all_bands()
         if version != SEARCH_MIGRATION:
             return
         ids = [r[0] for r in self.execute("SELECT id FROM articles ORDER BY id")]
@@ -202,6 +204,21 @@ class SQLStore(SQLBase):
             ).fetchall()
             for row in rows:
                 self._write_words(*row)
+
+    def _write_all_bands(self) -> None:
+        """The band index of every stored signature, in the current band layout."""
+        last = 0
+        while rows := self.execute(
+            "SELECT id, signature FROM fingerprints WHERE id > ? ORDER BY id LIMIT 250", (last,)
+        ).fetchall():
+            last = rows[-1][0]
+            values = [v for key, sig in rows for b in band_hashes(bytes(sig)) for v in (b, key)]
+            if values:
+                self.execute(
+                    "INSERT INTO lsh_bands (band_hash, fingerprint) "
+                    f"VALUES {values_marks(len(values) // 2, 2)} ON CONFLICT DO NOTHING",
+                    values,
+                )
 
     def _write_fingerprint(self, article_id: str, fp: Fingerprint) -> None:
         old = self.execute(

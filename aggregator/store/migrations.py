@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["MIGRATIONS", "SEARCH_MIGRATION", "Dialects", "migration_sql"]
+__all__ = ["BANDS_MIGRATION", "MIGRATIONS", "SEARCH_MIGRATION", "Dialects", "migration_sql"]
 
 
 class Dialects(NamedTuple):
@@ -26,6 +26,9 @@ def migration_sql(migration: str | Dialects, backend: str) -> str:
 #: The migration that adds the search index; the store fills it for the articles already
 #: stored (folding needs Python) in the same transaction.
 SEARCH_MIGRATION = 7
+#: The migration that empties the LSH band index for a new band layout; the store fills
+#: it again from the stored signatures in the same transaction.
+BANDS_MIGRATION = 8
 
 MIGRATIONS: tuple[str | Dialects, ...] = (
     """
@@ -186,4 +189,9 @@ MIGRATIONS: tuple[str | Dialects, ...] = (
         CREATE INDEX article_words_fts ON article_words USING GIN (words);
         """,
     ),
+    # 8: 20 LSH bands of 3 values instead of 32 of 4 (dedup.fingerprints.BANDS): fewer
+    # index seeks a lookup, as good at finding copies
+    """
+    DELETE FROM lsh_bands;
+    """,
 )
