@@ -14,17 +14,21 @@ Then ``probes`` new articles go through exactly what the pipelines do before sto
 normalization (:func:`normalize_article`) and dedup (:meth:`Chain.dedup`: fingerprint,
 exact and LSH lookups in the store, signature checks). One in ten probes is a
 near-duplicate of a stored real article (a sentence dropped, words changed).
-Reported: the median and p95 per article, wall and CPU time (median of ``runs`` runs,
-with min and max), the largest/smallest ratio, the baseline of the same run (parsel
-parse + select of title, date and body of one sample article page, the cheapest
+Each run opens the stores one after the other, each warmed by 200 untimed probes, then
+probes them in turn, article by article (so that a busy machine weighs on all sizes
+alike). Reported: the median and p95 per article, wall and CPU time (median of ``runs``
+runs, with min and max), the largest/smallest ratio, the baseline of the same run
+(parsel parse + select of title, date and body of one sample article page, the cheapest
 extraction there is), the store file's size, and memory: Python's traced peak during
-the probes, the process RSS growth during them and the RSS after them.
+the probes, the process RSS growth during them (all stores together) and the RSS once
+each store is opened and warmed, in size order (its page cache included).
 """
 
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import json
 import multiprocessing
 import random
@@ -38,7 +42,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -241,20 +245,19 @@ def _fill(path: Path, size: int, site_path: Path, seed: int, workers: int) -> li
     return sample
 
 
-def _cached_fill(size: int, site_path: Path, seed: int, workers: int, cache: Path | None
+def _cached_fill(size: int, site_path: Path, seed: int, workers: int, cache: Path
                  ) -> tuple[Path, list[str], float]:  # fmt: skip
     """The store of ``size`` articles for ``seed`` (filled in a process of its own, so
     that its memory is not the probing process's), its real articles' bodies and the
     seconds the filling took (0.0: found in ``cache``). Stores in ``cache`` are named
     by size, seed and everything that changes what is written."""
     name = f"store-{size}-{seed}-f{FILL_VERSION}-m{len(MIGRATIONS)}-{NUM_PERM}x{BANDS}"
-    folder = cache or Path(tempfile.mkdtemp(prefix="bench-dedup-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    path, sample_path = folder / f"{name}.db", folder / f"{name}.json"
+    cache.mkdir(parents=True, exist_ok=True)
+    path, sample_path = cache / f"{name}.db", cache / f"{name}.json"
     if path.exists() and sample_path.exists():
         return path, json.loads(sample_path.read_text(encoding="utf-8")), 0.0
-    partial = folder / f"{name}.partial.db"
-    for old in folder.glob(f"{partial.name}*"):
+    partial = cache / f"{name}.partial.db"
+    for old in cache.glob(f"{partial.name}*"):
         old.unlink()
     started = time.perf_counter()
     with concurrent.futures.ProcessPoolExecutor(
@@ -267,45 +270,65 @@ def _cached_fill(size: int, site_path: Path, seed: int, workers: int, cache: Pat
     return path, sample, took
 
 
-def probe(store: SQLiteStore, corpus: Corpus, stored: list[str], count: int,
-          site: SiteDefinition) -> dict[str, Any]:  # fmt: skip
-    """Per-article time of normalization + dedup for ``count`` new articles."""
-    articles = []
-    for i in range(count):
-        body = corpus.near_copy(corpus.rng.choice(stored)) if i % 10 == 0 else None
-        articles.append(corpus.article(10_000_000 + i, body))
-    times, cpu, kinds = [], [], {"exact": 0, "near": 0, None: 0}
+class Target(NamedTuple):
+    """A filled store to probe, its corpus and the bodies of its real articles."""
+
+    store: SQLiteStore
+    corpus: Corpus
+    stored: list[str]
+
+
+def _probes(target: Target, count: int) -> list[Article]:
+    """``count`` new articles, one in ten a near-copy of one of the target's."""
+    corpus, stored = target.corpus, target.stored
+    return [
+        corpus.article(10_000_000 + i, corpus.near_copy(corpus.rng.choice(stored)))
+        if i % 10 == 0
+        else corpus.article(10_000_000 + i)
+        for i in range(count)
+    ]
+
+
+def probe(targets: dict[int, Target], count: int, site: SiteDefinition) -> dict[int, Any]:
+    """Per-article time of normalization + dedup for ``count`` new articles a store, the
+    stores taking turns article by article (a busy machine slows them alike)."""
+    articles = {size: _probes(target, count) for size, target in targets.items()}
+    chains = {size: Chain(target.store) for size, target in targets.items()}
+    times: dict[int, list[float]] = {size: [] for size in targets}
+    cpu: dict[int, list[float]] = {size: [] for size in targets}
+    found = dict.fromkeys(targets, 0)
     rss_before = _rss_kb()
-    chain = Chain(store)
-    for article in articles:
-        article = replace(article, flags=[], images=[])
-        start, start_cpu = time.perf_counter(), time.process_time()
-        normalize_article(article, site)
-        kinds[chain.dedup(article).kind] += 1
-        cpu.append(time.process_time() - start_cpu)
-        times.append(time.perf_counter() - start)
+    for i in range(count):
+        for size in targets:
+            article = replace(articles[size][i], flags=[], images=[])
+            start, start_cpu = time.perf_counter(), time.process_time()
+            normalize_article(article, site)
+            found[size] += chains[size].dedup(article).kind is not None
+            cpu[size].append(time.process_time() - start_cpu)
+            times[size].append(time.perf_counter() - start)
     rss_growth = _rss_kb() - rss_before
-    # memory in a second pass: tracing slows every allocation down
-    tracemalloc.start()
-    for article in articles[:200]:
-        article = replace(article, flags=[], images=[])
-        normalize_article(article, site)
-        chain.dedup(article)
-    _, traced_peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    times.sort()
-    cpu.sort()
-    return {
-        "median_ms": statistics.median(times) * 1000,
-        "p95_ms": times[int(len(times) * 0.95)] * 1000,
-        "cpu_median_ms": statistics.median(cpu) * 1000,
-        "cpu_p95_ms": cpu[int(len(cpu) * 0.95)] * 1000,
-        "near_found": kinds["near"] + kinds["exact"],
-        "near_expected": (count + 9) // 10,
-        "traced_peak_kb": traced_peak // 1024,
-        "rss_growth_kb": rss_growth,
-        "rss_kb": _rss_kb(),
-    }
+    results = {}
+    for size in targets:
+        # memory in a second pass: tracing slows every allocation down
+        tracemalloc.start()
+        for article in articles[size][:200]:
+            article = replace(article, flags=[], images=[])
+            normalize_article(article, site)
+            chains[size].dedup(article)
+        _, traced_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        wall, used = sorted(times[size]), sorted(cpu[size])
+        results[size] = {
+            "median_ms": statistics.median(wall) * 1000,
+            "p95_ms": wall[int(len(wall) * 0.95)] * 1000,
+            "cpu_median_ms": statistics.median(used) * 1000,
+            "cpu_p95_ms": used[int(len(used) * 0.95)] * 1000,
+            "near_found": found[size],
+            "near_expected": (count + 9) // 10,
+            "traced_peak_kb": traced_peak // 1024,
+            "rss_growth_kb": rss_growth,
+        }
+    return results
 
 
 def baseline_ms(runs: int = 300) -> float:
@@ -339,12 +362,24 @@ def main(argv: list[str] | None = None) -> int:
         path = Path(tmp) / "tamdao.toml"
         path.write_text(site_definition("tamdao", ORIGIN + "tamdao/"), encoding="utf-8")
         site = load_site(path)
-        cache = None if args.no_cache else args.cache
+        cache = Path(tmp) if args.no_cache else args.cache
+        filled = {size: _cached_fill(size, path, size, args.workers, cache) for size in args.sizes}
+        corpora = {size: Corpus(seed=size) for size in args.sizes}
+        probed: dict[int, list[dict[str, Any]]] = {size: [] for size in args.sizes}
+        rss: dict[int, int] = {}
+        for _ in range(args.runs):
+            with contextlib.ExitStack() as stack:
+                targets = {}
+                for size in args.sizes:  # each opened and warmed in turn: its share of RSS
+                    db, stored, _ = filled[size]
+                    store = stack.enter_context(SQLiteStore(db))
+                    targets[size] = Target(store, corpora[size], stored)
+                    probe({size: targets[size]}, 200, site)  # warms the cache: untimed
+                    rss.setdefault(size, _rss_kb())
+                for size, figures in probe(targets, args.probes, site).items():
+                    probed[size].append(figures)
         for size in args.sizes:
-            corpus = Corpus(seed=size)
-            db, stored, fill_s = _cached_fill(size, path, size, args.workers, cache or Path(tmp))
-            with SQLiteStore(db) as store:
-                runs = [probe(store, corpus, stored, args.probes, site) for _ in range(args.runs)]
+            runs, (db, _, fill_s) = probed[size], filled[size]
             medians = sorted(r["median_ms"] for r in runs)
             results["sizes"][size] = {
                 "median_ms": statistics.median(medians),
@@ -357,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
                 "near_expected": runs[-1]["near_expected"],
                 "traced_peak_kb": max(r["traced_peak_kb"] for r in runs),
                 "rss_growth_kb": max(r["rss_growth_kb"] for r in runs),
-                "rss_kb": runs[-1]["rss_kb"],
+                "rss_kb": rss[size],
                 "store_mb": db.stat().st_size / 2**20,
                 "fill_s": fill_s,
             }
