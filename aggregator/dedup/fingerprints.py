@@ -36,6 +36,7 @@ __all__ = [
     "NUM_PERM",
     "Fingerprint",
     "band_hashes",
+    "band_matrix",
     "exact_key",
     "fingerprint",
     "similarity",
@@ -151,12 +152,17 @@ def band_hashes(signature: bytes) -> tuple[int, ...]:
 
 
 def _band_hashes(signature: npt.NDArray[np.uint32]) -> tuple[int, ...]:
-    rows = signature[: BANDS * ROWS].astype(np.uint64).reshape(BANDS, ROWS)
-    h = np.zeros(BANDS, dtype=np.uint64)
+    return tuple(int(x) for x in band_matrix(signature.reshape(1, -1))[0])
+
+
+def band_matrix(signatures: npt.NDArray[np.uint32]) -> npt.NDArray[np.int64]:
+    """The LSH band hashes of many signatures at once (one row each)."""
+    rows = signatures[:, : BANDS * ROWS].astype(np.uint64).reshape(-1, BANDS, ROWS)
+    h = np.zeros(rows.shape[:2], dtype=np.uint64)
     for r in range(ROWS):
-        h = (h ^ rows[:, r]) * _BAND_MIX + np.uint64(r + 1)
+        h = (h ^ rows[:, :, r]) * _BAND_MIX + np.uint64(r + 1)
     h ^= np.arange(BANDS, dtype=np.uint64) * _MIX[0]  # the same rows in two bands differ
-    return tuple(int(x) for x in h & _SIGNED)
+    return (h & _SIGNED).astype(np.int64)
 
 
 def fingerprint(body_text: str) -> Fingerprint:
