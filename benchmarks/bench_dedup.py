@@ -257,7 +257,7 @@ def _cached_fill(size: int, site_path: Path, seed: int, workers: int, cache: Pat
     if path.exists() and sample_path.exists():
         return path, json.loads(sample_path.read_text(encoding="utf-8")), 0.0
     partial = cache / f"{name}.partial.db"
-    for old in cache.glob(f"{partial.name}*"):
+    for old in cache.glob(f"store-{size}-*"):  # a failed fill, or of another version
         old.unlink()
     started = time.perf_counter()
     with concurrent.futures.ProcessPoolExecutor(

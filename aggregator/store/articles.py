@@ -218,8 +218,9 @@ class SQLStore(SQLBase):
     def _write_all_bands(self) -> None:
         """The band index of every stored signature, in the current band layout, written
         one slice of the hash range at a time: the rows of a slice fall in a part of the
-        index that stays in the page cache (1M articles' rows in random order over the
-        whole index spill the cache at almost every row: more than half an hour)."""
+        index that stays in the page cache (1M articles' rows in signature order, random
+        over the whole index, spilled the cache at almost every row: unfinished after 8
+        minutes, against 4 minutes in all in slices)."""
         count = self.execute("SELECT COUNT(*) FROM fingerprints").fetchone()[0]
         slices = max(1, count * BANDS * _BAND_ROW_BYTES // _BAND_SLICE_BYTES)
         lows = [i * (2**63 // slices) for i in range(slices)]
