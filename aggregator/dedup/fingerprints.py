@@ -36,14 +36,19 @@ __all__ = [
     "NUM_PERM",
     "Fingerprint",
     "band_hashes",
+    "band_matrix",
     "exact_key",
     "fingerprint",
     "similarity",
 ]
 
 NUM_PERM = 128  # bins of the one-permutation hash = signature length
-BANDS = 32
-ROWS = NUM_PERM // BANDS
+#: LSH bands of ROWS signature values each (the first BANDS * ROWS values): two texts are
+#: compared when one band agrees, with probability 1 - (1 - J**3)**20 at Jaccard J:
+#: 0.85 / 0.93 / 0.99 at 0.45 / 0.5 / 0.6 (32 bands of 4: 0.74 / 0.87 / 0.988), with
+#: 20 index seeks a lookup instead of 32, the cost that grows with the archive.
+BANDS = 20
+ROWS = 3
 #: Estimated Jaccard similarity of shingle sets above which two texts are one story.
 #: Wire copies with a rephrased lead and a dropped paragraph score 0.6-1.0 on the
 #: sample web; different articles on one event (same names, places, numbers) and
@@ -147,12 +152,17 @@ def band_hashes(signature: bytes) -> tuple[int, ...]:
 
 
 def _band_hashes(signature: npt.NDArray[np.uint32]) -> tuple[int, ...]:
-    rows = signature.astype(np.uint64).reshape(BANDS, ROWS)
-    h = np.zeros(BANDS, dtype=np.uint64)
+    return tuple(int(x) for x in band_matrix(signature.reshape(1, -1))[0])
+
+
+def band_matrix(signatures: npt.NDArray[np.uint32]) -> npt.NDArray[np.int64]:
+    """The LSH band hashes of many signatures at once (one row each)."""
+    rows = signatures[:, : BANDS * ROWS].astype(np.uint64).reshape(-1, BANDS, ROWS)
+    h = np.zeros(rows.shape[:2], dtype=np.uint64)
     for r in range(ROWS):
-        h = (h ^ rows[:, r]) * _BAND_MIX + np.uint64(r + 1)
+        h = (h ^ rows[:, :, r]) * _BAND_MIX + np.uint64(r + 1)
     h ^= np.arange(BANDS, dtype=np.uint64) * _MIX[0]  # the same rows in two bands differ
-    return tuple(int(x) for x in h & _SIGNED)
+    return (h & _SIGNED).astype(np.int64)
 
 
 def fingerprint(body_text: str) -> Fingerprint:

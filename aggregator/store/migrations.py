@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["FILTERS_MIGRATION", "MIGRATIONS", "SEARCH_MIGRATION", "Dialects", "migration_sql"]
+__all__ = [
+    "BANDS_MIGRATION",
+    "FILTERS_MIGRATION",
+    "MIGRATIONS",
+    "SEARCH_MIGRATION",
+    "Dialects",
+    "migration_sql",
+]
 
 
 class Dialects(NamedTuple):
@@ -28,6 +35,9 @@ def migration_sql(migration: str | Dialects, backend: str) -> str:
 SEARCH_MIGRATION = 7
 #: The migration that keeps the search filters in PostgreSQL's search rows.
 FILTERS_MIGRATION = 8
+#: The migration that empties the LSH band index for a new band layout; the store fills
+#: it again from the stored signatures in the same transaction.
+BANDS_MIGRATION = 9
 
 MIGRATIONS: tuple[str | Dialects, ...] = (
     """
@@ -214,4 +224,9 @@ MIGRATIONS: tuple[str | Dialects, ...] = (
         CREATE INDEX article_words_filters ON article_words USING GIN (filters);
         """,
     ),
+    # 9: 20 LSH bands of 3 values instead of 32 of 4 (dedup.fingerprints.BANDS): fewer
+    # index seeks a lookup, as good at finding copies
+    """
+    DELETE FROM lsh_bands;
+    """,
 )

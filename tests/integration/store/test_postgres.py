@@ -6,6 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from aggregator.dedup.fingerprints import BANDS
 from aggregator.store import StoreUnavailable, open_store
 from tests.support.factory import make_article, with_dedup_keys
 from tests.support.pgserver import PgServer
@@ -79,4 +80,4 @@ def test_nothing_is_half_written_when_the_connection_drops(
         assert calls == 2
         assert store.execute("SELECT COUNT(*) FROM article_versions").fetchone()[0] == 1
         assert store.execute("SELECT COUNT(*) FROM fingerprints").fetchone()[0] == 1
-        assert store.execute("SELECT COUNT(*) FROM lsh_bands").fetchone()[0] == 32
+        assert store.execute("SELECT COUNT(*) FROM lsh_bands").fetchone()[0] == BANDS

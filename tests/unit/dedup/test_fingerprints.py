@@ -2,6 +2,7 @@
 tests/integration/dedup/)."""
 
 from aggregator.dedup.fingerprints import (
+    BANDS,
     NEAR_DUPLICATE_THRESHOLD,
     NUM_PERM,
     fingerprint,
@@ -21,7 +22,7 @@ def test_exact_key_ignores_case_punctuation_and_tone_style() -> None:
 
 def test_signature_shape_and_short_texts() -> None:
     fp = fingerprint(TEXT)
-    assert len(fp.signature) == 4 * NUM_PERM and len(fp.bands) == 32
+    assert len(fp.signature) == 4 * NUM_PERM and len(fp.bands) == BANDS
     short = fingerprint("Tin ngắn một dòng.")
     assert short.signature == b"" and short.bands == () and short.exact
 

@@ -12,16 +12,19 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aggregator.dedup.fingerprints import fingerprint
+import pytest
+
+from aggregator.dedup.fingerprints import BANDS, fingerprint
 from aggregator.items import Article, article_id
 from aggregator.store import (
     PageRecord,
     PostgresStore,
     SQLiteStore,
+    articles,
     mask_target,
     open_store,
 )
-from aggregator.store.migrations import MIGRATIONS
+from aggregator.store.migrations import BANDS_MIGRATION, MIGRATIONS
 from aggregator.store.records import store_form
 from tests.support.factory import VN, make_article, with_dedup_keys
 
@@ -110,19 +113,47 @@ def test_an_old_sqlite_store_upgrades(tmp_path: Path) -> None:
         assert store.count() == 1
 
 
+def test_a_store_of_another_band_layout_gets_the_current_one(
+    store_target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The band index of a store from before the band layout changed is cut again from
+    the stored signatures, a slice of the hash range at a time (here several): what was
+    stored then is still found."""
+    monkeypatch.setattr(articles, "_BAND_SLICE_BYTES", 100)
+    text = " ".join(f"Câu thứ {i} nói về hợp tác xã nông nghiệp của tỉnh." for i in range(30))
+    with open_store(store_target) as store:
+        stored = make_article("https://x.vn/a-1.html", body_text=text)
+        store.upsert(with_dedup_keys(stored))
+        # the layout before: other keys, another count
+        store.execute("DELETE FROM lsh_bands")
+        store.execute("INSERT INTO lsh_bands (band_hash, fingerprint) VALUES (1, 1), (2, 1)")
+        if isinstance(store, SQLiteStore):
+            store.execute(f"PRAGMA user_version = {BANDS_MIGRATION - 1}")
+        else:
+            store.execute(f"UPDATE aggregator_schema SET version = {BANDS_MIGRATION - 1}")
+    with open_store(store_target) as store:
+        assert store.schema_version() == len(MIGRATIONS)
+        rows = store.execute("SELECT band_hash FROM lsh_bands").fetchall()
+        assert sorted(r[0] for r in rows) == sorted(fingerprint(text).bands)
+        probe = make_article("https://x.vn/b-2.html", body_text=text + " Thêm một câu.")
+        assert [
+            (c.id, c.kind) for c in store.find_copies(fingerprint(probe.body_text), probe.id)
+        ] == [(stored.id, "near")]
+
+
 def test_dedup_keys_follow_edits(store_target: str) -> None:
     first = " ".join(f"Câu thứ {i} nói về hợp tác xã nông nghiệp của tỉnh." for i in range(30))
     second = " ".join(f"Đoạn {i} kể chuyện lễ hội văn hóa ở vùng cao." for i in range(30))
     with open_store(store_target) as store:
         a = make_article("https://x.vn/a-1.html", body_text=first)
         store.upsert(with_dedup_keys(a))
-        assert store.execute("SELECT COUNT(*) FROM lsh_bands").fetchone()[0] == 32
+        assert store.execute("SELECT COUNT(*) FROM lsh_bands").fetchone()[0] == BANDS
         probe = make_article("https://x.vn/b-2.html", body_text=first)
         assert [c.kind for c in store.find_copies(fingerprint(first), probe.id)] == ["exact"]
         edited = make_article("https://x.vn/a-1.html", body_text=second)
         assert store.upsert(with_dedup_keys(edited)) == "updated"
         # the old keys are gone with the old text
-        assert store.execute("SELECT COUNT(*) FROM lsh_bands").fetchone()[0] == 32
+        assert store.execute("SELECT COUNT(*) FROM lsh_bands").fetchone()[0] == BANDS
         assert store.find_copies(fingerprint(first), probe.id) == []
         assert [c.id for c in store.find_copies(fingerprint(second), probe.id)] == [a.id]
 
