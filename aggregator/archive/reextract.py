@@ -142,6 +142,27 @@ def site_for(
     return candidates[0]
 
 
+class _InScope:
+    """The sites whose scope holds a URL, remembered per origin (scheme and host with its
+    port, all that scope looks at): each record asks one or two sites, not every one."""
+
+    def __init__(self, sites: Sequence[SiteDefinition]) -> None:
+        self.sites = sites
+        self.seen: dict[tuple[str, str], list[SiteDefinition]] = {}
+
+    def __call__(self, url: str) -> Sequence[SiteDefinition]:
+        try:
+            origin = urlsplit(url)[:2]
+        except ValueError:
+            return self.sites
+        found = self.seen.get(origin)
+        if found is None:
+            if len(self.seen) >= 10_000:  # a bound, whatever the archive holds
+                self.seen.clear()
+            found = self.seen[origin] = [s for s in self.sites if s.in_scope(url)]
+        return found
+
+
 def _under(url: str, base_url: str) -> bool:
     a, b = urlsplit(url), urlsplit(base_url)
     return a.netloc.lower() == b.netloc.lower() and a.path.startswith(b.path)
@@ -171,15 +192,17 @@ def _page(archived: ArchivedResponse, limits: PageLimits, report: ReextractRepor
         logger.info("not an HTML page: %s", archived.url)
         report.not_html += 1
         return None
+    declared = response.headers.get(b"Content-Type")  # the last one, as the response's own
     return Page(
         response.url,
-        response.text,
+        response.body,  # decoded by the worker, as the spider's response decodes it
         hints_of(archived),
         fetched_at=archived.date,
         etag=archived.header("ETag"),
         last_modified=archived.header("Last-Modified"),
         warc={"file": archived.file, "record_id": archived.record_id},
         limits=limits,
+        content_type=declared.decode("latin-1") if declared else None,
     )
 
 
@@ -225,6 +248,7 @@ def reextract(
     """
     files = list(paths)
     known = [registry.get(s) for s in sites] if sites else list(registry)
+    in_scope = _InScope(known)
     run = _Run(Chain(store), ReextractReport(files=len(files)))
     limits = limits or CrawlLimits.from_settings()
     pool = WorkerPool(jobs) if jobs else None
@@ -235,7 +259,7 @@ def reextract(
             run.report.responses += 1
             if not 200 <= archived.status < 300:
                 continue
-            site = site_for(archived.url, known, archived.site)
+            site = site_for(archived.url, in_scope(archived.url), archived.site)
             if site is None:
                 continue
             run.report.pages += 1

@@ -40,6 +40,11 @@ __all__ = ["MetaRefreshMiddleware", "ScopeMiddleware"]
 logger = logging.getLogger(__name__)
 
 
+#: Origins whose verdict a crawl remembers (each host resolves once, the crawl's resolver
+#: caches it: the verdict of an origin does not change during a crawl)
+VERDICTS = 10_000
+
+
 def _site(crawler: Crawler) -> SiteDefinition | None:
     site = getattr(crawler.spider, "site_def", None)
     return site if isinstance(site, SiteDefinition) else None
@@ -58,6 +63,8 @@ class ScopeMiddleware:
         self.crawler = crawler
         self._addresses: dict[str, str | None] = {}  # host: the address it resolved to
         self._base_addresses: set[str] | None = None
+        #: the verdict for each origin met (the URL up to its path: all scope looks at)
+        self._verdicts: dict[str, str | None] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ScopeMiddleware:
@@ -67,9 +74,16 @@ class ScopeMiddleware:
         site = _site(self.crawler)
         if site is None:  # not a site's crawl (no definition to hold it to)
             return
-        why = site.scope.refusal(request.url)
-        if why is None:
-            why = await self._address_refusal(site, request)
+        origin = "/".join(request.url.split("/", 3)[:3])
+        try:
+            why = self._verdicts[origin]
+        except KeyError:
+            why = site.scope.refusal(request.url)
+            if why is None:
+                why = await self._address_refusal(site, request)
+            if len(self._verdicts) >= VERDICTS:
+                self._verdicts.clear()
+            self._verdicts[origin] = why
         if why is None:
             return
         chain = request.meta.get("redirect_urls")

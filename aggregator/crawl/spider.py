@@ -489,7 +489,7 @@ class NewsSpider(scrapy.Spider):
             return None
         page = Page(
             response.url,
-            response.text,
+            response.body,  # decoded where it is extracted (a worker process)
             hints,
             # the archived record's WARC-Date, so that re-extracting it gives the same article
             fetched_at=response.meta.get("warc_date") or datetime.now(UTC),
@@ -497,6 +497,7 @@ class NewsSpider(scrapy.Spider):
             last_modified=_header(response, b"Last-Modified"),
             warc=response.meta.get("warc"),
             limits=self.limits,
+            content_type=_header(response, b"Content-Type"),
         )
         article = await self._prepare(page, response.meta)
         for flag in article.flags if article is not None else ():

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from aggregator.dedup.fingerprints import fingerprint
 from aggregator.dedup.stories import CopyIndex, StoryDecision, assign_story
 from aggregator.extract.article import Hints, extract_article
+from aggregator.extract.encoding import decode_html
 from aggregator.extract.limits import PageLimits
 from aggregator.items import Article, article_id
 from aggregator.normalize.dates import to_vn
@@ -84,10 +85,11 @@ class Rejected(Exception):
 @dataclass(frozen=True)
 class Page:
     """A fetched article page, as the pure steps take it (in this process or a worker's):
-    its URL and decoded text, the crawler's hints and the fetch's own fields."""
+    its URL and body as received (decoded by :attr:`text`, in the worker), the crawler's
+    hints and the fetch's own fields."""
 
     url: str
-    text: str
+    body: bytes
     hints: Hints | None
     fetched_at: datetime
     etag: str | None = None
@@ -95,6 +97,13 @@ class Page:
     warc: dict[str, str] | None = None
     #: the bounds of the page (size, elements, depth, CPU, article size)
     limits: PageLimits = field(default_factory=PageLimits)
+    #: the response's Content-Type header, whose charset decodes the body
+    content_type: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The body decoded as the spider's response decodes it."""
+        return decode_html(self.body, self.content_type)
 
 
 def prepare(page: Page, site: SiteDefinition) -> Article:

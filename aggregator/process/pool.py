@@ -1,11 +1,15 @@
 """Worker processes for the chain's pure steps (:func:`~aggregator.process.chain.prepare`:
-extract, normalize, fingerprint), so that the crawl's one thread only fetches and writes.
+decode, extract, normalize, fingerprint), so that the crawl's one thread only fetches and
+writes.
 
-:class:`WorkerPool` runs ``jobs`` workers. Each worker has a driver thread in this process
-that hands it one page at a time and waits for the answer, so a page is never lost with
-its worker: a worker that dies (killed, out of memory) or takes longer than ``timeout``
-seconds on one page (it is killed) is replaced, and that page's future fails with
-:class:`WorkerLost`; the other pages go on. Workers start from a fork server (never a fork
+:class:`WorkerPool` runs ``jobs`` workers, driven by one thread of this process that
+waits on all of them at once: it hands each worker up to :data:`DEPTH` pages (so a worker
+never idles while this process is busy), as compact tuples of the page's bytes, and
+settles each page's future with the worker's answer. A worker works on its pages in
+order, so a page is never lost with its worker: a worker that dies (killed, out of
+memory) or takes longer than ``timeout`` seconds on one page (it is killed) is replaced,
+that page's future fails with :class:`WorkerLost`, the pages queued behind it go to the
+next worker; the other pages go on. Workers start from a fork server (never a fork
 of a process running a reactor or threads) with the extraction modules loaded, ignore
 SIGINT (the parent decides when to stop) and exit when their parent's end of the pipe
 closes, so a killed parent leaves none behind.
@@ -25,14 +29,16 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import queue
 import signal
 import threading
+import time
+from collections import deque
 from concurrent.futures import Future
-from multiprocessing.connection import Connection
+from dataclasses import dataclass, field, fields
+from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from aggregator.extract.limits import TooComplex
+from aggregator.extract.limits import PageLimits, TooComplex
 from aggregator.extract.model import ExtractionError
 from aggregator.items import Article
 from aggregator.process.chain import Page, prepare
@@ -54,6 +60,11 @@ DEFAULT_TIMEOUT = 60.0
 START_TIMEOUT = 60.0
 #: Workers in a row that fail before answering a page, after which the pool stops trying.
 MAX_FAILURES = 3
+#: Pages handed to one worker at a time: the one it works on and the next, waiting in its pipe.
+DEPTH = 2
+#: Site definitions (with page limits) a worker keeps, the oldest forgotten first: a
+#: process running crawl after crawl sends each crawl's own.
+KEEP = 64
 #: Modules the fork server loads once for every worker (slow to load): third-party only. The
 #: fork server is a fresh interpreter that finds modules on its own path (before Python
 #: 3.12.8 it ignores this process's ``sys.path``), e.g. an editable install or $PYTHONPATH
@@ -64,6 +75,12 @@ PRELOAD = ["trafilatura", "numpy", "pydantic", "parsel"]
 logger = logging.getLogger(__name__)
 
 _Task = tuple[Page, SiteDefinition, "Future[Article]"]
+
+#: What crosses the pipe: a page as a tuple of these fields (its limits go with its site,
+#: once per worker), an article as a tuple of all its fields: no class to look up, no
+#: field names, for each page.
+_PAGE_FIELDS = tuple(f.name for f in fields(Page) if f.name != "limits")
+_ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
 
 
 class WorkerLost(Exception):
@@ -83,20 +100,29 @@ def default_jobs() -> int:
 
 
 def _work(conn: Connection) -> None:
-    """A worker's loop: (site key, site or None, page) in, one answer out, until EOF."""
+    """A worker's loop: (key, (site, limits) or None, page fields) in, one answer out, until
+    EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    sites: dict[str, SiteDefinition] = {}
-    conn.send(("ready", __file__))
+    known: dict[str, tuple[SiteDefinition, PageLimits]] = {}
+    try:
+        conn.send(("ready", __file__))
+    except OSError:  # the pool stopped before this worker was ready
+        return
     while True:
         try:
-            key, site, page = conn.recv()
+            key, given, values = conn.recv()
         except (EOFError, OSError):
             return
-        if site is not None:
-            sites[key] = site
+        if given is not None:
+            known[key] = given
+            if len(known) > KEEP:  # as the pool forgets it for this worker
+                del known[next(iter(known))]
+        site, limits = known[key]
         answer: tuple[str, Any]
         try:
-            answer = ("ok", prepare(page, sites[key]))
+            page = Page(**dict(zip(_PAGE_FIELDS, values, strict=True)), limits=limits)
+            article = prepare(page, site)
+            answer = ("ok", tuple(getattr(article, name) for name in _ARTICLE_FIELDS))
         except TooComplex as exc:
             answer = ("too_complex", str(exc))
         except ExtractionError as exc:
@@ -107,6 +133,11 @@ def _work(conn: Connection) -> None:
             conn.send(answer)
         except (BrokenPipeError, OSError):
             return
+
+
+def _wanted(future: Future[Article]) -> bool:
+    """False when the page's future was cancelled; running: it is (handed on again)."""
+    return future.running() or future.set_running_or_notify_cancel()
 
 
 def _settle(future: Future[Article], page: Page, site: SiteDefinition) -> None:
@@ -120,14 +151,13 @@ def _settle(future: Future[Article], page: Page, site: SiteDefinition) -> None:
 
 
 class _Worker:
-    """One worker process, as its driver thread sees it."""
+    """One worker process."""
 
     def __init__(self, context: Any) -> None:
         self.conn, child = context.Pipe()
         self.process = context.Process(target=_work, args=(child,), daemon=True)
         self.process.start()
         child.close()  # EOF reaches the worker when this end closes, and back
-        self.sites: set[str] = set()
 
     def stop(self, *, kill: bool = False) -> None:
         if kill:
@@ -140,6 +170,19 @@ class _Worker:
         self.process.close()
 
 
+@dataclass(eq=False)
+class _Slot:
+    """A worker as the driver sees it: ready or not, the pages it holds (in the order it
+    works on them) and since when it works on the first."""
+
+    worker: _Worker
+    since: float  # when it started, then when it began its first page
+    ready: bool = False
+    held: deque[_Task] = field(default_factory=deque)
+    #: the keys of the definitions it has, in the order it got them (as it keeps them)
+    keys: dict[str, None] = field(default_factory=dict)
+
+
 class WorkerPool:
     """``jobs`` worker processes running :func:`prepare`."""
 
@@ -149,90 +192,271 @@ class WorkerPool:
         self.jobs, self.timeout = jobs, timeout
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(PRELOAD)
-        self._tasks: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
-        self._keys: dict[int, str] = {}
+        self._tasks: deque[_Task] = deque()  # pages no worker holds yet, in order
+        # a definition and its page limits (kept alive: their ids name them) -> the key
+        # workers know them by
+        self._keys: dict[tuple[int, int], tuple[str, SiteDefinition, PageLimits]] = {}
+        self._made = 0  # keys made
         self._lock = threading.Lock()
+        self._closing = False
+        self._asleep = False  # the driver waits for workers only: a new page wakes it
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
         self.lost = 0  # workers replaced
-        #: workers cannot run here: pages are prepared in the driver threads
+        #: workers cannot run here: pages are prepared in the driver thread
         self.broken = False
-        self.in_process = 0  # pages prepared in the driver threads
+        self.in_process = 0  # pages prepared in the driver thread
         self._answered = False  # some worker answered a page: workers run here
         self._failures = 0  # workers that failed in a row, since the last answer
-        self._threads = [
-            threading.Thread(target=self._drive, name=f"pool-driver-{n}", daemon=True)
-            for n in range(jobs)
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._next = 0  # the slot to try first: pages go round the workers
+        self._thread = threading.Thread(target=self._drive, name="pool-driver", daemon=True)
+        self._thread.start()
 
     def submit(self, page: Page, site: SiteDefinition) -> Future[Article]:
         """The prepared article, later: its exception is the page's
         :class:`~aggregator.extract.model.ExtractionError`, :class:`PageCrashed` or
         :class:`WorkerLost`."""
         future: Future[Article] = Future()
-        self._tasks.put((page, site, future))
+        with self._lock:
+            self._tasks.append((page, site, future))
+            wake, self._asleep = self._asleep, False
+        if wake:
+            os.write(self._wake_w, b"\0")
         return future
 
     def close(self) -> None:
         """Let the workers finish what they hold, then stop them."""
-        for _ in self._threads:
-            self._tasks.put(None)
-        for thread in self._threads:
-            thread.join()
+        with self._lock:
+            self._closing = True
+        os.write(self._wake_w, b"\0")
+        self._thread.join()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
 
-    def _key(self, site: SiteDefinition) -> str:
-        with self._lock:  # one key per definition object: sent once to each worker
-            return self._keys.setdefault(id(site), f"{site.id}#{len(self._keys)}")
+    # -- the driver thread -----------------------------------------------------------------
 
     def _drive(self) -> None:
-        worker: _Worker | None = None
+        slots: list[_Slot] = []
         try:
-            while (task := self._tasks.get()) is not None:
-                page, site, future = task
-                if not future.set_running_or_notify_cancel():
-                    continue
-                while not future.done():  # a page no worker answered goes to the next one
-                    if worker is not None and not worker.process.is_alive():
-                        # died between pages (killed): the page goes to its replacement
-                        worker.stop(kill=True)
-                        worker = None
-                        with self._lock:
-                            self.lost += 1
-                    while worker is None and not self.broken:
-                        worker = self._start()
-                    if worker is None:  # workers cannot run here: this thread does the work
-                        with self._lock:
-                            self.in_process += 1
-                        _settle(future, page, site)
-                    elif not self._run(worker, page, site, future):
-                        worker.stop(kill=True)
-                        worker = None
+            while True:
+                self._dispatch(slots)
+                with self._lock:
+                    if self._closing and not self._tasks and not any(s.held for s in slots):
+                        return
+                    # a new page is to be woken for when it can be handed on at once
+                    self._asleep = self.broken or self._room(slots)
+                    if self._asleep and self._tasks:
+                        continue  # one came since the pages were handed on
+                waits: list[Any] = [s.worker.conn for s in slots]
+                ready = wait([*waits, self._wake_r], self._until(slots))
+                if self._wake_r in ready:
+                    while True:
+                        try:
+                            if not os.read(self._wake_r, 4096):
+                                break
+                        except BlockingIOError:
+                            break
+                for slot in list(slots):
+                    if slot.worker.conn in ready:
+                        self._receive(slot, slots)
+                self._expire(slots)
         finally:
-            if worker is not None:
-                worker.stop()
+            for slot in slots:
+                slot.worker.stop()
+            # the pages still held or queued (when this thread failed): never left waiting
+            with self._lock:
+                tasks = [t for s in slots for t in s.held] + list(self._tasks)
+                self._tasks.clear()
+            for _, _, future in tasks:
+                if not future.done():
+                    future.set_exception(WorkerLost("the pool stopped"))
 
-    def _start(self) -> _Worker | None:
-        """A new worker, once it says it is ready and runs this very module; None when it
-        did not (counted: :meth:`_failed`)."""
+    def _room(self, slots: list[_Slot]) -> bool:
+        """A worker to start, or one ready to take a page."""
+        return len(slots) < self.jobs or bool(self._open(slots))
+
+    def _until(self, slots: list[_Slot]) -> float | None:
+        """Seconds until the first worker is overdue (None: none can be)."""
+        deadlines = [
+            s.since + (self.timeout if s.ready else START_TIMEOUT)
+            for s in slots
+            if s.held or not s.ready
+        ]
+        return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+
+    def _dispatch(self, slots: list[_Slot]) -> None:
+        """Start the workers missing, hand pages to those with room; where workers cannot
+        run, prepare the pages here."""
+        while True:
+            with self._lock:
+                if not self._tasks:
+                    return
+                if self.broken:
+                    task = self._tasks.popleft()
+                    self.in_process += 1
+                else:
+                    task = None
+            if task is not None:
+                if _wanted(task[2]):
+                    _settle(task[2], task[0], task[1])
+                continue
+            while len(slots) < self.jobs and not self.broken:
+                started = self._start()
+                if started is not None:
+                    slots.append(started)
+            slot = self._free(slots)
+            if slot is None:
+                return
+            with self._lock:
+                task = self._tasks.popleft()
+            if _wanted(task[2]) and not self._send(slot, task, slots):
+                return  # the worker was gone: its pages are back in the queue
+
+    def _open(self, slots: list[_Slot]) -> list[_Slot]:
+        """The workers ready to take a page (holding fewer than :data:`DEPTH`). The first
+        pages wait for every worker to be ready, so that each has its share."""
+        if not self._answered and not all(s.ready for s in slots):
+            return []
+        return [s for s in slots if s.ready and len(s.held) < DEPTH]
+
+    def _free(self, slots: list[_Slot]) -> _Slot | None:
+        """The worker to take the next page: of those open, the one holding the fewest,
+        in turn."""
+        open_ = self._open(slots)
+        if not open_:
+            return None
+        turn = {id(s): (len(s.held), (n - self._next) % len(slots)) for n, s in enumerate(slots)}
+        best = min(open_, key=lambda s: turn[id(s)])
+        self._next = (slots.index(best) + 1) % len(slots)
+        return best
+
+    def _send(self, slot: _Slot, task: _Task, slots: list[_Slot]) -> bool:
+        """Hand ``task`` to the worker; False when the worker was gone (replaced)."""
+        page, site, _ = task
+        worker = slot.worker
+        if not slot.held and not worker.process.is_alive():
+            # died between pages (killed): the page goes to its replacement
+            with self._lock:
+                self._tasks.appendleft(task)
+                self.lost += 1
+            self._drop(slot, slots, kill=True)
+            return False
+        key, site, limits = self._key(site, page.limits)
+        given = None if key in slot.keys else (site, limits)
+        values = tuple(getattr(page, name) for name in _PAGE_FIELDS)
+        if not slot.held:
+            slot.since = time.monotonic()
+        slot.held.append(task)
         try:
-            worker = _Worker(self._context)
+            worker.conn.send((key, given, values))
+        except OSError:
+            self._gone(slot, slots)
+            return False
+        except Exception as exc:  # not picklable: nothing was sent
+            slot.held.pop()
+            task[2].set_exception(PageCrashed(f"{type(exc).__name__}: {exc}"))
+            return True
+        if given is not None:
+            slot.keys[key] = None
+            if len(slot.keys) > KEEP:  # as the worker forgets it
+                del slot.keys[next(iter(slot.keys))]
+        return True
+
+    def _key(
+        self, site: SiteDefinition, limits: PageLimits
+    ) -> tuple[str, SiteDefinition, PageLimits]:
+        """One key per definition and limits, sent once to each worker."""
+        ids = (id(site), id(limits))
+        found = self._keys.get(ids)
+        if found is None:
+            self._made += 1
+            found = self._keys[ids] = (f"{site.id}#{self._made}", site, limits)
+            if len(self._keys) > KEEP:
+                del self._keys[next(iter(self._keys))]
+        return found
+
+    def _receive(self, slot: _Slot, slots: list[_Slot]) -> None:
+        """The worker's message: ready, or the answer for its first page."""
+        try:
+            message = slot.worker.conn.recv()
+        except (EOFError, OSError):
+            self._gone(slot, slots)
+            return
+        if not slot.ready:
+            status, where = message
+            if status == "ready" and where == __file__:
+                slot.ready = True
+                return
+            self._drop(slot, slots, kill=True)
+            self._failed(f"ran {where}, not {__file__}")
+            return
+        if not slot.held:  # nothing asked: not our worker's protocol
+            return
+        _, _, future = slot.held.popleft()
+        slot.since = time.monotonic()
+        with self._lock:
+            self._answered, self._failures = True, 0
+        status, value = message
+        if status == "ok":
+            future.set_result(Article(*value))
+        elif status == "too_complex":
+            future.set_exception(TooComplex(value))
+        elif status == "extraction":
+            future.set_exception(ExtractionError(value))
+        else:
+            future.set_exception(PageCrashed(value))
+
+    def _gone(self, slot: _Slot, slots: list[_Slot]) -> None:
+        """The worker's pipe broke: it died, on its first page if it held one."""
+        if not slot.ready:
+            self._drop(slot, slots, kill=True)
+            self._failed("died before it was ready")
+            return
+        slot.worker.process.join(1)
+        code = slot.worker.process.exitcode
+        how = f"was killed by signal {-code}" if code is not None and code < 0 else "died"
+        self._lose(slot, slots, f"the worker {how}")
+
+    def _expire(self, slots: list[_Slot]) -> None:
+        """Kill the workers overdue: on their first page, or to say they are ready."""
+        now = time.monotonic()
+        for slot in list(slots):
+            if slot.ready and slot.held and now - slot.since >= self.timeout:
+                self._lose(slot, slots, f"no answer after {self.timeout:g} s: killed")
+            elif not slot.ready and now - slot.since >= START_TIMEOUT:
+                self._drop(slot, slots, kill=True)
+                self._failed(f"was not ready after {START_TIMEOUT:g} s")
+
+    def _lose(self, slot: _Slot, slots: list[_Slot], message: str) -> None:
+        """The worker was lost on its first page: the page's loss once workers have
+        answered here, else not the page's doing (the page goes to the next worker, as
+        the pages behind it do)."""
+        with self._lock:
+            answered = self._answered
+            if answered:
+                self.lost += 1
+        if answered and slot.held:
+            slot.held.popleft()[2].set_exception(WorkerLost(message))
+        self._drop(slot, slots, kill=True)
+        if not answered:
+            self._failed(f"was lost on its page ({message})")
+
+    def _drop(self, slot: _Slot, slots: list[_Slot], *, kill: bool = False) -> None:
+        """Stop the worker; the pages it holds go back to the front of the queue."""
+        slots.remove(slot)
+        with self._lock:
+            self._tasks.extendleft(reversed(slot.held))
+        slot.held.clear()
+        slot.worker.stop(kill=kill)
+
+    def _start(self) -> _Slot | None:
+        """A new worker (ready once it says so and runs this very module); None when it
+        could not start (counted: :meth:`_failed`)."""
+        try:
+            return _Slot(_Worker(self._context), time.monotonic())
         except Exception as exc:  # the fork server itself could not start
             self._failed(f"could not start ({exc})")
             return None
-        why = "died before it was ready"
-        try:
-            if not worker.conn.poll(START_TIMEOUT):
-                why = f"was not ready after {START_TIMEOUT:g} s"
-            else:
-                status, where = worker.conn.recv()
-                if status == "ready" and where == __file__:
-                    return worker
-                why = f"ran {where}, not {__file__}"
-        except (EOFError, OSError):
-            pass
-        worker.stop(kill=True)
-        self._failed(why)
-        return None
 
     def _failed(self, why: str) -> None:
         """A worker failed before answering a page; :data:`MAX_FAILURES` in a row, and
@@ -248,46 +472,6 @@ class WorkerPool:
             MAX_FAILURES,
             why,
         )
-
-    def _lose(self, future: Future[Any], message: str) -> None:
-        """The worker was lost on this page: the page's loss once workers have answered
-        here, else not the page's doing (the page stays for the next worker)."""
-        with self._lock:
-            answered = self._answered
-            if answered:
-                self.lost += 1
-        if answered:
-            future.set_exception(WorkerLost(message))
-        else:
-            self._failed(f"was lost on its page ({message})")
-
-    def _run(self, worker: _Worker, page: Page, site: SiteDefinition, future: Future[Any]) -> bool:
-        """Hand one page to ``worker`` and settle ``future``; False when the worker is lost."""
-        key = self._key(site)
-        try:
-            worker.conn.send((key, None if key in worker.sites else site, page))
-            worker.sites.add(key)
-            if not worker.conn.poll(self.timeout):
-                self._lose(future, f"no answer after {self.timeout:g} s: killed")
-                return False
-            status, value = worker.conn.recv()
-            with self._lock:
-                self._answered, self._failures = True, 0
-        except (EOFError, OSError):
-            worker.process.join(1)
-            code = worker.process.exitcode
-            how = f"was killed by signal {-code}" if code is not None and code < 0 else "died"
-            self._lose(future, f"the worker {how}")
-            return False
-        if status == "ok":
-            future.set_result(value)
-        elif status == "too_complex":
-            future.set_exception(TooComplex(value))
-        elif status == "extraction":
-            future.set_exception(ExtractionError(value))
-        else:
-            future.set_exception(PageCrashed(value))
-        return True
 
 
 _shared: WorkerPool | None = None

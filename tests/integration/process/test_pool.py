@@ -34,7 +34,11 @@ def _page(n: int) -> Page:
         f"<p>{BODY}</p><p>{BODY}</p></article></body></html>"
     )
     return Page(
-        f"https://example.vn/tin/bai-{n}.html", html, None, datetime(2026, 1, 1, tzinfo=UTC)
+        f"https://example.vn/tin/bai-{n}.html",
+        html.encode(),
+        None,
+        datetime(2026, 1, 1, tzinfo=UTC),
+        content_type="text/html; charset=utf-8",
     )
 
 
@@ -92,7 +96,7 @@ def test_workers_give_the_articles_prepare_gives(pool: WorkerPool, site: SiteDef
     futures = [pool.submit(p, site) for p in pages]
     for page, future in zip(pages, futures, strict=True):
         assert future.result(timeout=30) == prepare(page, site)
-    bad = Page("https://example.vn/tin/trong.html", "<html></html>", None, pages[0].fetched_at)
+    bad = Page("https://example.vn/tin/trong.html", b"<html></html>", None, pages[0].fetched_at)
     with pytest.raises(ExtractionError):
         prepare(bad, site)
     with pytest.raises(ExtractionError):
