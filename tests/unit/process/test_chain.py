@@ -156,7 +156,7 @@ def test_prepare_computes_what_the_store_and_page_records_would(site: SiteDefini
         '<p onclick="x()">Hết.</p></article></body></html>'
     )
     url = "https://m.bao.example.vn/lu-ve-1.html?utm_source=x"
-    article = prepare(Page(url, html, None, fetched_at=PUBLISHED), site)
+    article = prepare(Page(url, html.encode(), None, fetched_at=PUBLISHED), site)
     assert article.prepared is not None
     plain = dataclasses.replace(article, prepared=None)
     assert article.prepared == dataclasses.replace(
