@@ -3,13 +3,12 @@ decode, extract, normalize, fingerprint), so that the crawl's one thread only fe
 writes.
 
 :class:`WorkerPool` runs ``jobs`` workers, driven by one thread of this process that
-waits on all of them at once: it hands each worker up to :data:`DEPTH` pages (so a worker
-never idles while this process is busy), as compact tuples of the page's bytes, and
-settles each page's future with the worker's answer. A worker works on its pages in
-order, so a page is never lost with its worker: a worker that dies (killed, out of
-memory) or takes longer than ``timeout`` seconds on one page (it is killed) is replaced,
-that page's future fails with :class:`WorkerLost`, the pages queued behind it go to the
-next worker; the other pages go on. Workers start from a fork server (never a fork
+waits on all of them at once: it hands a worker a page when it holds none (:data:`DEPTH`),
+as a compact tuple of the page's bytes, and settles each page's future with the worker's
+answer. A page is never lost with its worker: a worker that dies (killed, out of memory)
+or takes longer than ``timeout`` seconds on one page (it is killed) is replaced, that
+page's future fails with :class:`WorkerLost`, the pages still queued go to the other
+workers; the other pages go on. Workers start from a fork server (never a fork
 of a process running a reactor or threads) with the extraction modules loaded, ignore
 SIGINT (the parent decides when to stop) and exit when their parent's end of the pipe
 closes, so a killed parent leaves none behind.
@@ -60,8 +59,10 @@ DEFAULT_TIMEOUT = 60.0
 START_TIMEOUT = 60.0
 #: Workers in a row that fail before answering a page, after which the pool stops trying.
 MAX_FAILURES = 3
-#: Pages handed to one worker at a time: the one it works on and the next, waiting in its pipe.
-DEPTH = 2
+#: Pages handed to one worker at a time. One: a worker is handed a page only while it waits
+#: for one, so this thread never blocks writing a page (larger than a pipe's buffer) to a
+#: worker that is itself blocked writing an answer this thread is not reading.
+DEPTH = 1
 #: Site definitions (with page limits) a worker keeps, the oldest forgotten first: a
 #: process running crawl after crawl sends each crawl's own.
 KEEP = 64

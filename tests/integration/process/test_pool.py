@@ -214,3 +214,23 @@ def test_where_workers_cannot_run_our_code_no_page_is_lost(
         assert why in lines[0]
     finally:
         pool.close()
+
+
+def test_pages_and_answers_larger_than_a_pipe_never_deadlock(site: SiteDefinition) -> None:
+    """A page and its answer each far over a pipe's buffer (64 KiB), many queued: the
+    driver never blocks sending a page to a worker that is blocked sending it an answer."""
+    paragraphs = "".join(f"<p>{n}. {BODY}</p>" for n in range(400))  # ~400 KB each way
+    html = f"<html><body><article><h1>Tin dài của tỉnh</h1>{paragraphs}</article></body></html>"
+    pages = [
+        Page(f"https://example.vn/tin/dai-{n}.html", html.encode(), None,
+             datetime(2026, 1, 1, tzinfo=UTC), content_type="text/html; charset=utf-8")
+        for n in range(12)
+    ]  # fmt: skip
+    pool = WorkerPool(2, timeout=60)
+    try:
+        futures = [pool.submit(page, site) for page in pages]
+        # a deadlocked pool answers nothing: the wait is a bound, not a measurement
+        titles = [future.result(timeout=120).title for future in futures]
+    finally:
+        pool.close()
+    assert titles == ["Tin dài của tỉnh"] * len(pages)
