@@ -92,7 +92,7 @@ from aggregator.extract.query import (
 from aggregator.extract.structured import Found, is_publisher, marked_authors, structured_data
 from aggregator.normalize.dates import ParsedDate, parse_date
 from aggregator.normalize.rules import (
-    is_clutter_text,
+    is_clutter_line,
     looks_like_byline,
     split_authors,
     strip_clutter,
@@ -495,7 +495,7 @@ def _body_from_node(page: _Page, out: Extracted, body: _Element, layer: str) -> 
     if (most := page.memo["max_images"]) and len(out.images) > most:
         del out.images[most:]
         out.flags.append("truncated:images")
-    drop_leaf_blocks(body, is_clutter_text)
+    drop_leaf_blocks(body, is_clutter_line, clean=False)
     strip_end_markers(body)
     # captions stay with their figure in the HTML; the text has none of them
     captions = {img["caption"] for img in out.images if img["caption"]}

@@ -130,8 +130,20 @@ def looks_like_byline(line: str) -> bool:
     return all(w[0].isupper() or w[0].isdigit() or w in ("và",) for w in words)
 
 
+#: longer than the longest clean text a ``$``-ended alternative of ``_CLUTTER`` matches
+#: (104 characters); the others read only the first 20-odd characters
+_CLUTTER_LONG = 120
+
+
 def is_clutter_line(line: str) -> bool:
     """True for page furniture that must not reach a body."""
+    # a long line is clutter by its start alone: only a head of it is cleaned, cut at a
+    # " " (cleaning is local there: nothing composes with or across a space, words end at
+    # it), so the head cleans to the start of the clean line
+    if len(line) > 2 * _CLUTTER_LONG and (cut := line.find(" ", _CLUTTER_LONG + 40)) != -1:
+        head = clean_text(line[:cut])
+        if len(head) > _CLUTTER_LONG:
+            return is_clutter_text(head)
     return is_clutter_text(clean_text(line))
 
 
