@@ -86,6 +86,7 @@ from aggregator.extract.query import (
     html5_shape,
     join_url,
     select_all,
+    select_inside,
     string_of,
     text_of,
 )
@@ -473,7 +474,9 @@ def _strip_body(page: _Page, body: _Element) -> None:
     """Remove from the body what is not article text: the site's ``remove`` selectors,
     what the field selectors matched, scripts, forms and the like."""
     for query in page.site.selectors.remove:
-        for r in select_all(page.doc, element_query(query)):
+        query = element_query(query)
+        found = select_inside(body, query)
+        for r in select_all(page.doc, query) if found is None else found:
             if isinstance(r, _Element) and is_inside(r, body):
                 drop(r)
     for el in page.matched:

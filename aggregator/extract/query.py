@@ -27,6 +27,7 @@ __all__ = [
     "join_url",
     "lines_of",
     "select_all",
+    "select_inside",
     "string_of",
     "text_of",
 ]
@@ -100,6 +101,25 @@ def select_all(page: Selector, query: str) -> list[Any]:
             return found if isinstance(found, list) else [str(found)]
     results = page.xpath(query[len("xpath:") :]) if query.startswith("xpath:") else page.css(query)
     return [r.root for r in results]
+
+
+_COMPOUND = (
+    r"\s*(?=[\w.])(?:[a-z][a-z0-9]*)?(?:\.-?[A-Za-z_][\w-]*)*"
+    r"(?:\[[a-z_][a-z0-9_-]*='[^'\\]*'\])?\s*"
+)
+#: a CSS selector of one compound (tag, classes, ``[attr='value']``), or a child of one:
+#: whether an element strictly inside another matches depends on that subtree alone
+_LOCAL = re.compile(f"{_COMPOUND}(?:>{_COMPOUND})?")
+
+
+def select_inside(el: _Element, query: str) -> list[Any] | None:
+    """What :func:`select_all` finds strictly inside ``el`` (and maybe ``el`` itself),
+    found from ``el``, not the whole page, when the selector is one compound or a child of
+    one (``td.x > p``); else None."""
+    if not _LOCAL.fullmatch(query) or (compiled := _compiled(query)) is None:
+        return None
+    found = compiled(el)
+    return found if isinstance(found, list) else None
 
 
 #: compiled once: ``el.xpath(...)`` compiles its expression on every call

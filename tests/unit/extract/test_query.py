@@ -1,0 +1,31 @@
+from parsel import Selector
+
+from aggregator.extract.body import is_inside
+from aggregator.extract.query import select_all, select_inside
+
+PAGE = Selector(
+    text="<html><body><div class='x' id='b'><p align='c'>1</p><div class='x'><p>2</p>"
+    "<p align='c'>3</p></div><span class='x'><p align='c'>4</p></span></div>"
+    "<p align='c'>5</p><div class='x'><p align='c'>6</p></div></body></html>"
+)
+
+
+def _ids(found: list[object]) -> list[str]:
+    return [el.text or el.get("class") for el in found]  # type: ignore[attr-defined]
+
+
+def test_a_local_selector_finds_from_the_element_what_it_finds_inside_it() -> None:
+    body = PAGE.css("#b")[0].root
+    for query in ("p[align='c']", "div.x > p", ".x", "div.x>p[align='c']", "p"):
+        found = select_inside(body, query)
+        assert found is not None, query
+        inside = [el for el in select_all(PAGE, query) if is_inside(el, body)]
+        assert [el for el in found if el is not body] == inside, query
+    # the body's own parent is outside it: "div.x > p" finds the body's children too
+    assert _ids(select_inside(body, "div.x > p") or []) == ["1", "2", "3"]
+
+
+def test_a_selector_reading_ancestors_is_not_local() -> None:
+    body = PAGE.css("#b")[0].root
+    for query in ("div.x p", "body > div > p", "p::text", "p:first-child", "xpath://p", "*"):
+        assert select_inside(body, query) is None, query
