@@ -79,10 +79,57 @@ def join_url(base: str, ref: str) -> str | None:
 _EXSLT = {"re": "http://exslt.org/regular-expressions", "set": "http://exslt.org/sets"}
 
 
+#: a compound of a CSS selector: tag, classes, ``[attr='value']``; then its combinator
+_STEP = re.compile(
+    r"\s*(?=[\w.])([a-z][a-z0-9]*)?((?:\.-?[A-Za-z_][\w-]*)*)"
+    r"(?:\[([a-z_][a-z0-9_-]*)='([^'\\]*)'\])?\s*(>?)\s*"
+)
+
+
+#: elements a page holds a few of (not links, cells, list items by the hundred): a
+#: selector ending in one of them is cheaper to test from below
+_FEW = frozenset(
+    ("h1", "h2", "h3", "h4", "h5", "h6", "p", "div", "article", "section", "header", "time")
+)
+
+
+def _upward(query: str) -> str | None:
+    """The XPath of a CSS selector of compounds joined by descendant or child combinators
+    (``div.a h1.b``, ``td.x > p``) ending in one of the ``_FEW``, written from its last
+    compound up: that compound's elements, each tested for its ancestors, instead of a walk
+    below every element that matches the first compound (from the page's root element the
+    same elements, up to 3x faster). None for any other selector."""
+    steps: list[tuple[str, str]] = []  # (the compound as an XPath step, combinator after)
+    at = 0
+    while at < len(query):
+        m = _STEP.match(query, at)
+        if m is None or m.end() == at:
+            return None
+        tag, classes, attr, value, child = m.groups()
+        preds = [
+            f"[@class and contains(@class, '{c}') and "
+            f"contains(concat(' ', normalize-space(@class), ' '), ' {c} ')]"
+            for c in classes.split(".")[1:]
+        ]
+        if attr:
+            preds.append(f"[@{attr} = '{value}']")
+        steps.append((f"{tag or '*'}{''.join(preds)}", child))
+        at = m.end()
+    if len(steps) < 2 or steps[-1][1] or tag not in _FEW:
+        return None
+    xpath = steps[0][0]
+    for (step, _), (_, child) in zip(steps[1:], steps[:-1], strict=True):
+        xpath = f"{step}[{'parent' if child else 'ancestor'}::{xpath}]"
+    return f"descendant-or-self::{xpath}"
+
+
 @lru_cache(maxsize=1024)
 def _compiled(query: str) -> etree.XPath | None:
     """A site selector compiled once (parsel translates and compiles on every call)."""
-    xpath = query[len("xpath:") :] if query.startswith("xpath:") else css2xpath(query)
+    if query.startswith("xpath:"):
+        xpath = query[len("xpath:") :]
+    else:
+        xpath = _upward(query) or css2xpath(query)
     try:
         return etree.XPath(xpath, namespaces=_EXSLT, smart_strings=False)
     except etree.XPathError:

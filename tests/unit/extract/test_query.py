@@ -29,3 +29,28 @@ def test_a_selector_reading_ancestors_is_not_local() -> None:
     body = PAGE.css("#b")[0].root
     for query in ("div.x p", "body > div > p", "p::text", "p:first-child", "xpath://p", "*"):
         assert select_inside(body, query) is None, query
+
+
+NESTED = Selector(
+    text="<html><body class='a'><div class='a b'><div class=' c\ta '><p class='x'>1</p>"
+    "<div class='a'><p class='x' align='r'>2</p></div></div><p align='r'>3</p></div>"
+    "<h1 class='x'>4</h1><div class='c'><h1 class='x y'>5</h1><p class='x'>6</p></div>"
+    "</body></html>"
+)
+
+
+def test_selectors_tested_from_below_find_what_parsel_finds() -> None:
+    for query in (
+        "div.a p.x",
+        "div.a > p",
+        "body.a > div > p",
+        ".a div.c p",
+        "div.c > h1.x.y",
+        "div.a div.a p[align='r']",
+        "div.b > div.c > div > p",
+        "body h1",
+        "div.c > p.x",
+    ):
+        found = select_all(NESTED, query)
+        assert found == [r.root for r in NESTED.css(query)], query
+    assert _ids(select_all(NESTED, "div.a > p")) == ["1", "2", "3"]
