@@ -68,8 +68,17 @@ def html5_shape(html: str) -> str:
     return _HTML4_TRAPS.sub(lambda m: f"<{m.group(1)}></embed>" if m.group(1) else "", html)
 
 
+#: an absolute http(s) URL that urljoin gives back as it is, whatever the base: a host, a
+#: path, maybe a query; no spaces, brackets, params (";") or fragment it would rewrite
+_PLAIN_URL = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?/[A-Za-z0-9._~%/+-]*(?:\?[A-Za-z0-9._~%/+=&-]+)?"
+)
+
+
 def join_url(base: str, ref: str) -> str | None:
     """urljoin, or None for a URL that cannot be one (an invalid IPv6 host)."""
+    if _PLAIN_URL.fullmatch(ref):  # most image URLs (urljoin parses both: ~8 µs)
+        return ref
     try:
         return urljoin(base, ref)
     except ValueError:
