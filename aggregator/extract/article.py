@@ -79,6 +79,7 @@ from aggregator.extract.limits import (
 )
 from aggregator.extract.model import Extracted, ExtractionError, Hints
 from aggregator.extract.query import (
+    attributes_of,
     element_query,
     first_attribute,
     first_string,
@@ -182,12 +183,12 @@ def selector(name: str, read: Callable[[list[Any]], str] = text_of) -> Strategy:
         query = getattr(page.site.selectors, name)
         if not query:
             return None
-        results = select_all(page.doc, query)
         elements = element_query(query)
-        page.matched.extend(
-            r for r in (results if elements == query else select_all(page.doc, elements))
-            if isinstance(r, _Element)
-        )  # fmt: skip
+        found = select_all(page.doc, elements)
+        page.matched.extend(r for r in found if isinstance(r, _Element))
+        results: list[Any] | None = found if elements == query else attributes_of(found, query)
+        if results is None:
+            results = select_all(page.doc, query)
         if text := read(results):
             return Found(text, "selector")
         page.flags.append(f"selector_missed:{name}")

@@ -19,6 +19,7 @@ from aggregator.normalize.text import clean_lines, clean_text
 
 __all__ = [
     "BLOCK_TAGS",
+    "attributes_of",
     "element_query",
     "first_attribute",
     "first_string",
@@ -192,6 +193,19 @@ def element_query(query: str) -> str:
     if query.startswith("xpath:"):
         return "xpath:" + _XPATH_TAIL.sub("", query[len("xpath:") :])
     return _PSEUDO.sub("", query)
+
+
+_READS_ATTRIBUTE = re.compile(r"[^,]*::attr\(([A-Za-z_][\w-]*)\)\s*")
+
+
+def attributes_of(elements: list[Any], query: str) -> list[str] | None:
+    """What a CSS selector ending in ``::attr(name)`` finds, read from the elements its
+    :func:`element_query` found (in order: each one's attribute, if it has it); None for
+    another selector."""
+    if query.startswith("xpath:") or not (m := _READS_ATTRIBUTE.fullmatch(query)):
+        return None
+    name = m.group(1)
+    return [v for el in elements if isinstance(el, _Element) and (v := el.get(name)) is not None]
 
 
 def first_string(results: list[Any]) -> str:

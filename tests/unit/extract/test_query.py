@@ -5,7 +5,13 @@ from hypothesis import strategies as st
 from parsel import Selector
 
 from aggregator.extract.body import is_inside
-from aggregator.extract.query import join_url, select_all, select_inside
+from aggregator.extract.query import (
+    attributes_of,
+    element_query,
+    join_url,
+    select_all,
+    select_inside,
+)
 
 PAGE = Selector(
     text="<html><body><div class='x' id='b'><p align='c'>1</p><div class='x'><p>2</p>"
@@ -80,3 +86,21 @@ def test_join_url_keeps_a_plain_absolute_url() -> None:
     ref = "https://cdn.b.vn:8047/img/2024/a_b-c.jpg?w=600&h=400"
     assert join_url("http://a.vn/x/", ref) == ref == urljoin("http://a.vn/x/", ref)
     assert join_url("http://a.vn/x/", "http://b.vn/a/../c?") == "http://b.vn/a/../c"
+
+
+def test_attributes_are_read_from_the_elements_as_the_selector_reads_them() -> None:
+    page = Selector(
+        text="<html><head><meta property='og:image' content='a.jpg'><meta property='og:image'>"
+        "<meta property='og:image' content=''></head><body><p class='x' data-v='1'>"
+        "<img src='b.jpg'></p></body></html>"
+    )
+    for query in (
+        "meta[property='og:image']::attr(content)",
+        "p.x img::attr(src)",
+        "p::attr(data-v)",
+    ):
+        elements = select_all(page, element_query(query))
+        assert attributes_of(elements, query) == page.css(query).getall(), query
+    assert attributes_of([], "p::text") is None
+    assert attributes_of([], "a::attr(href), b::attr(src)") is None
+    assert attributes_of([], "xpath://a/@href") is None
