@@ -74,8 +74,10 @@ def _joined(base: str, ref: str) -> str | None:
 
 
 @given(
-    st.sampled_from(["http://a.vn/x/y", "https://a.vn/", "ftp://h/", "", "x/y", "http://[::1]/"]),
-    st.sampled_from(["http://", "https://", "HTTP://", "", "//", " http://"]),
+    st.sampled_from(
+        ["http://a.vn/x/y", "https://a.vn:80", "ftp://h/", "", "x/y", "http://[::1]/", "http://a?b"]
+    ),
+    st.sampled_from(["http://", "https://", "HTTP://", "", "//", " http://", "/", "/a/", "/."]),
     st.text(alphabet="aZ09.-:/?=&%+_~;#[] \t@"),
 )
 def test_join_url_is_urljoin(base: str, scheme: str, rest: str) -> None:
@@ -86,6 +88,8 @@ def test_join_url_keeps_a_plain_absolute_url() -> None:
     ref = "https://cdn.b.vn:8047/img/2024/a_b-c.jpg?w=600&h=400"
     assert join_url("http://a.vn/x/", ref) == ref == urljoin("http://a.vn/x/", ref)
     assert join_url("http://a.vn/x/", "http://b.vn/a/../c?") == "http://b.vn/a/../c"
+    assert join_url("http://a.vn:80/x/y?z", "/i/b.jpg?w=1") == "http://a.vn:80/i/b.jpg?w=1"
+    assert join_url("http://a.vn/x/", "/i/./b/../c.jpg") == "http://a.vn/i/c.jpg"
 
 
 def test_attributes_are_read_from_the_elements_as_the_selector_reads_them() -> None:
