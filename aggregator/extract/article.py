@@ -79,6 +79,7 @@ from aggregator.extract.limits import (
 )
 from aggregator.extract.model import Extracted, ExtractionError, Hints
 from aggregator.extract.query import (
+    attributes_of,
     element_query,
     first_attribute,
     first_string,
@@ -86,13 +87,14 @@ from aggregator.extract.query import (
     html5_shape,
     join_url,
     select_all,
+    select_inside,
     string_of,
     text_of,
 )
 from aggregator.extract.structured import Found, is_publisher, marked_authors, structured_data
 from aggregator.normalize.dates import ParsedDate, parse_date
 from aggregator.normalize.rules import (
-    is_clutter_text,
+    is_clutter_line,
     looks_like_byline,
     split_authors,
     strip_clutter,
@@ -181,12 +183,12 @@ def selector(name: str, read: Callable[[list[Any]], str] = text_of) -> Strategy:
         query = getattr(page.site.selectors, name)
         if not query:
             return None
-        results = select_all(page.doc, query)
         elements = element_query(query)
-        page.matched.extend(
-            r for r in (results if elements == query else select_all(page.doc, elements))
-            if isinstance(r, _Element)
-        )  # fmt: skip
+        found = select_all(page.doc, elements)
+        page.matched.extend(r for r in found if isinstance(r, _Element))
+        results: list[Any] | None = found if elements == query else attributes_of(found, query)
+        if results is None:
+            results = select_all(page.doc, query)
         if text := read(results):
             return Found(text, "selector")
         page.flags.append(f"selector_missed:{name}")
@@ -473,7 +475,9 @@ def _strip_body(page: _Page, body: _Element) -> None:
     """Remove from the body what is not article text: the site's ``remove`` selectors,
     what the field selectors matched, scripts, forms and the like."""
     for query in page.site.selectors.remove:
-        for r in select_all(page.doc, element_query(query)):
+        query = element_query(query)
+        found = select_inside(body, query)
+        for r in select_all(page.doc, query) if found is None else found:
             if isinstance(r, _Element) and is_inside(r, body):
                 drop(r)
     for el in page.matched:
@@ -495,7 +499,7 @@ def _body_from_node(page: _Page, out: Extracted, body: _Element, layer: str) -> 
     if (most := page.memo["max_images"]) and len(out.images) > most:
         del out.images[most:]
         out.flags.append("truncated:images")
-    drop_leaf_blocks(body, is_clutter_text)
+    drop_leaf_blocks(body, is_clutter_line, clean=False)
     strip_end_markers(body)
     # captions stay with their figure in the HTML; the text has none of them
     captions = {img["caption"] for img in out.images if img["caption"]}

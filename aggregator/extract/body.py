@@ -151,15 +151,18 @@ def text_lines(body: _Element, figures: AbstractSet[_Element], captions: set[str
 
 
 def drop_leaf_blocks(
-    body: _Element, predicate: Callable[[str], bool], *, last_only: bool = False
+    body: _Element, predicate: Callable[[str], bool], *, last_only: bool = False, clean: bool = True
 ) -> None:
-    """Remove block elements without block children whose text (clean) matches
-    ``predicate``."""
+    """Remove block elements without block children whose text (clean; as printed with
+    ``clean=False``, for a predicate that cleans what it reads) matches ``predicate``."""
     # libxml2 names HTML elements in lower case: lxml picks them by name without Python
     blocks = [el for el in body.iter(*_TEXT_BLOCKS) if el is not body]
     parents = {el.getparent() for el in blocks}
     leaves = [el for el in blocks if el not in parents]
-    matching = [el for el in leaves if predicate(clean_text(string_of(el)))]
+    matching = [
+        el for el in leaves
+        if predicate(clean_text(string_of(el)) if clean else string_of(el))
+    ]  # fmt: skip
     for el in matching[-1:] if last_only else matching:
         drop(el)
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from lxml.etree import Element, _Element
+from lxml.etree import Element, XPath, _Element
 from parsel import Selector
 
 from aggregator.extract.query import first_attribute, select_all
@@ -56,8 +56,25 @@ def _loads(raw: str) -> Any:
         return None
 
 
+_TEXT_NODES = XPath("text()", smart_strings=False)
+
+
+def _jsonld_texts(page: Selector) -> list[str]:
+    """``script[type="application/ld+json"]::text``, the scripts picked by lxml (a query
+    over the whole page costs libxml2's XPath more than the walk)."""
+    root = page.root
+    if not isinstance(root, _Element):
+        return select_all(page, 'script[type="application/ld+json"]::text')
+    return [
+        text
+        for el in root.iter("script")
+        if el.get("type") == "application/ld+json"
+        for text in _TEXT_NODES(el)
+    ]
+
+
 def _jsonld_objects(page: Selector) -> Iterator[dict[str, Any]]:
-    for raw in select_all(page, 'script[type="application/ld+json"]::text'):
+    for raw in _jsonld_texts(page):
         stack: list[tuple[Any, int]] = [(_loads(raw), 0)]
         while stack:
             obj, depth = stack.pop()

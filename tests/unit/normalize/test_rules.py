@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from aggregator.normalize.rules import (
     is_clutter_line,
+    is_clutter_text,
     is_site_name,
     looks_like_byline,
     split_authors,
@@ -71,6 +72,26 @@ def test_clutter() -> None:
         "Đoạn một.",
         "Đoạn hai.",
     ]
+
+
+@given(
+    st.sampled_from(
+        ["", "TAG:", "Từ khoá :", "Chia sẻ", "Theo dõi", "Họ và tên:", " \u200b", "./."]
+    ),
+    st.text(alphabet=" \n\t\u200bab\u0300\u00d0Đ.:/0"),
+)
+def test_a_long_line_is_clutter_as_its_clean_text_is(start: str, rest: str) -> None:
+    # lines over 240 characters are judged by a head of them
+    line = start + rest * (1 + 300 // max(len(rest), 1))
+    assert is_clutter_line(line) == is_clutter_text(clean_text(line))
+
+
+def test_a_long_line_is_clutter_by_its_start() -> None:
+    words = " ".join(["chữ"] * 200)
+    assert is_clutter_line("Tag: " + words)
+    assert is_clutter_line("\n  Từ khóa: " + words)
+    assert not is_clutter_line("Chia sẻ " + words)
+    assert not is_clutter_line(words + " Tag:")
 
 
 @given(st.text())

@@ -1,0 +1,110 @@
+from urllib.parse import urljoin
+
+from hypothesis import given
+from hypothesis import strategies as st
+from parsel import Selector
+
+from aggregator.extract.body import is_inside
+from aggregator.extract.query import (
+    attributes_of,
+    element_query,
+    join_url,
+    select_all,
+    select_inside,
+)
+
+PAGE = Selector(
+    text="<html><body><div class='x' id='b'><p align='c'>1</p><div class='x'><p>2</p>"
+    "<p align='c'>3</p></div><span class='x'><p align='c'>4</p></span></div>"
+    "<p align='c'>5</p><div class='x'><p align='c'>6</p></div></body></html>"
+)
+
+
+def _ids(found: list[object]) -> list[str]:
+    return [el.text or el.get("class") for el in found]  # type: ignore[attr-defined]
+
+
+def test_a_local_selector_finds_from_the_element_what_it_finds_inside_it() -> None:
+    body = PAGE.css("#b")[0].root
+    for query in ("p[align='c']", "div.x > p", ".x", "div.x>p[align='c']", "p"):
+        found = select_inside(body, query)
+        assert found is not None, query
+        inside = [el for el in select_all(PAGE, query) if is_inside(el, body)]
+        assert [el for el in found if el is not body] == inside, query
+    # the body's own parent is outside it: "div.x > p" finds the body's children too
+    assert _ids(select_inside(body, "div.x > p") or []) == ["1", "2", "3"]
+
+
+def test_a_selector_reading_ancestors_is_not_local() -> None:
+    body = PAGE.css("#b")[0].root
+    for query in ("div.x p", "body > div > p", "p::text", "p:first-child", "xpath://p", "*"):
+        assert select_inside(body, query) is None, query
+
+
+NESTED = Selector(
+    text="<html><body class='a'><div class='a b'><div class=' c\ta '><p class='x'>1</p>"
+    "<div class='a'><p class='x' align='r'>2</p></div></div><p align='r'>3</p></div>"
+    "<h1 class='x'>4</h1><div class='c'><h1 class='x y'>5</h1><p class='x'>6</p></div>"
+    "</body></html>"
+)
+
+
+def test_selectors_tested_from_below_find_what_parsel_finds() -> None:
+    for query in (
+        "div.a p.x",
+        "div.a > p",
+        "body.a > div > p",
+        ".a div.c p",
+        "div.c > h1.x.y",
+        "div.a div.a p[align='r']",
+        "div.b > div.c > div > p",
+        "body h1",
+        "div.c > p.x",
+    ):
+        found = select_all(NESTED, query)
+        assert found == [r.root for r in NESTED.css(query)], query
+    assert _ids(select_all(NESTED, "div.a > p")) == ["1", "2", "3"]
+
+
+def _joined(base: str, ref: str) -> str | None:
+    try:
+        return urljoin(base, ref)
+    except ValueError:
+        return None
+
+
+@given(
+    st.sampled_from(
+        ["http://a.vn/x/y", "https://a.vn:80", "ftp://h/", "", "x/y", "http://[::1]/", "http://a?b"]
+    ),
+    st.sampled_from(["http://", "https://", "HTTP://", "", "//", " http://", "/", "/a/", "/."]),
+    st.text(alphabet="aZ09.-:/?=&%+_~;#[] \t@"),
+)
+def test_join_url_is_urljoin(base: str, scheme: str, rest: str) -> None:
+    assert join_url(base, scheme + rest) == _joined(base, scheme + rest)
+
+
+def test_join_url_keeps_a_plain_absolute_url() -> None:
+    ref = "https://cdn.b.vn:8047/img/2024/a_b-c.jpg?w=600&h=400"
+    assert join_url("http://a.vn/x/", ref) == ref == urljoin("http://a.vn/x/", ref)
+    assert join_url("http://a.vn/x/", "http://b.vn/a/../c?") == "http://b.vn/a/../c"
+    assert join_url("http://a.vn:80/x/y?z", "/i/b.jpg?w=1") == "http://a.vn:80/i/b.jpg?w=1"
+    assert join_url("http://a.vn/x/", "/i/./b/../c.jpg") == "http://a.vn/i/c.jpg"
+
+
+def test_attributes_are_read_from_the_elements_as_the_selector_reads_them() -> None:
+    page = Selector(
+        text="<html><head><meta property='og:image' content='a.jpg'><meta property='og:image'>"
+        "<meta property='og:image' content=''></head><body><p class='x' data-v='1'>"
+        "<img src='b.jpg'></p></body></html>"
+    )
+    for query in (
+        "meta[property='og:image']::attr(content)",
+        "p.x img::attr(src)",
+        "p::attr(data-v)",
+    ):
+        elements = select_all(page, element_query(query))
+        assert attributes_of(elements, query) == page.css(query).getall(), query
+    assert attributes_of([], "p::text") is None
+    assert attributes_of([], "a::attr(href), b::attr(src)") is None
+    assert attributes_of([], "xpath://a/@href") is None
