@@ -130,12 +130,12 @@ def site_for(
     Among the sites whose domains and article regex match: the site the crawl was of,
     else the one whose base URL is the longest prefix of the URL, else the first.
     """
+    for site in sites:  # the crawl's own site first: one test, not one per site
+        if site.id == crawl_site and site.in_scope(url) and site.is_article(url):
+            return site
     candidates = [s for s in sites if s.in_scope(url) and s.is_article(url)]
     if not candidates:
         return None
-    for site in candidates:
-        if site.id == crawl_site:
-            return site
     prefixed = [s for s in candidates if _under(url, s.base_url)]
     if prefixed:
         return max(prefixed, key=lambda s: len(s.base_url))
@@ -168,6 +168,13 @@ def _under(url: str, base_url: str) -> bool:
     return a.netloc.lower() == b.netloc.lower() and a.path.startswith(b.path)
 
 
+#: the headers Scrapy picks a response class by (their last value, as ``Headers`` gives)
+_TYPE_HEADERS = {
+    name.lower().decode(): name
+    for name in (b"Content-Type", b"Content-Encoding", b"Content-Disposition")
+}
+
+
 def response_of(archived: ArchivedResponse) -> Response:
     """The Scrapy response the spider would have got (same class, same decoding)."""
     headers = Headers()
@@ -183,19 +190,26 @@ def hints_of(archived: ArchivedResponse) -> Hints:
 
 
 def _page(archived: ArchivedResponse, limits: PageLimits, report: ReextractReport) -> Page | None:
-    """The archived page as the spider hands it on (None: not an HTML page, counted)."""
-    response = response_of(archived)
+    """The archived page as the spider hands it on (None: not an HTML page, counted).
+    What :func:`response_of` would give, without building the response: its class (by
+    the headers Scrapy looks at, the URL, the body) and its last Content-Type."""
+    last: dict[bytes, bytes] = {}
+    for name, value in archived.headers:
+        key = _TYPE_HEADERS.get(name.lower())
+        if key is not None:
+            last[key] = value.encode("latin-1", "replace")
+    cls = responsetypes.from_args(headers=last, url=archived.url, body=archived.body)
     content_type = archived.header("Content-Type")
-    if not isinstance(response, TextResponse) or not declares_html(
-        content_type, json=isinstance(response, JsonResponse)
+    if not issubclass(cls, TextResponse) or not declares_html(
+        content_type, json=issubclass(cls, JsonResponse)
     ):
         logger.info("not an HTML page: %s", archived.url)
         report.not_html += 1
         return None
-    declared = response.headers.get(b"Content-Type")  # the last one, as the response's own
+    declared = last.get(b"Content-Type")
     return Page(
-        response.url,
-        response.body,  # decoded by the worker, as the spider's response decodes it
+        archived.url,
+        archived.body,  # decoded by the worker, as the spider's response decodes it
         hints_of(archived),
         fetched_at=archived.date,
         etag=archived.header("ETag"),

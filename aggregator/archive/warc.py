@@ -67,6 +67,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_MAX_BYTES = 1 << 30
 #: Response-record field with the crawler's hints for an article page (ASCII JSON).
 HINTS_HEADER = "Aggregator-Hints"
+_HINTS_FIELD = HINTS_HEADER.lower()
 _SOFTWARE = "aggregator/0.1 (warcio)"
 _WARC_1_1 = "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
 #: HTTP headers that describe the transfer, not the payload as recorded (Scrapy has
@@ -382,7 +383,8 @@ def _default_warn(message: str) -> None:
 @dataclass(frozen=True)
 class _Record:
     offset: int
-    headers: StatusAndHeaders
+    #: the WARC header fields by lower-cased name (the first of a repeated one)
+    fields: dict[str, str]
     block: bytes
 
 
@@ -390,44 +392,93 @@ class _Truncated(Exception):
     pass
 
 
+#: bytes read from the file at a time, and inflated at a time
 _CHUNK = 1 << 20
+#: compressed bytes handed to zlib at a time: at the end of each member it copies what it
+#: was given beyond it (its ``unused_data``), so not the whole chunk read
+_WINDOW = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b"
 _WARC_PARSER = StatusAndHeadersParser(["WARC/1.1", "WARC/1.0", "WARC/0.18", "WARC/0.17"])
+_HTTP = StatusAndHeadersParser(
+    ["HTTP/1.0", "HTTP/1.1", "HTTP/2", "HTTP/2.0", "HTTP/3"], verify=False
+)
+_WARC_VERSIONS = ("WARC/1.1\r\n", "WARC/1.0\r\n")
+_HTTP_STATUS = re.compile(r"HTTP/[^ ]* ([0-9]{3})(?: .*)?")
+_CODINGS = ("content-encoding", "transfer-encoding")
 
 
 def _gzip_members(fh: IO[bytes], limit: int = 0) -> Iterator[tuple[int, bytes | None]]:
     """(offset, decompressed data) of each gzip member; raises _Truncated on a cut one.
     A member that inflates beyond ``limit`` bytes (0: no bound) gives None: it is
     inflated in pieces and thrown away, never held whole."""
-    offset, pending = 0, b""
+    buf, base, pos = b"", 0, 0  # the file from offset ``base``; the next input at ``pos``
+    view = memoryview(buf)
     while True:
-        if not pending:
-            pending = fh.read(_CHUNK)
-            if not pending:
+        if pos >= len(buf):
+            base, buf, pos = base + len(buf), fh.read(_CHUNK), 0
+            if not buf:
                 return
+            view = memoryview(buf)
+        start = base + pos
         decompressor = zlib.decompressobj(wbits=31)  # gzip only
         out: list[bytes] = []
-        size, consumed, data = 0, 0, pending
+        size = 0
+        data: bytes | memoryview = view[pos : pos + _WINDOW]
+        pos += len(data)
         while True:
             piece = decompressor.decompress(data, _CHUNK)
             size += len(piece)
             if not limit or size <= limit:
                 out.append(piece)
             if decompressor.eof:
-                consumed += len(data) - len(decompressor.unused_data)
-                pending = decompressor.unused_data
+                pos -= len(decompressor.unused_data)
                 break
-            consumed += len(data) - len(decompressor.unconsumed_tail)
             if decompressor.unconsumed_tail:
                 data = decompressor.unconsumed_tail
             elif piece:
                 data = b""  # the output stopped at _CHUNK: more may come without input
             else:
-                data = fh.read(_CHUNK)
-                if not data:
-                    raise _Truncated(f"the gzip member at offset {offset} is cut short")
-        yield offset, (b"".join(out) if not limit or size <= limit else None)
-        offset += consumed
+                if pos >= len(buf):
+                    base, buf, pos = base + len(buf), fh.read(_CHUNK), 0
+                    if not buf:
+                        raise _Truncated(f"the gzip member at offset {start} is cut short")
+                    view = memoryview(buf)
+                data = view[pos : pos + _WINDOW]
+                pos += len(data)
+        yield start, (b"".join(out) if not limit or size <= limit else None)
+
+
+def _plain_fields(text: str) -> list[tuple[str, str]] | None:
+    """The (name, value) fields of header lines as we (and most writers) write them, one
+    "Name: value" a line, lines separated by CRLF, read as warcio's parser reads them;
+    None when they are not that plain (a folded line, a CR or LF alone, a blank line)."""
+    crlf = text.count("\r\n")
+    if text.count("\r") != crlf or text.count("\n") != crlf:
+        return None
+    if "\n " in text or "\n\t" in text or text.startswith((" ", "\t")):
+        return None
+    fields = []
+    for line in text.split("\r\n") if text else ():
+        name, colon, value = line.partition(":")
+        if colon:
+            fields.append((name.rstrip(" \t"), value.strip()))
+        elif not line.strip():
+            return None  # the end of the headers for warcio
+    return fields
+
+
+def _header_fields(head: bytes) -> dict[str, str]:
+    """The fields of a record's header block (its version line to the blank line) by
+    lower-cased name, the first of a repeated one. The plain form is read here, any other
+    by warcio's parser."""
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = ""
+    fields = _plain_fields(text[10:-4]) if text.startswith(_WARC_VERSIONS) else None
+    if fields is None:
+        fields = _WARC_PARSER.parse(io.BytesIO(head)).headers
+    return {name.lower(): value for name, value in reversed(fields)}
 
 
 def _parse_records(data: bytes, member_offset: int | None) -> Iterator[_Record]:
@@ -443,8 +494,8 @@ def _parse_records(data: bytes, member_offset: int | None) -> Iterator[_Record]:
         end = data.find(b"\r\n\r\n", pos)
         if end < 0:
             raise _Truncated(f"record at offset {offset}: its WARC headers are cut short")
-        headers = _WARC_PARSER.parse(io.BytesIO(data[pos : end + 4]))
-        length_text = headers.get_header("Content-Length")
+        fields = _header_fields(data[pos : end + 4])
+        length_text = fields.get("content-length")
         if length_text is None or not length_text.strip().isdigit():
             raise _Truncated(f"record at offset {offset}: bad Content-Length {length_text!r}")
         length = int(length_text)
@@ -453,14 +504,25 @@ def _parse_records(data: bytes, member_offset: int | None) -> Iterator[_Record]:
             raise _Truncated(
                 f"record at offset {offset} has {len(block)} of {length} bytes of its block"
             )
-        yield _Record(offset, headers, block)
+        yield _Record(offset, fields, block)
         pos = end + 4 + length
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+#: what a record that does not parse raises
+_BAD_RECORD = (_Truncated, StatusAndHeadersParserException, EOFError, ValueError)
 
 
 def _records(path: Path, warn: Warn, limit: int = 0) -> Iterator[_Record]:
     """Whole records of a WARC file (gzip per record, or uncompressed), each checked
-    against its Content-Length; a truncated or corrupt tail ends it with a warning. A
-    record that inflates beyond ``limit`` bytes (0: no bound) is skipped with a warning."""
+    against its Content-Length. A gzip member whose record does not parse is skipped with
+    a warning (the next member starts a record of its own); a truncated or corrupt tail
+    ends the file with a warning. A record that inflates beyond ``limit`` bytes (0: no
+    bound) is skipped with a warning."""
     count = 0
     with open(path, "rb") as fh:
         try:
@@ -470,44 +532,62 @@ def _records(path: Path, warn: Warn, limit: int = 0) -> Iterator[_Record]:
                     if data is None:
                         warn(f"{path}: record at offset {offset} inflates beyond {limit} bytes")
                         continue
-                    for record in _parse_records(data, offset):
-                        count += 1
-                        yield record
+                    try:
+                        for record in _parse_records(data, offset):
+                            count += 1
+                            yield record
+                    except _BAD_RECORD as exc:
+                        warn(f"{path}: record at offset {offset} skipped: {_reason(exc)}")
             else:
                 fh.seek(0)
                 # uncompressed (not what we write): read whole
                 for record in _parse_records(fh.read(), None):
                     count += 1
                     yield record
-        except (
-            _Truncated,
-            StatusAndHeadersParserException,
-            EOFError,
-            ValueError,
-            zlib.error,
-        ) as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        except (*_BAD_RECORD, zlib.error) as exc:
             warn(
-                f"{path}: truncated or corrupt after {count} whole records: {reason}; "
+                f"{path}: truncated or corrupt after {count} whole records: {_reason(exc)}; "
                 "the rest of the file is ignored"
             )
 
 
-_HTTP = StatusAndHeadersParser(
-    ["HTTP/1.0", "HTTP/1.1", "HTTP/2", "HTTP/2.0", "HTTP/3"], verify=False
-)
+def _http_of(block: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The status, headers and body (as recorded) of an HTTP response block. The plain
+    form is read here, any other by warcio's parser."""
+    end = block.find(b"\r\n\r\n")
+    if end >= 0:
+        try:
+            text = block[:end].decode("utf-8")
+        except UnicodeDecodeError:
+            text = ""
+        line, _, rest = text.partition("\r\n")
+        status = _HTTP_STATUS.fullmatch(line)
+        fields = _plain_fields(rest) if status else None
+        if status and fields is not None:
+            return int(status[1]), fields, block[end + 4 :]
+    stream = io.BytesIO(block)
+    http = _HTTP.parse(stream)
+    return int(http.get_statuscode() or 0), http.headers, stream.read()
 
 
-def _decode_body(raw: bytes, headers: StatusAndHeaders, limit: int = 0) -> bytes | None:
-    """The HTTP body without its transfer and content codings; None when it is (or
-    inflates to) more than ``limit`` bytes (0: no bound), read no further than that."""
-    encoding = (headers.get_header("Content-Encoding") or "").strip().lower() or None
+def _first(fields: Iterable[tuple[str, str]], name: str) -> str | None:
+    """The first value of a field (``name`` in lower case)."""
+    return next((v for k, v in fields if k.lower() == name), None)
+
+
+def _decode_body(
+    raw: bytes, encoding: str | None, transfer: str | None, limit: int = 0
+) -> bytes | None:
+    """The HTTP body without its transfer and content codings (the values of its
+    Transfer-Encoding and Content-Encoding headers); None when it is (or inflates to) more
+    than ``limit`` bytes (0: no bound), read no further than that."""
+    encoding = (encoding or "").strip().lower() or None
     if encoding not in (None, *DecompressingBufferedReader.get_supported_decompressors()):
         encoding = None  # unknown coding: keep the bytes as they are
     stream: Any
     # 1 KiB of compressed input at a time: a bomb inflates ~1,000 times, so one step holds
     # ~1 MiB, not the 16 MiB of warcio's default block
-    if (headers.get_header("Transfer-Encoding") or "").lower() == "chunked":
+    if (transfer or "").lower() == "chunked":
         stream = ChunkedDataReader(io.BytesIO(raw), decomp_type=encoding, block_size=1024)
     elif encoding:
         stream = DecompressingBufferedReader(io.BytesIO(raw), decomp_type=encoding, block_size=1024)
@@ -549,44 +629,45 @@ def read_warc(
     path = Path(path)
     warn = warn or _default_warn
     info: dict[str, str] = {}
+    crawl, site = _crawl_of(path.name, info)
     limit = max_body + _RECORD_HEADROOM if max_body else 0
     for rec in _records(path, warn, limit):
-        kind = rec.headers.get_header("WARC-Type")
+        kind = rec.fields.get("warc-type")
         if kind == "warcinfo":
-            info = info or _warc_fields(rec.block)
+            if not info:
+                info = _warc_fields(rec.block)
+                crawl, site = _crawl_of(path.name, info)
             continue
         if kind != "response":
             continue
-        stream = io.BytesIO(rec.block)
         try:
-            http = _HTTP.parse(stream)
-            status = int(http.get_statuscode() or 0)
+            status, http_headers, raw = _http_of(rec.block)
         except (StatusAndHeadersParserException, ValueError, EOFError) as exc:
             warn(f"{path}: record at offset {rec.offset} is not an HTTP response ({exc}); skipped")
             continue
-        body = _decode_body(stream.read(), http, max_body)
-        headers = [
-            (k, v)
-            for k, v in http.headers
-            if k.lower() not in ("content-encoding", "transfer-encoding")
-        ]
-        raw_hints = rec.headers.get_header(HINTS_HEADER)
+        body = _decode_body(
+            raw,
+            _first(http_headers, "content-encoding"),
+            _first(http_headers, "transfer-encoding"),
+            max_body,
+        )
+        headers = [(k, v) for k, v in http_headers if k.lower() not in _CODINGS]
+        raw_hints = rec.fields.get(_HINTS_FIELD)
         try:
             hints = json.loads(raw_hints) if raw_hints else {}
         except json.JSONDecodeError:
             hints = {}
-        date_text = str(rec.headers.get_header("WARC-Date") or "")
+        date_text = rec.fields.get("warc-date") or ""
         try:
             date = datetime.fromisoformat(date_text).astimezone(UTC)
         except ValueError:
             warn(f"{path}: record at offset {rec.offset} has a bad WARC-Date {date_text!r}")
             continue
-        crawl, site = _crawl_of(path.name, info)
         yield ArchivedResponse(
             file=path.name,
             offset=rec.offset,
-            record_id=str(rec.headers.get_header("WARC-Record-ID") or ""),
-            url=str(rec.headers.get_header("WARC-Target-URI") or ""),
+            record_id=rec.fields.get("warc-record-id") or "",
+            url=rec.fields.get("warc-target-uri") or "",
             date=date,
             status=status,
             headers=headers,

@@ -4,7 +4,9 @@ tests/integration/archive/)."""
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,12 +14,18 @@ import pytest
 from scrapy import Spider
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
+from warcio.archiveiterator import ArchiveIterator
 
+from aggregator.archive import warc
 from aggregator.archive.warc import (
+    _HTTP,
+    _WARC_PARSER,
     HINTS_HEADER,
     Exchange,
     WarcArchive,
     WarcMiddleware,
+    _header_fields,
+    _http_of,
     read_warc,
     warc_files,
 )
@@ -208,3 +216,188 @@ def test_reading_is_bounded_by_max_body(tmp_path: Path) -> None:
     assert len(warnings) == 1 and "inflates beyond" in warnings[0]
     whole = list(read_warc(path, max_body=0))  # no bound
     assert len(whole[0].body) == 3 + (8 << 20) and not whole[0].too_large
+
+
+# -- the reader: plain records read here, any other form as warcio reads it ----------------
+
+
+def _member(head: str | bytes, block: bytes) -> bytes:
+    """One record in a gzip member of its own, its Content-Length the block's."""
+    raw = head.encode("utf-8") if isinstance(head, str) else head
+    length = b"Content-Length: %d\r\n\r\n" % len(block)
+    return gzip.compress(raw + length + block + b"\r\n\r\n", mtime=0)
+
+
+def _response(n: int, http_head: bytes, body: bytes, *, version: str = "WARC/1.1") -> bytes:
+    head = (
+        f"{version}\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:{n}>\r\n"
+        f"WARC-Target-URI: http://bao.example.vn/bai-a{n}.html\r\n"
+        f"WARC-Date: 2026-11-27T01:02:0{n}Z\r\n"
+    )
+    return _member(head, http_head + body)
+
+
+def _chunked(data: bytes) -> bytes:
+    return b"%x\r\n%s\r\n0\r\n\r\n" % (len(data), data)
+
+
+def _warcio_responses(path: Path) -> list[tuple[object, ...]]:
+    """The response records as warcio's own iterator reads them."""
+    out: list[tuple[object, ...]] = []
+    with path.open("rb") as fh:
+        for rec in ArchiveIterator(fh):
+            if rec.rec_type != "response":
+                continue
+            http = rec.http_headers
+            headers = [(k, v) for k, v in http.headers
+                       if k.lower() not in ("content-encoding", "transfer-encoding")]  # fmt: skip
+            out.append((rec.rec_headers.get_header("WARC-Target-URI"),
+                        int(http.get_statuscode()), headers, rec.content_stream().read()))  # fmt: skip
+    return out
+
+
+def test_other_writers_records_read_as_warcio_reads_them(tmp_path: Path) -> None:
+    """Forms we do not write (WARC/1.0, folded and colon-less lines, LF line ends, Latin-1
+    bytes, chunked gzip bodies) go to warcio's parser: the same as warcio's iterator."""
+    gz = gzip.compress(PAGE.encode(), mtime=0)
+    records = [
+        _response(1, b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n", b"<p>1</p>",
+                  version="WARC/1.0"),
+        _response(2, b"HTTP/1.1 200 OK\r\nX-Long: a\r\n  b\r\nX-Dup: 1\r\nx-dup: 2\r\n"
+                     b"no colon here\r\nX-Pad: \t v \xc2\xa0\r\n\r\n", b"<p>2</p>"),
+        _response(3, b"HTTP/1.1 200 OK\r\nX-Name: Ph\xfa Th\xe1i\r\n\r\n", b"<p>3</p>"),
+        _response(4, b"HTTP/1.0 200 OK\nContent-Type: text/html\n\n", b"<p>4</p>"),
+        _response(5, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                     b"Content-Encoding: gzip\r\n\r\n", _chunked(gz)),
+        _response(6, b"HTTP/1.1 404\r\n\r\n", b""),
+        _member("WARC/1.1\r\nWARC-Type: response\r\nWARC-Target-URI: http://bao.example.vn/\r\n"
+                "X-Folded: a\r\n b\r\nWARC-Date: 2026-11-27T01:02:07Z\r\n",
+                b"HTTP/1.1 200 OK\r\n\r\n<p>7</p>"),
+    ]  # fmt: skip
+    path = tmp_path / "other.warc.gz"
+    path.write_bytes(b"".join(records))
+    warnings: list[str] = []
+    got = [(r.url, r.status, r.headers, r.body) for r in read_warc(path, warn=warnings.append)]
+    assert not warnings
+    assert got == _warcio_responses(path)
+    assert got[4][3] == PAGE.encode() and got[1][2][0] == ("X-Long", "a  b")
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "WARC/1.1\r\nWARC-Type: response\r\nwarc-type: request\r\nContent-Length: 3\r\n\r\n",
+        "WARC/1.1\r\nA :  x \t\r\nB:\r\nC: é\xa0\r\nContent-Length: 3\r\n\r\n",
+        "WARC/1.1\r\nA: x\r\n  folded\r\nContent-Length: 3\r\n\r\n",
+        "WARC/1.1\r\nA: x\r\n\x0c\r\nContent-Length: 3\r\n\r\n",  # a blank line ends them
+        "WARC/1.1\r\nno colon\r\nA: x\rB: y\r\nContent-Length: 3\r\n\r\n",
+        "WARC/1.1\r\nA: x\nB: y\r\nContent-Length: 3\r\n\r\n",
+        "WARC/0.18\r\nA: x\r\nContent-Length: 3\r\n\r\n",
+        "warc/1.0\r\nA: x\r\nContent-Length: 3\r\n\r\n",
+        "WARC/1.1\r\n\r\n",
+    ],
+)
+def test_warc_headers_read_as_warcios_parser_reads_them(head: str) -> None:
+    raw = head.encode("utf-8")
+    expected = _WARC_PARSER.parse(io.BytesIO(raw)).headers
+    assert _header_fields(raw) == {k.lower(): v for k, v in reversed(expected)}
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"HTTP/1.1 200 OK\r\nA: x\r\nA: y\r\n",
+        b"HTTP/2 404\r\n",
+        b"HTTP/1.1 200 \r\nA:x\r\n",
+        b"HTTP/1.1  200 OK\r\n",
+        b"HTTP/1.1 200OK\r\n",
+        b"HTTP/1.1 20x OK\r\n",
+        b"HTTP/1.1\t200 301 x\r\n",
+        b"HTTP/1.1 200 OK\r\nA: x\r\n\tfolded\r\n",
+        b"HTTP/1.1 200 OK\r\nA: caf\xe9\r\n",
+        b"HTTP/1.1 200 OK\r\n \r\nA: after a blank line\r\n",
+        b"HTTP/1.1 200 OK\nA: x\n",
+        b"\r\n",
+        b"",
+    ],
+)
+def test_http_heads_read_as_warcios_parser_reads_them(head: bytes) -> None:
+    block = head + b"\r\n<p>body\r\n\r\n</p>"
+    stream = io.BytesIO(block)
+    try:
+        http = _HTTP.parse(stream)
+        expected: object = (int(http.get_statuscode() or 0), http.headers, stream.read())
+    except (ValueError, EOFError) as exc:
+        expected = type(exc)
+    try:
+        got: object = _http_of(block)
+    except (ValueError, EOFError) as exc:
+        got = type(exc)
+    assert got == expected
+
+
+def test_our_own_records_never_need_warcios_parser(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = WarcArchive(tmp_path, "baden")
+    for n in range(3):
+        archive.write(exchange(n, response_headers=[("Content-Type", "text/html"), ("X", "1")]))
+    archive.close()
+
+    def refuse(*_: object) -> None:
+        raise AssertionError("warcio's parser was asked")
+
+    monkeypatch.setattr(_WARC_PARSER, "parse", refuse)
+    monkeypatch.setattr(_HTTP, "parse", refuse)
+    got = list(read_warc(archive.files[0]))
+    assert [r.body for r in got] == [exchange(n).body for n in range(3)]
+    assert got[0].headers == [("Content-Type", "text/html"), ("X", "1")]
+
+
+def test_members_across_read_and_window_boundaries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inflating reads the file and feeds zlib in pieces: any piece sizes read the same."""
+    archive = WarcArchive(tmp_path, "baden")
+    bodies = [PAGE.encode() * n for n in range(1, 40)]
+    bodies.append(random.Random(8).randbytes(300_000))  # does not compress: many pieces
+    for n, body in enumerate(bodies):
+        archive.write(exchange(n, body=body))
+    archive.close()
+    path = archive.files[0]
+    offsets = [r.offset for r in raw_records(path) if r.headers["WARC-Type"] == "response"]
+    whole = [(r.offset, r.body) for r in read_warc(path)]
+    assert whole == list(zip(offsets, bodies, strict=True))
+    for chunk, window in ((997, 101), (4096, 1 << 16), (1 << 16, 7)):
+        monkeypatch.setattr(warc, "_CHUNK", chunk)
+        monkeypatch.setattr(warc, "_WINDOW", window)
+        assert [(r.offset, r.body) for r in read_warc(path)] == whole, (chunk, window)
+
+
+def test_bad_records_give_a_line_each_and_lose_nothing_else(tmp_path: Path) -> None:
+    """A gzip member whose record does not parse is skipped, one line naming the file and
+    the record's offset; the members after it are read; a cut member ends the file."""
+    good = [_response(n, b"HTTP/1.1 200 OK\r\n\r\n", b"<p>%d</p>" % n) for n in (1, 2)]
+    bad = [
+        gzip.compress(b"hello, not a WARC record\r\n\r\n", mtime=0),  # no headers
+        gzip.compress(b"WARC/1.1\r\nWARC-Type: response\r\n\r\nabc\r\n\r\n", mtime=0),
+        gzip.compress(b"WARC/1.1\r\nWARC-Type: response\r\nContent-Length: 99\r\n\r\nab"),
+        gzip.compress(b"WARC/1.1\r\nWARC-Type: response\r\n", mtime=0),  # no blank line
+        _member("WARC/1.1\r\nWARC-Type: response\r\nWARC-Date: 2026-11-27T01:02:03Z\r\n", b""),
+        _member("WARC/1.1\r\nWARC-Type: response\r\nWARC-Date: mai\r\n",
+                b"HTTP/1.1 200 OK\r\n\r\n<p>x</p>"),
+    ]  # fmt: skip
+    cut = _response(4, b"HTTP/1.1 200 OK\r\n\r\n", b"<p>4</p>")
+    path = tmp_path / "bad.warc.gz"
+    members = [good[0], *bad, good[1]]
+    path.write_bytes(b"".join(members) + cut[:-12])
+    warnings: list[str] = []
+    got = list(read_warc(path, warn=warnings.append))
+    assert [r.body for r in got] == [b"<p>1</p>", b"<p>2</p>"]
+    assert len(warnings) == len(bad) + 1
+    assert all(w.startswith(f"{path}: ") and "\n" not in w for w in warnings)
+    offsets = [sum(map(len, members[:i])) for i in range(1, len(bad) + 1)]
+    for offset, warning in zip(offsets, warnings, strict=False):
+        assert f"record at offset {offset} " in warning
+        assert "skipped" in warning or "bad WARC-Date" in warning
+    assert "cut short" in warnings[-1] and "the rest of the file is ignored" in warnings[-1]
