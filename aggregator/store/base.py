@@ -121,6 +121,11 @@ class SQLBase(ABC):
     ) -> None:
         self.close()
 
+    @abstractmethod
+    def twin(self) -> Self:
+        """Another store over the same target, not yet opened: a second connection, for
+        another thread (a sqlite3 connection belongs to the thread that opened it)."""
+
     @property
     @abstractmethod
     def location(self) -> str:
