@@ -7,7 +7,8 @@ transaction each (``AGGREGATOR_BATCH_SIZE`` articles or ``AGGREGATOR_BATCH_MS``)
 They add only what belongs to Scrapy: counts in the crawl stats under
 ``aggregator/...`` (and, at the end of a crawl, in the store's crawl record), a
 ``DropItem`` for an article the chain rejects, and the store's lifetime (opened in
-``open_spider``, closed in ``close_spider``; one connection per process).
+``open_spider``, closed in ``close_spider``; per process, one connection on the reactor and
+one on the writer thread, which dedups and writes the batches).
 """
 
 from __future__ import annotations
