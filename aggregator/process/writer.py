@@ -43,7 +43,8 @@ class StoreWriter:
 
     :meth:`submit` blocks while ``depth`` batches already wait (one more is being
     written): the caller's back-pressure. :meth:`close` writes what waits, then closes
-    the store."""
+    the store. Once the store is unavailable (after its own retries), every later batch
+    fails with that error at once: a crawl stopping for it is not held up."""
 
     def __init__(self, make_store: Callable[[], WriterStore], depth: int = 1) -> None:
         self._make_store = make_store
@@ -68,9 +69,13 @@ class StoreWriter:
     def _run(self) -> None:
         store: WriterStore | None = None
         chain: Chain | None = None
+        lost: StoreUnavailable | None = None  # for good: the batches after it are not tried
         try:
             while (job := self._jobs.get()) is not None:
                 batch, future = job
+                if lost is not None:
+                    future.set_exception(lost)
+                    continue
                 try:
                     if chain is None:
                         store = self._make_store()
@@ -78,9 +83,8 @@ class StoreWriter:
                         chain = Chain(store)
                     results = _write(chain, batch)
                 except BaseException as exc:  # the store's: every article of the batch meets it
-                    if store is not None and chain is None:
-                        store.close()  # opened in part: try again with the next batch
-                        store = None
+                    if isinstance(exc, StoreUnavailable):
+                        lost = exc  # retried for its bound already: the caller stops
                     future.set_exception(exc)
                 else:
                     future.set_result(results)
