@@ -44,6 +44,7 @@ from aggregator.extract.limits import declares_html
 from aggregator.items import Article
 from aggregator.process.chain import Chain, Page, Rejected, prepare, validate
 from aggregator.process.pool import WorkerLost, WorkerPool
+from aggregator.process.writer import Results, StoreWriter
 from aggregator.sites.definition import SiteDefinition, SiteRegistry
 from aggregator.store import SQLStore
 
@@ -263,7 +264,7 @@ def reextract(
     files = list(paths)
     known = [registry.get(s) for s in sites] if sites else list(registry)
     in_scope = _InScope(known)
-    run = _Run(Chain(store), ReextractReport(files=len(files)))
+    run = _Run(Chain(store), ReextractReport(files=len(files)), StoreWriter(store.twin))
     limits = limits or CrawlLimits.from_settings()
     pool = WorkerPool(jobs) if jobs else None
     # pages handed to the workers ahead of the one the chain takes next, in WARC order
@@ -296,7 +297,9 @@ def reextract(
         while ahead:
             run.take(*ahead.popleft())
         run.flush()
+        run.count(wait=True)
     finally:
+        run.writer.close()
         if pool is not None:
             pool.close()
     return run.report
@@ -304,11 +307,17 @@ def reextract(
 
 @dataclass
 class _Run:
-    """The chain's side of a re-extraction: prepared articles in, batches written."""
+    """The chain's side of a re-extraction: prepared articles in, batches handed to the
+    store's writer thread (deduplicated and written there, in order, while this thread
+    reads on)."""
 
     chain: Chain
     report: ReextractReport
+    writer: StoreWriter
     batch: list[tuple[Article, SiteDefinition]] = field(default_factory=list)
+    written: deque[tuple[list[tuple[Article, SiteDefinition]], Future[Results]]] = field(
+        default_factory=deque
+    )
 
     def take(self, url: str, crawl: str, site: SiteDefinition, future: Future[Article]) -> None:
         try:
@@ -339,18 +348,23 @@ class _Run:
             else:
                 self.report.failed += 1
             return
-        self.chain.dedup(article)
         self.batch.append((article, site))
         if len(self.batch) >= BATCH:
             self.flush()
 
     def flush(self) -> None:
         batch, self.batch = self.batch, []
-        if not batch:
-            return
-        for (article, _), result in zip(batch, self.chain.store_batch(batch), strict=True):
-            if isinstance(result, Exception):
-                raise result
-            if article.story is not None and article.story.kind is not None:
-                self.report.duplicates += 1
-            setattr(self.report, result, getattr(self.report, result) + 1)
+        if batch:
+            self.written.append((batch, self.writer.submit(batch)))
+        self.count()
+
+    def count(self, wait: bool = False) -> None:
+        """Count the batches written (``wait``: every batch handed over)."""
+        while self.written and (wait or self.written[0][1].done()):
+            batch, done = self.written.popleft()
+            for (article, _), result in zip(batch, done.result(), strict=True):
+                if isinstance(result, Exception):
+                    raise result
+                if article.story is not None and article.story.kind is not None:
+                    self.report.duplicates += 1
+                setattr(self.report, result, getattr(self.report, result) + 1)

@@ -7,7 +7,8 @@ transaction each (``AGGREGATOR_BATCH_SIZE`` articles or ``AGGREGATOR_BATCH_MS``)
 They add only what belongs to Scrapy: counts in the crawl stats under
 ``aggregator/...`` (and, at the end of a crawl, in the store's crawl record), a
 ``DropItem`` for an article the chain rejects, and the store's lifetime (opened in
-``open_spider``, closed in ``close_spider``; one connection per process).
+``open_spider``, closed in ``close_spider``; per process, one connection on the reactor and
+one on the writer thread, which dedups and writes the batches).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any, ClassVar, NoReturn
 
@@ -27,6 +29,7 @@ from aggregator.crawl.order import FETCH_ORDER
 from aggregator.crawl.spider import ARTICLE_MISSED
 from aggregator.items import Article
 from aggregator.process.chain import HEALTH_FIELDS, Chain, Rejected, validate
+from aggregator.process.writer import Results, StoreWriter
 from aggregator.sites.definition import SiteDefinition
 from aggregator.store import SQLStore, StoreUnavailable, acquire_store, release_store
 from aggregator.store.records import UpsertResult
@@ -131,10 +134,12 @@ class DedupPipeline(_Component):
     """One story, one original: by canonical URL, exact text and near-duplicate text,
     in the order the pages were fetched (:class:`FetchOrder`).
 
-    The same canonical URL twice in a crawl is dropped (across crawls the store
+    The same canonical URL twice in a crawl is dropped here (across crawls the store
     updates the row). Exact and near copies (see :mod:`aggregator.dedup`) are kept
     with ``duplicate_of`` set to the earliest published copy of the story, found
-    through the keys in the store, so across runs and sites alike.
+    through the keys in the store, so across runs and sites alike: decided on the
+    store's writer thread (:class:`BatchWriter`), in this order, so that the reactor
+    never reads the store per article.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -171,11 +176,7 @@ class DedupPipeline(_Component):
             raise DropItem(str(exc), log_level="INFO") from None
         if self.store_is_lost():
             self.store_lost()
-        try:
-            self.chain.dedup(item)
-        except StoreUnavailable as exc:
-            self.store_lost(exc)
-        return item
+        return item  # its story is decided on the writer thread, before its batch
 
 
 _Pending = tuple[Article, SiteDefinition | None, "asyncio.Future[UpsertResult | Exception]"]
@@ -183,12 +184,17 @@ _Pending = tuple[Article, SiteDefinition | None, "asyncio.Future[UpsertResult | 
 
 class BatchWriter:
     """The articles waiting for the store's next transaction, for every crawl of this
-    process that writes to one store (the store keeps them in the order they came)."""
+    process that writes to one store (the store keeps them in the order they came).
+
+    A batch is deduplicated and written on the store's writer thread
+    (:class:`~aggregator.process.writer.StoreWriter`, its own connection): the reactor
+    only hands it over, and each item's future is settled back on the loop."""
 
     _shared: ClassVar[dict[int, tuple[BatchWriter, int]]] = {}
 
     def __init__(self, store: SQLStore, size: int, seconds: float) -> None:
-        self.chain = Chain(store)
+        self.key = id(store)
+        self.thread = StoreWriter(store.twin)
         self.size, self.seconds = size, seconds
         self.pending: list[_Pending] = []
         self.timer: asyncio.TimerHandle | None = None
@@ -203,12 +209,12 @@ class BatchWriter:
 
     def release(self) -> None:
         self.flush()
-        key = id(self.chain.store)
-        writer, users = self._shared[key]
+        writer, users = self._shared[self.key]
         if users > 1:
-            self._shared[key] = (writer, users - 1)
+            self._shared[self.key] = (writer, users - 1)
         else:
-            del self._shared[key]
+            del self._shared[self.key]
+            self.thread.close()
 
     def add(self, article: Article, site: SiteDefinition | None) -> asyncio.Future[Any]:
         """The article's place in the next batch: its store result (or the exception
@@ -223,21 +229,29 @@ class BatchWriter:
         return written
 
     def flush(self) -> None:
-        """Write the pending articles in one transaction; each item then goes on."""
+        """Hand the pending articles to the writer thread, one transaction; each item
+        goes on once it is committed. Blocks while the thread has a batch waiting
+        already (back-pressure)."""
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
         batch, self.pending = self.pending, []
         if not batch:
             return
-        results: list[UpsertResult | Exception]
-        try:
-            results = self.chain.store_batch([(article, site) for article, site, _ in batch])
-        except Exception as exc:  # the store's: every item of the batch meets it
-            results = [exc] * len(batch)
-        for (_, _, written), result in zip(batch, results, strict=True):
-            if not written.done():
-                written.set_result(result)
+        loop = batch[0][2].get_loop()
+        done = self.thread.submit([(article, site) for article, site, _ in batch])
+        done.add_done_callback(lambda f: loop.call_soon_threadsafe(_settle, batch, f))
+
+
+def _settle(batch: list[_Pending], done: Future[Results]) -> None:
+    results: list[UpsertResult | Exception]
+    try:
+        results = done.result()
+    except Exception as exc:  # the store's: every item of the batch meets it
+        results = [exc] * len(batch)
+    for (_, _, written), result in zip(batch, results, strict=True):
+        if not written.done():
+            written.set_result(result)
 
 
 class StorePipeline(_Component):

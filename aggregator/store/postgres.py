@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
 # -- PostgreSQL -----------------------------------------------------------------------------
@@ -135,6 +135,9 @@ class PostgresStore(SQLStore):
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.location!r})"
+
+    def twin(self) -> Self:
+        return type(self)(self.url, retry_seconds=self.retry_seconds)
 
     @property
     def location(self) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 # -- SQLite ---------------------------------------------------------------------------------
 from aggregator.store.articles import SQLStore
@@ -64,6 +64,9 @@ class SQLiteStore(SQLStore):
         super().__init__()
         self.path = Path(path)
         self.read_only = False
+
+    def twin(self) -> Self:
+        return type(self)(self.path)
 
     @property
     def location(self) -> str:
