@@ -18,6 +18,8 @@ Like ``python -m sampleweb``, the first line on stdout is the server URL,
 then one line per newspaper ``<id> <base_url>``, then ``ready <pages> <articles>``;
 it serves until SIGTERM. ``--write-sites DIR`` writes the site definitions with this
 server's URLs and ``max_listing_pages`` raised so that every listing page is crawled.
+Connections are kept alive (HTTP/1.1), as a real web server's are; ``--close`` answers
+HTTP/1.0, a connection per request.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
 
@@ -242,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-sites", type=Path, metavar="DIR")
     parser.add_argument("--access-log", type=Path, metavar="FILE")
     parser.add_argument("--check", action="store_true", help="check the fast helpers, exit")
+    parser.add_argument("--close", action="store_true", help="HTTP/1.0: one connection per request")
     args = parser.parse_args(argv)
     if args.check:
         return 0 if check() else 1
@@ -258,6 +261,10 @@ def main(argv: list[str] | None = None) -> int:
     # the crawlers, SYNs overflow it and wait for the 1-second retransmission (see
     # BACKLOG); a real web server's backlog is in the hundreds
     ThreadingHTTPServer.request_queue_size = BACKLOG
+    # the sample web answers HTTP/1.0 (a connection per request, closed after it); a real
+    # web server keeps connections alive, as HTTP/1.1 does: every answer has a length
+    if not args.close:
+        BaseHTTPRequestHandler.protocol_version = "HTTP/1.1"
     web = SampleWeb(port=args.port, access_log=args.access_log, ground_truth=truth)
     with fast_templates(), listing_size(args.page_size or None):
         web.start()

@@ -59,12 +59,13 @@ class FetchOrder:
     async def turn(self, article: Article) -> None:
         """Return when every article fetched before this one is settled."""
         ticket = self.ticket_of(article)
-        if ticket is None or ticket <= self.next:
+        if ticket is None:
             return
-        loop = asyncio.get_running_loop()
-        self.waiting[ticket] = loop.create_future()
-        self._watch(loop)
-        await self.waiting[ticket]
+        while ticket > self.next:  # woken early (see settle): the ones before may not be done
+            loop = asyncio.get_running_loop()
+            waiter = self.waiting[ticket] = loop.create_future()
+            self._watch(loop)
+            await waiter
 
     def settle(self, ticket: int | None) -> None:
         if ticket is None or ticket < self.next:
@@ -73,8 +74,15 @@ class FetchOrder:
         while self.next in self.settled:
             self.settled.discard(self.next)
             self.next += 1
-        if (waiter := self.waiting.pop(self.next, None)) is not None and not waiter.done():
-            waiter.set_result(None)
+        # wake the whole run of consecutive waiting tickets, in order: each resumes in the
+        # loop's next pass in that order, and settles before the next one runs (a ticket
+        # still ahead when it runs waits again). Waking only the head would move a backlog
+        # by one article per pass of the event loop: slower than pages arrive.
+        ticket = self.next
+        while (waiter := self.waiting.pop(ticket, None)) is not None:
+            if not waiter.done():
+                waiter.set_result(None)
+            ticket += 1
 
     def settle_article(self, item: Any) -> None:
         """Settle the ticket ``item`` holds, if any (also the item_dropped and item_error

@@ -3,7 +3,7 @@ decode, extract, normalize, fingerprint), so that the crawl's one thread only fe
 writes.
 
 :class:`WorkerPool` runs ``jobs`` workers, driven by one thread of this process that
-waits on all of them at once: it hands a worker a page when it holds none (:data:`DEPTH`),
+waits on all of them at once: it hands a worker a page while it holds fewer than :data:`DEPTH`,
 as a compact tuple of the page's bytes, and settles each page's future with the worker's
 answer. A page is never lost with its worker: a worker that dies (killed, out of memory)
 or takes longer than ``timeout`` seconds on one page (it is killed) is replaced, that
@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import queue
 import signal
 import threading
 import time
@@ -59,10 +60,12 @@ DEFAULT_TIMEOUT = 60.0
 START_TIMEOUT = 60.0
 #: Workers in a row that fail before answering a page, after which the pool stops trying.
 MAX_FAILURES = 3
-#: Pages handed to one worker at a time. One: a worker is handed a page only while it waits
-#: for one, so this thread never blocks writing a page (larger than a pipe's buffer) to a
-#: worker that is itself blocked writing an answer this thread is not reading.
-DEPTH = 1
+#: Pages handed to one worker at a time: the next one waits in the worker while it works,
+#: so a worker never idles while this thread (which needs the GIL, busy with the crawl's
+#: reactor) hands it a page. Sending never deadlocks: a thread of each worker reads its
+#: pipe whatever the worker does (:func:`_read`), so this thread never blocks writing a
+#: page (larger than a pipe's buffer) to a worker blocked writing an answer.
+DEPTH = 2
 #: Site definitions (with page limits) a worker keeps, the oldest forgotten first: a
 #: process running crawl after crawl sends each crawl's own.
 KEEP = 64
@@ -100,6 +103,18 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
+def _read(conn: Connection, inbox: queue.SimpleQueue[Any]) -> None:
+    """A worker's reader thread: every message into ``inbox`` as it comes, None at EOF. The
+    pipe towards the worker is always read, so the pool's driver never blocks sending a
+    page while the worker is blocked sending an answer."""
+    while True:
+        try:
+            inbox.put(conn.recv())
+        except (EOFError, OSError):
+            inbox.put(None)
+            return
+
+
 def _work(conn: Connection) -> None:
     """A worker's loop: (key, (site, limits) or None, page fields) in, one answer out, until
     EOF."""
@@ -109,11 +124,13 @@ def _work(conn: Connection) -> None:
         conn.send(("ready", __file__))
     except OSError:  # the pool stopped before this worker was ready
         return
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    threading.Thread(target=_read, args=(conn, inbox), daemon=True).start()
     while True:
-        try:
-            key, given, values = conn.recv()
-        except (EOFError, OSError):
+        message = inbox.get()
+        if message is None:
             return
+        key, given, values = message
         if given is not None:
             known[key] = given
             if len(known) > KEEP:  # as the pool forgets it for this worker

@@ -44,3 +44,37 @@ def test_a_ticket_never_settled_costs_a_pause_not_a_hang() -> None:
 
     asyncio.run(run())
     assert order.next == mine and forgotten < mine
+
+
+def test_a_backlog_of_waiting_articles_moves_in_one_pass_of_the_loop() -> None:
+    """Settling the head wakes the whole run of articles waiting behind it, each in turn:
+    a backlog drains in one pass of the event loop, not one article per pass."""
+    order = FetchOrder()
+    tickets = [order.take() for _ in range(30)]
+    articles = {t: make_article(f"https://a.vn/{t}.html") for t in tickets}
+    done: list[int] = []
+    passes: list[int] = []
+
+    async def one(ticket: int) -> None:
+        order.own(articles[ticket], ticket)
+        await order.turn(articles[ticket])
+        done.append(ticket)
+        if ticket != 17:  # one settles later, elsewhere: those behind it wait again
+            order.settle_article(articles[ticket])
+
+    async def run() -> None:
+        waiting = [asyncio.ensure_future(one(t)) for t in tickets[1:]]
+        await asyncio.sleep(0)  # all of them wait behind ticket 0
+        assert done == []
+        order.settle(tickets[0])
+        for _ in range(3):
+            await asyncio.sleep(0)
+            passes.append(len(done))
+        order.settle_article(articles[17])
+        await asyncio.gather(*waiting)
+
+    asyncio.run(run())
+    assert done == tickets[1:]
+    # one pass took the run up to the ticket not settled at once; the rest waited for it
+    assert passes == [17, 17, 17]
+    assert order.next == 30 and not order.waiting
