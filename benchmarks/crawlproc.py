@@ -399,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
         "AGGREGATOR_DB": args.db,
         "AGGREGATOR_FULL_CRAWL": args.full or args.kind == "bare",
         "LOG_LEVEL": "WARNING",
-        "EXTENSIONS": {PROBE: 0},
+        "EXTENSIONS": {**project_settings().getdict("EXTENSIONS"), PROBE: 0},
     }
     for item in args.set:
         key, _, value = item.partition("=")
