@@ -86,8 +86,7 @@ def _fold_word(raw: str) -> str:
 #: Hash of each raw lowercase word seen (-1: punctuation only). Vietnamese is written
 #: in a few thousand syllables, so this stays small (it is emptied when names and
 #: numbers fill it); folding and stripping happen once per distinct word. Each worker
-#: process has its own: about 160 bytes a word, 8 MB at the cap (at 200,000 words,
-#: each of two workers grew 13 MB over a 20,000-page crawl, names and numbers mostly).
+#: process has its own: about 160 bytes a word, so at most ~8 MB a worker.
 _TOKEN_HASHES: dict[str, int] = {}
 _TOKEN_CACHE_MAX = 50_000
 
