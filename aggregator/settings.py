@@ -97,11 +97,19 @@ AGGREGATOR_RETRY_AFTER_MAX = 120.0  # longest Retry-After (429 / 503) waited for
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy's remote control (an HTTP endpoint that runs the Python code sent to it) is off as
+# the telnet console is; left out, its module and web server (aiohttp, ~6 MB) are not loaded.
+REMOTE_CONTROL_ENABLED = False
+EXTENSIONS = {"scrapy.extensions.remote_control.RemoteControl": None}
 # Scrapy makes ~100 asyncio tasks per response at the default; one item per response here.
 CONCURRENT_ITEMS = 1
 # Article pages go to worker processes (aggregator.process.pool); in flight at most what
 # Scrapy's scraper holds (SCRAPER_SLOT_MAX_ACTIVE_SIZE of responses), its back-pressure.
 AGGREGATOR_JOBS = from_environment("AGGREGATOR_JOBS")
+# Bytes of responses one crawler's scraper holds (Scrapy: 5 MB): a response in flight costs
+# its body, its page and its prepared article (~3x the body); a process runs a crawler per
+# site. 1 MB (~90 generated pages a site) keeps two workers fed.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
 AGGREGATOR_WORKER_TIMEOUT = 60.0
 # Articles written per transaction (aggregator.crawl.pipelines.StorePipeline).
 AGGREGATOR_BATCH_SIZE = 50
@@ -136,6 +144,8 @@ SPIDER_MIDDLEWARES = {
 AGGREGATOR_WARC_DIR = from_environment("AGGREGATOR_WARC_DIR")
 AGGREGATOR_WARC_MAX_BYTES = 1 << 30
 DOWNLOADER_MIDDLEWARES = {
+    # cookies are off (COOKIES_ENABLED): left out, its module (tldextract, requests) is not loaded
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     # every request of a site's crawl in the site's scope, before robots.txt and connecting:
     # the one check (Scrapy's offsite check knows no ports and drops redirects uncounted)
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,

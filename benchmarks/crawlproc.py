@@ -67,18 +67,44 @@ def _stat(pid: int | str) -> tuple[int, int]:
     return int(fields[1]), int(fields[21]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
 
 
-_descendants: set[int] = set()
+def rollup(pid: int | str) -> dict[str, int]:
+    """Rss, Pss, Pss_Anon and Pss_File of a process in KiB, from ``/proc/N/smaps_rollup``.
+    PSS divides each page among the processes sharing it (the fork server's preloaded
+    modules in every worker, the interpreter's files), so PSS figures add up."""
+    found = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, _, value = line.partition(":")
+        if name in ("Rss", "Pss", "Pss_Anon", "Pss_File"):
+            found[name] = int(value.split()[0])
+    return found
+
+
+def _role(pid: int, parent: int) -> str:
+    """What a descendant of the crawl process is: its children are the fork server and
+    multiprocessing's resource tracker (by their command lines); the fork server's are
+    the workers."""
+    if parent != os.getpid():
+        return "worker"
+    command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    for role in (b"forkserver", b"resource_tracker"):
+        if role in command:
+            return role.decode()
+    return "child"
+
+
+#: descendant pid -> its role ("forkserver", "worker", ...)
+_descendants: dict[int, str] = {}
 _scans = 0
 #: ticks between two scans of every process for new descendants (workers are replaced
 #: seldom); the known ones are read at every tick
 RESCAN = 25
 
 
-def descendants_rss_kb() -> int:
-    """VmRSS of this process's descendants (the extraction workers, their fork server),
-    in KiB: pages shared after the fork count in each. Cheap on the reactor's thread,
-    where the probe runs every 0.2 s: all of ``/proc`` is read every :data:`RESCAN`
-    calls only."""
+def descendants() -> dict[int, str]:
+    """This process's descendants (the extraction workers, their fork server, the resource
+    tracker) with their roles. Cheap on the reactor's thread, where the probe runs every
+    0.2 s: all of ``/proc`` is read every :data:`RESCAN` calls only; one that is gone is
+    forgotten (its replacement is found at the next scan)."""
     global _scans
     if _scans % RESCAN == 0:
         parents: dict[int, int] = {}
@@ -92,16 +118,26 @@ def descendants_rss_kb() -> int:
         while frontier:
             frontier = {p for p, parent in parents.items() if parent in frontier} - found
             found |= frontier
-        _descendants.clear()
-        _descendants.update(found)
+        for pid in set(_descendants) - found:
+            del _descendants[pid]
+        for pid in found - set(_descendants):
+            try:
+                _descendants[pid] = _role(pid, parents[pid])
+            except OSError:
+                continue
     _scans += 1
-    total = 0
-    for pid in list(_descendants):
+    return _descendants
+
+
+def processes() -> list[dict[str, Any]]:
+    """RSS and PSS (KiB) of this process (role "crawl") and of each of its descendants."""
+    found = [{"role": "crawl", "pid": os.getpid(), **rollup("self")}]
+    for pid, role in list(descendants().items()):
         try:
-            total += _stat(pid)[1]
+            found.append({"role": role, "pid": pid, **rollup(pid)})
         except (OSError, ValueError, IndexError):
-            _descendants.discard(pid)  # gone: its replacement is found at the next scan
-    return total
+            _descendants.pop(pid, None)
+    return found
 
 
 def _set_bytes(items: object) -> int:
@@ -117,8 +153,11 @@ class Probe:
     crawlers: ClassVar[list[Crawler]] = []
     marks: ClassVar[list[int]] = []
     samples: ClassVar[list[dict[str, Any]]] = []
-    #: the largest anonymous and file-backed (SQLite's mmap) RSS seen by the 0.2 s ticks
-    peaks: ClassVar[dict[str, int]] = {"RssAnon": 0, "RssFile": 0, "AllRss": 0}
+    #: the largest anonymous and file-backed RSS of the crawl process seen by the 0.2 s
+    #: ticks, and the largest sums over all processes (RSS: shared pages counted in each)
+    peaks: ClassVar[dict[str, int]] = {"RssAnon": 0, "RssFile": 0, "AllRss": 0, "AllPss": 0}
+    #: each process's largest RSS and PSS ("role pid" -> KiB)
+    process_peaks: ClassVar[dict[str, dict[str, int]]] = {}
     opened: ClassVar[float | None] = None
     closed: ClassVar[float | None] = None
     #: CPU seconds of the reactor's thread and of this whole process (not its workers),
@@ -192,18 +231,27 @@ class Probe:
     def sample(final: bool = False) -> None:
         done = Probe.responses()
         status = proc_status()
-        status["AllRss"] = status["VmRSS"] + descendants_rss_kb()
+        procs = processes()
+        status["AllRss"] = sum(p.get("Rss", 0) for p in procs)
+        status["AllPss"] = sum(p.get("Pss", 0) for p in procs)
         for key in Probe.peaks:
             Probe.peaks[key] = max(Probe.peaks[key], status.get(key, 0))
+        for p in procs:
+            peak = Probe.process_peaks.setdefault(f"{p['role']} {p['pid']}", {})
+            for key in ("Rss", "Pss"):
+                peak[key] = max(peak.get(key, 0), p.get(key, 0))
         while Probe.marks and done >= Probe.marks[0]:
-            Probe.samples.append(Probe._record(Probe.marks.pop(0), done, status))
+            Probe.samples.append(Probe._record(Probe.marks.pop(0), done, status, procs))
         if final:
-            Probe.samples.append(Probe._record("end", done, status))
+            Probe.samples.append(Probe._record("end", done, status, procs))
 
     @staticmethod
-    def _record(mark: int | str, done: int, status: dict[str, int]) -> dict[str, Any]:
+    def _record(
+        mark: int | str, done: int, status: dict[str, int], procs: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         return {"mark": mark, "responses": done, "rss_kb": status["VmRSS"],
-                "all_rss_kb": status.get("AllRss", 0),
+                "all_rss_kb": status.get("AllRss", 0), "all_pss_kb": status.get("AllPss", 0),
+                "processes": procs,
                 "hwm_kb": status["VmHWM"], "anon_kb": status.get("RssAnon", 0),
                 "file_kb": status.get("RssFile", 0), **Probe.state_bytes(),
                 "t_s": time.perf_counter() - (Probe.opened or 0)}  # fmt: skip
@@ -228,8 +276,11 @@ class Probe:
             "peak_rss_kb": proc_status()["VmHWM"],
             "peak_anon_kb": Probe.peaks["RssAnon"],
             "peak_file_kb": Probe.peaks["RssFile"],
-            # sampled: the crawl process and its workers together
+            # sampled: the crawl process and its descendants together; RSS counts a
+            # shared page in each process, PSS divides it among them
             "peak_all_rss_kb": Probe.peaks["AllRss"],
+            "peak_all_pss_kb": Probe.peaks["AllPss"],
+            "process_peaks_kb": Probe.process_peaks,
         }
 
 
@@ -348,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
         "AGGREGATOR_DB": args.db,
         "AGGREGATOR_FULL_CRAWL": args.full or args.kind == "bare",
         "LOG_LEVEL": "WARNING",
-        "EXTENSIONS": {PROBE: 0},
+        "EXTENSIONS": {**project_settings().getdict("EXTENSIONS"), PROBE: 0},
     }
     for item in args.set:
         key, _, value = item.partition("=")

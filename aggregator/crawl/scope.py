@@ -13,7 +13,10 @@ the connection uses the address checked. A refused request fails with
 
 :class:`MetaRefreshMiddleware` (Scrapy's, scoped): a meta refresh out of scope
 (``javascript:``, ``file:``, another port or host) is not followed; the page itself
-is processed, and the refusal counted (``aggregator/refused/meta_refresh``).
+is processed, and the refusal counted (``aggregator/refused/meta_refresh``). A page
+whose first bytes hold no "refresh" is passed on undecoded: Scrapy's check decodes the
+whole body (and the response keeps the text) to read its first 4,096 characters, and an
+article page's body is decoded in a worker process.
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ __all__ = ["MetaRefreshMiddleware", "ScopeMiddleware"]
 logger = logging.getLogger(__name__)
 
 
+#: Bytes that hold a page's first 4,096 characters (Scrapy's meta refresh scan) in any
+#: encoding of at most 4 bytes a character
+REFRESH_SCAN = 4 * 4096
+
 #: Origins whose verdict a crawl remembers (each host resolves once, the crawl's resolver
 #: caches it: the verdict of an origin does not change during a crawl)
 VERDICTS = 10_000
@@ -48,6 +55,14 @@ VERDICTS = 10_000
 def _site(crawler: Crawler) -> SiteDefinition | None:
     site = getattr(crawler.spider, "site_def", None)
     return site if isinstance(site, SiteDefinition) else None
+
+
+def _may_refresh(body: bytes) -> bool:
+    """Whether the start of a page may declare a meta refresh. False only when the scanned
+    bytes hold no "refresh" in ASCII and no NUL byte (UTF-16 or UTF-32 text spells it
+    otherwise)."""
+    head = body[:REFRESH_SCAN]
+    return b"\0" in head or b"refresh" in head.lower()
 
 
 def _count(crawler: Crawler, key: str) -> None:
@@ -130,6 +145,8 @@ class MetaRefreshMiddleware(ScrapyMetaRefreshMiddleware):
     def process_response(  # type: ignore[override]
         self, request: Request, response: Response
     ) -> Request | Response:
+        if isinstance(response, HtmlResponse) and not _may_refresh(response.body):
+            return response  # nothing to follow: the body is left undecoded
         site = _site(self.crawler)
         if (
             site is not None

@@ -84,10 +84,11 @@ def _fold_word(raw: str) -> str:
 
 
 #: Hash of each raw lowercase word seen (-1: punctuation only). Vietnamese is written
-#: in a few thousand syllables, so this stays small (it is emptied if names and
-#: numbers ever fill it); folding and stripping happen once per distinct word.
+#: in a few thousand syllables, so this stays small (it is emptied when names and
+#: numbers fill it); folding and stripping happen once per distinct word. Each worker
+#: process has its own: about 160 bytes a word, so at most ~8 MB a worker.
 _TOKEN_HASHES: dict[str, int] = {}
-_TOKEN_CACHE_MAX = 200_000
+_TOKEN_CACHE_MAX = 50_000
 
 
 def _token_hashes(text: str) -> npt.NDArray[np.uint64]:

@@ -63,10 +63,32 @@ in-flight hashes, heartbeats, as Lua scripts; no Scrapy),
 :mod:`~aggregator.crawl.redisqueue.addon` (the switch in the settings).
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from aggregator.crawl.redisqueue.addon import RedisQueueAddon
-from aggregator.crawl.redisqueue.connection import RedisUnavailable, check_redis, connect
-from aggregator.crawl.redisqueue.scheduler import RedisScheduler
-from aggregator.crawl.redisqueue.shared import SharedQueue
+
+if TYPE_CHECKING:
+    from aggregator.crawl.redisqueue.connection import RedisUnavailable, check_redis, connect
+    from aggregator.crawl.redisqueue.scheduler import RedisScheduler
+    from aggregator.crawl.redisqueue.shared import SharedQueue
+
+#: Loaded when first used: every crawl loads the add-on, most never use Redis (the client
+#: and scrapy-redis take ~6 MB of a crawl process)
+_LAZY = {
+    "RedisUnavailable": "connection",
+    "check_redis": "connection",
+    "connect": "connection",
+    "RedisScheduler": "scheduler",
+    "SharedQueue": "shared",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
+
 
 __all__ = [
     "RedisQueueAddon",

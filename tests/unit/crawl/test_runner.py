@@ -23,3 +23,19 @@ def test_crawls_sharing_a_queue_share_the_store_lock(tmp_path: Path) -> None:
         pass
     with store_lock(db), pytest.raises(StoreBusy), store_lock(db, shared=True):
         pass
+
+
+def test_a_crawl_runs_no_remote_control() -> None:
+    """Scrapy's remote control (an HTTP endpoint running the Python code it is sent, on by
+    default since Scrapy 2.19) is not among a crawl's extensions, nor the telnet console."""
+    from scrapy.crawler import CrawlerProcess
+
+    from aggregator.crawl.runner import project_settings
+    from aggregator.crawl.spider import NewsSpider
+
+    crawler = CrawlerProcess(project_settings()).create_crawler(NewsSpider)
+    crawler._apply_settings()
+    assert crawler.extensions is not None
+    names = {type(extension).__name__ for extension in crawler.extensions.middlewares}
+    assert "CoreStats" in names  # the extensions were built
+    assert not names & {"RemoteControl", "TelnetConsole"}
