@@ -44,7 +44,7 @@ from aggregator.extract.limits import declares_html
 from aggregator.items import Article
 from aggregator.process.chain import Chain, Page, Rejected, prepare, validate
 from aggregator.process.pool import WorkerLost, WorkerPool
-from aggregator.process.writer import Results, StoreWriter
+from aggregator.process.writer import InlineWriter, Results, StoreWriter, writer_for
 from aggregator.sites.definition import SiteDefinition, SiteRegistry
 from aggregator.store import SQLStore
 
@@ -264,7 +264,7 @@ def reextract(
     files = list(paths)
     known = [registry.get(s) for s in sites] if sites else list(registry)
     in_scope = _InScope(known)
-    run = _Run(Chain(store), ReextractReport(files=len(files)), StoreWriter(store.twin))
+    run = _Run(Chain(store), ReextractReport(files=len(files)), writer_for(store))
     limits = limits or CrawlLimits.from_settings()
     pool = WorkerPool(jobs) if jobs else None
     # pages handed to the workers ahead of the one the chain takes next, in WARC order
@@ -313,7 +313,7 @@ class _Run:
 
     chain: Chain
     report: ReextractReport
-    writer: StoreWriter
+    writer: StoreWriter | InlineWriter
     batch: list[tuple[Article, SiteDefinition]] = field(default_factory=list)
     written: deque[tuple[list[tuple[Article, SiteDefinition]], Future[Results]]] = field(
         default_factory=deque

@@ -29,7 +29,7 @@ from aggregator.crawl.order import FETCH_ORDER
 from aggregator.crawl.spider import ARTICLE_MISSED
 from aggregator.items import Article
 from aggregator.process.chain import HEALTH_FIELDS, Chain, Rejected, validate
-from aggregator.process.writer import Results, StoreWriter
+from aggregator.process.writer import Results, writer_for
 from aggregator.sites.definition import SiteDefinition
 from aggregator.store import SQLStore, StoreUnavailable, acquire_store, release_store
 from aggregator.store.records import UpsertResult
@@ -194,7 +194,7 @@ class BatchWriter:
 
     def __init__(self, store: SQLStore, size: int, seconds: float) -> None:
         self.key = id(store)
-        self.thread = StoreWriter(store.twin)
+        self.thread = writer_for(store)
         self.size, self.seconds = size, seconds
         self.pending: list[_Pending] = []
         self.timer: asyncio.TimerHandle | None = None

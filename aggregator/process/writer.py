@@ -23,7 +23,15 @@ from aggregator.sites.definition import SiteDefinition
 from aggregator.store.base import StoreUnavailable
 from aggregator.store.records import UpsertResult
 
-__all__ = ["Batch", "Results", "StoreWriter", "WriterStore"]
+__all__ = [
+    "Batch",
+    "InlineWriter",
+    "Results",
+    "StoreWriter",
+    "TwinStore",
+    "WriterStore",
+    "writer_for",
+]
 
 Batch = Sequence[tuple[Article, SiteDefinition | None]]
 #: each article's store result, or the error that lost it
@@ -37,6 +45,12 @@ class WriterStore(ChainStore, Protocol):
     def close(self) -> None: ...
 
 
+class TwinStore(ChainStore, Protocol):
+    """A store that can make another of itself for another thread."""
+
+    def twin(self) -> WriterStore | None: ...
+
+
 class StoreWriter:
     """One thread writing batches, in the order they were handed over, to a store it
     opens itself (a second connection: a sqlite3 connection belongs to its thread).
@@ -46,7 +60,7 @@ class StoreWriter:
     the store. Once the store is unavailable (after its own retries), every later batch
     fails with that error at once: a crawl stopping for it is not held up."""
 
-    def __init__(self, make_store: Callable[[], WriterStore], depth: int = 1) -> None:
+    def __init__(self, make_store: Callable[[], WriterStore | None], depth: int = 1) -> None:
         self._make_store = make_store
         self._jobs: queue.Queue[tuple[list[tuple[Article, SiteDefinition | None]],
                                       Future[Results]] | None] = queue.Queue(depth)  # fmt: skip
@@ -79,6 +93,8 @@ class StoreWriter:
                 try:
                     if chain is None:
                         store = self._make_store()
+                        if store is None:
+                            raise ValueError("this store has no second connection to write with")
                         store.open()
                         chain = Chain(store)
                     results = _write(chain, batch)
@@ -91,6 +107,33 @@ class StoreWriter:
         finally:
             if store is not None:
                 store.close()
+
+
+class InlineWriter:
+    """:class:`StoreWriter`'s interface, writing on the caller's thread through the
+    caller's connection: for a store no second connection sees (SQLite in memory)."""
+
+    def __init__(self, store: ChainStore) -> None:
+        self._chain = Chain(store)
+
+    def submit(self, batch: Batch) -> Future[Results]:
+        future: Future[Results] = Future()
+        try:
+            future.set_result(_write(self._chain, batch))
+        except Exception as exc:  # the store's: every article of the batch meets it
+            future.set_exception(exc)
+        return future
+
+    def close(self) -> None:
+        """Nothing waits: every batch was written when it was handed over."""
+
+
+def writer_for(store: TwinStore) -> StoreWriter | InlineWriter:
+    """A writer thread with its own connection to ``store``; the caller's thread when no
+    second connection would see the same data."""
+    if store.twin() is None:
+        return InlineWriter(store)
+    return StoreWriter(store.twin)
 
 
 def _write(chain: Chain, batch: Batch) -> Results:

@@ -126,9 +126,10 @@ class SQLBase(ABC):
         self.close()
 
     @abstractmethod
-    def twin(self) -> Self:
+    def twin(self) -> Self | None:
         """Another store over the same target, not yet opened: a second connection, for
-        another thread (a sqlite3 connection belongs to the thread that opened it)."""
+        another thread (a sqlite3 connection belongs to the thread that opened it); None
+        when no other connection sees this one's data (SQLite in memory)."""
 
     @property
     @abstractmethod

@@ -136,7 +136,7 @@ class PostgresStore(SQLStore):
     def __repr__(self) -> str:
         return f"PostgresStore({self.location!r})"
 
-    def twin(self) -> Self:
+    def twin(self) -> Self | None:
         return type(self)(self.url, retry_seconds=self.retry_seconds)
 
     @property

@@ -65,8 +65,8 @@ class SQLiteStore(SQLStore):
         self.path = Path(path)
         self.read_only = False
 
-    def twin(self) -> Self:
-        return type(self)(self.path)
+    def twin(self) -> Self | None:
+        return None if str(self.path) == ":memory:" else type(self)(self.path)
 
     @property
     def location(self) -> str:

@@ -10,7 +10,7 @@ from typing import ClassVar
 
 import pytest
 
-from aggregator.process.writer import StoreWriter
+from aggregator.process.writer import InlineWriter, StoreWriter, writer_for
 from aggregator.store import SQLiteStore, StoreUnavailable
 from tests.support.factory import STORY_TEXT, make_article
 
@@ -96,3 +96,25 @@ def test_a_store_lost_for_good_fails_the_batches_after_it_at_once(tmp_path: Path
             batch.result(timeout=30)
     writer.close()
     assert tried == [1]
+
+
+def test_a_store_in_memory_is_written_on_the_callers_thread() -> None:
+    """No second connection sees an in-memory SQLite store: its batches are written at
+    once through the caller's connection, and read back through it."""
+    with SQLiteStore(":memory:") as store:
+        writer = writer_for(store)
+        assert isinstance(writer, InlineWriter)
+        copy = make_article("https://tamdao.vn/story.html", body_text=STORY_TEXT)
+        again = make_article("https://tamdao.vn/story-copy.html", body_text=STORY_TEXT)
+        done = writer.submit([(copy, None), (again, None)])
+        assert done.result(timeout=0) == ["inserted", "inserted"]
+        writer.close()
+        assert store.count() == 2
+        assert store.get(again.id).duplicate_of == copy.id  # type: ignore[union-attr]
+
+
+def test_a_store_on_disk_gets_a_thread(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "s.db") as store:
+        writer = writer_for(store)
+        assert isinstance(writer, StoreWriter)
+        writer.close()
