@@ -12,7 +12,9 @@ The project's own settings (all overridable with ``-s``):
 - ``AGGREGATOR_JOBS``: worker processes that extract, normalize and fingerprint article
   pages (``aggregator crawl --jobs N``; default the number of cores, 0 in the crawl's own
   process); ``AGGREGATOR_WORKER_TIMEOUT``: seconds a worker may spend on one page before
-  it is replaced and the page counted as failed (``aggregator/errors/worker_lost``).
+  it is replaced and the page counted as failed (``aggregator/errors/worker_lost``);
+  ``AGGREGATOR_WORKER_MAX_PAGES``: pages a worker extracts before a fresh process replaces
+  it, bounding its memory (0: never).
   ``AGGREGATOR_BATCH_SIZE`` / ``AGGREGATOR_BATCH_MS``: articles written per transaction,
   and how long the first of them waits for the others.
 - ``AGGREGATOR_FULL_CRAWL``: ignore what the store knows and crawl every listing.
@@ -111,6 +113,9 @@ AGGREGATOR_JOBS = from_environment("AGGREGATOR_JOBS")
 # site. 1 MB (~90 generated pages a site) keeps two workers fed.
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
 AGGREGATOR_WORKER_TIMEOUT = 60.0
+# A worker's native memory (libxml2, allocator fragments) grows ~1 MB per 1,000 pages; a
+# new one costs tens of ms of forking.
+AGGREGATOR_WORKER_MAX_PAGES = 2000
 # Articles written per transaction (aggregator.crawl.pipelines.StorePipeline).
 AGGREGATOR_BATCH_SIZE = 50
 AGGREGATOR_BATCH_MS = 100

@@ -43,7 +43,7 @@ from aggregator.extract.article import ExtractionError, Hints, PageLimits, TooCo
 from aggregator.extract.limits import declares_html
 from aggregator.items import Article
 from aggregator.process.chain import Chain, Page, Rejected, prepare, validate
-from aggregator.process.pool import WorkerLost, WorkerPool
+from aggregator.process.pool import DEFAULT_MAX_PAGES, WorkerLost, WorkerPool
 from aggregator.process.writer import InlineWriter, Results, StoreWriter, writer_for
 from aggregator.sites.definition import SiteDefinition, SiteRegistry
 from aggregator.store import SQLStore
@@ -113,6 +113,8 @@ class CrawlLimits:
 
     max_body: int  # DOWNLOAD_MAXSIZE: bytes of a body, as received or inflated
     page: PageLimits
+    #: AGGREGATOR_WORKER_MAX_PAGES: pages a worker process extracts before it is replaced
+    worker_pages: int = DEFAULT_MAX_PAGES
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> CrawlLimits:
@@ -120,7 +122,11 @@ class CrawlLimits:
         if settings is None:
             settings = Settings()
             settings.setmodule("aggregator.settings", priority="project")
-        return cls(settings.getint("DOWNLOAD_MAXSIZE"), PageLimits.from_settings(settings))
+        return cls(
+            settings.getint("DOWNLOAD_MAXSIZE"),
+            PageLimits.from_settings(settings),
+            settings.getint("AGGREGATOR_WORKER_MAX_PAGES", DEFAULT_MAX_PAGES),
+        )
 
 
 def site_for(
@@ -266,7 +272,7 @@ def reextract(
     in_scope = _InScope(known)
     run = _Run(Chain(store), ReextractReport(files=len(files)), writer_for(store))
     limits = limits or CrawlLimits.from_settings()
-    pool = WorkerPool(jobs) if jobs else None
+    pool = WorkerPool(jobs, max_pages=limits.worker_pages) if jobs else None
     # pages handed to the workers ahead of the one the chain takes next, in WARC order
     ahead: deque[tuple[str, str, SiteDefinition, Future[Article]]] = deque()
     try:

@@ -43,6 +43,7 @@ from aggregator.extract.listings import anchor_texts, date_near, links
 from aggregator.items import Article
 from aggregator.process.chain import Page, prepare
 from aggregator.process.pool import (
+    DEFAULT_MAX_PAGES,
     WorkerLost,
     WorkerPool,
     acquire_pool,
@@ -209,7 +210,10 @@ class NewsSpider(scrapy.Spider):
     def _open_pool(self) -> None:
         if self.jobs:
             timeout = self.crawler.settings.getfloat("AGGREGATOR_WORKER_TIMEOUT", 60.0)
-            self.pool = acquire_pool(self.jobs, timeout)
+            max_pages = self.crawler.settings.getint(
+                "AGGREGATOR_WORKER_MAX_PAGES", DEFAULT_MAX_PAGES
+            )
+            self.pool = acquire_pool(self.jobs, timeout, max_pages)
             self._in_process_before = self.pool.in_process
 
     def _close_pool(self) -> None:

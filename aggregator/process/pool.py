@@ -8,7 +8,10 @@ as a compact tuple of the page's bytes, and settles each page's future with the 
 answer. A page is never lost with its worker: a worker that dies (killed, out of memory)
 or takes longer than ``timeout`` seconds on one page (it is killed) is replaced, that
 page's future fails with :class:`WorkerLost`, the pages still queued go to the other
-workers; the other pages go on. Workers start from a fork server (never a fork
+workers; the other pages go on. A worker handed ``max_pages`` pages gets no more and,
+once it has answered them, is stopped and replaced (:attr:`WorkerPool.retired`): its
+native memory (libxml2's, the allocator's fragments) grows slowly with the pages it
+parses, and only a new process gives it back. Workers start from a fork server (never a fork
 of a process running a reactor or threads) with the extraction modules loaded, ignore
 SIGINT (the parent decides when to stop) and exit when their parent's end of the pipe
 closes, so a killed parent leaves none behind.
@@ -45,6 +48,7 @@ from aggregator.process.chain import Page, prepare
 from aggregator.sites.definition import SiteDefinition
 
 __all__ = [
+    "DEFAULT_MAX_PAGES",
     "DEFAULT_TIMEOUT",
     "PageCrashed",
     "WorkerLost",
@@ -56,6 +60,9 @@ __all__ = [
 
 #: Seconds one page may take in a worker before the worker is killed and replaced.
 DEFAULT_TIMEOUT = 60.0
+#: Pages a worker is handed before it is replaced (0: never). A worker starts from the fork
+#: server in tens of milliseconds: nothing, over this many pages.
+DEFAULT_MAX_PAGES = 2000
 #: Seconds a new worker may take to start.
 START_TIMEOUT = 60.0
 #: Workers in a row that fail before answering a page, after which the pool stops trying.
@@ -197,17 +204,23 @@ class _Slot:
     since: float  # when it started, then when it began its first page
     ready: bool = False
     held: deque[_Task] = field(default_factory=deque)
+    handed: int = 0  # pages it was handed
     #: the keys of the definitions it has, in the order it got them (as it keeps them)
     keys: dict[str, None] = field(default_factory=dict)
 
 
 class WorkerPool:
-    """``jobs`` worker processes running :func:`prepare`."""
+    """``jobs`` worker processes running :func:`prepare`, each replaced after
+    ``max_pages`` pages (0: never)."""
 
-    def __init__(self, jobs: int, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, jobs: int, timeout: float = DEFAULT_TIMEOUT, max_pages: int = DEFAULT_MAX_PAGES
+    ) -> None:
         if jobs < 1:
             raise ValueError(f"a pool needs at least one worker, not {jobs}")
-        self.jobs, self.timeout = jobs, timeout
+        if max_pages < 0:
+            raise ValueError(f"max_pages must be 0 (never) or more, not {max_pages}")
+        self.jobs, self.timeout, self.max_pages = jobs, timeout, max_pages
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(PRELOAD)
         self._tasks: deque[_Task] = deque()  # pages no worker holds yet, in order
@@ -221,6 +234,7 @@ class WorkerPool:
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         self.lost = 0  # workers replaced
+        self.retired = 0  # workers replaced after max_pages pages
         #: workers cannot run here: pages are prepared in the driver thread
         self.broken = False
         self.in_process = 0  # pages prepared in the driver thread
@@ -335,7 +349,11 @@ class WorkerPool:
         pages wait for every worker to be ready, so that each has its share."""
         if not self._answered and not all(s.ready for s in slots):
             return []
-        return [s for s in slots if s.ready and len(s.held) < DEPTH]
+        return [s for s in slots if s.ready and len(s.held) < DEPTH and not self._spent(s)]
+
+    def _spent(self, slot: _Slot) -> bool:
+        """The worker was handed its ``max_pages``: it gets no more."""
+        return 0 < self.max_pages <= slot.handed
 
     def _free(self, slots: list[_Slot]) -> _Slot | None:
         """The worker to take the next page: of those open, the one holding the fewest,
@@ -374,6 +392,7 @@ class WorkerPool:
             slot.held.pop()
             task[2].set_exception(PageCrashed(f"{type(exc).__name__}: {exc}"))
             return True
+        slot.handed += 1
         if given is not None:
             slot.keys[key] = None
             if len(slot.keys) > KEEP:  # as the worker forgets it
@@ -412,8 +431,10 @@ class WorkerPool:
             return
         _, _, future = slot.held.popleft()
         slot.since = time.monotonic()
+        spent = not slot.held and self._spent(slot)
         with self._lock:
             self._answered, self._failures = True, 0
+            self.retired += spent  # counted before its last answer is seen
         status, value = message
         if status == "ok":
             future.set_result(Article(*value))
@@ -423,6 +444,8 @@ class WorkerPool:
             future.set_exception(ExtractionError(value))
         else:
             future.set_exception(PageCrashed(value))
+        if spent:  # answered all it was handed: replaced (when pages come) by a new process
+            self._drop(slot, slots)
 
     def _gone(self, slot: _Slot, slots: list[_Slot]) -> None:
         """The worker's pipe broke: it died, on its first page if it held one."""
@@ -497,12 +520,14 @@ _users = 0
 _shared_lock = threading.Lock()
 
 
-def acquire_pool(jobs: int, timeout: float = DEFAULT_TIMEOUT) -> WorkerPool:
-    """This process's pool (made by the first caller, with its ``jobs``)."""
+def acquire_pool(
+    jobs: int, timeout: float = DEFAULT_TIMEOUT, max_pages: int = DEFAULT_MAX_PAGES
+) -> WorkerPool:
+    """This process's pool (made by the first caller, with its arguments)."""
     global _shared, _users
     with _shared_lock:
         if _shared is None:
-            _shared = WorkerPool(jobs, timeout)
+            _shared = WorkerPool(jobs, timeout, max_pages)
         _users += 1
         return _shared
 

@@ -234,3 +234,31 @@ def test_pages_and_answers_larger_than_a_pipe_never_deadlock(site: SiteDefinitio
     finally:
         pool.close()
     assert titles == ["Tin dài của tỉnh"] * len(pages)
+
+
+@pytest.mark.parametrize("max_pages", [3, 0])
+def test_a_worker_is_replaced_after_max_pages_losing_nothing(
+    site: SiteDefinition, max_pages: int
+) -> None:
+    """A worker handed ``max_pages`` pages is stopped once it answered them and a new one
+    takes its place: every page answered as in-process, none lost or failed; 0: never."""
+    pages = [_page(n) for n in range(12)]
+    pool = WorkerPool(2, timeout=30, max_pages=max_pages)
+    try:
+        futures = [pool.submit(page, site) for page in pages]
+        for page, future in zip(pages, futures, strict=True):
+            assert future.result(timeout=60) == prepare(page, site)
+        seen = set(_workers())
+        for page, future in [(p, pool.submit(p, site)) for p in pages]:
+            assert future.result(timeout=60) == prepare(page, site)
+            seen.update(_workers())
+    finally:
+        pool.close()
+    assert pool.lost == 0 and not pool.broken and pool.in_process == 0
+    if max_pages:
+        # 24 pages, at most 3 a worker, at most 2 workers left holding fewer than 3
+        assert pool.retired >= (24 - 2 * 2) // 3
+        assert len(seen) > 2
+    else:
+        assert pool.retired == 0
+        assert len(seen) == 2
