@@ -174,7 +174,7 @@ class NewsSpider(scrapy.Spider):
         #: the worker processes extracting article pages (None: in this process)
         self.pool: WorkerPool | None = None
         self.jobs = 0
-        self._in_process_before = 0
+        self._in_process_before = self._retired_before = 0
         #: links naming the site's host out of its scope (``file:``, another port)
         self.refused_urls: set[str] = set()
 
@@ -215,6 +215,7 @@ class NewsSpider(scrapy.Spider):
             )
             self.pool = acquire_pool(self.jobs, timeout, max_pages)
             self._in_process_before = self.pool.in_process
+            self._retired_before = self.pool.retired
 
     def _close_pool(self) -> None:
         if self.pool is not None:
@@ -222,6 +223,10 @@ class NewsSpider(scrapy.Spider):
             in_process = self.pool.in_process - self._in_process_before
             if in_process and self.crawler.stats is not None:
                 self.crawler.stats.set_value("aggregator/pool/in_process", in_process)
+            # workers replaced after AGGREGATOR_WORKER_MAX_PAGES pages (the pool's, shared)
+            retired = self.pool.retired - self._retired_before
+            if retired and self.crawler.stats is not None:
+                self.crawler.stats.set_value("aggregator/pool/retired", retired)
             release_pool(self.pool)
             self.pool = None
 

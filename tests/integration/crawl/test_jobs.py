@@ -135,3 +135,16 @@ def test_workers_that_die_on_every_page_lose_no_page(crawled: Crawl, tmp_path: P
     assert store_state(db) == store_state(crawled.db)
     in_process = [int(n) for n in re.findall(r"'aggregator/pool/in_process': (\d+)", err)]
     assert in_process and sum(in_process) >= len(store_state(db)["articles"])
+
+
+def test_workers_replaced_every_few_pages_store_the_same(crawled: Crawl, tmp_path: Path) -> None:
+    """Workers replaced after 5 pages each: no page lost or failed, the same store."""
+    db = tmp_path / "retired.db"
+    result = run_cli(*_crawl(crawled, db, "--jobs", "2", "-v"), "-s",
+                     "AGGREGATOR_WORKER_MAX_PAGES=5")  # fmt: skip
+    err = result.stderr
+    assert "extraction lost" not in err and "cannot run here" not in err, err[-3000:]
+    assert store_state(db) == store_state(crawled.db)
+    retired = [int(n) for n in re.findall(r"'aggregator/pool/retired': (\d+)", err)]
+    # each site's crawl counts the workers retired while it ran (the pool is shared)
+    assert sum(retired) >= len(store_state(db)["articles"]) // 5 - 2, err[-3000:]
