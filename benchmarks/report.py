@@ -124,9 +124,23 @@ def crawl_rows(crawl: dict[str, Any]) -> list[Row]:
                                        f"; beyond sets and cache {_met(beyond_all <= 2.0)}")
                 # the workers' growth counts too (their caches are not among the sets)
                 + ("" if everywhere is None else
-                   f"; all processes {_met(everywhere - g['fingerprints_mb'] <= 2.0)}"),
+                   f"; all processes {_met(everywhere - g['fingerprints_mb'] <= 2.0)}")
+                + _worker_peaks(mem),
             ))  # fmt: skip
     return rows
+
+
+def _worker_peaks(mem: dict[str, Any]) -> str:
+    """The peak PSS of each worker process of the crawl, as a range: workers replaced
+    after a number of pages each show one lifetime's growth."""
+    peaks = [p["pss_mb"] for run in mem.get("process_peaks_mb", [])
+             for role, p in run.items() if role.startswith("worker")]  # fmt: skip
+    if len(peaks) <= 2:
+        return ""
+    return (
+        f" (the workers, replaced as they go: peak PSS {min(peaks):.0f}-{max(peaks):.0f} MB"
+        f" each over {len(peaks)} workers)"
+    )
 
 
 def extract_rows(ex: dict[str, Any]) -> list[Row]:
