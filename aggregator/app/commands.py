@@ -270,8 +270,30 @@ def _crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep:
             raise CommandError(f"-s {item!r}: expected KEY=VALUE")
+        _check_number(key, value)
         overrides[key] = value
     return overrides
+
+
+def _check_number(key: str, value: str) -> None:
+    """A number the project's own numeric setting ``key`` takes (each is >= 0), checked
+    before any crawl starts: a crawl would meet a bad one mid-start, in a signal handler.
+    ``AGGREGATOR_JOBS`` takes a whole number, or nothing for one worker per core."""
+    from aggregator import settings
+
+    default = 0 if key == "AGGREGATOR_JOBS" else getattr(settings, key, None)
+    if not key.startswith("AGGREGATOR_") or type(default) not in (int, float):
+        return
+    if key == "AGGREGATOR_JOBS" and not value:
+        return
+    kind: type[int] | type[float] = int if type(default) is int else float
+    try:
+        ok = kind(value) >= 0
+    except ValueError:
+        ok = False
+    if not ok:
+        what = "a whole number" if kind is int else "a number"
+        raise UsageError(f"-s {key}={value}: expected {what} (>= 0)")
 
 
 def _redis_url(args: argparse.Namespace) -> str:
@@ -379,6 +401,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     redis_url = _redis_url(args)
     if args.idle is not None and not redis_url:
         raise UsageError("--idle goes with --redis (a shared crawl queue)")
+    overrides = _crawl_overrides(args)  # its bad input refused before the store is made
     if not ids:
         from aggregator.store import is_postgres
 
@@ -402,7 +425,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
                     if not args.quiet:
                         print("no site is due")
                     return 0
-            results = crawl_sites(ids, _crawl_overrides(args), progress=_progress_wanted(args))
+            results = crawl_sites(ids, overrides, progress=_progress_wanted(args))
             # cron and timers get fresh feeds without a second command; health always.
             # With a shared queue the feed builder does both, once for every crawler.
             if not redis_url:

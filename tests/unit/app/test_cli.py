@@ -160,3 +160,28 @@ def test_contradictory_crawl_flags_are_refused(
     err = capsys.readouterr().err
     assert err.startswith("aggregator: error: ") and err.count("\n") == 1
     assert not db.exists()
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "AGGREGATOR_WORKER_MAX_PAGES=-1",
+        "AGGREGATOR_WORKER_MAX_PAGES=abc",
+        "AGGREGATOR_JOBS=abc",
+        "AGGREGATOR_BATCH_SIZE=2.5",
+        "AGGREGATOR_WORKER_TIMEOUT=soon",
+    ],
+)
+def test_a_bad_number_for_a_setting_is_refused_before_crawling(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], setting: str
+) -> None:
+    # a site on a port nothing listens on: were the setting taken, nothing would be fetched
+    (tmp_path / "xau.toml").write_text(BAD.replace("'(('", r"'/a-\d+\.html$'"), "utf-8")
+    db = tmp_path / "a.db"
+    args = ["crawl", "xau", "--db", str(db), "--sites-dir", str(tmp_path), "-s", setting]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err == f"aggregator: error: -s {setting}: expected " + (
+        "a number (>= 0)\n" if "TIMEOUT" in setting else "a whole number (>= 0)\n"
+    )
+    assert not db.exists()
