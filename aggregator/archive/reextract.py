@@ -43,7 +43,14 @@ from aggregator.extract.article import ExtractionError, Hints, PageLimits, TooCo
 from aggregator.extract.limits import declares_html
 from aggregator.items import Article
 from aggregator.process.chain import Chain, Page, Rejected, prepare, validate
-from aggregator.process.pool import DEFAULT_MAX_PAGES, WorkerLost, WorkerPool
+from aggregator.process.pool import (
+    DEFAULT_MAX_PAGES,
+    Answer,
+    NotWritten,
+    WorkerLost,
+    WorkerPool,
+    WritingPool,
+)
 from aggregator.process.writer import InlineWriter, Results, StoreWriter, writer_for
 from aggregator.sites.definition import SiteDefinition, SiteRegistry
 from aggregator.store import SQLStore
@@ -272,7 +279,14 @@ def reextract(
     in_scope = _InScope(known)
     run = _Run(Chain(store), ReextractReport(files=len(files)), writer_for(store))
     limits = limits or CrawlLimits.from_settings()
-    pool = WorkerPool(jobs, max_pages=limits.worker_pages) if jobs else None
+    twin = store.twin() if jobs else None
+    writing: _Chunks | None = None
+    pool: WorkerPool | None = None
+    if twin is not None:  # workers that write, each over its own connection
+        writing = _Chunks(WritingPool(jobs, twin, run.chain.seen, max_pages=limits.worker_pages))
+        pool = writing.pool
+    elif jobs:  # a store no other connection sees: written here, prepared in workers
+        pool = WorkerPool(jobs, max_pages=limits.worker_pages)
     # pages handed to the workers ahead of the one the chain takes next, in WARC order
     ahead: deque[tuple[str, str, SiteDefinition, Future[Article]]] = deque()
     try:
@@ -294,12 +308,18 @@ def reextract(
             if page is None:
                 run.report.failed += 1
                 continue
-            future = pool.submit(page, site) if pool else _prepared(page, site)
+            if writing is not None and writing.add(page, site, archived.crawl, run, 2 * jobs):
+                if progress:
+                    progress(run.report)
+                continue
+            future = pool.submit(page, site) if pool and not writing else _prepared(page, site)
             ahead.append((archived.url, archived.crawl, site, future))
             while len(ahead) > 4 * jobs:
                 run.take(*ahead.popleft())
                 if progress:
                     progress(run.report)
+        if writing is not None:
+            writing.finish(run)
         while ahead:
             run.take(*ahead.popleft())
         run.flush()
@@ -309,6 +329,64 @@ def reextract(
         if pool is not None:
             pool.close()
     return run.report
+
+
+@dataclass
+class _Chunks:
+    """The pages handed to workers that write: chunks of :data:`BATCH` consecutive pages,
+    each prepared, deduplicated and written by one worker in the chunks' order, their
+    answers counted in order. Once workers cannot run, the chunks come back
+    (:class:`~aggregator.process.pool.NotWritten`) and every page from the first of them
+    on takes the in-process path."""
+
+    pool: WritingPool
+    chunk: list[tuple[Page, SiteDefinition, str]] = field(default_factory=list)
+    sent: deque[tuple[list[tuple[Page, SiteDefinition, str]], Future[list[Answer]]]] = field(
+        default_factory=deque
+    )
+    broken: bool = False
+
+    def add(self, page: Page, site: SiteDefinition, crawl: str, run: _Run, ahead: int) -> bool:
+        """Hand the page on (False: once workers cannot run, the caller takes it); with
+        more than ``ahead`` chunks handed on, count the oldest one's answers first."""
+        if self.broken:
+            return False
+        self.chunk.append((page, site, crawl))
+        if len(self.chunk) >= BATCH:
+            self._send()
+        while len(self.sent) > ahead or (self.broken and self.sent):
+            self._count(run)  # once broken: every page handed on, before the next one
+        return True
+
+    def finish(self, run: _Run) -> None:
+        """Count every chunk's answers."""
+        if not self.broken:
+            self._send()
+        while self.sent:
+            self._count(run)
+
+    def _send(self) -> None:
+        chunk, self.chunk = self.chunk, []
+        if chunk:
+            self.sent.append((chunk, self.pool.submit_chunk(chunk)))
+
+    def _count(self, run: _Run) -> None:
+        chunk, future = self.sent.popleft()
+        try:
+            answers = future.result()
+        except NotWritten:
+            if not self.broken:
+                self.broken = True
+                if self.chunk:  # the pages not sent yet, last, the same way
+                    self.sent.append((self.chunk, future))
+                    self.chunk = []
+            for page, site, crawl in chunk:
+                run.take(page.url, crawl, site, _prepared(page, site))
+            return
+        except WorkerLost as exc:  # the pool stopped
+            answers = [("lost", str(exc))] * len(chunk)
+        for (page, _, _), (status, detail) in zip(chunk, answers, strict=True):
+            run.count_answer(page.url, status, detail)
 
 
 @dataclass
@@ -329,22 +407,16 @@ class _Run:
         try:
             article = future.result()
         except TooComplex as exc:
-            logger.warning("page abandoned, %s: %s", exc, url)
-            self.report.failed += 1
-            self.report.too_complex += 1
+            self.count_answer(url, "too_complex", str(exc))
             return
         except ExtractionError as exc:
-            logger.info("not an article: %s: %s", url, exc)
-            self.report.failed += 1
+            self.count_answer(url, "extraction", str(exc))
             return
         except WorkerLost as exc:
-            logger.warning("extraction lost for %s: %s", url, exc)
-            self.report.failed += 1
-            self.report.lost += 1
+            self.count_answer(url, "lost", str(exc))
             return
         except Exception as exc:  # a broken page must never stop the run
-            logger.warning("extraction crashed on %s: %s", url, exc)
-            self.report.failed += 1
+            self.count_answer(url, "crash", str(exc))
             return
         try:
             self.chain.first_time(validate(article), run=crawl)
@@ -371,6 +443,29 @@ class _Run:
             for (article, _), result in zip(batch, done.result(), strict=True):
                 if isinstance(result, Exception):
                     raise result
-                if article.story is not None and article.story.kind is not None:
-                    self.report.duplicates += 1
-                setattr(self.report, result, getattr(self.report, result) + 1)
+                self.count_answer(
+                    article.url, result, article.story.kind if article.story else None
+                )
+
+    def count_answer(self, url: str, status: str, detail: str | None) -> None:
+        """Count what became of a page (see :data:`~aggregator.process.pool.Answer`)."""
+        report = self.report
+        if status in ("inserted", "updated", "unchanged"):
+            setattr(report, status, getattr(report, status) + 1)
+            report.duplicates += detail is not None
+        elif status == "same_url":
+            report.same_url += 1
+        elif status == "error":  # the store's, on this article alone
+            raise RuntimeError(f"cannot store {url}: {detail}")
+        else:
+            report.failed += 1
+            if status == "too_complex":
+                logger.warning("page abandoned, %s: %s", detail, url)
+                report.too_complex += 1
+            elif status == "extraction":
+                logger.info("not an article: %s: %s", url, detail)
+            elif status == "lost":
+                logger.warning("extraction lost for %s: %s", url, detail)
+                report.lost += 1
+            elif status == "crash":
+                logger.warning("extraction crashed on %s: %s", url, detail)

@@ -48,6 +48,7 @@ __all__ = [
     "Outcome",
     "Page",
     "Rejected",
+    "SeenURLs",
     "normalize_article",
     "page_records",
     "prepare",
@@ -254,21 +255,36 @@ def _keys(story: StoryDecision) -> set[object]:
     return keys
 
 
+class SeenURLs:
+    """The canonical URLs each run has had so far (a run: a crawl, one crawl's WARC files)."""
+
+    def __init__(self) -> None:
+        self._seen: set[tuple[str, str]] = set()
+
+    def first(self, url: str, run: str = "") -> bool:
+        """True the first time ``url`` comes in ``run`` (it is remembered), else False."""
+        key = (run, url)
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
+
+
 class Chain:
     """The chain over one store, for one run (a crawl, a re-extraction)."""
 
     def __init__(self, store: ChainStore) -> None:
         self.store = store
-        self._seen: set[tuple[str, str]] = set()
+        #: the same canonical URL twice in one run is skipped (across runs the store
+        #: updates the row)
+        self.seen = SeenURLs()
 
     def first_time(self, article: Article, run: str = "") -> Article:
         """The article, unless its canonical URL was seen before in ``run``
         (:class:`Rejected`, reason ``same_url``)."""
-        key = (run, article.canonical_url)
-        if key in self._seen:
+        if not self.seen.first(article.canonical_url, run):
             # expected (an old URL with rel=canonical, a tracking link): not a warning
             raise Rejected("same_url", f"duplicate URL {article.canonical_url}")
-        self._seen.add(key)
         return article
 
     def dedup(self, article: Article) -> StoryDecision:

@@ -36,6 +36,7 @@ import signal
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, fields
 from multiprocessing.connection import Connection, wait
@@ -44,8 +45,10 @@ from typing import Any
 from aggregator.extract.limits import PageLimits, TooComplex
 from aggregator.extract.model import ExtractionError
 from aggregator.items import Article
-from aggregator.process.chain import Page, prepare
+from aggregator.process.chain import Chain, Page, Rejected, SeenURLs, prepare, validate
+from aggregator.process.writer import WriterStore
 from aggregator.sites.definition import SiteDefinition
+from aggregator.store import SQLiteStore, StoreUnavailable
 
 __all__ = [
     "DEFAULT_MAX_PAGES",
@@ -160,7 +163,16 @@ def _work(conn: Connection) -> None:
             return
 
 
-def _wanted(future: Future[Article]) -> bool:
+def _future(task: Any) -> Future[Any]:
+    """The future a page (or chunk) settles."""
+    return task.future if isinstance(task, _Chunk) else task[2]
+
+
+def _pages(task: Any) -> int:
+    return len(task.items) if isinstance(task, _Chunk) else 1
+
+
+def _wanted(future: Future[Any]) -> bool:
     """False when the page's future was cancelled; running: it is (handed on again)."""
     return future.running() or future.set_running_or_notify_cancel()
 
@@ -178,9 +190,13 @@ def _settle(future: Future[Article], page: Page, site: SiteDefinition) -> None:
 class _Worker:
     """One worker process."""
 
-    def __init__(self, context: Any) -> None:
+    #: a writing worker's progress (:class:`WritingPool`)
+    progress: Any = None
+
+    def __init__(self, context: Any, target: Callable[..., None] | None = None, *args: Any) -> None:
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_work, args=(child,), daemon=True)
+        target = target or _work  # looked up now: tests replace it
+        self.process = context.Process(target=target, args=(child, *args), daemon=True)
         self.process.start()
         child.close()  # EOF reaches the worker when this end closes, and back
 
@@ -203,7 +219,7 @@ class _Slot:
     worker: _Worker
     since: float  # when it started, then when it began its first page
     ready: bool = False
-    held: deque[_Task] = field(default_factory=deque)
+    held: deque[Any] = field(default_factory=deque)  # _Task (or _Chunk: WritingPool)
     handed: int = 0  # pages it was handed
     #: the keys of the definitions it has, in the order it got them (as it keeps them)
     keys: dict[str, None] = field(default_factory=dict)
@@ -223,7 +239,7 @@ class WorkerPool:
         self.jobs, self.timeout, self.max_pages = jobs, timeout, max_pages
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(PRELOAD)
-        self._tasks: deque[_Task] = deque()  # pages no worker holds yet, in order
+        self._tasks: deque[Any] = deque()  # pages (chunks) no worker holds yet, in order
         # a definition and its page limits (kept alive: their ids name them) -> the key
         # workers know them by
         self._keys: dict[tuple[int, int], tuple[str, SiteDefinition, PageLimits]] = {}
@@ -289,7 +305,7 @@ class WorkerPool:
                         except BlockingIOError:
                             break
                 for slot in list(slots):
-                    if slot.worker.conn in ready:
+                    if slot in slots and slot.worker.conn in ready:  # not dropped meanwhile
                         self._receive(slot, slots)
                 self._expire(slots)
         finally:
@@ -299,7 +315,8 @@ class WorkerPool:
             with self._lock:
                 tasks = [t for s in slots for t in s.held] + list(self._tasks)
                 self._tasks.clear()
-            for _, _, future in tasks:
+            for task in tasks:
+                future = _future(task)
                 if not future.done():
                     future.set_exception(WorkerLost("the pool stopped"))
 
@@ -309,12 +326,14 @@ class WorkerPool:
 
     def _until(self, slots: list[_Slot]) -> float | None:
         """Seconds until the first worker is overdue (None: none can be)."""
-        deadlines = [
-            s.since + (self.timeout if s.ready else START_TIMEOUT)
-            for s in slots
-            if s.held or not s.ready
-        ]
-        return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+        deadlines = [s.since + START_TIMEOUT if not s.ready else self._due(s) for s in slots]
+        due = [d for d in deadlines if d is not None]
+        return max(0.0, min(due) - time.monotonic()) if due else None
+
+    def _due(self, slot: _Slot) -> float | None:
+        """When the ready worker is overdue on the page it works on (None: it works on
+        none)."""
+        return slot.since + self.timeout if slot.held else None
 
     def _dispatch(self, slots: list[_Slot]) -> None:
         """Start the workers missing, hand pages to those with room; where workers cannot
@@ -329,8 +348,7 @@ class WorkerPool:
                 else:
                     task = None
             if task is not None:
-                if _wanted(task[2]):
-                    _settle(task[2], task[0], task[1])
+                self._in_thread(task)
                 continue
             while len(slots) < self.jobs and not self.broken:
                 started = self._start()
@@ -341,7 +359,7 @@ class WorkerPool:
                 return
             with self._lock:
                 task = self._tasks.popleft()
-            if _wanted(task[2]) and not self._send(slot, task, slots):
+            if _wanted(_future(task)) and not self._send(slot, task, slots):
                 return  # the worker was gone: its pages are back in the queue
 
     def _open(self, slots: list[_Slot]) -> list[_Slot]:
@@ -366,9 +384,8 @@ class WorkerPool:
         self._next = (slots.index(best) + 1) % len(slots)
         return best
 
-    def _send(self, slot: _Slot, task: _Task, slots: list[_Slot]) -> bool:
+    def _send(self, slot: _Slot, task: Any, slots: list[_Slot]) -> bool:
         """Hand ``task`` to the worker; False when the worker was gone (replaced)."""
-        page, site, _ = task
         worker = slot.worker
         if not slot.held and not worker.process.is_alive():
             # died between pages (killed): the page goes to its replacement
@@ -377,27 +394,42 @@ class WorkerPool:
                 self.lost += 1
             self._drop(slot, slots, kill=True)
             return False
-        key, site, limits = self._key(site, page.limits)
-        given = None if key in slot.keys else (site, limits)
-        values = tuple(getattr(page, name) for name in _PAGE_FIELDS)
+        keys = dict(slot.keys)  # the definitions it will have
+        message = self._message(task, keys)
         if not slot.held:
             slot.since = time.monotonic()
         slot.held.append(task)
         try:
-            worker.conn.send((key, given, values))
+            worker.conn.send(message)
         except OSError:
             self._gone(slot, slots)
             return False
         except Exception as exc:  # not picklable: nothing was sent
             slot.held.pop()
-            task[2].set_exception(PageCrashed(f"{type(exc).__name__}: {exc}"))
+            _future(task).set_exception(PageCrashed(f"{type(exc).__name__}: {exc}"))
             return True
-        slot.handed += 1
-        if given is not None:
-            slot.keys[key] = None
-            if len(slot.keys) > KEEP:  # as the worker forgets it
-                del slot.keys[next(iter(slot.keys))]
+        slot.handed += _pages(task)
+        slot.keys = keys
         return True
+
+    def _message(self, task: _Task, keys: dict[str, None]) -> Any:
+        """What the worker is sent for ``task``; ``keys``: the definitions it has, updated
+        with those the message gives it."""
+        page, site, _ = task
+        return (*self._give(site, page.limits, keys), tuple(getattr(page, n) for n in _PAGE_FIELDS))
+
+    def _give(
+        self, site: SiteDefinition, limits: PageLimits, keys: dict[str, None]
+    ) -> tuple[str, tuple[SiteDefinition, PageLimits] | None]:
+        """The key of the definition, and the definition when the worker lacks it (then
+        counted in ``keys``, forgotten the oldest first as the worker forgets it)."""
+        key, site, limits = self._key(site, limits)
+        if key in keys:
+            return key, None
+        keys[key] = None
+        if len(keys) > KEEP:
+            del keys[next(iter(keys))]
+        return key, (site, limits)
 
     def _key(
         self, site: SiteDefinition, limits: PageLimits
@@ -429,6 +461,10 @@ class WorkerPool:
             return
         if not slot.held:  # nothing asked: not our worker's protocol
             return
+        self._answer(slot, slots, message)
+
+    def _answer(self, slot: _Slot, slots: list[_Slot], message: Any) -> None:
+        """The worker's answer for its first page."""
         _, _, future = slot.held.popleft()
         slot.since = time.monotonic()
         spent = not slot.held and self._spent(slot)
@@ -462,7 +498,8 @@ class WorkerPool:
         """Kill the workers overdue: on their first page, or to say they are ready."""
         now = time.monotonic()
         for slot in list(slots):
-            if slot.ready and slot.held and now - slot.since >= self.timeout:
+            due = self._due(slot)
+            if slot.ready and due is not None and now >= due:
                 self._lose(slot, slots, f"no answer after {self.timeout:g} s: killed")
             elif not slot.ready and now - slot.since >= START_TIMEOUT:
                 self._drop(slot, slots, kill=True)
@@ -477,10 +514,14 @@ class WorkerPool:
             if answered:
                 self.lost += 1
         if answered and slot.held:
-            slot.held.popleft()[2].set_exception(WorkerLost(message))
+            self._fault(slot, message)
         self._drop(slot, slots, kill=True)
         if not answered:
             self._failed(f"was lost on its page ({message})")
+
+    def _fault(self, slot: _Slot, message: str) -> None:
+        """The worker was lost on the page it worked on: that page's loss."""
+        _future(slot.held.popleft()).set_exception(WorkerLost(message))
 
     def _drop(self, slot: _Slot, slots: list[_Slot], *, kill: bool = False) -> None:
         """Stop the worker; the pages it holds go back to the front of the queue."""
@@ -494,10 +535,19 @@ class WorkerPool:
         """A new worker (ready once it says so and runs this very module); None when it
         could not start (counted: :meth:`_failed`)."""
         try:
-            return _Slot(_Worker(self._context), time.monotonic())
+            return _Slot(self._worker(), time.monotonic())
         except Exception as exc:  # the fork server itself could not start
             self._failed(f"could not start ({exc})")
             return None
+
+    def _worker(self) -> _Worker:
+        return _Worker(self._context)
+
+    def _in_thread(self, task: _Task) -> None:
+        """Where workers cannot run: the page prepared in the driver thread."""
+        page, site, future = task
+        if _wanted(future):
+            _settle(future, page, site)
 
     def _failed(self, why: str) -> None:
         """A worker failed before answering a page; :data:`MAX_FAILURES` in a row, and
@@ -513,6 +563,291 @@ class WorkerPool:
             MAX_FAILURES,
             why,
         )
+
+
+# -- the writing mode: workers that also deduplicate and write -----------------------------
+
+#: A page's outcome in the writing mode, as small as it can be: ``(store result, duplicate
+#: kind or None)`` for a stored article ("inserted", "updated", "unchanged"), else
+#: ``(status, detail)``: "same_url" (the canonical URL), "rejected" (the reason),
+#: "too_complex", "extraction", "crash", "lost" (a message), "error" (the store's error
+#: on that article alone).
+Answer = tuple[str, str | None]
+
+#: The progress a writing worker shows in its shared array (second cell; the first: when
+#: it began its page): the page of its chunk it prepares, or one of these.
+_IDLE, _WRITING = -1.0, -2.0
+#: Pages of a chunk written again after its worker died writing, at most: a chunk whose
+#: write kills its worker again is lost.
+MAX_WRITES = 2
+#: KiB of page cache of a writing worker's SQLite connection: its lookups are index seeks
+#: the OS caches as well; each worker's connection costs its process this much.
+WORKER_CACHE_KIB = 3072
+
+
+class NotWritten(Exception):
+    """Workers cannot run here (:attr:`WorkerPool.broken`): the chunk, and every chunk
+    after it, is the caller's to prepare and write, in order."""
+
+
+@dataclass(eq=False)
+class _Chunk:
+    """Consecutive pages, prepared by one worker and written by it in one transaction,
+    after the chunk before it."""
+
+    number: int
+    #: (place in the chunk, page, site, run) of the pages still to prepare
+    items: list[tuple[int, Page, SiteDefinition, str]]
+    future: Future[list[Answer]]
+    size: int
+    #: answers settled in this process (pages lost with a worker), by place
+    answers: dict[int, Answer] = field(default_factory=dict)
+    #: each item's canonical URL once prepared (None: not an article)
+    urls: list[str | None] | None = None
+    #: places of the pages whose URL came before in their run (decided at the first turn)
+    skip: set[int] | None = None
+    writes: int = 0  # turns it was given
+
+
+def _ready_article(values: tuple[Any, ...], site: SiteDefinition, limits: PageLimits) -> Any:
+    """The prepared, valid article of a page, or its answer when it is none."""
+    try:
+        page = Page(**dict(zip(_PAGE_FIELDS, values, strict=True)), limits=limits)
+        return validate(prepare(page, site))
+    except Rejected as exc:
+        return ("rejected", exc.reason)
+    except TooComplex as exc:
+        return ("too_complex", str(exc))
+    except ExtractionError as exc:
+        return ("extraction", str(exc))
+    except Exception as exc:  # a broken page must never stop the worker
+        return ("crash", f"{type(exc).__name__}: {exc}")
+
+
+def _write_chunk(
+    chain: Chain, ready: list[tuple[Any, SiteDefinition]], skip: set[int]
+) -> list[Answer]:
+    """Write a prepared chunk's articles (but those at ``skip``) in one transaction."""
+    batch = [(a, site) for i, (a, site) in enumerate(ready) if isinstance(a, Article)
+             and i not in skip]  # fmt: skip
+    results = iter(chain.store_batch(batch) if batch else [])
+    answers: list[Answer] = []
+    for i, (article, _) in enumerate(ready):
+        if not isinstance(article, Article):
+            answers.append(article)
+        elif i in skip:
+            answers.append(("same_url", article.canonical_url))
+        elif isinstance(result := next(results), Exception):
+            answers.append(("error", f"{type(result).__name__}: {result}"))
+        else:
+            answers.append((result, article.story.kind if article.story else None))
+    return answers
+
+
+def _write_work(conn: Connection, store: WriterStore, progress: Any) -> None:
+    """A writing worker's loop: ``("chunk", n, pages)`` in, its pages prepared,
+    ``("prepared", n, canonical URLs)`` out; ``("turn", n, places to skip)`` in, the chunk
+    deduplicated and written in one transaction over this worker's own connection,
+    ``("done", n, answers)`` out (``("store", n, error)`` when the store failed); until EOF."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    known: dict[str, tuple[SiteDefinition, PageLimits]] = {}
+    try:
+        conn.send(("ready", __file__))
+    except OSError:
+        return
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    threading.Thread(target=_read, args=(conn, inbox), daemon=True).start()
+    chain: Chain | None = None
+    ready: dict[int, list[tuple[Any, SiteDefinition]]] = {}
+    try:
+        while (message := inbox.get()) is not None:
+            kind, number, body = message
+            answer: tuple[str, int, Any]
+            if kind == "chunk":
+                done: list[tuple[Any, SiteDefinition]] = []
+                for index, (key, given, values) in enumerate(body):
+                    progress[0] = time.monotonic()  # before the index: read in this order
+                    progress[1] = index
+                    if given is not None:
+                        known[key] = given
+                        if len(known) > KEEP:
+                            del known[next(iter(known))]
+                    site, limits = known[key]
+                    done.append((_ready_article(values, site, limits), site))
+                progress[1] = _IDLE
+                ready[number] = done
+                urls = [a.canonical_url if isinstance(a, Article) else None for a, _ in done]
+                answer = ("prepared", number, urls)
+            else:
+                progress[1] = _WRITING
+                try:
+                    if chain is None:
+                        store.open()
+                        if isinstance(store, SQLiteStore):
+                            store.conn.execute(f"PRAGMA cache_size=-{WORKER_CACHE_KIB}")
+                        chain = Chain(store)
+                    answer = ("done", number, _write_chunk(chain, ready.pop(number), set(body)))
+                except Exception as exc:  # the store's: the caller stops
+                    answer = ("store", number, str(exc) or type(exc).__name__)
+                progress[1] = _IDLE
+            try:
+                conn.send(answer)
+            except (BrokenPipeError, OSError):
+                return
+    finally:
+        if chain is not None:
+            store.close()
+
+
+class WritingPool(WorkerPool):
+    """Workers that prepare a chunk of consecutive pages each and then, in the chunks'
+    order, deduplicate and write it over their own store connection (``store``: not yet
+    opened, pickled to each worker; a second connection must see the same data).
+
+    The store takes the chunks in the order they were submitted: a worker that prepared
+    its chunk waits for its turn, given by the driver once the chunk before is committed,
+    so stories and versions are those of one writer taking the pages in order. The turn
+    also carries "the same canonical URL twice in a run", decided here over ``seen`` (the
+    canonical URLs each worker found, in order) before the worker writes.
+
+    A worker lost on a page (died, or over ``timeout`` on it) loses that page (answered
+    "lost"); the other pages of its chunk go to the next worker. One lost while waiting
+    for its turn loses nothing; one lost while writing has its chunk written again once
+    (its transaction was rolled back, or a second write finds it unchanged), then lost.
+    Where workers cannot run (:attr:`broken`), the chunks not yet written fail with
+    :class:`NotWritten`: the caller prepares and writes them itself."""
+
+    def __init__(
+        self,
+        jobs: int,
+        store: WriterStore,
+        seen: SeenURLs,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_pages: int = DEFAULT_MAX_PAGES,
+    ) -> None:
+        self._store, self.seen = store, seen
+        self._submitted = 0  # chunks submitted
+        self._turn = 0  # the chunk to write next
+        self._writing: _Chunk | None = None  # the chunk being written
+        super().__init__(jobs, timeout, max_pages)
+
+    def submit_chunk(
+        self, pages: Sequence[tuple[Page, SiteDefinition, str]]
+    ) -> Future[list[Answer]]:
+        """Each page's :data:`Answer` once its chunk is written, in order; ``pages``:
+        (page, site, run). The future fails with the store's error
+        (:class:`~aggregator.store.StoreUnavailable`), :class:`NotWritten` or, when the pool
+        stopped first, :class:`WorkerLost`."""
+        future: Future[list[Answer]] = Future()
+        with self._lock:
+            items = [(i, page, site, run) for i, (page, site, run) in enumerate(pages)]
+            chunk = _Chunk(self._submitted, items, future, len(items))
+            self._submitted += 1
+            self._tasks.append(chunk)
+            wake, self._asleep = self._asleep, False
+        if wake:
+            os.write(self._wake_w, b"\0")
+        return future
+
+    def _worker(self) -> _Worker:
+        progress = self._context.RawArray("d", [0.0, _IDLE])
+        worker = _Worker(self._context, _write_work, self._store, progress)
+        worker.progress = progress
+        return worker
+
+    def _open(self, slots: list[_Slot]) -> list[_Slot]:
+        return [s for s in super()._open(slots) if not s.held]  # one chunk at a time
+
+    def _message(self, task: Any, keys: dict[str, None]) -> Any:
+        assert isinstance(task, _Chunk)
+        pages = [
+            (*self._give(site, page.limits, keys), tuple(getattr(page, n) for n in _PAGE_FIELDS))
+            for _, page, site, _ in task.items
+        ]
+        task.urls = None
+        return ("chunk", task.number, pages)
+
+    def _due(self, slot: _Slot) -> float | None:
+        since, index = slot.worker.progress[:]
+        return since + self.timeout if slot.held and index >= 0 else None
+
+    def _answer(self, slot: _Slot, slots: list[_Slot], message: Any) -> None:
+        chunk: _Chunk = slot.held[0]
+        kind, number, body = message
+        if number != chunk.number:
+            return  # not our worker's protocol
+        with self._lock:
+            self._answered, self._failures = True, 0
+        if kind == "prepared":
+            chunk.urls = body
+            self._pass_turn(slots)
+            return
+        slot.held.popleft()
+        self._writing = None
+        self._turn += 1
+        spent = self._spent(slot)
+        with self._lock:
+            self.retired += spent
+        if kind == "done":
+            answers = iter(body)
+            given = chunk.answers
+            chunk.future.set_result(
+                [given[p] if p in given else next(answers) for p in range(chunk.size)]
+            )
+        else:
+            chunk.future.set_exception(StoreUnavailable(body))
+        if spent:
+            self._drop(slot, slots)
+        self._pass_turn(slots)
+
+    def _pass_turn(self, slots: list[_Slot]) -> None:
+        """The turn to the worker holding the next chunk, once it is prepared and the one
+        before is written."""
+        if self._writing is not None or self.broken:
+            return
+        for slot in slots:
+            chunk = slot.held[0] if slot.held else None
+            if chunk is None or chunk.number != self._turn or chunk.urls is None:
+                continue
+            if chunk.skip is None:
+                chunk.skip = {
+                    place
+                    for (place, _, _, run), url in zip(chunk.items, chunk.urls, strict=True)
+                    if url is not None and not self.seen.first(url, run)
+                }
+            skip = [i for i, (place, *_) in enumerate(chunk.items) if place in chunk.skip]
+            self._writing = chunk
+            chunk.writes += 1
+            try:
+                slot.worker.conn.send(("turn", chunk.number, skip))
+            except OSError:
+                self._gone(slot, slots)
+            return
+
+    def _fault(self, slot: _Slot, message: str) -> None:
+        chunk: _Chunk = slot.held[0]  # back to the queue with what is left of it
+        if chunk is self._writing:
+            self._writing = None
+            if chunk.writes < MAX_WRITES:
+                return
+            for place, *_ in chunk.items:
+                chunk.answers[place] = ("lost", message)
+            chunk.items = []
+            return
+        index = int(slot.worker.progress[1])
+        if chunk.urls is None and 0 <= index < len(chunk.items):
+            place = chunk.items.pop(index)[0]
+            chunk.answers[place] = ("lost", message)
+
+    def _dispatch(self, slots: list[_Slot]) -> None:
+        if self.broken:  # no more turns: every chunk not being written is the caller's
+            for slot in list(slots):
+                if not slot.held or slot.held[0] is not self._writing:
+                    self._drop(slot, slots, kill=True)
+        super()._dispatch(slots)
+
+    def _in_thread(self, task: Any) -> None:
+        task.future.set_exception(NotWritten("extraction workers cannot run here"))
 
 
 _shared: WorkerPool | None = None

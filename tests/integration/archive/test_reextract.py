@@ -5,22 +5,32 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import random
 import re
 import shutil
 import tracemalloc
+from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import pytest
 from scrapy.settings import Settings
 
 import aggregator.settings
-from aggregator.archive.reextract import CrawlLimits, reextract
+from aggregator.archive import reextract as reextract_module
+from aggregator.archive.reextract import CrawlLimits, ReextractReport, reextract
 from aggregator.archive.warc import Exchange, WarcArchive
-from aggregator.sites.definition import load_sites
+from aggregator.items import Article
+from aggregator.process import pool as pool_module
+from aggregator.process.chain import Page
+from aggregator.sites.definition import SiteDefinition, SiteRegistry, load_sites
 from aggregator.store import SQLiteStore
 from tests.support.cli import run_cli
 from tests.support.crawls import Archived
 from tests.support.exportcheck import validate
+from tests.support.storestate import store_state
 
 
 def export(db: Path, *args: str) -> dict[str, dict[str, Any]]:
@@ -229,3 +239,150 @@ def test_replay_limits_default_to_the_crawls_settings() -> None:
     assert limits.max_body == aggregator.settings.DOWNLOAD_MAXSIZE
     assert limits.page.max_depth == aggregator.settings.AGGREGATOR_PAGE_MAX_DEPTH
     assert limits.page.cpu_seconds == aggregator.settings.AGGREGATOR_PAGE_CPU_SECONDS
+
+
+# -- workers that write: the order of the WARC records, whatever the number of workers -------
+
+LANG = SITE.replace('"mau"', '"lang"').replace("/mau/", "/lang/").replace("Mẫu", "Làng")
+WORDS = (  # noqa: SIM905
+    "tỉnh huyện xã nông dân mùa vụ lúa gạo cà phê hồ tiêu cao su thủy sản cá tôm rừng núi sông "
+    "biển đường cầu trường học bệnh viện chợ phiên lễ hội nghề gốm dệt thổ cẩm du lịch mưa bão "
+    "hạn mặn điện nước vốn vay hợp tác xã doanh nghiệp đầu tư xuất khẩu giống phân bón máy cày"
+).split()
+START = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
+
+
+def _text(seed: int) -> str:
+    """A body no other seed's is near: sentences of words drawn at random."""
+    pick = random.Random(seed)
+    return " ".join(
+        " ".join(pick.choice(WORDS) for _ in range(18)).capitalize() + "." for _ in range(8)
+    )
+
+
+def _article(title: str, body: str) -> bytes:
+    return (
+        f"<html><head><title>{title}</title></head><body><h1>{title}</h1>"
+        f"<p>{body}</p><p>{body[::-1]}</p></body></html>"
+    ).encode()
+
+
+def _ordered_web(folder: Path, *, special: str = "") -> tuple[list[str], SiteRegistry]:
+    """The WARC of one crawl of two sites, 130 pages, where order decides: a wire story on
+    ``mau`` copied twice (on ``lang``, then again on ``mau``, chunks apart: the first one
+    seen is the original), the same URL twice with another text the second time (the
+    first is stored), and a page that is no article. ``special``: a page whose URL says so."""
+    sites = folder / "sites"
+    sites.mkdir()
+    (sites / "mau.toml").write_text(SITE, encoding="utf-8")
+    (sites / "lang.toml").write_text(LANG, encoding="utf-8")
+    wire = _text(9999)
+    pages: dict[int, tuple[str, bytes]] = {
+        3: ("mau/tin-lien-a900.html", _article("Hợp tác xã chuyển đổi số", wire)),
+        10: ("mau/hai-lan-a800.html", _article("Lần đầu tiên đăng bài", _text(800))),
+        33: ("mau/trong-a700.html", b"<html><body></body></html>"),
+        58: ("lang/ban-sao-a901.html", _article("Hợp tác xã ứng dụng công nghệ", wire)),
+        61: ("mau/hai-lan-a800.html", _article("Lần thứ hai, khác hẳn", _text(801))),
+        97: ("mau/lai-a902.html", _article("Lại một bản sao", wire)),
+    }
+    if special:
+        pages[77] = (f"mau/{special}-a600.html", _article("Trang đặc biệt", _text(600)))
+    archive = WarcArchive(folder / "warc", "mau", max_bytes=1 << 30)
+    for n in range(130):
+        site = "mau" if n % 3 else "lang"
+        path, body = pages.get(n, (f"{site}/bai-a{n}.html", _article(f"Bài số {n}", _text(n))))
+        exchange = Exchange(
+            url=f"http://127.0.0.1:8047/{path}", method="GET", request_headers=[],
+            request_body=b"", status=200, body=body,
+            response_headers=[("Content-Type", "text/html; charset=utf-8")],
+        )  # fmt: skip
+        archive.write(exchange, START + timedelta(minutes=n))
+    archive.close()
+    return [str(p) for p in archive.files], load_sites([sites], bundled=False)
+
+
+def _counts(report: ReextractReport) -> tuple[int, ...]:
+    return (report.pages, report.inserted, report.updated, report.unchanged,
+            report.duplicates, report.same_url, report.failed, report.lost)  # fmt: skip
+
+
+@pytest.mark.parametrize("batch", [7, 50])
+def test_workers_that_write_store_what_one_process_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    """0, 1 and 2 workers (chunks of 7 and of 50 pages): the same counts and the same store,
+    the copies and the same URL decided in WARC order across chunks and workers."""
+    monkeypatch.setattr(reextract_module, "BATCH", batch)
+    files, registry = _ordered_web(tmp_path)
+    results = {}
+    for jobs in (0, 1, 2):
+        db = tmp_path / f"jobs{jobs}.db"
+        with SQLiteStore(db) as store:
+            report = reextract(files, store, registry, jobs=jobs)
+        results[jobs] = (_counts(report), store_state(db))
+    counts, state = results[0]
+    assert counts == (130, 128, 0, 0, 2, 1, 1, 0)
+    assert results[1] == results[2] == results[0]
+    base = "http://127.0.0.1:8047/"
+    articles = state["articles"]
+    original = articles[f"{base}mau/tin-lien-a900.html"]
+    assert original[-1] is None  # duplicate_of
+    assert articles[f"{base}lang/ban-sao-a901.html"][-1] == original[0]
+    assert articles[f"{base}mau/lai-a902.html"][-1] == original[0]
+    assert articles[f"{base}mau/hai-lan-a800.html"][1] == "Lần đầu tiên đăng bài"
+
+
+def _dies_on_chet(conn: Connection, store: Any, progress: Any) -> None:
+    """A writing worker that dies on a page whose URL says "chet"."""
+    real = pool_module.prepare
+
+    def prepare(page: Page, site: SiteDefinition) -> Article:
+        if "/chet-" in page.url:
+            os._exit(3)
+        return real(page, site)
+
+    pool_module.prepare = prepare
+    pool_module._write_work(conn, store, progress)
+
+
+def _dies_at_once(conn: Connection, store: Any, progress: Any) -> None:
+    """A writing worker that says it is ready, then dies on the first chunk."""
+    conn.send(("ready", pool_module.__file__))
+    conn.recv()
+    os._exit(3)
+
+
+def test_a_writing_worker_lost_on_a_page_loses_that_page_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reextract_module, "BATCH", 7)
+    files, registry = _ordered_web(tmp_path, special="chet")
+    with SQLiteStore(tmp_path / "ref.db") as store:
+        reference = reextract(files, store, registry)
+    monkeypatch.setattr(pool_module, "_write_work", _dies_on_chet)
+    with SQLiteStore(tmp_path / "lost.db") as store:
+        report = reextract(files, store, registry, jobs=2)
+    assert report.lost == 1
+    assert _counts(report) == (
+        *_counts(reference)[:1], reference.inserted - 1, *_counts(reference)[2:6],
+        reference.failed + 1, 1,
+    )  # fmt: skip
+    lost = "http://127.0.0.1:8047/mau/chet-a600.html"
+    expected = store_state(tmp_path / "ref.db")["articles"]
+    del expected[lost]
+    assert store_state(tmp_path / "lost.db")["articles"] == expected
+
+
+def test_where_writing_workers_cannot_run_the_pages_are_written_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(reextract_module, "BATCH", 7)
+    files, registry = _ordered_web(tmp_path)
+    with SQLiteStore(tmp_path / "ref.db") as store:
+        reference = reextract(files, store, registry)
+    monkeypatch.setattr(pool_module, "_write_work", _dies_at_once)
+    with SQLiteStore(tmp_path / "here.db") as store:
+        report = reextract(files, store, registry, jobs=2)
+    assert _counts(report) == _counts(reference)
+    assert store_state(tmp_path / "here.db") == store_state(tmp_path / "ref.db")
+    assert any("cannot run here" in r.getMessage() for r in caplog.records)
