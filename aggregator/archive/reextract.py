@@ -5,11 +5,19 @@ written by a crawl (:mod:`aggregator.archive.warc`), picks the article pages of 
 sites (a 2xx response whose URL is in a site's domains and matches its article regex; the
 crawl's own site first, then the site whose base URL the URL starts with) and runs
 them through what the crawl runs: :func:`~aggregator.process.chain.prepare` (extract
-with the hints the crawler had, normalize, fingerprint; in ``jobs`` worker processes, see
-:mod:`aggregator.process.pool`), then the rest of the chain (validate, dedup, and one write
-transaction per batch of articles). ``fetched_at`` is the record's ``WARC-Date``, so a
-rebuilt store equals the one the crawl wrote, and an unchanged article makes no new
-version.
+with the hints the crawler had, normalize, fingerprint), then the rest of the chain
+(validate, the same URL again, dedup, and one write transaction per batch of
+:data:`BATCH` articles). ``fetched_at`` is the record's ``WARC-Date``, so a rebuilt store
+equals the one the crawl wrote, and an unchanged article makes no new version.
+
+With ``jobs`` worker processes the workers do all of it
+(:class:`~aggregator.process.pool.WritingPool`): this process reads the records, cuts
+the pages into chunks of :data:`BATCH` consecutive ones and counts each page's small
+answer; each worker prepares its chunk, then writes it over its own store connection once
+the chunk before is written, so the store takes the pages in WARC order, as with no worker.
+With no worker, a store no second connection sees (SQLite in memory), or workers that
+cannot run, pages are prepared here (or in the pool's workers) and written by the store's
+writer thread (:mod:`aggregator.process.writer`), in the same order.
 
 The crawl's own limits apply (its settings, :mod:`aggregator.settings`): a body that is
 or inflates to more than DOWNLOAD_MAXSIZE is not inflated further (``too_large``: a gzip

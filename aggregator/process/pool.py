@@ -24,6 +24,11 @@ before answering, and workers cannot run here: the pool says so in one line and 
 the pages in its own threads (:attr:`WorkerPool.broken`), losing none.
 
 A process shares one pool between its crawls (:func:`acquire_pool`, :func:`release_pool`).
+
+:class:`WritingPool` (re-extraction) runs the rest of the chain in the workers too: each
+worker takes a chunk of consecutive pages, prepares it, and deduplicates and writes it in
+one transaction over its own store connection when its turn comes (the chunk before
+committed); only a small answer per page comes back.
 """
 
 from __future__ import annotations

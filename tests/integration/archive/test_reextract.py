@@ -26,7 +26,7 @@ from aggregator.items import Article
 from aggregator.process import pool as pool_module
 from aggregator.process.chain import Page
 from aggregator.sites.definition import SiteDefinition, SiteRegistry, load_sites
-from aggregator.store import SQLiteStore
+from aggregator.store import SQLiteStore, open_store
 from tests.support.cli import run_cli
 from tests.support.crawls import Archived
 from tests.support.exportcheck import validate
@@ -386,3 +386,22 @@ def test_where_writing_workers_cannot_run_the_pages_are_written_here(
     assert _counts(report) == _counts(reference)
     assert store_state(tmp_path / "here.db") == store_state(tmp_path / "ref.db")
     assert any("cannot run here" in r.getMessage() for r in caplog.records)
+
+
+def test_workers_that_write_into_postgresql_store_what_one_process_stores_in_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_url: str
+) -> None:
+    """Each worker opens its own connection from the store's description (a URL here)."""
+    monkeypatch.setattr(reextract_module, "BATCH", 7)
+    files, registry = _ordered_web(tmp_path)
+    stored = {}
+    for jobs, target in ((0, str(tmp_path / "ref.db")), (2, pg_url)):
+        with open_store(target) as store:
+            report = reextract(files, store, registry, jobs=jobs)
+            articles = sorted(
+                (a.canonical_url, a.title, a.body_text, a.duplicate_of, a.version)
+                for a in store.articles()
+            )
+        stored[jobs] = (_counts(report), articles)
+    assert stored[2] == stored[0]
+    assert len(stored[0][1]) == 128
