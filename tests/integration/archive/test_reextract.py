@@ -373,6 +373,43 @@ def test_a_writing_worker_lost_on_a_page_loses_that_page_alone(
     assert store_state(tmp_path / "lost.db")["articles"] == expected
 
 
+def _dies_writing_chet(conn: Connection, store: Any, progress: Any) -> None:
+    """A writing worker that dies writing the chunk of a page whose URL says "chet"."""
+    real = pool_module._write_chunk
+
+    def write(chain: Any, ready: list[tuple[Any, SiteDefinition]], skip: set[int]) -> Any:
+        if any("/chet-" in getattr(a, "url", "") for a, _ in ready):
+            os._exit(3)
+        return real(chain, ready, skip)
+
+    pool_module._write_chunk = write
+    pool_module._write_work(conn, store, progress)
+
+
+def test_a_chunk_whose_write_kills_its_worker_twice_is_lost_and_the_rest_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written again once (nothing of it was committed), then lost: the chunks after it are
+    written all the same (the turn goes on)."""
+    monkeypatch.setattr(reextract_module, "BATCH", 7)
+    files, registry = _ordered_web(tmp_path, special="chet")
+    with SQLiteStore(tmp_path / "ref.db") as store:
+        reference = reextract(files, store, registry)
+    monkeypatch.setattr(pool_module, "_write_work", _dies_writing_chet)
+    with SQLiteStore(tmp_path / "lost.db") as store:
+        report = reextract(files, store, registry, jobs=2)
+    assert report.lost == 7  # its chunk: pages 77 to 83
+    expected = store_state(tmp_path / "ref.db")["articles"]
+    base = "http://127.0.0.1:8047/"
+    chunk = ["mau/chet-a600.html"] + [
+        f"{'mau' if n % 3 else 'lang'}/bai-a{n}.html" for n in range(78, 84)
+    ]
+    for path in chunk:
+        del expected[base + path]
+    assert store_state(tmp_path / "lost.db")["articles"] == expected
+    assert report.inserted == reference.inserted - 7
+
+
 def test_where_writing_workers_cannot_run_the_pages_are_written_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
