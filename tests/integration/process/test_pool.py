@@ -9,6 +9,7 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -18,9 +19,10 @@ import pytest
 
 from aggregator.extract.model import ExtractionError
 from aggregator.process import pool as pool_module
-from aggregator.process.chain import Page, prepare
-from aggregator.process.pool import WorkerLost, WorkerPool
+from aggregator.process.chain import Chain, Page, SeenURLs, prepare
+from aggregator.process.pool import WorkerLost, WorkerPool, WritingPool
 from aggregator.sites.definition import SiteDefinition, load_sites
+from aggregator.store import SQLiteStore
 
 BODY = " ".join(
     f"Đoạn {n}: tỉnh tổ chức hội nghị tổng kết công tác năm với nhiều kết quả nổi bật."
@@ -262,3 +264,54 @@ def test_a_worker_is_replaced_after_max_pages_losing_nothing(
     else:
         assert pool.retired == 0
         assert len(seen) == 2
+
+
+# -- the writing mode ------------------------------------------------------------------------
+
+
+def _hangs_on_treo(conn: Connection, store: Any, progress: Any) -> None:
+    """A writing worker that hangs on a page whose URL says "treo"."""
+    real = pool_module.prepare
+
+    def prepare(page: Page, site: SiteDefinition) -> Any:
+        if "/treo-" in page.url:
+            time.sleep(600)
+        return real(page, site)
+
+    pool_module.prepare = prepare
+    pool_module._write_work(conn, store, progress)
+
+
+def test_writing_workers_write_in_order_and_a_hung_page_is_lost_alone(
+    tmp_path: Path, site: SiteDefinition, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three chunks of four pages through two writing workers: one page hangs (its worker
+    is killed after the timeout; the rest of its chunk goes to the next worker), one URL
+    comes again in a later chunk (skipped), every other page is stored, its answer small."""
+    monkeypatch.setattr(pool_module, "_write_work", _hangs_on_treo)
+    db = tmp_path / "s.db"
+    with SQLiteStore(db):
+        pass  # the schema, made here
+    pages = [_page(n) for n in range(12)]
+    pages[5] = replace(pages[5], url="https://example.vn/tin/treo-5.html")
+    pages[9] = pages[1]
+    pool = WritingPool(2, SQLiteStore(db), SeenURLs(), timeout=3)
+    try:
+        chunks = [pages[i : i + 4] for i in range(0, 12, 4)]
+        futures = [pool.submit_chunk([(p, site, "crawl-1") for p in c]) for c in chunks]
+        answers = [a for f in futures for a in f.result(timeout=120)]
+    finally:
+        pool.close()
+    assert answers[5][0] == "lost" and "no answer after 3 s" in str(answers[5][1])
+    assert answers[9] == ("same_url", pages[1].url)
+    assert [a[0] for i, a in enumerate(answers) if i not in (5, 9)] == ["inserted"] * 10
+    assert pool.lost == 1
+    with SQLiteStore(db) as store:
+        stories = sorted((a.url, a.duplicate_of) for a in store.articles())
+    # written in order: the stories of one process taking the pages in order
+    with SQLiteStore(":memory:") as store:
+        chain = Chain(store)
+        for n in (0, 1, 2, 3, 4, 6, 7, 8, 10, 11):
+            chain.admit(prepare(pages[n], site), site)
+        assert stories == sorted((a.url, a.duplicate_of) for a in store.articles())
+    assert len(stories) == 10
