@@ -55,6 +55,7 @@ from aggregator.process.pool import (
     DEFAULT_MAX_PAGES,
     Answer,
     NotWritten,
+    PageCrashed,
     WorkerLost,
     WorkerPool,
     WritingPool,
@@ -393,6 +394,8 @@ class _Chunks:
             return
         except WorkerLost as exc:  # the pool stopped
             answers = [("lost", str(exc))] * len(chunk)
+        except PageCrashed as exc:  # the chunk could not be handed to a worker
+            answers = [("crash", str(exc))] * len(chunk)
         for (page, _, _), (status, detail) in zip(chunk, answers, strict=True):
             run.count_answer(page.url, status, detail)
 

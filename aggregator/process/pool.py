@@ -734,6 +734,7 @@ class WritingPool(WorkerPool):
         self._submitted = 0  # chunks submitted
         self._turn = 0  # the chunk to write next
         self._writing: _Chunk | None = None  # the chunk being written
+        self._unsent: set[int] = set()  # chunks that could not be sent: no turn to wait for
         super().__init__(jobs, timeout, max_pages)
 
     def submit_chunk(
@@ -771,6 +772,13 @@ class WritingPool(WorkerPool):
         ]
         task.urls = None
         return ("chunk", task.number, pages)
+
+    def _send(self, slot: _Slot, task: Any, slots: list[_Slot]) -> bool:
+        sent = super()._send(slot, task, slots)
+        if task.future.done():  # not picklable: failed, its turn passes
+            self._unsent.add(task.number)
+            self._pass_turn(slots)
+        return sent
 
     def _due(self, slot: _Slot) -> float | None:
         since, index = slot.worker.progress[:]
@@ -810,6 +818,9 @@ class WritingPool(WorkerPool):
         before is written."""
         if self._writing is not None or self.broken:
             return
+        while self._turn in self._unsent:
+            self._unsent.discard(self._turn)
+            self._turn += 1
         for slot in slots:
             chunk = slot.held[0] if slot.held else None
             if chunk is None or chunk.number != self._turn or chunk.urls is None:

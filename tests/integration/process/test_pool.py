@@ -20,7 +20,7 @@ import pytest
 from aggregator.extract.model import ExtractionError
 from aggregator.process import pool as pool_module
 from aggregator.process.chain import Chain, Page, SeenURLs, prepare
-from aggregator.process.pool import WorkerLost, WorkerPool, WritingPool
+from aggregator.process.pool import PageCrashed, WorkerLost, WorkerPool, WritingPool
 from aggregator.sites.definition import SiteDefinition, load_sites
 from aggregator.store import SQLiteStore
 
@@ -315,3 +315,25 @@ def test_writing_workers_write_in_order_and_a_hung_page_is_lost_alone(
             chain.admit(prepare(pages[n], site), site)
         assert stories == sorted((a.url, a.duplicate_of) for a in store.articles())
     assert len(stories) == 10
+
+
+def test_a_chunk_that_cannot_be_sent_fails_and_the_next_ones_are_written(
+    tmp_path: Path, site: SiteDefinition
+) -> None:
+    db = tmp_path / "s.db"
+    with SQLiteStore(db):
+        pass
+    bad = replace(_page(99), warc={"file": lambda: None})  # type: ignore[dict-item]  # not picklable
+    pool = WritingPool(2, SQLiteStore(db), SeenURLs())
+    try:
+        futures = [
+            pool.submit_chunk([(p, site, "crawl-1") for p in chunk])
+            for chunk in ([_page(0)], [_page(1), bad], [_page(2)])
+        ]
+        outcomes = [_outcome(f) for f in futures]
+    finally:
+        pool.close()
+    assert outcomes[1] is PageCrashed
+    first, last = outcomes[0], outcomes[2]
+    assert isinstance(first, list) and isinstance(last, list)
+    assert [first[0][0], last[0][0]] == ["inserted", "inserted"]  # (the second: a copy)
