@@ -8,7 +8,7 @@ import copy
 import hashlib
 import json
 import operator
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any, Literal
@@ -132,13 +132,17 @@ def _value(value: Any) -> Any:
 
 
 def article_record(
-    article: StoredArticle, *, warc: Mapping[str, str] | None = None
+    article: StoredArticle,
+    *,
+    warc: Mapping[str, str] | None = None,
+    also_at: Sequence[Mapping[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The exported form of a stored article (dates in ISO 8601 with offset), without
-    its ``cursor``; ``warc`` is the capture it was extracted from (file, record id)."""
+    its ``cursor``; ``warc`` is the capture it was extracted from (file, record id),
+    ``also_at`` its copies when not ``article.also_at``."""
     record: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
     record.update({name: _value(getattr(article, name)) for name in EXPORT_FIELDS})
-    record["also_at"] = [c["url"] for c in article.also_at]
+    record["also_at"] = [c["url"] for c in (article.also_at if also_at is None else also_at)]
     record["extraction"] = dict(article.layers)
     record["warc"] = {"file": warc["file"], "record_id": warc["record_id"]} if warc else None
     return record
