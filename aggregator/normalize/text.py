@@ -66,16 +66,19 @@ def clean_text(text: str, *, multiline: bool = False) -> str:
     With ``multiline`` line breaks are kept (blank lines dropped); otherwise the
     text becomes one line. Idempotent, and the result is XML-safe.
     """
+    # every character of _DROP is unprintable, and so is every line break but "\n"
+    plain = (text.replace("\n", "") if multiline else text).isprintable()
     # invisible characters go first: the eth rules read a character's neighbours, and
     # the neighbours must be the ones a second pass would see
-    if not text.isprintable():  # every character of _DROP is unprintable
+    if not plain:
         text = _DROP.sub("", text)
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     if "\u00d0" in text or "\u00f0" in text:
         text = fix_eth(text)
     if multiline:
-        lines = (" ".join(line.split()) for line in text.splitlines())
+        # printable text breaks lines at "\n" alone (composing keeps it printable)
+        lines = map(_single_spaced, text.split("\n") if plain else text.splitlines())
         return "\n".join(line for line in lines if line)
     return _single_spaced(text)
 

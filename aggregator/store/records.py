@@ -159,18 +159,23 @@ def safe_article(article: Article) -> Article:
     return article
 
 
+#: ``json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)``, one encoder
+_hashed_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str).encode
+
+
 def content_hash(article: Article) -> str:
     """The hash of the article's content fields: an unchanged hash, an unchanged article."""
     data = {k: getattr(article, k) for k in CONTENT_FIELDS}
     data["published"] = iso(article.published)
-    blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    blob = _hashed_json(data)
     return hashlib.sha1(blob.encode("utf-8")).hexdigest()
 
 
 #: Fields the dedup step sets after an article is prepared, or that are not stored as
 #: such: outside its store form (made safe when it is stored)
 _LATE_FIELDS = ("duplicate_of", "flags", "story", "fingerprint", "prepared")
-_FORM_FIELDS = tuple(f.name for f in fields(Article) if f.name not in _LATE_FIELDS)
+_FIELDS = tuple(f.name for f in fields(Article))
+_FORM_FIELDS = tuple(name for name in _FIELDS if name not in _LATE_FIELDS)
 
 
 #: the fields of the store form as one tuple, in one call
@@ -224,8 +229,8 @@ def safe_form(article: Article) -> Prepared:
 
 def _make_safe(article: Article) -> Article:
     """:func:`safe_article`'s rules, applied to every field of ``article``."""
-    for field in fields(article):
-        setattr(article, field.name, without_nul(getattr(article, field.name)))
+    for name in _FIELDS:
+        setattr(article, name, without_nul(getattr(article, name)))
     article.title = safe_text(article.title)
     article.lead = safe_text(article.lead)
     article.source_tag = safe_text(article.source_tag) or None
