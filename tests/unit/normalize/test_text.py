@@ -120,6 +120,8 @@ def test_clean_text_drops_only_unprintable_characters() -> None:
     # clean_text skips its removal for printable text: it must find nothing there
     dropped = [chr(i) for i in range(0x110000) if _DROP.match(chr(i))]
     assert dropped and not [c for c in dropped if c.isprintable()]
+    # nor when its only unprintable characters are tabs and line breaks
+    assert not set(dropped) & set("\t\n\r")
 
 
 def _clean_text_reference(text: str) -> str:
