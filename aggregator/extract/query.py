@@ -162,13 +162,10 @@ def select_inside(el: _Element, query: str) -> list[Any] | None:
     return found if isinstance(found, list) else None
 
 
-#: compiled once: ``el.xpath(...)`` compiles its expression on every call
-_STRING = etree.XPath("string()", smart_strings=False)
-
-
 def string_of(el: _Element) -> str:
-    """The element's text, its descendants' included (XPath ``string()``)."""
-    return str(_STRING(el))
+    """The element's text, its descendants' included (XPath ``string()``: the text nodes,
+    no comment; libxml2's text serializer gives the same, ~2x faster than the XPath)."""
+    return etree.tostring(el, method="text", encoding="unicode", with_tail=False)
 
 
 def element_query(query: str) -> str:

@@ -1,3 +1,6 @@
+from hypothesis import given
+from hypothesis import strategies as st
+from lxml import etree
 from parsel import Selector
 
 from aggregator.extract.body import is_inside
@@ -6,6 +9,7 @@ from aggregator.extract.query import (
     element_query,
     select_all,
     select_inside,
+    string_of,
 )
 
 PAGE = Selector(
@@ -77,3 +81,16 @@ def test_attributes_are_read_from_the_elements_as_the_selector_reads_them() -> N
     assert attributes_of([], "p::text") is None
     assert attributes_of([], "a::attr(href), b::attr(src)") is None
     assert attributes_of([], "xpath://a/@href") is None
+
+
+_MARKUP = st.sampled_from(
+    ["<p>", "</p>", "<div>", "</div>", "<b>", "</b>", "<!-- c -->", "<?pi x?>", "<script>s</script>",
+     "<![CDATA[d]]>", "&amp;", "&nbsp;", "&#0;", "&#xD800;", "đ ", "x\n", "<br>", "<td>", "<table>"]
+)  # fmt: skip
+
+
+@given(st.lists(_MARKUP, max_size=30).map("".join))
+def test_string_of_is_xpath_string(markup: str) -> None:
+    root = etree.fromstring(f"<html><body>{markup}</body></html>", etree.HTMLParser())
+    for el in root.iter(tag=etree.Element):
+        assert string_of(el) == el.xpath("string()")
