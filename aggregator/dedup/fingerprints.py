@@ -94,8 +94,7 @@ _TOKEN_CACHE_MAX = 50_000
 def _token_hashes(text: str) -> npt.NDArray[np.uint64]:
     """CRC-32 of every word of a clean text, folded for matching."""
     words = text.lower().split()
-    get = _TOKEN_HASHES.get
-    values = [get(w) for w in words]
+    values = list(map(_TOKEN_HASHES.get, words))
     if None in values:
         if len(_TOKEN_HASHES) >= _TOKEN_CACHE_MAX:
             _TOKEN_HASHES.clear()

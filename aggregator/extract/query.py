@@ -8,7 +8,6 @@ import re
 from collections.abc import Set as AbstractSet
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urljoin
 
 from lxml import etree
 from lxml.etree import _Element
@@ -16,6 +15,7 @@ from parsel import Selector
 from parsel.csstranslator import css2xpath
 
 from aggregator.normalize.text import clean_lines, clean_text
+from aggregator.normalize.urls import join_url
 
 __all__ = [
     "BLOCK_TAGS",
@@ -67,33 +67,6 @@ _SURROGATE_REF = re.compile(
 def html5_shape(html: str) -> str:
     html = _SURROGATE_REF.sub("\ufffd", html)
     return _HTML4_TRAPS.sub(lambda m: f"<{m.group(1)}></embed>" if m.group(1) else "", html)
-
-
-#: an absolute http(s) URL that urljoin gives back as it is, whatever the base: a host, a
-#: path, maybe a query; no spaces, brackets, params (";") or fragment it would rewrite
-_PLAIN_URL = re.compile(
-    r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?/[A-Za-z0-9._~%/+-]*(?:\?[A-Za-z0-9._~%/+=&-]+)?"
-)
-
-
-#: a path from the root that urljoin puts after the base's origin as it is: no "." or ".."
-#: segment (no "/." at all), no params, no fragment
-_PLAIN_PATH = re.compile(r"/(?![/.])[A-Za-z0-9._~%/+-]*(?:\?[A-Za-z0-9._~%/+=&-]+)?")
-#: a base URL's scheme and host, as urlsplit reads them (nothing for it to strip or check)
-_PLAIN_ORIGIN = re.compile(r"(https?://[A-Za-z0-9.-]+(?::[0-9]+)?)(?=[/?#]|$)")
-
-
-def join_url(base: str, ref: str) -> str | None:
-    """urljoin, or None for a URL that cannot be one (an invalid IPv6 host)."""
-    # most image URLs are plain, absolute or from the root (urljoin parses both: ~8 µs)
-    if _PLAIN_URL.fullmatch(ref):
-        return ref
-    if _PLAIN_PATH.fullmatch(ref) and "/." not in ref and (m := _PLAIN_ORIGIN.match(base)):
-        return m.group(1) + ref
-    try:
-        return urljoin(base, ref)
-    except ValueError:
-        return None
 
 
 _EXSLT = {"re": "http://exslt.org/regular-expressions", "set": "http://exslt.org/sets"}
@@ -189,13 +162,10 @@ def select_inside(el: _Element, query: str) -> list[Any] | None:
     return found if isinstance(found, list) else None
 
 
-#: compiled once: ``el.xpath(...)`` compiles its expression on every call
-_STRING = etree.XPath("string()", smart_strings=False)
-
-
 def string_of(el: _Element) -> str:
-    """The element's text, its descendants' included (XPath ``string()``)."""
-    return str(_STRING(el))
+    """The element's text, its descendants' included (XPath ``string()``: the text nodes,
+    no comment; libxml2's text serializer gives the same, ~2x faster than the XPath)."""
+    return etree.tostring(el, method="text", encoding="unicode", with_tail=False)
 
 
 def element_query(query: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Set as AbstractSet
 from functools import partial
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -16,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import nh3
 
 from aggregator.normalize.text import clean_text, strip_xml_invalid
+from aggregator.normalize.urls import plain_join
 
 __all__ = [
     "ALLOWED_ATTRIBUTES",
@@ -52,6 +54,7 @@ _DROP_WITH_CONTENT: frozenset[str] = frozenset(
 )  # fmt: skip
 
 URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
+_WEB_SCHEMES = frozenset({"http", "https"})
 
 #: Attributes holding a URL, per tag.
 _URL_ATTRIBUTES = {("a", "href"), ("img", "src")}
@@ -61,17 +64,24 @@ def _absolute(base_url: str, tag: str, attribute: str, value: str) -> str | None
     """nh3 attribute filter: resolve URLs against the page, drop what stays unsafe."""
     if (tag, attribute) not in _URL_ATTRIBUTES:
         return value
-    value = value.strip()
-    if not value:
+    # nh3 checks the scheme again after this filter; dropping here also removes
+    # what is still relative (no usable base) so no relative URL ever leaves.
+    return _joined(base_url, value.strip(), URL_SCHEMES)
+
+
+def _joined(base: str, ref: str, schemes: AbstractSet[str]) -> str | None:
+    """``ref`` resolved against ``base`` when its scheme is one of ``schemes`` (which
+    hold http and https), else None (as None for an empty ``ref``)."""
+    if not ref:
         return None
+    if (url := plain_join(base, ref)) is not None:
+        return url
     try:
-        url = urljoin(base_url, value)
+        url = urljoin(base, ref)
         scheme = urlsplit(url).scheme.lower()
     except ValueError:  # e.g. an invalid IPv6 host
         return None
-    # nh3 checks the scheme again after this filter; dropping here also removes
-    # what is still relative (no usable base) so no relative URL ever leaves.
-    return url if scheme in URL_SCHEMES else None
+    return url if scheme in schemes else None
 
 
 def sanitize_html(fragment: str, base_url: str) -> str:
@@ -114,7 +124,9 @@ def safe_text(value: str | None, *, multiline: bool = False) -> str:
     page) keeps its ``<``, ``&`` and quotes, and every output escapes them (XML, HTML
     and JSON writers do). Idempotent. The store, the feeds and the export all use it.
     """
-    text = BIDI_CONTROLS.sub("", _CONTROL_SPACES.sub(" ", value or ""))
+    text = value or ""
+    if not text.isprintable():  # both are unprintable
+        text = BIDI_CONTROLS.sub("", _CONTROL_SPACES.sub(" ", text))
     return clean_text(text, multiline=multiline)
 
 
@@ -133,13 +145,7 @@ def json_text(value: Any) -> str:
 def web_url(value: str | None, base: str) -> str | None:
     """An http(s) URL (a relative one resolved against ``base``), or None for
     ``javascript:``, ``data:`` and the like."""
-    if not (value or "").strip():
-        return None
-    try:
-        url = urljoin(base, (value or "").strip())
-        return url if urlsplit(url).scheme.lower() in ("http", "https") else None
-    except ValueError:
-        return None
+    return _joined(base, (value or "").strip(), _WEB_SCHEMES)
 
 
 def without_nul(value: Any) -> Any:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
-__all__ = ["canonicalize_url", "mask_password"]
+__all__ = ["canonicalize_url", "join_url", "mask_password", "plain_join"]
 
 _TRACKING_PREFIXES = ("utm_", "_ga", "_gl", "mc_", "pk_")
 _TRACKING = frozenset(
@@ -96,3 +96,39 @@ def mask_password(target: str) -> str:
     if "://" not in target:
         return target
     return _QUERY_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", target))
+
+
+#: an absolute http(s) URL that urljoin gives back as it is, whatever the base: a host, a
+#: path, maybe a query; no spaces, brackets, params (";") or fragment it would rewrite
+_PLAIN_URL = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?/[A-Za-z0-9._~%/+-]*(?:\?[A-Za-z0-9._~%/+=&-]+)?"
+)
+
+
+#: a path from the root that urljoin puts after the base's origin as it is: no "." or ".."
+#: segment (no "/." at all), no params, no fragment
+_PLAIN_PATH = re.compile(r"/(?![/.])[A-Za-z0-9._~%/+-]*(?:\?[A-Za-z0-9._~%/+=&-]+)?")
+#: a base URL's scheme and host, as urlsplit reads them (nothing for it to strip or check)
+_PLAIN_ORIGIN = re.compile(r"(https?://[A-Za-z0-9.-]+(?::[0-9]+)?)(?=[/?#]|$)")
+
+
+def join_url(base: str, ref: str) -> str | None:
+    """urljoin, or None for a URL that cannot be one (an invalid IPv6 host)."""
+    if (url := plain_join(base, ref)) is not None:
+        return url
+    try:
+        return urljoin(base, ref)
+    except ValueError:
+        return None
+
+
+def plain_join(base: str, ref: str) -> str | None:
+    """urljoin's answer for a plain ``ref``, absolute or from the root of a plain http(s)
+    ``base``, without parsing either (urljoin parses both: ~8 µs): an http(s) URL that
+    urlsplit reads; None for any other ``ref``."""
+    # most image and link URLs are such
+    if _PLAIN_URL.fullmatch(ref):
+        return ref
+    if _PLAIN_PATH.fullmatch(ref) and "/." not in ref and (m := _PLAIN_ORIGIN.match(base)):
+        return m.group(1) + ref
+    return None

@@ -39,6 +39,15 @@ from aggregator.store.search import WORDS_KEY_STEP, fts5_match, indexed_words, w
 
 __all__ = ["SQLStore"]
 
+#: ``json.dumps(value, ensure_ascii=False)`` without making an encoder each time
+_json = json.JSONEncoder(ensure_ascii=False).encode
+
+#: the stored article's fields that are its row's values as they are
+_STORED_AS_IS = (
+    "id", "url", "canonical_url", "site", "site_name", "province", "section", "category",
+    "title", "lead", "source_tag", "body_text", "body_html", "image", "duplicate_of", "version",
+)  # fmt: skip
+
 #: Re-cutting the band index: about what a row of it takes, and what a slice of the hash
 #: range may take so that the slice stays in the store's page cache (64 MiB).
 _BAND_ROW_BYTES = 24
@@ -124,7 +133,9 @@ class SQLStore(SQLBase):
         )
         # an article whose date cannot be read is dated by when it was first seen
         published = article.published or to_vn(first_seen)
-        values = {
+        # an edit is dated by the page, else by when we saw it
+        updated = article.updated or (article.fetched_at if row else published)
+        values: dict[str, Any] = {
             "id": article.id,
             "canonical_url": article.canonical_url,
             "url": article.url,
@@ -133,24 +144,23 @@ class SQLStore(SQLBase):
             "province": article.province,
             "section": article.section,
             "category": article.category,
-            "categories": json.dumps(article.categories, ensure_ascii=False),
+            "categories": _json(article.categories),
             "title": article.title,
             "lead": article.lead,
             "source_tag": article.source_tag,
             "body_text": article.body_text,
             "body_html": article.body_html,
-            "authors": json.dumps(article.authors, ensure_ascii=False),
+            "authors": _json(article.authors),
             "published": iso(published),
             "published_ts": published.timestamp(),
-            # an edit is dated by the page, else by when we saw it
-            "updated": iso(article.updated or (article.fetched_at if row else published)),
+            "updated": iso(updated),
             "fetched_at": iso(article.fetched_at),
             "first_seen": iso(first_seen),
             "image": article.image,
-            "images": json.dumps(article.images, ensure_ascii=False),
-            "tags": json.dumps(article.tags, ensure_ascii=False),
-            "layers": json.dumps(article.layers, ensure_ascii=False),
-            "flags": json.dumps(article.flags, ensure_ascii=False),
+            "images": _json(article.images),
+            "tags": _json(article.tags),
+            "layers": _json(article.layers),
+            "flags": _json(article.flags),
             "duplicate_of": article.duplicate_of,
             "content_hash": digest,
             "version": (row["version"] + 1) if row is not None else 1,
@@ -176,7 +186,15 @@ class SQLStore(SQLBase):
             words = " ".join(indexed_words(article.title, article.lead, article.body_text))
         self._write_words(article.id, published.timestamp(), article.province, words,
                           replace=row is not None)  # fmt: skip
-        return self._row(values)
+        # the row as get() reads it back, from the values before they were encoded (what
+        # JSON gives back encodes the same; a time is read back from its isoformat())
+        return StoredArticle(
+            **{name: values[name] for name in _STORED_AS_IS},
+            categories=article.categories, authors=article.authors, images=article.images,
+            tags=article.tags, layers=article.layers, flags=article.flags,
+            published=published, updated=updated, fetched_at=article.fetched_at,
+            first_seen=first_seen,
+        )  # fmt: skip
 
     def _write_words(
         self, article_id: str, published_ts: float, province: str | None, words: str,
@@ -566,7 +584,7 @@ class SQLStore(SQLBase):
         if article is None:
             return
         copies = self._copies_of([article_id]).get(article_id, [])
-        record = article_record(replace(article, also_at=tuple(copies)), warc=warc)
+        record = article_record(article, warc=warc, also_at=copies)
         self.execute(
             "INSERT INTO article_versions (article_id, version, recorded_at, record) "
             "VALUES (?, ?, ?, ?)",
@@ -574,7 +592,7 @@ class SQLStore(SQLBase):
                 article_id,
                 article.version,
                 datetime.now(UTC).isoformat(),
-                json.dumps(record, ensure_ascii=False),
+                _json(record),
             ),
         )
 

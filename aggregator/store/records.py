@@ -8,7 +8,7 @@ import copy
 import hashlib
 import json
 import operator
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any, Literal
@@ -132,13 +132,17 @@ def _value(value: Any) -> Any:
 
 
 def article_record(
-    article: StoredArticle, *, warc: Mapping[str, str] | None = None
+    article: StoredArticle,
+    *,
+    warc: Mapping[str, str] | None = None,
+    also_at: Sequence[Mapping[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The exported form of a stored article (dates in ISO 8601 with offset), without
-    its ``cursor``; ``warc`` is the capture it was extracted from (file, record id)."""
+    its ``cursor``; ``warc`` is the capture it was extracted from (file, record id),
+    ``also_at`` its copies when not ``article.also_at``."""
     record: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
     record.update({name: _value(getattr(article, name)) for name in EXPORT_FIELDS})
-    record["also_at"] = [c["url"] for c in article.also_at]
+    record["also_at"] = [c["url"] for c in (article.also_at if also_at is None else also_at)]
     record["extraction"] = dict(article.layers)
     record["warc"] = {"file": warc["file"], "record_id": warc["record_id"]} if warc else None
     return record
@@ -155,18 +159,23 @@ def safe_article(article: Article) -> Article:
     return article
 
 
+#: ``json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)``, one encoder
+_hashed_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str).encode
+
+
 def content_hash(article: Article) -> str:
     """The hash of the article's content fields: an unchanged hash, an unchanged article."""
     data = {k: getattr(article, k) for k in CONTENT_FIELDS}
     data["published"] = iso(article.published)
-    blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    blob = _hashed_json(data)
     return hashlib.sha1(blob.encode("utf-8")).hexdigest()
 
 
 #: Fields the dedup step sets after an article is prepared, or that are not stored as
 #: such: outside its store form (made safe when it is stored)
 _LATE_FIELDS = ("duplicate_of", "flags", "story", "fingerprint", "prepared")
-_FORM_FIELDS = tuple(f.name for f in fields(Article) if f.name not in _LATE_FIELDS)
+_FIELDS = tuple(f.name for f in fields(Article))
+_FORM_FIELDS = tuple(name for name in _FIELDS if name not in _LATE_FIELDS)
 
 
 #: the fields of the store form as one tuple, in one call
@@ -220,8 +229,8 @@ def safe_form(article: Article) -> Prepared:
 
 def _make_safe(article: Article) -> Article:
     """:func:`safe_article`'s rules, applied to every field of ``article``."""
-    for field in fields(article):
-        setattr(article, field.name, without_nul(getattr(article, field.name)))
+    for name in _FIELDS:
+        setattr(article, name, without_nul(getattr(article, name)))
     article.title = safe_text(article.title)
     article.lead = safe_text(article.lead)
     article.source_tag = safe_text(article.source_tag) or None

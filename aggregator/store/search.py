@@ -65,18 +65,42 @@ def words_key(published_ts: float, article_id: str) -> int:
     return math.floor(published_ts) * WORDS_KEY_STEP + zlib.crc32(article_id.encode()) % 2048
 
 
+#: The words of each whitespace-separated chunk of text seen ("Hoà,", "năm", "2025."):
+#: Vietnamese is written in a few thousand syllables, so most chunks are folded once per
+#: process (600 pages of the sample web: 7,800 chunks). Bounded: emptied when full, long
+#: chunks (URLs, junk) not kept; about 230 bytes a chunk, so at most ~5 MB a process.
+_CHUNK_WORDS: dict[str, tuple[str, ...]] = {}
+_CHUNK_CACHE_MAX = 20_000
+_CHUNK_CACHED_LEN = 32
+
+
+def _chunk_words(chunk: str) -> tuple[str, ...]:
+    return tuple(w for w in _WORD.findall(fold(chunk, diacritics=False)) if len(w) <= MAX_WORD)
+
+
 def words(text: str) -> list[str]:
-    """The folded words of ``text``, in order (words over :data:`MAX_WORD` left out)."""
-    folded = fold(text, diacritics=False)
-    return [w for w in _WORD.findall(folded) if len(w) <= MAX_WORD]
+    """The folded words of ``text``, in order (words over :data:`MAX_WORD` left out).
+
+    The words of ``fold(text, diacritics=False)``, folded chunk by chunk: no step of
+    :func:`~aggregator.normalize.text.fold` (cleaning, lowercase, the tone placement, NFD
+    without marks) reads a character across whitespace, and no word spans it."""
+    found: list[str] = []
+    cache = _CHUNK_WORDS
+    for chunk in text.split():
+        chunk_words = cache.get(chunk)
+        if chunk_words is None:
+            chunk_words = _chunk_words(chunk)
+            if len(chunk) <= _CHUNK_CACHED_LEN:
+                if len(cache) >= _CHUNK_CACHE_MAX:
+                    cache.clear()
+                cache[chunk] = chunk_words
+        found += chunk_words
+    return found
 
 
 def indexed_words(*texts: str | None) -> list[str]:
     """The distinct words an article is found by (of its title, lead and body text)."""
-    seen: dict[str, None] = {}
-    for text in texts:
-        seen.update(dict.fromkeys(words(text or "")))
-    return list(seen)
+    return list(dict.fromkeys(words(" ".join(text or "" for text in texts))))
 
 
 def query_words(query: str) -> tuple[str, ...]:

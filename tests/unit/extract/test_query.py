@@ -1,16 +1,15 @@
-from urllib.parse import urljoin
-
 from hypothesis import given
 from hypothesis import strategies as st
+from lxml import etree
 from parsel import Selector
 
 from aggregator.extract.body import is_inside
 from aggregator.extract.query import (
     attributes_of,
     element_query,
-    join_url,
     select_all,
     select_inside,
+    string_of,
 )
 
 PAGE = Selector(
@@ -66,32 +65,6 @@ def test_selectors_tested_from_below_find_what_parsel_finds() -> None:
     assert _ids(select_all(NESTED, "div.a > p")) == ["1", "2", "3"]
 
 
-def _joined(base: str, ref: str) -> str | None:
-    try:
-        return urljoin(base, ref)
-    except ValueError:
-        return None
-
-
-@given(
-    st.sampled_from(
-        ["http://a.vn/x/y", "https://a.vn:80", "ftp://h/", "", "x/y", "http://[::1]/", "http://a?b"]
-    ),
-    st.sampled_from(["http://", "https://", "HTTP://", "", "//", " http://", "/", "/a/", "/."]),
-    st.text(alphabet="aZ09.-:/?=&%+_~;#[] \t@"),
-)
-def test_join_url_is_urljoin(base: str, scheme: str, rest: str) -> None:
-    assert join_url(base, scheme + rest) == _joined(base, scheme + rest)
-
-
-def test_join_url_keeps_a_plain_absolute_url() -> None:
-    ref = "https://cdn.b.vn:8047/img/2024/a_b-c.jpg?w=600&h=400"
-    assert join_url("http://a.vn/x/", ref) == ref == urljoin("http://a.vn/x/", ref)
-    assert join_url("http://a.vn/x/", "http://b.vn/a/../c?") == "http://b.vn/a/../c"
-    assert join_url("http://a.vn:80/x/y?z", "/i/b.jpg?w=1") == "http://a.vn:80/i/b.jpg?w=1"
-    assert join_url("http://a.vn/x/", "/i/./b/../c.jpg") == "http://a.vn/i/c.jpg"
-
-
 def test_attributes_are_read_from_the_elements_as_the_selector_reads_them() -> None:
     page = Selector(
         text="<html><head><meta property='og:image' content='a.jpg'><meta property='og:image'>"
@@ -108,3 +81,16 @@ def test_attributes_are_read_from_the_elements_as_the_selector_reads_them() -> N
     assert attributes_of([], "p::text") is None
     assert attributes_of([], "a::attr(href), b::attr(src)") is None
     assert attributes_of([], "xpath://a/@href") is None
+
+
+_MARKUP = st.sampled_from(
+    ["<p>", "</p>", "<div>", "</div>", "<b>", "</b>", "<!-- c -->", "<?pi x?>", "<script>s</script>",
+     "<![CDATA[d]]>", "&amp;", "&nbsp;", "&#0;", "&#xD800;", "đ ", "x\n", "<br>", "<td>", "<table>"]
+)  # fmt: skip
+
+
+@given(st.lists(_MARKUP, max_size=30).map("".join))
+def test_string_of_is_xpath_string(markup: str) -> None:
+    root = etree.fromstring(f"<html><body>{markup}</body></html>", etree.HTMLParser())
+    for el in root.iter(tag=etree.Element):
+        assert string_of(el) == el.xpath("string()")

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urljoin, urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import html as lxml_html
 
-from aggregator.normalize.sanitize import ALLOWED_TAGS, sanitize_html
+from aggregator.normalize.sanitize import (
+    ALLOWED_TAGS,
+    BIDI_CONTROLS,
+    URL_SCHEMES,
+    _absolute,
+    safe_text,
+    sanitize_html,
+    web_url,
+)
+from aggregator.normalize.text import clean_text
 
 BASE = "https://baotamdao.vn/thoi-su/le-khanh-thanh-cau-123.html"
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
@@ -167,3 +179,34 @@ def test_pure_and_idempotent() -> None:
     once = sanitize_html(src, BASE)
     assert sanitize_html(src, BASE) == once
     assert sanitize_html(once, BASE) == once
+
+
+def _resolved(base: str, ref: str, schemes: frozenset[str]) -> str | None:
+    """What the URL rules say, spelled with urljoin and urlsplit alone."""
+    if not ref.strip():
+        return None
+    try:
+        url = urljoin(base, ref.strip())
+        return url if urlsplit(url).scheme.lower() in schemes else None
+    except ValueError:
+        return None
+
+
+@given(
+    st.sampled_from(["http://a.vn/x/y", "https://a.vn:80", "ftp://h/", "", "x/y", "http://a?b"]),
+    st.sampled_from(["http://", "https://", "HTTP://", "mailto:", "javascript:", "", "//", " /"]),
+    st.text(alphabet="aZ09.-:/?=&%+_~;#[] \t@"),
+)
+def test_urls_are_resolved_as_urljoin_resolves_them(base: str, scheme: str, rest: str) -> None:
+    ref = scheme + rest
+    assert web_url(ref, base) == _resolved(base, ref, frozenset({"http", "https"}))
+    assert _absolute(base, "a", "href", ref) == _resolved(base, ref, URL_SCHEMES)
+
+
+@given(
+    st.text() | st.text(alphabet="a \n\x0b\x0c\x85\u202e\u200e\u2066\u061c\u200b\t\u00d0A"),
+    st.booleans(),
+)
+def test_safe_text_is_its_plain_definition(text: str, multiline: bool) -> None:
+    plain = BIDI_CONTROLS.sub("", re.sub("[\x0b\x0c\x85]", " ", text))
+    assert safe_text(text, multiline=multiline) == clean_text(plain, multiline=multiline)

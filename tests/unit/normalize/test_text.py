@@ -120,6 +120,8 @@ def test_clean_text_drops_only_unprintable_characters() -> None:
     # clean_text skips its removal for printable text: it must find nothing there
     dropped = [chr(i) for i in range(0x110000) if _DROP.match(chr(i))]
     assert dropped and not [c for c in dropped if c.isprintable()]
+    # nor when its only unprintable characters are tabs and line breaks
+    assert not set(dropped) & set("\t\n\r")
 
 
 def _clean_text_reference(text: str) -> str:
@@ -132,6 +134,17 @@ def _clean_text_reference(text: str) -> str:
 @given(st.text() | st.text(alphabet=_EDGES))
 def test_clean_text_is_its_plain_definition(text: str) -> None:
     assert clean_text(text) == _clean_text_reference(text)
+
+
+def _clean_multiline_reference(text: str) -> str:
+    text = fix_eth(unicodedata.normalize("NFC", _DROP.sub("", text)))
+    return "\n".join(line for line in (" ".join(x.split()) for x in text.splitlines()) if line)
+
+
+@example("a\n\u2028b\r\nc\x85\u00d0A\n \u0301x\u200b\n")
+@given(st.text() | st.text(alphabet=_EDGES))
+def test_clean_text_multiline_is_its_plain_definition(text: str) -> None:
+    assert clean_text(text, multiline=True) == _clean_multiline_reference(text)
 
 
 @given(st.text(alphabet=st.characters(codec="utf-8")))

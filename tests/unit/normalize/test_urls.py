@@ -1,8 +1,10 @@
+from urllib.parse import urljoin
+
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.provisional import urls
 
-from aggregator.normalize.urls import canonicalize_url
+from aggregator.normalize.urls import canonicalize_url, join_url
 
 
 def test_canonical_form() -> None:
@@ -54,3 +56,29 @@ def test_idempotent_on_odd_parts(
     again = canonicalize_url(once, host_aliases=aliases, fold_amp=True, drop_params=["ref"])
     assert again == once
     assert "#" not in once and "utm_" not in once
+
+
+def _joined(base: str, ref: str) -> str | None:
+    try:
+        return urljoin(base, ref)
+    except ValueError:
+        return None
+
+
+@given(
+    st.sampled_from(
+        ["http://a.vn/x/y", "https://a.vn:80", "ftp://h/", "", "x/y", "http://[::1]/", "http://a?b"]
+    ),
+    st.sampled_from(["http://", "https://", "HTTP://", "", "//", " http://", "/", "/a/", "/."]),
+    st.text(alphabet="aZ09.-:/?=&%+_~;#[] \t@"),
+)
+def test_join_url_is_urljoin(base: str, scheme: str, rest: str) -> None:
+    assert join_url(base, scheme + rest) == _joined(base, scheme + rest)
+
+
+def test_join_url_keeps_a_plain_absolute_url() -> None:
+    ref = "https://cdn.b.vn:8047/img/2024/a_b-c.jpg?w=600&h=400"
+    assert join_url("http://a.vn/x/", ref) == ref == urljoin("http://a.vn/x/", ref)
+    assert join_url("http://a.vn/x/", "http://b.vn/a/../c?") == "http://b.vn/a/../c"
+    assert join_url("http://a.vn:80/x/y?z", "/i/b.jpg?w=1") == "http://a.vn:80/i/b.jpg?w=1"
+    assert join_url("http://a.vn/x/", "/i/./b/../c.jpg") == "http://a.vn/i/c.jpg"

@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from aggregator.store import SQLiteStore, open_store
+from aggregator.normalize.text import fold
+from aggregator.store import SQLiteStore, open_store, search
 from aggregator.store.migrations import FILTERS_MIGRATION, MIGRATIONS, SEARCH_MIGRATION
 from aggregator.store.search import (
     MAX_QUERY_WORDS,
+    MAX_WORD,
     SearchError,
     SearchTimeout,
     filters_tsquery,
@@ -18,6 +23,7 @@ from aggregator.store.search import (
     indexed_words,
     query_words,
     tsquery,
+    words,
 )
 from tests.support.factory import VN, make_article
 
@@ -36,6 +42,39 @@ def test_words_are_folded_whole_words() -> None:
     assert filters_tsquery() is None
     assert filters_tsquery(site="a-1", category="b") == "'category:b' & 'site:a-1'"
     assert filters_tsquery(province="x' | 'y\\") == "'province:x'' | ''y\\\\'"
+
+
+def _words_reference(text: str) -> list[str]:
+    """The definition :func:`words` keeps: the words of the whole text, folded at once."""
+    return [w for w in re.findall(r"[^\W_]+", fold(text, diacritics=False)) if len(w) <= MAX_WORD]
+
+
+#: what folding reads across characters: marks (composed, decomposed, stray, reordered),
+#: old tone placement, đ/Đ and U+00D0, final sigma, dotted I, invisible and control
+#: characters, every kind of space, digits, underscores and joiners
+_TRICKY = (
+    "aAoOuUyYeEiIđĐ\u00d0\u00f0\u0301\u0300\u0323\u0309\u0303\u031b\u0306\u0302"
+    "àáảãạòóỏõọùúủũụỳýỷỹỵèéẻẽẹ ΣσςΑİı\u0307ﬁ２ⅷ_-.,:0123456789\u200b\u00ad\u2060"
+    "\x00\x1b\x1c\x0b\x85\xa0\u2000\u2001\u3000\n\t\x7f"
+)
+
+
+@example("Hoà Bình THUỶ điện, qUỴ Đà Nẵng ĐĐ đ 12_3 x\u0301y ΟΔΥΣΣΕΥΣ. İ")
+@example("o\u0300a u\u0309y \u00d0i\u1ec3m HÐND x\u200b\u00ad\u0301 \u0323\u0301a " + "w" * 150)
+@given(st.text(alphabet=_TRICKY) | st.text())
+def test_words_are_the_words_of_the_folded_text(text: str) -> None:
+    assert words(text) == _words_reference(text)
+    # a second time from the chunk cache
+    assert words(text) == _words_reference(text)
+
+
+def test_the_chunk_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "_CHUNK_WORDS", {})
+    monkeypatch.setattr(search, "_CHUNK_CACHE_MAX", 10)
+    text = " ".join(f"Hoà{i}" for i in range(25)) + " " + "x" * 40
+    assert words(text) == _words_reference(text)
+    assert 0 < len(search._CHUNK_WORDS) <= 10
+    assert all(len(chunk) <= search._CHUNK_CACHED_LEN for chunk in search._CHUNK_WORDS)
 
 
 @pytest.mark.parametrize(
