@@ -262,3 +262,22 @@ def test_a_worker_is_replaced_after_max_pages_losing_nothing(
     else:
         assert pool.retired == 0
         assert len(seen) == 2
+
+
+def test_the_fork_server_loads_our_modules_only_where_it_finds_this_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fork server preloads aggregator's own modules (shared by every worker) where a fresh
+    interpreter imports this very copy; where it finds another one first (as beside a Scrapyd
+    egg), only the third-party modules, so its workers still run this copy."""
+    pool_module.preload.cache_clear()
+    try:
+        assert pool_module.preload() == [*pool_module.PRELOAD, *pool_module.OWN]
+        other = tmp_path / "aggregator"
+        other.mkdir()
+        (other / "__init__.py").write_text("", encoding="utf-8")
+        monkeypatch.chdir(tmp_path)  # the fork server's first place to look: its directory
+        pool_module.preload.cache_clear()
+        assert pool_module.preload() == pool_module.PRELOAD
+    finally:
+        pool_module.preload.cache_clear()
