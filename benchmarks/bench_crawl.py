@@ -53,6 +53,7 @@ from sampleweb.evaluate import evaluate
 ROOT = Path(__file__).resolve().parent.parent
 SITES = ["baden", "caonguyen", "songcau", "tamdao"]
 MARKS = [5_000, 10_000, 15_000, 20_000]
+RUN_CRAWLPROC = "from benchmarks.crawlproc import main; raise SystemExit(main())"
 
 
 class Server:
@@ -93,7 +94,10 @@ def serving(articles: int, sites_dir: Path, seed: int) -> Iterator[Server]:
 def crawl(kind: str, sites_dir: Path, db: Path | None, out: Path, *extra: str) -> dict[str, Any]:
     """One crawl in its own process; its report plus the process's CPU seconds."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    command = [sys.executable, "-m", "benchmarks.crawlproc", kind, *SITES,
+    # not ``-m benchmarks.crawlproc``: multiprocessing makes each worker import the main
+    # module by name (Scrapy with it, ~20 MB a worker), which ``aggregator crawl``'s workers
+    # do not (``python -m aggregator`` is skipped, the console script imports the light CLI)
+    command = [sys.executable, "-c", RUN_CRAWLPROC, kind, *SITES,
                "--sites-dir", str(sites_dir), "--output", str(out), *extra]  # fmt: skip
     if db is not None:
         command += ["--db", str(db)]
