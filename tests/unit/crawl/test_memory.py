@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from scrapy.utils.test import get_crawler
 
-from aggregator.crawl.memory import TrimMemory, malloc_trim
+from aggregator.crawl import memory
+from aggregator.crawl.memory import INTERVAL, TrimMemory, malloc_trim
 from aggregator.settings import EXTENSIONS
 
 trim = malloc_trim()
@@ -38,14 +41,36 @@ def test_the_gaps_left_between_kept_allocations_go_back_to_the_system() -> None:
     assert len(kept) == 1500
 
 
-def test_one_timer_runs_while_any_crawler_runs() -> None:
+class _Loop:
+    """twisted's LoopingCall without the reactor (a unit test installs none)."""
+
+    made: ClassVar[list[_Loop]] = []
+
+    def __init__(self, call: Callable[[], object]) -> None:
+        self.call, self.running, self.interval = call, False, 0.0
+        _Loop.made.append(self)
+
+    def start(self, interval: float, now: bool = True) -> None:
+        self.running, self.interval = True, interval
+
+    def stop(self) -> None:
+        self.running = False
+
+
+def test_one_timer_runs_while_any_crawler_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     """Crawlers of one process share a timer, stopped when the last one closes."""
     assert "aggregator.crawl.memory.TrimMemory" in EXTENSIONS
-    extensions = [TrimMemory.from_crawler(get_crawler()) for _ in range(2)]
+    assert isinstance(TrimMemory.from_crawler(get_crawler()), TrimMemory)
+    monkeypatch.setattr(memory.task, "LoopingCall", _Loop)
+    trims: list[int] = []
+    extensions = [TrimMemory(lambda: trims.append(1)) for _ in range(2)]
     for extension in extensions:
         extension.spider_opened()
-    assert TrimMemory.loop is not None and TrimMemory.loop.running
+    [loop] = _Loop.made
+    assert loop.running and loop.interval == INTERVAL
+    loop.call()
+    assert trims == [1]
     extensions[0].spider_closed()
-    assert TrimMemory.loop is not None and TrimMemory.loop.running
+    assert loop.running  # one crawler left
     extensions[1].spider_closed()
-    assert TrimMemory.loop is None and TrimMemory.running == 0
+    assert not loop.running and TrimMemory.loop is None and TrimMemory.running == 0
