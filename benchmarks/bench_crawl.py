@@ -266,6 +266,7 @@ def memory(tmp: Path, articles: int, runs: int, seed: int) -> dict[str, Any]:
                 high["seen_url_bytes"] - low["seen_url_bytes"]
             )
             words = high.get("word_cache_bytes", 0) - low.get("word_cache_bytes", 0)
+            urls = high.get("url_cache_bytes", 0) - low.get("url_cache_bytes", 0)
             growth.append({
                 "rss_mb": (high["rss_kb"] - low["rss_kb"]) / 1024,
                 "fingerprints_mb": (high["fingerprint_bytes"] - low["fingerprint_bytes"]) / 2**20,
@@ -277,6 +278,11 @@ def memory(tmp: Path, articles: int, runs: int, seed: int) -> dict[str, Any]:
                 "word_cache_words": [low.get("word_cache_words"), high.get("word_cache_words")],
                 "beyond_sets_and_cache_mb": (
                     high["rss_kb"] * 1024 - low["rss_kb"] * 1024 - state - words
+                ) / 2**20,
+                # the site definitions' URL caches (bounded: CANONICAL_CACHE URLs each)
+                "url_caches_mb": urls / 2**20,
+                "beyond_sets_and_caches_mb": (
+                    high["rss_kb"] * 1024 - low["rss_kb"] * 1024 - state - words - urls
                 ) / 2**20,
                 "all_pss_mb": (high.get("all_pss_kb", 0) - low.get("all_pss_kb", 0)) / 1024,
                 # each process's PSS growth; a worker replaced in between has none
