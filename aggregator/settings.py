@@ -102,7 +102,10 @@ TELNETCONSOLE_ENABLED = False
 # Scrapy's remote control (an HTTP endpoint that runs the Python code sent to it) is off as
 # the telnet console is; left out, its module and web server (aiohttp, ~6 MB) are not loaded.
 REMOTE_CONTROL_ENABLED = False
-EXTENSIONS = {"scrapy.extensions.remote_control.RemoteControl": None}
+EXTENSIONS = {
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    "aggregator.crawl.memory.TrimMemory": 500,
+}
 # Scrapy makes ~100 asyncio tasks per response at the default; one item per response here.
 CONCURRENT_ITEMS = 1
 # Article pages go to worker processes (aggregator.process.pool); in flight at most what

@@ -53,6 +53,7 @@ from sampleweb.evaluate import evaluate
 ROOT = Path(__file__).resolve().parent.parent
 SITES = ["baden", "caonguyen", "songcau", "tamdao"]
 MARKS = [5_000, 10_000, 15_000, 20_000]
+RUN_CRAWLPROC = "from benchmarks.crawlproc import main; raise SystemExit(main())"
 
 
 class Server:
@@ -93,7 +94,10 @@ def serving(articles: int, sites_dir: Path, seed: int) -> Iterator[Server]:
 def crawl(kind: str, sites_dir: Path, db: Path | None, out: Path, *extra: str) -> dict[str, Any]:
     """One crawl in its own process; its report plus the process's CPU seconds."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    command = [sys.executable, "-m", "benchmarks.crawlproc", kind, *SITES,
+    # not ``-m benchmarks.crawlproc``: multiprocessing makes each worker import the main
+    # module by name (Scrapy with it, ~20 MB a worker), which ``aggregator crawl``'s workers
+    # do not (``python -m aggregator`` is skipped, the console script imports the light CLI)
+    command = [sys.executable, "-c", RUN_CRAWLPROC, kind, *SITES,
                "--sites-dir", str(sites_dir), "--output", str(out), *extra]  # fmt: skip
     if db is not None:
         command += ["--db", str(db)]
@@ -262,6 +266,7 @@ def memory(tmp: Path, articles: int, runs: int, seed: int) -> dict[str, Any]:
                 high["seen_url_bytes"] - low["seen_url_bytes"]
             )
             words = high.get("word_cache_bytes", 0) - low.get("word_cache_bytes", 0)
+            urls = high.get("url_cache_bytes", 0) - low.get("url_cache_bytes", 0)
             growth.append({
                 "rss_mb": (high["rss_kb"] - low["rss_kb"]) / 1024,
                 "fingerprints_mb": (high["fingerprint_bytes"] - low["fingerprint_bytes"]) / 2**20,
@@ -273,6 +278,11 @@ def memory(tmp: Path, articles: int, runs: int, seed: int) -> dict[str, Any]:
                 "word_cache_words": [low.get("word_cache_words"), high.get("word_cache_words")],
                 "beyond_sets_and_cache_mb": (
                     high["rss_kb"] * 1024 - low["rss_kb"] * 1024 - state - words
+                ) / 2**20,
+                # the site definitions' URL caches (bounded: CANONICAL_CACHE URLs each)
+                "url_caches_mb": urls / 2**20,
+                "beyond_sets_and_caches_mb": (
+                    high["rss_kb"] * 1024 - low["rss_kb"] * 1024 - state - words - urls
                 ) / 2**20,
                 "all_pss_mb": (high.get("all_pss_kb", 0) - low.get("all_pss_kb", 0)) / 1024,
                 # each process's PSS growth; a worker replaced in between has none

@@ -202,8 +202,15 @@ class Probe:
     @staticmethod
     def state_bytes() -> dict[str, int]:
         """The request-fingerprint sets and the dedup pipeline's URL sets, in bytes."""
-        fingerprints = seen = count = pending = 0
+        fingerprints = seen = count = pending = urls = 0
         for c in Probe.crawlers:
+            # the site definition's URL caches (link and canonical forms, each bounded at
+            # CANONICAL_CACHE URLs): filled as the crawl meets new URLs
+            site = getattr(getattr(c, "spider", None), "site_def", None)
+            for cache in getattr(site, "__dict__", {}).get("_url_caches", ()):
+                urls += sys.getsizeof(cache) + sum(
+                    sys.getsizeof(k) + sys.getsizeof(v) for k, v in cache.items()
+                )
             engine = c.engine
             slot = getattr(engine, "_slot", None) or getattr(engine, "slot", None)
             scheduler = getattr(slot, "scheduler", None)
@@ -225,7 +232,7 @@ class Probe:
         word_bytes = sys.getsizeof(words) + sum(sys.getsizeof(w) + 32 for w in words)
         return {"fingerprint_bytes": fingerprints, "fingerprints": count, "seen_url_bytes": seen,
                 "word_cache_bytes": word_bytes, "word_cache_words": len(words),
-                "pending_requests": pending}  # fmt: skip
+                "url_cache_bytes": urls, "pending_requests": pending}  # fmt: skip
 
     @staticmethod
     def sample(final: bool = False) -> None:

@@ -33,11 +33,15 @@ committed); only a small answer per page comes back.
 
 from __future__ import annotations
 
+import functools
+import gc
 import logging
 import multiprocessing
 import os
 import queue
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import deque
@@ -84,12 +88,17 @@ DEPTH = 2
 #: Site definitions (with page limits) a worker keeps, the oldest forgotten first: a
 #: process running crawl after crawl sends each crawl's own.
 KEEP = 64
-#: Modules the fork server loads once for every worker (slow to load): third-party only. The
-#: fork server is a fresh interpreter that finds modules on its own path (before Python
-#: 3.12.8 it ignores this process's ``sys.path``), e.g. an editable install or $PYTHONPATH
-#: instead of the egg Scrapyd activated here: a copy of aggregator it loaded would be the
-#: one its workers run.
+#: Modules the fork server loads once for every worker (slow to load), shared by the workers
+#: until written. The fork server is a fresh interpreter that finds modules on its own path
+#: (before Python 3.12.8 it ignores this process's ``sys.path``), e.g. an editable install or
+#: $PYTHONPATH instead of the egg Scrapyd activated here: a copy of aggregator it loaded would
+#: be the one its workers run, so aggregator's own modules (:data:`OWN`) are added only where
+#: it finds this very copy (:func:`preload`).
 PRELOAD = ["trafilatura", "numpy", "pydantic", "parsel"]
+#: The worker's own modules: loaded in each worker they cost it ~20 MB of its own (the
+#: imports write to the objects shared from the fork server); loaded once in the fork server
+#: they are shared by every worker.
+OWN = ["aggregator.process.pool"]
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +127,24 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
+@functools.cache
+def preload() -> list[str]:
+    """The modules for the fork server: :data:`PRELOAD`, and :data:`OWN` where a fresh
+    interpreter like it (this executable, flags, environment and directory) imports this
+    copy of aggregator; asked once a process (a fork server too runs once a process)."""
+    ask = "import importlib.util as u; print(u.find_spec('aggregator').origin)"
+    # the fork server's command line: multiprocessing passes these flags on
+    flags = subprocess._args_from_interpreter_flags()  # type: ignore[attr-defined]
+    try:
+        found = subprocess.run(
+            [sys.executable, *flags, "-c", ask], capture_output=True, text=True, timeout=60
+        )
+        same = os.path.samefile(found.stdout.strip(), str(sys.modules["aggregator"].__file__))
+    except (OSError, subprocess.SubprocessError):
+        same = False
+    return [*PRELOAD, *OWN] if same else PRELOAD
+
+
 def _read(conn: Connection, inbox: queue.SimpleQueue[Any]) -> None:
     """A worker's reader thread: every message into ``inbox`` as it comes, None at EOF. The
     pipe towards the worker is always read, so the pool's driver never blocks sending a
@@ -134,6 +161,9 @@ def _work(conn: Connection) -> None:
     """A worker's loop: (key, (site, limits) or None, page fields) in, one answer out, until
     EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # what the fork server loaded is never collected: a collection would write to every
+    # object's header and so copy the pages this worker shares with the fork server
+    gc.freeze()
     known: dict[str, tuple[SiteDefinition, PageLimits]] = {}
     try:
         conn.send(("ready", __file__))
@@ -243,7 +273,7 @@ class WorkerPool:
             raise ValueError(f"max_pages must be 0 (never) or more, not {max_pages}")
         self.jobs, self.timeout, self.max_pages = jobs, timeout, max_pages
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(PRELOAD)
+        self._context.set_forkserver_preload(preload())
         self._tasks: deque[Any] = deque()  # pages (chunks) no worker holds yet, in order
         # a definition and its page limits (kept alive: their ids name them) -> the key
         # workers know them by

@@ -105,7 +105,7 @@ class SQLiteStore(SQLStore):
         # the store's own cache: dedup lookups are index seeks, keep the hot pages in RAM.
         # A crawl's process fills it (64 MiB: a third of its memory); the dedup lookups
         # took the same CPU at 1M stored with 8 to 128 MiB (the OS caches the file too)
-        conn.execute("PRAGMA cache_size=-16384")  # 16 MiB
+        conn.execute("PRAGMA cache_size=-8192")  # 8 MiB
         # no memory-mapped reads: every page read through the map stays in the process's
         # RSS (a 20,000-page crawl ended at 280 MB of mapped store); reads go through the
         # page cache above, which is bounded. The price: with 100,000 stored, the dedup

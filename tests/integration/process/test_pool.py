@@ -337,3 +337,22 @@ def test_a_chunk_that_cannot_be_sent_fails_and_the_next_ones_are_written(
     first, last = outcomes[0], outcomes[2]
     assert isinstance(first, list) and isinstance(last, list)
     assert [first[0][0], last[0][0]] == ["inserted", "inserted"]  # (the second: a copy)
+
+
+def test_the_fork_server_loads_our_modules_only_where_it_finds_this_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fork server preloads aggregator's own modules (shared by every worker) where a fresh
+    interpreter imports this very copy; where it finds another one first (as beside a Scrapyd
+    egg), only the third-party modules, so its workers still run this copy."""
+    pool_module.preload.cache_clear()
+    try:
+        assert pool_module.preload() == [*pool_module.PRELOAD, *pool_module.OWN]
+        other = tmp_path / "aggregator"
+        other.mkdir()
+        (other / "__init__.py").write_text("", encoding="utf-8")
+        monkeypatch.chdir(tmp_path)  # the fork server's first place to look: its directory
+        pool_module.preload.cache_clear()
+        assert pool_module.preload() == pool_module.PRELOAD
+    finally:
+        pool_module.preload.cache_clear()
