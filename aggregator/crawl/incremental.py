@@ -22,7 +22,7 @@ articles: what the unfinished crawl stored must not hide the pages it never reac
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -120,25 +120,27 @@ class IncrementalMiddleware:
 
     # -- output of every page ----------------------------------------------------------
 
-    async def process_spider_output(
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterable[Any]:
+        """A page's output, filtered (Scrapy calls this one for a callback's list or
+        generator, :meth:`process_spider_output_async` for an asynchronous generator)."""
+        return self._filter(response, list(result))
+
+    async def process_spider_output_async(
         self, response: Response, result: AsyncIterator[Any]
     ) -> AsyncIterator[Any]:
+        for o in self._filter(response, [o async for o in result]):
+            yield o
+
+    def _filter(self, response: Response, out: list[Any]) -> list[Any]:
         spider = self.crawler.spider
-        out = [o async for o in result]
         if self.store is None:
-            for o in out:
-                yield o
-            return
+            return out
         request = response.request
         if request is not None and request.callback == getattr(spider, "parse_article", None):
             self._record_article_page(response, out)
-            for o in out:
-                yield o
-            return
+            return out
         if not self.active:
-            for o in out:
-                yield o
-            return
+            return out
         unknown = 0
         kept: list[Any] = []
         later: list[Request] = []
@@ -159,8 +161,7 @@ class IncrementalMiddleware:
                 self.pending_listings = []
         else:
             self._count("listing_all_known")
-        for o in kept:
-            yield o
+        return kept
 
     def _check_article(self, request: Request) -> Request | None:
         """The request to make for an article link: as is, conditional, or none."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from scrapy import logformatter
+from scrapy import Request, logformatter
+from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -16,8 +17,37 @@ def _url(item: Any) -> str:
     return str(getattr(item, "url", "") or "?")
 
 
+def _debug(crawler: Crawler) -> bool:
+    """Whether the crawl's log takes DEBUG lines (``LOG_LEVEL``, ``LOG_ENABLED``)."""
+    settings = crawler.settings
+    level = settings.get("LOG_LEVEL", "DEBUG")
+    number = level if isinstance(level, int) else logging.getLevelName(str(level).upper())
+    return settings.getbool("LOG_ENABLED", True) and (
+        not isinstance(number, int) or number <= logging.DEBUG
+    )
+
+
 class LogFormatter(logformatter.LogFormatter):
-    """Scrapy's formatter with one-line messages for dropped and failed items."""
+    """Scrapy's formatter with one-line messages for dropped and failed items, and no
+    "Crawled" / "Scraped" record (DEBUG, one of each a page) unless the log shows DEBUG:
+    the logging module would build both for the handler to throw away."""
+
+    def __init__(self, debug: bool = True) -> None:
+        self.debug = debug
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LogFormatter:
+        return cls(debug=_debug(crawler))
+
+    def crawled(  # type: ignore[override]
+        self, request: Request, response: Response, spider: Any
+    ) -> logformatter.LogFormatterResult | None:
+        return super().crawled(request, response, spider) if self.debug else None
+
+    def scraped(  # type: ignore[override]
+        self, item: Any, response: Response | Failure | None, spider: Any
+    ) -> logformatter.LogFormatterResult | None:
+        return super().scraped(item, response, spider) if self.debug else None
 
     def dropped(
         self, item: Any, exception: BaseException, response: Response | Failure | None, spider: Any

@@ -23,7 +23,7 @@ from typing import Any
 
 from aggregator.crawl.logformatter import one_line_errors
 from aggregator.crawl.pipelines import crawl_summary
-from aggregator.crawl.runner import due_sites, project_settings, site_failed
+from aggregator.crawl.runner import collect_less, due_sites, project_settings, site_failed
 from aggregator.crawl.spider import NewsSpider
 from aggregator.sites.definition import SiteDefinition, SiteRegistry
 from aggregator.store import open_store
@@ -182,7 +182,8 @@ class Scheduler:
             reactor.addSystemEventTrigger("before", "shutdown", display.stop)
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: reactor.callFromThread(self.stop))
-        reactor.run(installSignalHandlers=False)
+        with collect_less():
+            reactor.run(installSignalHandlers=False)
         return self.exit_code
 
     def _loop_died(self, failure: Any) -> None:

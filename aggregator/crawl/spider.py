@@ -469,9 +469,11 @@ class NewsSpider(scrapy.Spider):
 
     # -- articles -------------------------------------------------------------------
 
-    async def parse_article(self, response: Response, hints: Hints) -> AsyncIterator[Article]:
+    async def parse_article(self, response: Response, hints: Hints) -> list[Article]:
         """Extract one article (in a worker process when there are any); a failure is
-        logged with URL and reason and counted."""
+        logged with URL and reason and counted. A coroutine returning a list, not an
+        asynchronous generator: Scrapy passes a list through its spider middlewares'
+        plain methods, an asynchronous generator through a generator per middleware."""
         ticket = response.meta.pop(TICKET, None)
         if ticket is None:
             ticket = FETCH_ORDER.take()
@@ -482,11 +484,11 @@ class NewsSpider(scrapy.Spider):
             raise
         if article is not None:
             FETCH_ORDER.own(article, ticket)
-            yield article
-        else:
-            FETCH_ORDER.settle(ticket)
-            if response.status != 304:
-                self._missed(response.url)
+            return [article]
+        FETCH_ORDER.settle(ticket)
+        if response.status != 304:
+            self._missed(response.url)
+        return []
 
     async def _article(self, response: Response, hints: Hints) -> Article | None:
         if response.status == 304:  # a conditional re-check: the page did not change
