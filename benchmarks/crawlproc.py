@@ -10,13 +10,13 @@ is :class:`BareSpider` in a process built the same way with the same settings an
 the same per-site politeness, but no item pipeline: it follows the same listing and
 feed links and only extracts title, date and body with parsel.
 
-Both get :class:`Probe` as a Scrapy extension. It reads the crawlers' response
-counts and this process's RSS every 0.2 s (from Scrapy's stats: nothing runs per
-response) and records, at each of ``marks`` responses, the RSS, the size of the
-request-fingerprint sets (the dupefilters) and of the dedup pipeline's URL set. The
-JSON printed at the end (or written to ``--output``) holds the crawl time (first
-spider opened to last spider closed), responses, requests, items, the marks and the
-peak RSS (``VmHWM``).
+Both get :class:`Probe` as a Scrapy extension. Given ``marks`` (a memory run), it reads
+the crawlers' response counts and every process's memory every 0.2 s (from Scrapy's stats
+and ``/proc``: nothing runs per response; a throughput run is not sampled) and records, at
+each of ``marks`` responses, the RSS, the size of the request-fingerprint sets (the
+dupefilters) and of the dedup pipeline's URL set. The JSON printed at the end (or written
+to ``--output``) holds the crawl time (first spider opened to last spider closed),
+responses, requests, items, the marks and the peak RSS (``VmHWM``).
 """
 
 from __future__ import annotations
@@ -180,7 +180,10 @@ class Probe:
             Probe.opened = time.perf_counter()
             Probe.cpu = {"reactor": -time.thread_time(), "process": -time.process_time()}
         Probe.running += 1
-        if Probe._loop is None:
+        # memory runs only (marks given): reading every process's smaps_rollup costs the
+        # reactor's thread ~4 ms a tick, which a throughput run would count against ours
+        # (four child processes) and not against bare (none)
+        if Probe._loop is None and Probe.marks:
             Probe._loop = task.LoopingCall(Probe.sample)
             Probe._loop.start(0.2, now=False)
 
