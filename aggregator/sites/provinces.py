@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from aggregator.normalize.text import slugify
@@ -127,6 +127,7 @@ def province(key: str) -> Province:
         raise KeyError(f"unknown province key {key!r}; one of: {known}") from None
 
 
+@lru_cache(maxsize=1024)  # a store asks for every article it writes; names are few
 def province_key_for(name: str) -> str | None:
     """The key of the unit a province name belongs to since 1 July 2025, or ``None``.
 
