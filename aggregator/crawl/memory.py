@@ -1,14 +1,20 @@
-"""Hand the C allocator's free memory back to the system while crawls run (glibc only).
+"""Hand the C allocator's free memory back to the system while crawls run (glibc only),
+after a full pass of Python's cyclic garbage collector.
 
 A crawl process allocates each response's body, the page sent to a worker and the answer
 from it (tens of KB each) between long-lived allocations (SQLite's page cache, the
 frontier's requests). glibc keeps the freed gaps between them, a third of the heap in a
 20,000-page crawl; ``malloc_trim(0)`` returns their whole pages (well under a millisecond).
+The crawl collects its young objects seldom (:func:`aggregator.crawl.runner.collect_less`), so
+cycles that lived through a few responses (requests, deferreds, failures holding bodies) wait
+in the oldest generation; a full pass first (tens of milliseconds: what was loaded before the
+crawls is frozen out of it) frees them every :data:`INTERVAL` seconds, not once in a while.
 """
 
 from __future__ import annotations
 
 import ctypes
+import gc
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -56,8 +62,13 @@ class TrimMemory:
     def spider_opened(self) -> None:
         TrimMemory.running += 1
         if TrimMemory.loop is None:
-            TrimMemory.loop = task.LoopingCall(self.trim)
+            TrimMemory.loop = task.LoopingCall(self.collect)
             TrimMemory.loop.start(INTERVAL, now=False)
+
+    def collect(self) -> None:
+        """A full collection, then the free heap back to the system."""
+        gc.collect()
+        self.trim()
 
     def spider_closed(self) -> None:
         TrimMemory.running -= 1
