@@ -15,7 +15,10 @@ from aggregator.crawl.memory import INTERVAL, TrimMemory, malloc_trim
 from aggregator.settings import EXTENSIONS
 
 trim = malloc_trim()
-pytestmark = pytest.mark.skipif(trim is None, reason="not glibc")
+pytestmark = pytest.mark.skipif(
+    trim is None,
+    reason="malloc_trim is glibc's: this C library has none (the extension is off here)",
+)
 
 
 def _rss_anon_kb() -> int:
