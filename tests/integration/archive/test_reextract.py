@@ -352,16 +352,24 @@ def _dies_at_once(conn: Connection, store: Any, progress: Any) -> None:
     os._exit(3)
 
 
+def _with_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, worker: Any, name: str, special: str = ""
+) -> tuple[ReextractReport, ReextractReport]:
+    """The ordered web re-extracted in chunks of 7 with no worker into ``ref.db`` (the
+    reference), then with two workers running ``worker`` into ``<name>.db``: both reports."""
+    monkeypatch.setattr(reextract_module, "BATCH", 7)
+    files, registry = _ordered_web(tmp_path, special=special)
+    with SQLiteStore(tmp_path / "ref.db") as store:
+        reference = reextract(files, store, registry)
+    monkeypatch.setattr(pool_module, "_write_work", worker)
+    with SQLiteStore(tmp_path / f"{name}.db") as store:
+        return reference, reextract(files, store, registry, jobs=2)
+
+
 def test_a_writing_worker_lost_on_a_page_loses_that_page_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(reextract_module, "BATCH", 7)
-    files, registry = _ordered_web(tmp_path, special="chet")
-    with SQLiteStore(tmp_path / "ref.db") as store:
-        reference = reextract(files, store, registry)
-    monkeypatch.setattr(pool_module, "_write_work", _dies_on_chet)
-    with SQLiteStore(tmp_path / "lost.db") as store:
-        report = reextract(files, store, registry, jobs=2)
+    reference, report = _with_workers(tmp_path, monkeypatch, _dies_on_chet, "lost", special="chet")
     assert report.lost == 1
     assert _counts(report) == (
         *_counts(reference)[:1], reference.inserted - 1, *_counts(reference)[2:6],
@@ -391,13 +399,9 @@ def test_a_chunk_whose_write_kills_its_worker_twice_is_lost_and_the_rest_written
 ) -> None:
     """Written again once (nothing of it was committed), then lost: the chunks after it are
     written all the same (the turn goes on)."""
-    monkeypatch.setattr(reextract_module, "BATCH", 7)
-    files, registry = _ordered_web(tmp_path, special="chet")
-    with SQLiteStore(tmp_path / "ref.db") as store:
-        reference = reextract(files, store, registry)
-    monkeypatch.setattr(pool_module, "_write_work", _dies_writing_chet)
-    with SQLiteStore(tmp_path / "lost.db") as store:
-        report = reextract(files, store, registry, jobs=2)
+    reference, report = _with_workers(
+        tmp_path, monkeypatch, _dies_writing_chet, "lost", special="chet"
+    )
     assert report.lost == 7  # its chunk: pages 77 to 83
     expected = store_state(tmp_path / "ref.db")["articles"]
     base = "http://127.0.0.1:8047/"
@@ -413,13 +417,7 @@ def test_a_chunk_whose_write_kills_its_worker_twice_is_lost_and_the_rest_written
 def test_where_writing_workers_cannot_run_the_pages_are_written_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(reextract_module, "BATCH", 7)
-    files, registry = _ordered_web(tmp_path)
-    with SQLiteStore(tmp_path / "ref.db") as store:
-        reference = reextract(files, store, registry)
-    monkeypatch.setattr(pool_module, "_write_work", _dies_at_once)
-    with SQLiteStore(tmp_path / "here.db") as store:
-        report = reextract(files, store, registry, jobs=2)
+    reference, report = _with_workers(tmp_path, monkeypatch, _dies_at_once, "here")
     assert _counts(report) == _counts(reference)
     assert store_state(tmp_path / "here.db") == store_state(tmp_path / "ref.db")
     assert any("cannot run here" in r.getMessage() for r in caplog.records)
