@@ -393,10 +393,10 @@ class _Chunks:
                 run.take(page.url, crawl, site, _prepared(page, site))
             return
         except WorkerLost as exc:  # the pool stopped
-            answers = [("lost", str(exc))] * len(chunk)
+            answers = [("lost", str(exc), None)] * len(chunk)
         except PageCrashed as exc:  # the chunk could not be handed to a worker
-            answers = [("crash", str(exc))] * len(chunk)
-        for (page, _, _), (status, detail) in zip(chunk, answers, strict=True):
+            answers = [("crash", str(exc), None)] * len(chunk)
+        for (page, _, _), (status, detail, _) in zip(chunk, answers, strict=True):
             run.count_answer(page.url, status, detail)
 
 

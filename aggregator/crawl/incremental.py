@@ -31,8 +31,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
-from aggregator.crawl.pipelines import stop_for_lost_store, store_is_lost
-from aggregator.crawl.spider import LOST
+from aggregator.crawl.spider import GAVE_ARTICLE, LOST
+from aggregator.crawl.storeloss import stop_for_lost_store, store_is_lost
 from aggregator.items import Article
 from aggregator.store import (
     PageRecord,
@@ -200,9 +200,9 @@ class IncrementalMiddleware:
         return conditional
 
     def _record_article_page(self, response: Response, out: list[Any]) -> None:
-        """Remember what an article URL gave: an article (the store pipeline records its
-        validators), nothing (a failed page), or 304 (only the check time changes); not
-        a page whose extraction worker was lost, which the next crawl fetches again."""
+        """Remember what an article URL gave: an article (the store records its validators
+        with it), nothing (a failed page), or 304 (only the check time changes); not a
+        page whose extraction worker was lost, which the next crawl fetches again."""
         assert self.store is not None
         site = self._site()
         url = site.canonical_url(response.url)
@@ -212,7 +212,9 @@ class IncrementalMiddleware:
         try:
             if response.status == 304:
                 self.store.touch_page(url, now)
-            elif not any(isinstance(o, Article) for o in out):
+            elif not response.meta.get(GAVE_ARTICLE) and not any(
+                isinstance(o, Article) for o in out
+            ):
                 failed = PageRecord(url, site.id, None, "failed", None, None, None, now)
                 self.store.record_page(failed)
         except StoreUnavailable as exc:

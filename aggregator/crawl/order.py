@@ -58,7 +58,10 @@ class FetchOrder:
 
     async def turn(self, article: Article) -> None:
         """Return when every article fetched before this one is settled."""
-        ticket = self.ticket_of(article)
+        await self.turn_of(self.ticket_of(article))
+
+    async def turn_of(self, ticket: int | None) -> None:
+        """Return when every page fetched before the one holding ``ticket`` is settled."""
         if ticket is None:
             return
         while ticket > self.next:  # woken early (see settle): the ones before may not be done

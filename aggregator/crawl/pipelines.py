@@ -1,8 +1,10 @@
 """Item pipelines: the processing chain's steps after the spider's :func:`prepare
-<aggregator.process.chain.prepare>` (extract, normalize, fingerprint: in worker processes)
-— validate → deduplicate → store, :mod:`aggregator.process.chain` — as Scrapy
-components, one step each. The store pipeline writes articles in batches, one
-transaction each (``AGGREGATOR_BATCH_SIZE`` articles or ``AGGREGATOR_BATCH_MS``).
+<aggregator.process.chain.prepare>` (extract, normalize, fingerprint) — validate →
+deduplicate → store, :mod:`aggregator.process.chain` — as Scrapy components, one step
+each, for a crawl without workers that write (``--jobs 0``, a store in memory, workers
+that cannot run; with them, :mod:`aggregator.crawl.writing`). The store pipeline writes
+articles in batches, one transaction each (``AGGREGATOR_BATCH_SIZE`` articles or
+``AGGREGATOR_BATCH_MS``).
 
 They add only what belongs to Scrapy: counts in the crawl stats under
 ``aggregator/...`` (and, at the end of a crawl, in the store's crawl record), a
@@ -23,10 +25,10 @@ from typing import Any, ClassVar, NoReturn
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
-from scrapy.utils.defer import deferred_from_coro
 
 from aggregator.crawl.order import FETCH_ORDER
 from aggregator.crawl.spider import ARTICLE_MISSED
+from aggregator.crawl.storeloss import stop_for_lost_store, store_is_lost
 from aggregator.items import Article
 from aggregator.process.chain import HEALTH_FIELDS, Chain, Rejected, validate
 from aggregator.process.writer import Results, writer_for
@@ -39,8 +41,6 @@ __all__ = [
     "StorePipeline",
     "ValidatePipeline",
     "crawl_summary",
-    "stop_for_lost_store",
-    "store_is_lost",
     "top_shapes",
 ]
 
@@ -77,25 +77,6 @@ class _Component:
     def store_is_lost(self) -> bool:
         """True once the store was given up: later items are dropped at once."""
         return store_is_lost(self.crawler)
-
-
-_STORE_LOST = "aggregator/errors/store_unavailable"
-
-
-def store_is_lost(crawler: Crawler) -> bool:
-    return bool(crawler.stats and crawler.stats.get_value(_STORE_LOST))
-
-
-def stop_for_lost_store(crawler: Crawler, exc: StoreUnavailable | None) -> None:
-    """The store stayed out of reach beyond its retry bound: stop the crawl (reason
-    ``store_unavailable``), once. What was stored stays, whole: each article is one
-    transaction, never half-written; the ones in hand are not stored."""
-    first = not store_is_lost(crawler)
-    if crawler.stats is not None:
-        crawler.stats.inc_value(_STORE_LOST)
-    if first and exc is not None and crawler.engine is not None:
-        logger.error("%s: stopping the crawl", exc)
-        deferred_from_coro(crawler.engine.close_spider_async(reason="store_unavailable"))
 
 
 class ValidatePipeline(_Component):

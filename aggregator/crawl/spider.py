@@ -9,6 +9,7 @@ fails extraction is logged with its URL and reason, counted, and skipped.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -31,6 +32,8 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
 from aggregator.crawl.order import FETCH_ORDER, TICKET
+from aggregator.crawl.storeloss import stop_for_lost_store
+from aggregator.crawl.writing import ChunkWriter
 from aggregator.extract.article import (
     ExtractionError,
     Hints,
@@ -44,6 +47,9 @@ from aggregator.items import Article
 from aggregator.process.chain import Page, prepare
 from aggregator.process.pool import (
     DEFAULT_MAX_PAGES,
+    Answer,
+    NotWritten,
+    PageCrashed,
     WorkerLost,
     WorkerPool,
     acquire_pool,
@@ -52,17 +58,30 @@ from aggregator.process.pool import (
 )
 from aggregator.sites.definition import SiteDefinition, load_sites, split_dirs
 from aggregator.sites.links import link_shape
-from aggregator.store import open_store
+from aggregator.store import SQLStore, StoreUnavailable, acquire_store, open_store, release_store
 
-__all__ = ["ARTICLE_MISSED", "NewsSpider", "failure_class", "jobs_of"]
+__all__ = ["ARTICLE_MISSED", "GAVE_ARTICLE", "LOST", "NewsSpider", "failure_class", "jobs_of"]
 
 #: ``response.meta`` key of an article page whose worker was lost: no page record, so that
 #: the next crawl fetches it again
 LOST = "aggregator_worker_lost"
 
+#: ``response.meta`` key of an article page whose article the workers took on (stored, or
+#: dropped as a duplicate or invalid): not a failed page
+GAVE_ARTICLE = "aggregator_gave_article"
+
 #: Signal: an article URL was fetched and gave no article (an error, a lost worker, not
 #: an article); sent with ``url``, the URL as fetched
 ARTICLE_MISSED = object()
+
+
+#: The exception a page's answer with no article stands for.
+_FAILURES: dict[str, type[Exception]] = {
+    "too_complex": TooComplex,
+    "extraction": ExtractionError,
+    "lost": WorkerLost,
+    "crash": PageCrashed,
+}
 
 
 def _header(response: Response, name: bytes) -> str | None:
@@ -173,8 +192,14 @@ class NewsSpider(scrapy.Spider):
         self.max_queued = 20_000
         #: the worker processes extracting article pages (None: in this process)
         self.pool: WorkerPool | None = None
+        #: the worker processes that also deduplicate and write them (None: the pipelines
+        #: do, in this process), over ``store``
+        self.chunks: ChunkWriter | None = None
+        self.store: SQLStore | None = None
+        #: what the workers' answers tell the crawl stats, counted when the crawl closes
+        self.marks: Counter[str] = Counter()
         self.jobs = 0
-        self._in_process_before = self._retired_before = 0
+        self._in_process_before = self._retired_before = self._in_process = 0
         #: links naming the site's host out of its scope (``file:``, another port)
         self.refused_urls: set[str] = set()
 
@@ -208,27 +233,63 @@ class NewsSpider(scrapy.Spider):
         return spider
 
     def _open_pool(self) -> None:
-        if self.jobs:
-            timeout = self.crawler.settings.getfloat("AGGREGATOR_WORKER_TIMEOUT", 60.0)
-            max_pages = self.crawler.settings.getint(
-                "AGGREGATOR_WORKER_MAX_PAGES", DEFAULT_MAX_PAGES
-            )
+        if not self.jobs:
+            return
+        settings = self.crawler.settings
+        timeout = settings.getfloat("AGGREGATOR_WORKER_TIMEOUT", 60.0)
+        max_pages = settings.getint("AGGREGATOR_WORKER_MAX_PAGES", DEFAULT_MAX_PAGES)
+        # opened by the store pipeline already: the shared connection
+        self.store = acquire_store(
+            settings.get("AGGREGATOR_DB"),
+            retry_seconds=settings.getfloat("AGGREGATOR_DB_RETRY_SECONDS", 60.0),
+        )
+        self.chunks = ChunkWriter.acquire(
+            self.store,
+            self.jobs,
+            size=max(1, settings.getint("AGGREGATOR_BATCH_SIZE", 1)),
+            seconds=max(0.0, settings.getfloat("AGGREGATOR_BATCH_MS", 0) / 1000),
+            timeout=timeout,
+            max_pages=max_pages,
+        )
+        if self.chunks is None:  # no second connection: workers prepare, the pipelines write
+            release_store(self.store)
+            self.store = None
             self.pool = acquire_pool(self.jobs, timeout, max_pages)
-            self._in_process_before = self.pool.in_process
-            self._retired_before = self.pool.retired
+        pool = self.chunks.pool if self.chunks is not None else self.pool
+        assert pool is not None
+        self._in_process_before = pool.in_process
+        self._retired_before = pool.retired
 
     def _close_pool(self) -> None:
-        if self.pool is not None:
+        pool = self.chunks.pool if self.chunks is not None else self.pool
+        if pool is None:
+            return
+        stats = self.crawler.stats
+        if stats is not None:
+            for key, n in self.marks.items():
+                stats.inc_value(f"aggregator/{key}", n)
             # workers could not run here (logged once by the pool): say so in the stats
-            in_process = self.pool.in_process - self._in_process_before
-            if in_process and self.crawler.stats is not None:
-                self.crawler.stats.set_value("aggregator/pool/in_process", in_process)
+            in_process = pool.in_process - self._in_process_before + self._in_process
+            if in_process:
+                stats.set_value("aggregator/pool/in_process", in_process)
             # workers replaced after AGGREGATOR_WORKER_MAX_PAGES pages (the pool's, shared)
-            retired = self.pool.retired - self._retired_before
-            if retired and self.crawler.stats is not None:
-                self.crawler.stats.set_value("aggregator/pool/retired", retired)
+            retired = pool.retired - self._retired_before
+            if retired:
+                stats.set_value("aggregator/pool/retired", retired)
+        self.marks.clear()
+        if self.chunks is not None:
+            assert self.store is not None
+            self.chunks.release(self.store, self._run)
+            release_store(self.store)
+            self.chunks, self.store = None, None
+        if self.pool is not None:
             release_pool(self.pool)
             self.pool = None
+
+    @property
+    def _run(self) -> str:
+        """This crawl's name for "the same URL twice in a run"."""
+        return f"{self.site_id}#{id(self)}"
 
     def _count_redirect_loop(self, request: scrapy.Request) -> None:
         """A redirect back to a URL of its own chain is dropped by the dupefilter: count it."""
@@ -473,12 +534,20 @@ class NewsSpider(scrapy.Spider):
         """Extract one article (in a worker process when there are any); a failure is
         logged with URL and reason and counted. A coroutine returning a list, not an
         asynchronous generator: Scrapy passes a list through its spider middlewares'
-        plain methods, an asynchronous generator through a generator per middleware."""
+        plain methods, an asynchronous generator through a generator per middleware.
+
+        With workers that write (:mod:`aggregator.crawl.writing`), the page goes to them
+        whole, and this returns, with nothing, once its chunk is committed."""
         ticket = response.meta.pop(TICKET, None)
         if ticket is None:
             ticket = FETCH_ORDER.take()
         try:
-            article = await self._article(response, hints)
+            page = self._page(response, hints)
+            if page is not None and self.chunks is not None:
+                answer = await self._hand_over(page, ticket)
+                article = await self._answered(page, answer, response.meta)
+            else:
+                article = await self._prepare(page, response.meta) if page else None
         except BaseException:
             FETCH_ORDER.settle(ticket)
             raise
@@ -486,11 +555,12 @@ class NewsSpider(scrapy.Spider):
             FETCH_ORDER.own(article, ticket)
             return [article]
         FETCH_ORDER.settle(ticket)
-        if response.status != 304:
+        if response.status != 304 and not response.meta.get(GAVE_ARTICLE):
             self._missed(response.url)
         return []
 
-    async def _article(self, response: Response, hints: Hints) -> Article | None:
+    def _page(self, response: Response, hints: Hints) -> Page | None:
+        """The article page to extract, or None (counted)."""
         if response.status == 304:  # a conditional re-check: the page did not change
             self._count("aggregator/not_modified")
             return None
@@ -498,7 +568,7 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("not an HTML page: %s", response.url)
             self._count("aggregator/errors/not_html")
             return None
-        page = Page(
+        return Page(
             response.url,
             response.body,  # decoded where it is extracted (a worker process)
             hints,
@@ -510,31 +580,81 @@ class NewsSpider(scrapy.Spider):
             limits=self.limits,
             content_type=_header(response, b"Content-Type"),
         )
-        article = await self._prepare(page, response.meta)
-        for flag in article.flags if article is not None else ():
-            if flag.startswith("truncated:"):  # a bound of the article's size was hit
-                self._count(f"aggregator/capped/{flag.removeprefix('truncated:')}")
-        return article
 
     async def _prepare(self, page: Page, meta: dict[str, Any]) -> Article | None:
         """The article of ``page``, or None (logged and counted)."""
         try:
             if self.pool is None:
-                return prepare(page, self.site_def)
-            return await asyncio.wrap_future(self.pool.submit(page, self.site_def))
-        except TooComplex as exc:
+                article = prepare(page, self.site_def)
+            else:
+                article = await asyncio.wrap_future(self.pool.submit(page, self.site_def))
+        except Exception as exc:
+            self._failed(page, exc, meta)
+            return None
+        for flag in article.flags:
+            if flag.startswith("truncated:"):  # a bound of the article's size was hit
+                self._count(f"aggregator/capped/{flag.removeprefix('truncated:')}")
+        return article
+
+    def _failed(self, page: Page, exc: Exception, meta: dict[str, Any]) -> None:
+        """Log and count a page that gave no article."""
+        if isinstance(exc, TooComplex):
             self.logger.warning("page abandoned, %s: %s", exc, page.url)
             self._count("aggregator/errors/too_complex")
-        except ExtractionError as exc:
+        elif isinstance(exc, ExtractionError):
             self.logger.warning("extraction failed for %s: %s", page.url, exc)
             self._count("aggregator/errors/extraction")
-        except WorkerLost as exc:  # not a verdict on the page: the next crawl tries again
+        elif isinstance(exc, WorkerLost):  # not a verdict on the page: fetched again next time
             self.logger.error("extraction lost for %s: %s", page.url, exc)
             self._count("aggregator/errors/worker_lost")
             meta[LOST] = True
-        except Exception as exc:  # a broken page must never stop the crawl
+        else:  # a broken page must never stop the crawl
             self.logger.error("extraction crashed on %s: %s", page.url, exc)
             self._count("aggregator/errors/extraction")
+
+    async def _hand_over(self, page: Page, ticket: int) -> Answer | Exception:
+        """The workers' answer for ``page``, handed over in its turn (``ticket``): or the
+        exception that lost its chunk."""
+        assert self.chunks is not None
+        await FETCH_ORDER.turn_of(ticket)
+        answer = self.chunks.add(page, self.site_def, self._run)
+        FETCH_ORDER.settle(ticket)
+        try:
+            return await answer
+        except Exception as exc:
+            return exc
+
+    async def _answered(
+        self, page: Page, answer: Answer | Exception, meta: dict[str, Any]
+    ) -> Article | None:
+        """Count what the workers did with ``page``; an article only when they could not
+        take it (:class:`NotWritten`: prepared here, for the pipelines)."""
+        if isinstance(answer, NotWritten):
+            self._in_process += 1
+            return await self._prepare(page, meta)
+        if isinstance(answer, StoreUnavailable):
+            stop_for_lost_store(self.crawler, answer)
+            return None
+        if isinstance(answer, Exception):  # the pool stopped, the chunk could not be sent
+            self._failed(page, answer, meta)
+            return None
+        status, detail, marks = answer
+        if marks is None:
+            self._failed(page, _FAILURES[status](detail), meta)
+            return None
+        meta[GAVE_ARTICLE] = True
+        self.marks.update(marks)
+        if status == "rejected":
+            self.logger.warning("Dropped: %s", detail)
+        elif status == "same_url":  # expected (an old URL with rel=canonical): not a warning
+            self.logger.info("Dropped: duplicate URL %s", detail)
+        elif status == "error":  # the store's, on this article alone
+            self.logger.error("Error processing %s: %s", page.url, detail)
+            self._count("aggregator/errors/pipeline")
+        else:
+            self._count(f"aggregator/articles/{status}")
+            if detail is not None:
+                self._count(f"aggregator/duplicates/{detail}")
         return None
 
     def on_error(self, failure: Failure) -> None:

@@ -49,6 +49,7 @@ __all__ = [
     "Page",
     "Rejected",
     "SeenURLs",
+    "marks",
     "normalize_article",
     "page_records",
     "prepare",
@@ -194,6 +195,21 @@ def _canonical_url(article: Article, site: SiteDefinition | None) -> str:
     return canonical
 
 
+def marks(article: Article, *, valid: bool) -> tuple[str, ...]:
+    """What a crawl counts of a prepared article, as stat keys under ``aggregator/``: the
+    layer that gave each of :data:`HEALTH_FIELDS` (``layers/<field>/<layer>``, ``missing``
+    when none did), each bound of its size it hit (``capped/<bound>``) and, for a ``valid``
+    article, a date only its first sighting gave (``date_first_seen``)."""
+    layers = article.layers
+    found = [f"layers/{name}/{layers.get(name, 'missing')}" for name in HEALTH_FIELDS]
+    for flag in article.flags:
+        if flag.startswith("truncated:"):
+            found.append(f"capped/{flag.removeprefix('truncated:')}")
+    if valid and "date_first_seen" in article.flags:
+        found.append("date_first_seen")
+    return tuple(found)
+
+
 def validate(article: Article) -> Article:
     """The article itself, when it has a URL, a title and a body; else :class:`Rejected`
     (reason ``empty_<first missing field>``)."""
@@ -259,15 +275,21 @@ class SeenURLs:
     """The canonical URLs each run has had so far (a run: a crawl, one crawl's WARC files)."""
 
     def __init__(self) -> None:
-        self._seen: set[tuple[str, str]] = set()
+        self._seen: dict[str, set[str]] = {}
 
     def first(self, url: str, run: str = "") -> bool:
         """True the first time ``url`` comes in ``run`` (it is remembered), else False."""
-        key = (run, url)
-        if key in self._seen:
+        seen = self._seen.get(run)
+        if seen is None:
+            seen = self._seen[run] = set()
+        elif url in seen:
             return False
-        self._seen.add(key)
+        seen.add(url)
         return True
+
+    def forget(self, run: str) -> None:
+        """The run is over: its URLs are forgotten."""
+        self._seen.pop(run, None)
 
 
 class Chain:

@@ -25,10 +25,10 @@ the pages in its own threads (:attr:`WorkerPool.broken`), losing none.
 
 A process shares one pool between its crawls (:func:`acquire_pool`, :func:`release_pool`).
 
-:class:`WritingPool` (re-extraction) runs the rest of the chain in the workers too: each
-worker takes a chunk of consecutive pages, prepares it, and deduplicates and writes it in
-one transaction over its own store connection when its turn comes (the chunk before
-committed); only a small answer per page comes back.
+:class:`WritingPool` (a crawl's, a re-extraction's) runs the rest of the chain in the
+workers too: each worker takes a chunk of consecutive pages, prepares it, and deduplicates
+and writes it in one transaction over its own store connection when its turn comes (the
+chunk before committed); only a small answer per page comes back.
 """
 
 from __future__ import annotations
@@ -54,7 +54,15 @@ from typing import Any
 from aggregator.extract.limits import PageLimits, TooComplex
 from aggregator.extract.model import ExtractionError
 from aggregator.items import Article
-from aggregator.process.chain import Chain, Page, Rejected, SeenURLs, prepare, validate
+from aggregator.process.chain import (
+    Chain,
+    Page,
+    Rejected,
+    SeenURLs,
+    marks,
+    prepare,
+    validate,
+)
 from aggregator.process.writer import WriterStore
 from aggregator.sites.definition import SiteDefinition
 from aggregator.store import SQLiteStore, StoreUnavailable
@@ -603,11 +611,13 @@ class WorkerPool:
 # -- the writing mode: workers that also deduplicate and write -----------------------------
 
 #: A page's outcome in the writing mode, as small as it can be: ``(store result, duplicate
-#: kind or None)`` for a stored article ("inserted", "updated", "unchanged"), else
-#: ``(status, detail)``: "same_url" (the canonical URL), "rejected" (the reason),
-#: "too_complex", "extraction", "crash", "lost" (a message), "error" (the store's error
-#: on that article alone).
-Answer = tuple[str, str | None]
+#: kind or None, marks)`` for a stored article ("inserted", "updated", "unchanged"), else
+#: ``(status, detail, marks)``: "same_url" (the canonical URL), "rejected" (why), "error"
+#: (the store's error on that article alone), or, with no article and so no marks (None),
+#: "too_complex", "extraction", "crash", "lost" (a message). ``marks``: the stat keys
+#: (under ``aggregator/``) a crawl counts for the article
+#: (:func:`~aggregator.process.chain.marks`, and ``errors/<reason>`` or ``duplicates/url``).
+Answer = tuple[str, str | None, tuple[str, ...] | None]
 
 #: The progress a writing worker shows in its shared array (second cell; the first: when
 #: it began its page): the page of its chunk it prepares, or one of these.
@@ -644,38 +654,45 @@ class _Chunk:
     writes: int = 0  # turns it was given
 
 
-def _ready_article(values: tuple[Any, ...], site: SiteDefinition, limits: PageLimits) -> Any:
-    """The prepared, valid article of a page, or its answer when it is none."""
+def _ready_article(
+    values: tuple[Any, ...], site: SiteDefinition, limits: PageLimits
+) -> tuple[Article, tuple[str, ...]] | Answer:
+    """The prepared, valid article of a page and its marks, or its answer when it is none."""
     try:
         page = Page(**dict(zip(_PAGE_FIELDS, values, strict=True)), limits=limits)
-        return validate(prepare(page, site))
-    except Rejected as exc:
-        return ("rejected", exc.reason)
+        article = prepare(page, site)
     except TooComplex as exc:
-        return ("too_complex", str(exc))
+        return ("too_complex", str(exc), None)
     except ExtractionError as exc:
-        return ("extraction", str(exc))
+        return ("extraction", str(exc), None)
     except Exception as exc:  # a broken page must never stop the worker
-        return ("crash", f"{type(exc).__name__}: {exc}")
+        return ("crash", f"{type(exc).__name__}: {exc}", None)
+    try:
+        validate(article)
+    except Rejected as exc:
+        return ("rejected", str(exc), (*marks(article, valid=False), f"errors/{exc.reason}"))
+    return article, marks(article, valid=True)
 
 
 def _write_chunk(
     chain: Chain, ready: list[tuple[Any, SiteDefinition]], skip: set[int]
 ) -> list[Answer]:
     """Write a prepared chunk's articles (but those at ``skip``) in one transaction."""
-    batch = [(a, site) for i, (a, site) in enumerate(ready) if isinstance(a, Article)
-             and i not in skip]  # fmt: skip
+    batch = [(a[0], site) for i, (a, site) in enumerate(ready)
+             if isinstance(a[0], Article) and i not in skip]  # fmt: skip
     results = iter(chain.store_batch(batch) if batch else [])
     answers: list[Answer] = []
-    for i, (article, _) in enumerate(ready):
-        if not isinstance(article, Article):
-            answers.append(article)
-        elif i in skip:
-            answers.append(("same_url", article.canonical_url))
+    for i, (done, _) in enumerate(ready):
+        if not isinstance(done[0], Article):
+            answers.append(done)
+            continue
+        article, found = done
+        if i in skip:
+            answers.append(("same_url", article.canonical_url, (*found, "duplicates/url")))
         elif isinstance(result := next(results), Exception):
-            answers.append(("error", f"{type(result).__name__}: {result}"))
+            answers.append(("error", f"{type(result).__name__}: {result}", found))
         else:
-            answers.append((result, article.story.kind if article.story else None))
+            answers.append((result, article.story.kind if article.story else None, found))
     return answers
 
 
@@ -711,7 +728,7 @@ def _write_work(conn: Connection, store: WriterStore, progress: Any) -> None:
                     done.append((_ready_article(values, site, limits), site))
                 progress[1] = _IDLE
                 ready[number] = done
-                urls = [a.canonical_url if isinstance(a, Article) else None for a, _ in done]
+                urls = [a[0].canonical_url if isinstance(a[0], Article) else None for a, _ in done]
                 answer = ("prepared", number, urls)
             else:
                 progress[1] = _WRITING
@@ -877,13 +894,13 @@ class WritingPool(WorkerPool):
             if chunk.writes < MAX_WRITES:
                 return
             for place, *_ in chunk.items:
-                chunk.answers[place] = ("lost", message)
+                chunk.answers[place] = ("lost", message, None)
             chunk.items = []
             return
         index = int(slot.worker.progress[1])
         if chunk.urls is None and 0 <= index < len(chunk.items):
             place = chunk.items.pop(index)[0]
-            chunk.answers[place] = ("lost", message)
+            chunk.answers[place] = ("lost", message, None)
 
     def _dispatch(self, slots: list[_Slot]) -> None:
         if self.broken:  # no more turns: every chunk not being written is the caller's

@@ -386,7 +386,7 @@ def _dies_writing_chet(conn: Connection, store: Any, progress: Any) -> None:
     real = pool_module._write_chunk
 
     def write(chain: Any, ready: list[tuple[Any, SiteDefinition]], skip: set[int]) -> Any:
-        if any("/chet-" in getattr(a, "url", "") for a, _ in ready):
+        if any("/chet-" in getattr(done[0], "url", "") for done, _ in ready):
             os._exit(3)
         return real(chain, ready, skip)
 
