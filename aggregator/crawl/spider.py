@@ -269,7 +269,8 @@ class NewsSpider(scrapy.Spider):
             for key, n in self.marks.items():
                 stats.inc_value(f"aggregator/{key}", n)
             # workers could not run here (logged once by the pool): say so in the stats
-            in_process = pool.in_process - self._in_process_before + self._in_process
+            # (pages here: a writing pool counts the chunks it gave back)
+            in_process = self._in_process or pool.in_process - self._in_process_before
             if in_process:
                 stats.set_value("aggregator/pool/in_process", in_process)
             # workers replaced after AGGREGATOR_WORKER_MAX_PAGES pages (the pool's, shared)
@@ -277,6 +278,7 @@ class NewsSpider(scrapy.Spider):
             if retired:
                 stats.set_value("aggregator/pool/retired", retired)
         self.marks.clear()
+        self._in_process = 0
         if self.chunks is not None:
             assert self.store is not None
             self.chunks.release(self.store, self._run)
