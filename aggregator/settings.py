@@ -9,14 +9,14 @@ The project's own settings (all overridable with ``-s``):
 - ``AGGREGATOR_SITES_DIRS``: extra folders of site definitions, ``os.pathsep``-separated
   (a definition there overrides a bundled one with the same id).
 - ``AGGREGATOR_FEEDS_DIR``: where feeds are written, default ``feeds``.
-- ``AGGREGATOR_JOBS``: worker processes that extract, normalize and fingerprint article
-  pages (``aggregator crawl --jobs N``; default the number of cores, 0 in the crawl's own
-  process); ``AGGREGATOR_WORKER_TIMEOUT``: seconds a worker may spend on one page before
+- ``AGGREGATOR_JOBS``: worker processes that extract, normalize, fingerprint, dedup and
+  write article pages (``aggregator crawl --jobs N``; default the number of cores, 0 in the
+  crawl's own process); ``AGGREGATOR_WORKER_TIMEOUT``: seconds a worker may spend on one page before
   it is replaced and the page counted as failed (``aggregator/errors/worker_lost``);
   ``AGGREGATOR_WORKER_MAX_PAGES``: pages a worker extracts before a fresh process replaces
   it, bounding its memory (0: never).
-  ``AGGREGATOR_BATCH_SIZE`` / ``AGGREGATOR_BATCH_MS``: articles written per transaction,
-  and how long the first of them waits for the others.
+  ``AGGREGATOR_BATCH_SIZE`` / ``AGGREGATOR_BATCH_MS``: article pages per worker's chunk
+  (articles written per transaction), and how long the first of them waits for the others.
 - ``AGGREGATOR_FULL_CRAWL``: ignore what the store knows and crawl every listing.
 - ``AGGREGATOR_RESUME``: continue a killed crawl (``aggregator crawl --resume``): article
   URLs the store holds already are not fetched again.
