@@ -32,7 +32,7 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
 from aggregator.crawl.order import FETCH_ORDER, TICKET
-from aggregator.crawl.storeloss import stop_for_lost_store
+from aggregator.crawl.storeloss import stop_for_lost_store, store_is_lost
 from aggregator.crawl.writing import ChunkWriter
 from aggregator.extract.article import (
     ExtractionError,
@@ -619,6 +619,9 @@ class NewsSpider(scrapy.Spider):
         exception that lost its chunk."""
         assert self.chunks is not None
         await FETCH_ORDER.turn_of(ticket)
+        if store_is_lost(self.crawler):  # the crawl stops: not handed over
+            FETCH_ORDER.settle(ticket)
+            return StoreUnavailable("the store is unavailable")
         answer = self.chunks.add(page, self.site_def, self._run)
         FETCH_ORDER.settle(ticket)
         try:
@@ -636,6 +639,7 @@ class NewsSpider(scrapy.Spider):
             return await self._prepare(page, meta)
         if isinstance(answer, StoreUnavailable):
             stop_for_lost_store(self.crawler, answer)
+            meta[GAVE_ARTICLE] = True  # not a failed page, nor a missed one
             return None
         if isinstance(answer, Exception):  # the pool stopped, the chunk could not be sent
             self._failed(page, answer, meta)
