@@ -100,7 +100,7 @@ def _upward(query: str) -> str | None:
             return None
         tag, classes, attr, value, child = m.groups()
         preds = [
-            f"[@class and contains(@class, '{c}') and "
+            f"[contains(@class, '{c}') and "
             f"contains(concat(' ', normalize-space(@class), ' '), ' {c} ')]"
             for c in classes.split(".")[1:]
         ]
@@ -116,15 +116,26 @@ def _upward(query: str) -> str | None:
     return f"descendant-or-self::{xpath}"
 
 
+#: a class test as cssselect writes it: its ``@class and`` only tests again what
+#: ``contains(@class, 'x')`` does (no attribute: ``contains('', 'x')`` is false), and costs
+#: libxml2 a node-set per element tested
+_CLASS_GUARD = re.compile(
+    r"@class and (contains\(@class, '[^'\s]+'\) and "
+    r"contains\(concat\(' ', normalize-space\(@class\), ' '\), ' [^'\s]+ '\))"
+)
+
+
 @lru_cache(maxsize=1024)
 def _compiled(query: str) -> etree.XPath | None:
-    """A site selector compiled once (parsel translates and compiles on every call)."""
+    """A site selector compiled once (parsel translates and compiles on every call);
+    EXSLT's regular expressions registered only for a selector that may call them (the
+    registration costs ~1 µs a call)."""
     if query.startswith("xpath:"):
         xpath = query[len("xpath:") :]
     else:
-        xpath = _upward(query) or css2xpath(query)
+        xpath = _CLASS_GUARD.sub(r"\1", _upward(query) or css2xpath(query))
     try:
-        return etree.XPath(xpath, namespaces=_EXSLT, smart_strings=False)
+        return etree.XPath(xpath, namespaces=_EXSLT, regexp="re:" in xpath, smart_strings=False)
     except etree.XPathError:
         return None
 
