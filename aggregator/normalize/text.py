@@ -72,8 +72,9 @@ def clean_text(text: str, *, multiline: bool = False) -> str:
     # the neighbours must be the ones a second pass would see
     if not plain and _droppable(text):
         text = _DROP.sub("", text)
-    if not unicodedata.is_normalized("NFC", text):
-        text = unicodedata.normalize("NFC", text)
+    # the text itself when its quick check says it is NFC (as is_normalized() would, but
+    # decomposed text is composed once, not once to answer and once more to normalize)
+    text = unicodedata.normalize("NFC", text)
     if "\u00d0" in text or "\u00f0" in text:
         text = fix_eth(text)
     if multiline:
@@ -109,8 +110,7 @@ def clean_lines(text: str) -> list[str]:
     text = "\n".join(_FILLED_LINE.findall(text))
     if _droppable(text):
         text = _DROP.sub("", text)
-    if not unicodedata.is_normalized("NFC", text):
-        text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", text)  # composed once, as in clean_text
     if "\u00d0" in text or "\u00f0" in text:
         text = fix_eth(text)
     return [line for part in text.split("\n") if (line := _single_spaced(part))]
