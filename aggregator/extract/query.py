@@ -177,11 +177,18 @@ _COMPOUND = (
 _LOCAL = re.compile(f"{_COMPOUND}(?:>{_COMPOUND})?")
 
 
+@lru_cache(maxsize=1024)
+def _compiled_local(query: str) -> etree.XPath | None:
+    """The compiled selector if it is :data:`_LOCAL` (the answer kept: a site's selectors
+    come back on every page)."""
+    return _compiled(query) if _LOCAL.fullmatch(query) else None
+
+
 def select_inside(el: _Element, query: str) -> list[Any] | None:
     """What :func:`select_all` finds strictly inside ``el`` (and maybe ``el`` itself),
     found from ``el``, not the whole page, when the selector is one compound or a child of
     one (``td.x > p``); else None."""
-    if not _LOCAL.fullmatch(query) or (compiled := _compiled(query)) is None:
+    if (compiled := _compiled_local(query)) is None:
         return None
     found = compiled(el)
     return found if isinstance(found, list) else None
@@ -193,6 +200,7 @@ def string_of(el: _Element) -> str:
     return etree.tostring(el, method="text", encoding="unicode", with_tail=False)
 
 
+@lru_cache(maxsize=1024)
 def element_query(query: str) -> str:
     """The same selector without a trailing ``::text``/``::attr()``/``text()``/``@x``."""
     if query.startswith("xpath:"):
@@ -203,13 +211,20 @@ def element_query(query: str) -> str:
 _READS_ATTRIBUTE = re.compile(r"[^,]*::attr\(([A-Za-z_][\w-]*)\)\s*")
 
 
+@lru_cache(maxsize=1024)
+def _attribute_read(query: str) -> str | None:
+    """The attribute a CSS selector ending in ``::attr(name)`` reads, else None."""
+    if query.startswith("xpath:") or not (m := _READS_ATTRIBUTE.fullmatch(query)):
+        return None
+    return m.group(1)
+
+
 def attributes_of(elements: list[Any], query: str) -> list[str] | None:
     """What a CSS selector ending in ``::attr(name)`` finds, read from the elements its
     :func:`element_query` found (in order: each one's attribute, if it has it); None for
     another selector."""
-    if query.startswith("xpath:") or not (m := _READS_ATTRIBUTE.fullmatch(query)):
+    if (name := _attribute_read(query)) is None:
         return None
-    name = m.group(1)
     return [v for el in elements if isinstance(el, _Element) and (v := el.get(name)) is not None]
 
 
