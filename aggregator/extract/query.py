@@ -142,14 +142,19 @@ _CLASS_GUARD = re.compile(
 @lru_cache(maxsize=1024)
 def _compiled(query: str) -> etree.XPath | None:
     """A site selector compiled once (parsel translates and compiles on every call);
-    EXSLT's regular expressions registered only for a selector that may call them (the
-    registration costs ~1 µs a call)."""
+    EXSLT's prefixes and regular expressions registered only for a selector that may call
+    them (the registration costs ~1 µs a call)."""
     if query.startswith("xpath:"):
         xpath = query[len("xpath:") :]
     else:
         xpath = _CLASS_GUARD.sub(r"\1", _upward(query) or css2xpath(query))
     try:
-        return etree.XPath(xpath, namespaces=_EXSLT, regexp="re:" in xpath, smart_strings=False)
+        return etree.XPath(
+            xpath,
+            namespaces=_EXSLT if "re:" in xpath or "set:" in xpath else None,
+            regexp="re:" in xpath,
+            smart_strings=False,
+        )
     except etree.XPathError:
         return None
 

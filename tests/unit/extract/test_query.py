@@ -118,3 +118,11 @@ def test_parse_html_gives_parsels_tree(html: str) -> None:
     assert _tree(lambda: parse_html(html, url)) == _tree(
         lambda: create_root_node(html, HTMLParser, base_url=url)
     )
+
+
+def test_xpath_selectors_may_call_exslt() -> None:
+    """EXSLT's prefixes and regular expressions are registered for the selectors that use
+    them (and only those)."""
+    assert _ids(select_all(PAGE, "xpath://p[re:test(., '^[35]$')]")) == ["3", "5"]
+    assert len(select_all(PAGE, "xpath:set:distinct(//div[@class='x'] | //div[@id='b'])")) == 3
+    assert _ids(select_all(PAGE, "xpath://span[@class='x']/p")) == ["4"]
