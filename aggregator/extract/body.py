@@ -47,11 +47,12 @@ ALWAYS_REMOVE = (
 #: CSS union walks the body once per selector; ``.image-caption`` is in ``*='caption'``)
 _FIGURES_SEL = etree.XPath(
     "descendant-or-self::*[self::figure or contains(@class, 'caption') or (self::table and "
-    "contains(concat(' ', normalize-space(@class), ' '), ' image '))]"
+    "contains(concat(' ', normalize-space(@class), ' '), ' image '))]",
+    regexp=False,
 )
 
 
-_IMG_SRC = etree.XPath(".//img/@src | self::img/@src", smart_strings=False)
+_IMG_SRC = etree.XPath(".//img/@src | self::img/@src", regexp=False, smart_strings=False)
 
 
 _TEXT_BLOCKS = BLOCK_TAGS - {"br", "hr"}

@@ -139,21 +139,41 @@ def check_size(html: str, limits: PageLimits) -> None:
         raise TooComplex(f"{len(html)} characters, over the bound of {limits.max_chars}")
 
 
-_COUNT = etree.XPath("count(descendant-or-self::*)")
+#: (``regexp=False`` for the XPaths of this package: EXSLT's regular expressions, which
+#: none of them calls, cost a registration on each call)
+_COUNT = etree.XPath("count(descendant-or-self::*)", regexp=False)
 
 
 @lru_cache(maxsize=8)
 def _deeper_than(levels: int) -> etree.XPath:
     """True when an element is nested more than ``levels`` deep (the root is level 1)."""
-    return etree.XPath("boolean(self::*" + "/*" * levels + ")")
+    return etree.XPath("boolean(self::*" + "/*" * levels + ")", regexp=False)
+
+
+#: nesting most pages stay within: a tree no deeper than this is no deeper than the bound
+#: either, found with fewer steps than the bound's (each costs libxml2 a pass, even empty)
+_USUAL_DEPTH = 32
+
+
+def _deeper(root: _Element, levels: int, elements: int) -> bool:
+    """Whether an element of the tree of ``elements`` elements at ``root`` is nested more than
+    ``levels`` deep (no more elements than levels: none can be)."""
+    if elements <= levels:
+        return False
+    if levels > _USUAL_DEPTH and not _deeper_than(_USUAL_DEPTH)(root):
+        return False
+    return bool(_deeper_than(levels)(root))
 
 
 def check_tree(root: _Element, limits: PageLimits) -> None:
     """The parsed tree has no more elements and no deeper nesting than the bounds (before
     any pass that is slower per element or per level): counted in libxml2 (3x faster),
     then, only when a bound is crossed, one walk that stops at the first one crossed."""
-    if (not limits.max_elements or _COUNT(root) <= limits.max_elements) and (
-        not limits.max_depth or not _deeper_than(limits.max_depth)(root)
+    if not limits.max_elements and not limits.max_depth:
+        return
+    count = int(_COUNT(root))
+    if (not limits.max_elements or count <= limits.max_elements) and (
+        not limits.max_depth or not _deeper(root, limits.max_depth, count)
     ):
         return
     count = depth = 0

@@ -27,6 +27,7 @@ __all__ = [
     "html5_shape",
     "join_url",
     "lines_of",
+    "parse_html",
     "select_all",
     "select_inside",
     "string_of",
@@ -69,6 +70,19 @@ def html5_shape(html: str) -> str:
     return _HTML4_TRAPS.sub(lambda m: f"<{m.group(1)}></embed>" if m.group(1) else "", html)
 
 
+def parse_html(html: str, base_url: str) -> _Element:
+    """The tree of ``parsel.selector.create_root_node(html, HTMLParser, base_url=...)``
+    (lxml.etree's parser: no Python class lookup per element, unlike lxml.html's): the
+    text stripped, as UTF-8 without NULs (removed from the bytes: one memchr instead of a
+    scan of the 2-byte string), parsed with recovery; an empty page as ``<html/>``."""
+    body = html.strip().encode("utf-8").replace(b"\x00", b"") or b"<html/>"
+    parser = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)
+    root = etree.fromstring(body, parser=parser, base_url=base_url)
+    if root is None:
+        root = etree.fromstring(b"<html/>", parser=parser, base_url=base_url)
+    return root
+
+
 _EXSLT = {"re": "http://exslt.org/regular-expressions", "set": "http://exslt.org/sets"}
 
 
@@ -100,7 +114,7 @@ def _upward(query: str) -> str | None:
             return None
         tag, classes, attr, value, child = m.groups()
         preds = [
-            f"[@class and contains(@class, '{c}') and "
+            f"[contains(@class, '{c}') and "
             f"contains(concat(' ', normalize-space(@class), ' '), ' {c} ')]"
             for c in classes.split(".")[1:]
         ]
@@ -116,15 +130,31 @@ def _upward(query: str) -> str | None:
     return f"descendant-or-self::{xpath}"
 
 
+#: a class test as cssselect writes it: its ``@class and`` only tests again what
+#: ``contains(@class, 'x')`` does (no attribute: ``contains('', 'x')`` is false), and costs
+#: libxml2 a node-set per element tested
+_CLASS_GUARD = re.compile(
+    r"@class and (contains\(@class, '[^'\s]+'\) and "
+    r"contains\(concat\(' ', normalize-space\(@class\), ' '\), ' [^'\s]+ '\))"
+)
+
+
 @lru_cache(maxsize=1024)
 def _compiled(query: str) -> etree.XPath | None:
-    """A site selector compiled once (parsel translates and compiles on every call)."""
+    """A site selector compiled once (parsel translates and compiles on every call);
+    EXSLT's prefixes and regular expressions registered only for a selector that may call
+    them (the registration costs ~1 µs a call)."""
     if query.startswith("xpath:"):
         xpath = query[len("xpath:") :]
     else:
-        xpath = _upward(query) or css2xpath(query)
+        xpath = _CLASS_GUARD.sub(r"\1", _upward(query) or css2xpath(query))
     try:
-        return etree.XPath(xpath, namespaces=_EXSLT, smart_strings=False)
+        return etree.XPath(
+            xpath,
+            namespaces=_EXSLT if "re:" in xpath or "set:" in xpath else None,
+            regexp="re:" in xpath,
+            smart_strings=False,
+        )
     except etree.XPathError:
         return None
 
@@ -152,11 +182,18 @@ _COMPOUND = (
 _LOCAL = re.compile(f"{_COMPOUND}(?:>{_COMPOUND})?")
 
 
+@lru_cache(maxsize=1024)
+def _compiled_local(query: str) -> etree.XPath | None:
+    """The compiled selector if it is :data:`_LOCAL` (the answer kept: a site's selectors
+    come back on every page)."""
+    return _compiled(query) if _LOCAL.fullmatch(query) else None
+
+
 def select_inside(el: _Element, query: str) -> list[Any] | None:
     """What :func:`select_all` finds strictly inside ``el`` (and maybe ``el`` itself),
     found from ``el``, not the whole page, when the selector is one compound or a child of
     one (``td.x > p``); else None."""
-    if not _LOCAL.fullmatch(query) or (compiled := _compiled(query)) is None:
+    if (compiled := _compiled_local(query)) is None:
         return None
     found = compiled(el)
     return found if isinstance(found, list) else None
@@ -168,6 +205,7 @@ def string_of(el: _Element) -> str:
     return etree.tostring(el, method="text", encoding="unicode", with_tail=False)
 
 
+@lru_cache(maxsize=1024)
 def element_query(query: str) -> str:
     """The same selector without a trailing ``::text``/``::attr()``/``text()``/``@x``."""
     if query.startswith("xpath:"):
@@ -178,13 +216,20 @@ def element_query(query: str) -> str:
 _READS_ATTRIBUTE = re.compile(r"[^,]*::attr\(([A-Za-z_][\w-]*)\)\s*")
 
 
+@lru_cache(maxsize=1024)
+def _attribute_read(query: str) -> str | None:
+    """The attribute a CSS selector ending in ``::attr(name)`` reads, else None."""
+    if query.startswith("xpath:") or not (m := _READS_ATTRIBUTE.fullmatch(query)):
+        return None
+    return m.group(1)
+
+
 def attributes_of(elements: list[Any], query: str) -> list[str] | None:
     """What a CSS selector ending in ``::attr(name)`` finds, read from the elements its
     :func:`element_query` found (in order: each one's attribute, if it has it); None for
     another selector."""
-    if query.startswith("xpath:") or not (m := _READS_ATTRIBUTE.fullmatch(query)):
+    if (name := _attribute_read(query)) is None:
         return None
-    name = m.group(1)
     return [v for el in elements if isinstance(el, _Element) and (v := el.get(name)) is not None]
 
 

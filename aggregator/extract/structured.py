@@ -56,7 +56,7 @@ def _loads(raw: str) -> Any:
         return None
 
 
-_TEXT_NODES = XPath("text()", smart_strings=False)
+_TEXT_NODES = XPath("text()", regexp=False, smart_strings=False)
 
 
 def _jsonld_texts(page: Selector) -> list[str]:

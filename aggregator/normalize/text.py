@@ -27,8 +27,10 @@ __all__ = [
 # U+00D0 (Icelandic Eth) printed for U+0110 (Vietnamese Đ), U+00F0 for đ. Icelandic
 # never starts a word with ð, so an eth at a word start, or in an all-caps token such
 # as "HÐND" or "GD&ÐT", stands for Vietnamese Đ; "með" and "Guðrún" are left alone.
-_ETH_WORD_START = re.compile(r"(?<![^\W\d_])[\u00d0\u00f0]")
-_ETH_IN_CAPS = re.compile(r"(?<=[A-ZĐ&])\u00d0|\u00d0(?=[A-ZĐ])")
+# (Each pattern starts with the eth itself, its neighbours tested around it: the regex
+# engine then skips ahead to each eth instead of testing a lookbehind at every position.)
+_ETH_WORD_START = re.compile(r"[\u00d0\u00f0](?<![^\W\d_][\u00d0\u00f0])")
+_ETH_IN_CAPS = re.compile(r"\u00d0(?:(?<=[A-ZĐ&]\u00d0)|(?=[A-ZĐ]))")
 _ETH_MAP = {"\u00d0": "\u0110", "\u00f0": "\u0111"}
 # Characters XML 1.0 forbids (lxml raises on them), plus C1 controls.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
@@ -72,8 +74,9 @@ def clean_text(text: str, *, multiline: bool = False) -> str:
     # the neighbours must be the ones a second pass would see
     if not plain and _droppable(text):
         text = _DROP.sub("", text)
-    if not unicodedata.is_normalized("NFC", text):
-        text = unicodedata.normalize("NFC", text)
+    # the text itself when its quick check says it is NFC (as is_normalized() would, but
+    # decomposed text is composed once, not once to answer and once more to normalize)
+    text = unicodedata.normalize("NFC", text)
     if "\u00d0" in text or "\u00f0" in text:
         text = fix_eth(text)
     if multiline:
@@ -109,8 +112,7 @@ def clean_lines(text: str) -> list[str]:
     text = "\n".join(_FILLED_LINE.findall(text))
     if _droppable(text):
         text = _DROP.sub("", text)
-    if not unicodedata.is_normalized("NFC", text):
-        text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", text)  # composed once, as in clean_text
     if "\u00d0" in text or "\u00f0" in text:
         text = fix_eth(text)
     return [line for part in text.split("\n") if (line := _single_spaced(part))]

@@ -130,6 +130,25 @@ def test_tree_bounds_are_exact() -> None:
         check_tree(root, PageLimits(max_depth=49))
 
 
+@pytest.mark.parametrize(
+    ("depth", "siblings", "bound"),
+    [(20, 0, 20), (20, 0, 19), (33, 0, 32), (33, 400, 33), (33, 400, 32), (300, 0, 299),
+     (300, 50, 300), (40, 400, 300)],
+)  # fmt: skip
+def test_the_depth_bound_is_exact_whatever_the_count(depth: int, siblings: int, bound: int) -> None:
+    """Fewer elements than the bound, nesting within the usual depth or beyond it."""
+    root = node = etree.Element("div")
+    for _ in range(depth - 1):
+        node = etree.SubElement(node, "div")
+    for _ in range(siblings):
+        etree.SubElement(root, "p")
+    if depth > bound:
+        with pytest.raises(TooComplex, match=f"nested over {bound} levels"):
+            check_tree(root, PageLimits(max_depth=bound))
+    else:
+        check_tree(root, PageLimits(max_depth=bound))
+
+
 def test_a_long_article_is_cut_and_flagged(site: SiteDefinition) -> None:
     paragraphs = [f"{n}. {PARAGRAPH}" for n in range(100)]
     page = figures_page(TITLE, 0, paragraphs=paragraphs)

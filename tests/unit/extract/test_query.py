@@ -1,12 +1,17 @@
+from collections.abc import Callable
+
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
+from lxml.etree import HTMLParser
 from parsel import Selector
+from parsel.selector import create_root_node
 
 from aggregator.extract.body import is_inside
 from aggregator.extract.query import (
     attributes_of,
     element_query,
+    parse_html,
     select_all,
     select_inside,
     string_of,
@@ -94,3 +99,30 @@ def test_string_of_is_xpath_string(markup: str) -> None:
     root = etree.fromstring(f"<html><body>{markup}</body></html>", etree.HTMLParser())
     for el in root.iter(tag=etree.Element):
         assert string_of(el) == el.xpath("string()")
+
+
+def _tree(parse: Callable[[], etree._Element]) -> bytes | str:
+    """The tree as bytes, or the name of the error (the same on both sides: the same result)."""
+    try:
+        return etree.tostring(parse(), encoding="utf-8")
+    except Exception as exc:
+        return type(exc).__name__
+
+
+@given(st.lists(st.sampled_from(
+    ["\x00", " ", "\n", "\u00a0", "\u3000", "<p>", "</p>", "<html>", "<body>", "Đà Nẵng", "a",
+     "<!-- c -->", "&amp;", "<br/>", "<div class='x'>", "</div>", "\x00<", ">\x00", "&#1;"]
+)).map("".join))  # fmt: skip
+def test_parse_html_gives_parsels_tree(html: str) -> None:
+    url = "http://127.0.0.1:8047/a/b.html"
+    assert _tree(lambda: parse_html(html, url)) == _tree(
+        lambda: create_root_node(html, HTMLParser, base_url=url)
+    )
+
+
+def test_xpath_selectors_may_call_exslt() -> None:
+    """EXSLT's prefixes and regular expressions are registered for the selectors that use
+    them (and only those)."""
+    assert _ids(select_all(PAGE, "xpath://p[re:test(., '^[35]$')]")) == ["3", "5"]
+    assert len(select_all(PAGE, "xpath:set:distinct(//div[@class='x'] | //div[@id='b'])")) == 3
+    assert _ids(select_all(PAGE, "xpath://span[@class='x']/p")) == ["4"]

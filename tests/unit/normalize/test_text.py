@@ -47,6 +47,34 @@ def test_eth_only_where_it_stands_for_d() -> None:
     assert clean_text("með Guðrún") == "með Guðrún"  # Icelandic stays Icelandic
 
 
+def _eth_by_hand(text: str) -> str:
+    """The eth rules read character by character: an eth not after a letter (``\\w`` but
+    not a digit or "_", as the regex reads them) is Đ/đ; then a Ð after a capital, Đ or
+    "&", or before a capital or Đ, is Đ."""
+
+    def letter(ch: str) -> bool:
+        return ch.isalnum() and not ch.isdecimal()
+
+    first = "".join(
+        {"\u00d0": "\u0110", "\u00f0": "\u0111"}[c] if c in "\u00d0\u00f0"
+        and not (i and letter(text[i - 1])) else c
+        for i, c in enumerate(text)
+    )  # fmt: skip
+    caps = set("ABCDEFGHIJKLMNOPQRSTUVWXYZĐ")
+    return "".join(
+        "\u0110" if c == "\u00d0" and (
+            (i and first[i - 1] in caps | {"&"}) or first[i + 1 : i + 2] in caps
+        ) else c
+        for i, c in enumerate(first)
+    )  # fmt: skip
+
+
+@given(st.text(alphabet="\u00d0\u00f0ĐđaAZz&_1²-. \u0301é\n"))
+@example("HÐND GD&ÐT ÐÐ aÐ Ða ðường með")
+def test_eth_rules_as_stated(text: str) -> None:
+    assert fix_eth(text) == _eth_by_hand(text)
+
+
 TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 
 
