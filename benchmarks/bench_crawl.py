@@ -23,11 +23,15 @@ delay), incremental crawling off and a fresh store:
    reextract`` of those files into a fresh store then runs with 1 and 2 worker processes
    (``reextract_runs`` times each, alternating). Figure: article pages/s, 2 jobs over 1.
 4. **Memory**: a larger web (``memory-articles``, about 20,000 pages), crawled by
-   ours with RSS, the request-fingerprint sets and the dedup URL set recorded at
-   5k, 10k, 15k and 20k responses, and the peak RSS (VmHWM). All processes (the crawl,
-   its fork server, workers and resource tracker) are sampled every 0.2 s: the peak of
-   their summed PSS (a page shared after the fork counted once: the figure against the
-   target), of their summed RSS (shared pages counted in each) and each one's own peaks.
+   ours ``memory-runs`` times with RSS and the bounded sets (:data:`SETS`) recorded at
+   5k, 10k, 15k and 20k responses, each mark read after a full garbage collection and
+   ``malloc_trim`` (see :mod:`benchmarks.crawlproc`), and the peak RSS (VmHWM). All
+   processes (the crawl, its fork server, workers and resource tracker) are sampled every
+   0.2 s: the peak of their summed PSS (a page shared after the fork counted once: the
+   figure against the target), of their summed RSS (shared pages counted in each) and each
+   one's own peaks. The growth from the 10k to the 20k mark, per run: the crawl process's
+   RSS less the sets' growth ("beyond the sets"), and the processes' PSS, the workers
+   (each replaced after a number of pages) apart.
 """
 
 from __future__ import annotations

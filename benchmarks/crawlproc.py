@@ -156,10 +156,13 @@ def processes() -> list[dict[str, Any]]:
 
 
 def _set_bytes(items: object) -> int:
-    """Memory of a set and its members (shallow sizes: bytes or str members)."""
+    """Memory of a set and its members: bytes or str, or tuples of them."""
     if not isinstance(items, set | frozenset):
         return 0
-    return sys.getsizeof(items) + sum(sys.getsizeof(x) for x in items)
+    return sys.getsizeof(items) + sum(
+        sys.getsizeof(x) + (sum(map(sys.getsizeof, x)) if isinstance(x, tuple) else 0)
+        for x in items
+    )
 
 
 class _Mallinfo2(ctypes.Structure):
@@ -290,7 +293,7 @@ class Probe:
     @staticmethod
     def state_bytes() -> dict[str, int]:
         """The request-fingerprint sets and the dedup pipeline's URL sets, in bytes."""
-        fingerprints = seen = count = pending = urls = links = 0
+        fingerprints = seen = count = pending = urls = entries = links = 0
         for c in Probe.crawlers:
             # the spider's own URL sets (article links met, links matching no pattern, links
             # refused, the store's URLs under --resume): one entry per URL, for the crawl
@@ -301,9 +304,11 @@ class Probe:
             # CANONICAL_CACHE URLs): filled as the crawl meets new URLs
             site = getattr(getattr(c, "spider", None), "site_def", None)
             for cache in getattr(site, "__dict__", {}).get("_url_caches", ()):
-                urls += sys.getsizeof(cache) + sum(
-                    sys.getsizeof(k) + sys.getsizeof(v) for k, v in cache.items()
-                )
+                entries += len(cache)
+                # a normal form is the value of each of its forms and its own key: each
+                # string counted once
+                strings = {id(s): s for pair in cache.items() for s in pair}
+                urls += sys.getsizeof(cache) + sum(map(sys.getsizeof, strings.values()))
             engine = c.engine
             slot = getattr(engine, "_slot", None) or getattr(engine, "slot", None)
             scheduler = getattr(slot, "scheduler", None)
@@ -316,7 +321,10 @@ class Probe:
             scraper = getattr(engine, "scraper", None)
             itemproc = getattr(scraper, "itemproc", None)
             for component in getattr(itemproc, "middlewares", ()):
-                seen += _set_bytes(getattr(component, "seen", None))
+                # the run's canonical URLs: the pipeline's own set, or its chain's
+                found = getattr(component, "seen", None)
+                chain_seen = getattr(getattr(component, "chain", None), "seen", None)
+                seen += _set_bytes(getattr(chain_seen, "_seen", found))
         from aggregator.dedup import (
             fingerprints as dedup,  # the word-hash cache, capped at _TOKEN_CACHE_MAX words
         )
@@ -325,7 +333,8 @@ class Probe:
         word_bytes = sys.getsizeof(words) + sum(sys.getsizeof(w) + 32 for w in words)
         return {"fingerprint_bytes": fingerprints, "fingerprints": count, "seen_url_bytes": seen,
                 "word_cache_bytes": word_bytes, "word_cache_words": len(words),
-                "url_cache_bytes": urls, "spider_url_bytes": links,
+                "url_cache_bytes": urls, "url_cache_entries": entries,
+                "spider_url_bytes": links,
                 "pending_requests": pending}  # fmt: skip
 
     @staticmethod
