@@ -13,10 +13,10 @@ feed links and only extracts title, date and body with parsel.
 Both get :class:`Probe` as a Scrapy extension. Given ``marks`` (a memory run), it reads
 the crawlers' response counts and every process's memory every 0.2 s (from Scrapy's stats
 and ``/proc``: nothing runs per response; a throughput run is not sampled) and records, at
-each of ``marks`` responses, the RSS, the size of the request-fingerprint sets (the
-dupefilters) and of the dedup pipeline's URL set. The JSON printed at the end (or written
-to ``--output``) holds the crawl time (first spider opened to last spider closed),
-responses, requests, items, the marks and the peak RSS (``VmHWM``).
+each of ``marks`` responses, the RSS and the size of the bounded sets
+(:meth:`Probe.state_bytes`). The JSON printed at the end (or written to ``--output``)
+holds the crawl time (first spider opened to last spider closed), responses, requests,
+items, the marks and the peak RSS (``VmHWM``).
 
 Each mark is read after a full garbage-collector pass and ``malloc_trim(0)`` (what the
 crawl's :class:`~aggregator.crawl.memory.TrimMemory` does every 5 s), so that garbage
@@ -198,7 +198,8 @@ def native_heap() -> dict[str, int]:
 def pymalloc() -> dict[str, int]:
     """Python's small-object allocator, in bytes (from ``sys._debugmallocstats()``, which
     writes to file descriptor 2): its arenas (mapped apart from the C heap) and the blocks in
-    use in them; an arena is returned only when all of its blocks are free."""
+    use in them; an arena is returned only when all of its blocks are free. Empty while
+    tracemalloc traces (its hooks stand in front of the allocator)."""
     found: dict[str, int] = {}
     with tempfile.TemporaryFile() as out:
         saved = os.dup(2)
@@ -292,7 +293,9 @@ class Probe:
 
     @staticmethod
     def state_bytes() -> dict[str, int]:
-        """The request-fingerprint sets and the dedup pipeline's URL sets, in bytes."""
+        """The bounded sets, in bytes: the request-fingerprint sets, the dedup URL sets, the
+        dedup word cache, the site definitions' URL caches, the spiders' URL sets; and the
+        requests queued."""
         fingerprints = seen = count = pending = urls = entries = links = 0
         for c in Probe.crawlers:
             # the spider's own URL sets (article links met, links matching no pattern, links
@@ -362,9 +365,10 @@ class Probe:
         objects = object_counts()
         found["objects"] = sum(objects.values())
         if Probe._objects is not None:
-            objects.subtract(Probe._objects)
-            found["objects_growth"] = dict(sorted(objects.items(), key=lambda kv: -abs(kv[1]))[:20])
-        Probe._objects = object_counts()
+            change = Counter(objects)
+            change.subtract(Probe._objects)
+            found["objects_growth"] = dict(sorted(change.items(), key=lambda kv: -abs(kv[1]))[:20])
+        Probe._objects = objects
         if tracemalloc.is_tracing():
             snapshot = tracemalloc.take_snapshot().filter_traces(
                 [tracemalloc.Filter(False, tracemalloc.__file__)]
