@@ -23,11 +23,15 @@ delay), incremental crawling off and a fresh store:
    reextract`` of those files into a fresh store then runs with 1 and 2 worker processes
    (``reextract_runs`` times each, alternating). Figure: article pages/s, 2 jobs over 1.
 4. **Memory**: a larger web (``memory-articles``, about 20,000 pages), crawled by
-   ours with RSS, the request-fingerprint sets and the dedup URL set recorded at
-   5k, 10k, 15k and 20k responses, and the peak RSS (VmHWM). All processes (the crawl,
-   its fork server, workers and resource tracker) are sampled every 0.2 s: the peak of
-   their summed PSS (a page shared after the fork counted once: the figure against the
-   target), of their summed RSS (shared pages counted in each) and each one's own peaks.
+   ours ``memory-runs`` times with RSS and the bounded sets (:data:`SETS`) recorded at
+   5k, 10k, 15k and 20k responses, each mark read after a full garbage collection and
+   ``malloc_trim`` (see :mod:`benchmarks.crawlproc`), and the peak RSS (VmHWM). All
+   processes (the crawl, its fork server, workers and resource tracker) are sampled every
+   0.2 s: the peak of their summed PSS (a page shared after the fork counted once: the
+   figure against the target), of their summed RSS (shared pages counted in each) and each
+   one's own peaks. The growth from the 10k to the 20k mark, per run: the crawl process's
+   RSS less the sets' growth ("beyond the sets"), and the processes' PSS, the workers
+   (each replaced after a number of pages) apart.
 """
 
 from __future__ import annotations
@@ -258,38 +262,65 @@ def memory(tmp: Path, articles: int, runs: int, seed: int) -> dict[str, Any]:
         "samples": [r["samples"] for r in reports],
     }
     if 10_000 in at and 20_000 in at:
-        growth = []
-        for r in reports:
-            by_mark = {s["mark"]: s for s in r["samples"]}
-            low, high = by_mark[10_000], by_mark[20_000]
-            state = (high["fingerprint_bytes"] - low["fingerprint_bytes"]) + (
-                high["seen_url_bytes"] - low["seen_url_bytes"]
-            )
-            words = high.get("word_cache_bytes", 0) - low.get("word_cache_bytes", 0)
-            urls = high.get("url_cache_bytes", 0) - low.get("url_cache_bytes", 0)
-            growth.append({
-                "rss_mb": (high["rss_kb"] - low["rss_kb"]) / 1024,
-                "fingerprints_mb": (high["fingerprint_bytes"] - low["fingerprint_bytes"]) / 2**20,
-                "seen_urls_mb": (high["seen_url_bytes"] - low["seen_url_bytes"]) / 2**20,
-                "beyond_sets_mb": (high["rss_kb"] * 1024 - low["rss_kb"] * 1024 - state) / 2**20,
-                # the dedup word-hash cache: bounded (_TOKEN_CACHE_MAX words), growing with
-                # the new words (names, numbers) of the generated articles
-                "word_cache_mb": words / 2**20,
-                "word_cache_words": [low.get("word_cache_words"), high.get("word_cache_words")],
-                "beyond_sets_and_cache_mb": (
-                    high["rss_kb"] * 1024 - low["rss_kb"] * 1024 - state - words
-                ) / 2**20,
-                # the site definitions' URL caches (bounded: CANONICAL_CACHE URLs each)
-                "url_caches_mb": urls / 2**20,
-                "beyond_sets_and_caches_mb": (
-                    high["rss_kb"] * 1024 - low["rss_kb"] * 1024 - state - words - urls
-                ) / 2**20,
-                "all_pss_mb": (high.get("all_pss_kb", 0) - low.get("all_pss_kb", 0)) / 1024,
-                # each process's PSS growth; a worker replaced in between has none
-                "pss_by_process_mb": _pss_growth(low, high),
-            })  # fmt: skip
+        growth = [_growth(r, 10_000, 20_000) for r in reports]
         result["growth_10k_20k"] = growth
     return result
+
+
+#: the sets a crawl fills by design, each bounded (by the site's URLs, or a cap), measured
+#: at each mark in bytes: request fingerprints (dupefilters), the dedup pipeline's URL set,
+#: the dedup word-hash cache, the site definitions' URL caches, the spiders' URL sets
+SETS = {
+    "fingerprints_mb": "fingerprint_bytes",
+    "seen_urls_mb": "seen_url_bytes",
+    "word_cache_mb": "word_cache_bytes",
+    "url_caches_mb": "url_cache_bytes",
+    "spider_urls_mb": "spider_url_bytes",
+}
+
+
+def _growth(report: dict[str, Any], low_mark: int, high_mark: int) -> dict[str, Any]:
+    """Memory growth between two marks of one run (MB): the crawl process's RSS (read after
+    a full collection and a heap trim; also as read just before), each bounded set, and what
+    is left beyond them; the C heap, Python's allocator and SQLite's heap; the processes'
+    PSS, the workers apart (each replaced after a number of pages: its growth is bounded by
+    its lifetime, and which part of it a mark meets is chance)."""
+    by_mark = {s["mark"]: s for s in report["samples"]}
+    low, high = by_mark[low_mark], by_mark[high_mark]
+
+    def mb(key: str, scale: int = 1) -> float:
+        return (high.get(key, 0) - low.get(key, 0)) * scale / 2**20
+
+    sets = {name: mb(key) for name, key in SETS.items()}
+    rss = mb("rss_kb", 1024)
+    workers = _pss_sum(high, "worker") - _pss_sum(low, "worker")
+    everywhere = mb("all_pss_kb", 1024)
+    found: dict[str, Any] = {
+        "rss_mb": rss,
+        "unsettled_rss_mb": mb("unsettled_rss_kb", 1024) if "unsettled_rss_kb" in low else None,
+        **sets,
+        "sets_mb": sum(sets.values()),
+        "beyond_sets_mb": rss - sum(sets.values()),
+        "word_cache_words": [low.get("word_cache_words"), high.get("word_cache_words")],
+        "pending_requests": [low.get("pending_requests"), high.get("pending_requests")],
+        "in_flight_mb": mb("scraping_bytes"),
+        "heap_used_mb": mb("heap_used"),
+        "pymalloc_used_mb": mb("pymalloc_used"),
+        "sqlite_used_mb": mb("sqlite_used"),
+        "all_pss_mb": everywhere,
+        "workers_pss_mb": workers / 1024,
+        # the crawl process, the fork server, the resource tracker
+        "others_pss_mb": everywhere - workers / 1024,
+        "others_beyond_sets_mb": everywhere - workers / 1024 - sum(sets.values()),
+        # each process's PSS growth; a worker replaced in between has none
+        "pss_by_process_mb": _pss_growth(low, high),
+    }
+    return found
+
+
+def _pss_sum(sample: dict[str, Any], role: str) -> int:
+    """The summed PSS (KiB) of the processes of one role at a mark."""
+    return sum(p.get("Pss", 0) for p in sample.get("processes", []) if p["role"] == role)
 
 
 def _by_role(peaks: dict[str, dict[str, int]]) -> dict[str, dict[str, float]]:

@@ -13,21 +13,35 @@ feed links and only extracts title, date and body with parsel.
 Both get :class:`Probe` as a Scrapy extension. Given ``marks`` (a memory run), it reads
 the crawlers' response counts and every process's memory every 0.2 s (from Scrapy's stats
 and ``/proc``: nothing runs per response; a throughput run is not sampled) and records, at
-each of ``marks`` responses, the RSS, the size of the request-fingerprint sets (the
-dupefilters) and of the dedup pipeline's URL set. The JSON printed at the end (or written
-to ``--output``) holds the crawl time (first spider opened to last spider closed),
-responses, requests, items, the marks and the peak RSS (``VmHWM``).
+each of ``marks`` responses, the RSS and the size of the bounded sets
+(:meth:`Probe.state_bytes`). The JSON printed at the end (or written to ``--output``)
+holds the crawl time (first spider opened to last spider closed), responses, requests,
+items, the marks and the peak RSS (``VmHWM``).
+
+Each mark is read after a full garbage-collector pass and ``malloc_trim(0)`` (what the
+crawl's :class:`~aggregator.crawl.memory.TrimMemory` does every 5 s), so that garbage
+and freed heap waiting for the next trim do not count; a mark also records the C heap
+(glibc's ``mallinfo2``: bytes in use and free), SQLite's own heap, the responses in
+flight (Scrapy's scraper slots and downloaders) and the count of Python objects by type.
+With ``BENCH_TRACEMALLOC=N`` in the environment, :mod:`tracemalloc` traces the crawl
+(``N`` frames; slow: diagnosis only) and each mark holds the 20 tracebacks whose memory
+grew most since the previous mark.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import ctypes
+import gc
 import importlib
 import json
 import os
 import sys
+import tempfile
 import time
+import tracemalloc
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Sized
 from pathlib import Path
 from typing import Any, ClassVar, cast
@@ -39,6 +53,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.http import Response, TextResponse
 from twisted.internet import task
 
+from aggregator.crawl.memory import malloc_trim
 from aggregator.crawl.runner import crawl_sites, project_settings
 from aggregator.crawl.spider import load_site_for
 from aggregator.extract.article import section_from_url
@@ -141,10 +156,76 @@ def processes() -> list[dict[str, Any]]:
 
 
 def _set_bytes(items: object) -> int:
-    """Memory of a set and its members (shallow sizes: bytes or str members)."""
+    """Memory of a set and its members: bytes or str, or tuples of them."""
     if not isinstance(items, set | frozenset):
         return 0
-    return sys.getsizeof(items) + sum(sys.getsizeof(x) for x in items)
+    return sys.getsizeof(items) + sum(
+        sys.getsizeof(x) + (sum(map(sys.getsizeof, x)) if isinstance(x, tuple) else 0)
+        for x in items
+    )
+
+
+class _Mallinfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost",
+    )]  # fmt: skip
+
+
+def native_heap() -> dict[str, int]:
+    """The C heap (glibc's ``mallinfo2``, all arenas) and SQLite's heap, in bytes: ``heap_used``
+    (blocks in use, from brk and mmap), ``heap_free`` (free blocks kept inside the arenas)
+    and ``sqlite_used`` (``sqlite3_memory_used()``: page caches, statements, schemas). Empty
+    where they are not available (another C library, SQLite built without statistics)."""
+    found: dict[str, int] = {}
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallinfo2.restype = _Mallinfo2
+        info = libc.mallinfo2()
+        found["heap_used"] = info.uordblks + info.hblkhd
+        found["heap_free"] = info.fordblks
+    except (AttributeError, OSError):
+        pass
+    try:
+        sqlite = ctypes.CDLL("libsqlite3.so.0")
+        sqlite.sqlite3_memory_used.restype = ctypes.c_int64
+        found["sqlite_used"] = int(sqlite.sqlite3_memory_used())
+    except (AttributeError, OSError):
+        pass
+    return found
+
+
+def pymalloc() -> dict[str, int]:
+    """Python's small-object allocator, in bytes (from ``sys._debugmallocstats()``, which
+    writes to file descriptor 2): its arenas (mapped apart from the C heap) and the blocks in
+    use in them; an arena is returned only when all of its blocks are free. Empty while
+    tracemalloc traces (its hooks stand in front of the allocator)."""
+    found: dict[str, int] = {}
+    with tempfile.TemporaryFile() as out:
+        saved = os.dup(2)
+        try:
+            os.dup2(out.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+    for line in text.splitlines():
+        name, _, value = line.partition("=")
+        if name.strip() == "# arenas allocated current":
+            found["pymalloc_arenas"] = int(value.replace(",", ""))
+        elif name.strip() == "# bytes in allocated blocks":
+            found["pymalloc_used"] = int(value.replace(",", ""))
+    if "pymalloc_arenas" in found:
+        found["pymalloc_arena_bytes"] = found["pymalloc_arenas"] * 2**20  # 1 MiB arenas
+    return found
+
+
+def object_counts() -> Counter[str]:
+    """Python objects tracked by the garbage collector, by type (what was frozen before the
+    crawls, in the permanent generation, is not counted)."""
+    return Counter(type(o).__qualname__ for o in gc.get_objects())
 
 
 class Probe:
@@ -165,6 +246,10 @@ class Probe:
     cpu: ClassVar[dict[str, float]] = {"reactor": 0.0, "process": 0.0}
     running: ClassVar[int] = 0
     _loop: ClassVar[task.LoopingCall | None] = None
+    _trim: ClassVar[Any] = None
+    #: at the previous mark: the objects by type and the tracemalloc snapshot
+    _objects: ClassVar[Counter[str] | None] = None
+    _snapshot: ClassVar[tracemalloc.Snapshot | None] = None
 
     def __init__(self, crawler: Crawler) -> None:
         Probe.crawlers.append(crawler)
@@ -177,6 +262,10 @@ class Probe:
 
     def spider_opened(self) -> None:
         if Probe.opened is None:
+            frames = int(os.environ.get("BENCH_TRACEMALLOC", "0") or 0)
+            if frames and Probe.marks:
+                tracemalloc.start(frames)
+            Probe._trim = malloc_trim()
             Probe.opened = time.perf_counter()
             Probe.cpu = {"reactor": -time.thread_time(), "process": -time.process_time()}
         Probe.running += 1
@@ -204,16 +293,25 @@ class Probe:
 
     @staticmethod
     def state_bytes() -> dict[str, int]:
-        """The request-fingerprint sets and the dedup pipeline's URL sets, in bytes."""
-        fingerprints = seen = count = pending = urls = 0
+        """The bounded sets, in bytes: the request-fingerprint sets, the dedup URL sets, the
+        dedup word cache, the site definitions' URL caches, the spiders' URL sets; and the
+        requests queued."""
+        fingerprints = seen = count = pending = urls = entries = links = 0
         for c in Probe.crawlers:
+            # the spider's own URL sets (article links met, links matching no pattern, links
+            # refused, the store's URLs under --resume): one entry per URL, for the crawl
+            spider = getattr(c, "spider", None)
+            for name in ("article_urls", "unmatched_urls", "refused_urls", "stored_urls"):
+                links += _set_bytes(getattr(spider, name, None))
             # the site definition's URL caches (link and canonical forms, each bounded at
             # CANONICAL_CACHE URLs): filled as the crawl meets new URLs
             site = getattr(getattr(c, "spider", None), "site_def", None)
             for cache in getattr(site, "__dict__", {}).get("_url_caches", ()):
-                urls += sys.getsizeof(cache) + sum(
-                    sys.getsizeof(k) + sys.getsizeof(v) for k, v in cache.items()
-                )
+                entries += len(cache)
+                # a normal form is the value of each of its forms and its own key: each
+                # string counted once
+                strings = {id(s): s for pair in cache.items() for s in pair}
+                urls += sys.getsizeof(cache) + sum(map(sys.getsizeof, strings.values()))
             engine = c.engine
             slot = getattr(engine, "_slot", None) or getattr(engine, "slot", None)
             scheduler = getattr(slot, "scheduler", None)
@@ -226,7 +324,10 @@ class Probe:
             scraper = getattr(engine, "scraper", None)
             itemproc = getattr(scraper, "itemproc", None)
             for component in getattr(itemproc, "middlewares", ()):
-                seen += _set_bytes(getattr(component, "seen", None))
+                # the run's canonical URLs: the pipeline's own set, or its chain's
+                found = getattr(component, "seen", None)
+                chain_seen = getattr(getattr(component, "chain", None), "seen", None)
+                seen += _set_bytes(getattr(chain_seen, "_seen", found))
         from aggregator.dedup import (
             fingerprints as dedup,  # the word-hash cache, capped at _TOKEN_CACHE_MAX words
         )
@@ -235,11 +336,63 @@ class Probe:
         word_bytes = sys.getsizeof(words) + sum(sys.getsizeof(w) + 32 for w in words)
         return {"fingerprint_bytes": fingerprints, "fingerprints": count, "seen_url_bytes": seen,
                 "word_cache_bytes": word_bytes, "word_cache_words": len(words),
-                "url_cache_bytes": urls, "pending_requests": pending}  # fmt: skip
+                "url_cache_bytes": urls, "url_cache_entries": entries,
+                "spider_url_bytes": links,
+                "pending_requests": pending}  # fmt: skip
+
+    @staticmethod
+    def in_flight() -> dict[str, int]:
+        """Responses held by the crawlers: in the scrapers' slots (bytes counted as Scrapy's
+        back-pressure counts them, and requests) and being downloaded (requests)."""
+        size = scraping = downloading = 0
+        for c in Probe.crawlers:
+            engine = c.engine
+            slot = getattr(getattr(engine, "scraper", None), "slot", None)
+            size += getattr(slot, "active_size", 0)
+            scraping += len(getattr(slot, "active", ()))
+            downloading += len(getattr(getattr(engine, "downloader", None), "active", ()))
+        return {"scraping_bytes": size, "scraping": scraping, "downloading": downloading}
+
+    @staticmethod
+    def settle() -> dict[str, Any]:
+        """Before a mark is read: a full collection and the free heap back to the system;
+        then what the crawl process holds (C heap, SQLite, responses in flight, objects and,
+        when traced, where Python's allocations grew since the previous mark)."""
+        gc.collect()
+        if Probe._trim is not None:
+            Probe._trim()
+        found: dict[str, Any] = {**native_heap(), **pymalloc(), **Probe.in_flight()}
+        objects = object_counts()
+        found["objects"] = sum(objects.values())
+        if Probe._objects is not None:
+            change = Counter(objects)
+            change.subtract(Probe._objects)
+            found["objects_growth"] = dict(sorted(change.items(), key=lambda kv: -abs(kv[1]))[:20])
+        Probe._objects = objects
+        if tracemalloc.is_tracing():
+            snapshot = tracemalloc.take_snapshot().filter_traces(
+                [tracemalloc.Filter(False, tracemalloc.__file__)]
+            )
+            found["traced_bytes"] = tracemalloc.get_traced_memory()[0]
+            if Probe._snapshot is not None:
+                top = snapshot.compare_to(Probe._snapshot, "traceback")[:20]
+                found["traced_growth"] = [
+                    {"kb": round(d.size_diff / 1024, 1), "count": d.count_diff,
+                     "traceback": [f"{f.filename}:{f.lineno}" for f in d.traceback]}
+                    for d in top
+                ]  # fmt: skip
+            Probe._snapshot = snapshot
+        return found
 
     @staticmethod
     def sample(final: bool = False) -> None:
         done = Probe.responses()
+        detail: dict[str, Any] = {}
+        if final or (Probe.marks and done >= Probe.marks[0]):
+            # a mark (or the end) is read settled: no garbage, no free heap kept; the RSS
+            # just before shows what waited for the next collection and trim
+            unsettled = proc_status()["VmRSS"]
+            detail = {"unsettled_rss_kb": unsettled, **Probe.settle()}
         status = proc_status()
         procs = processes()
         status["AllRss"] = sum(p.get("Rss", 0) for p in procs)
@@ -251,9 +404,10 @@ class Probe:
             for key in ("Rss", "Pss"):
                 peak[key] = max(peak.get(key, 0), p.get(key, 0))
         while Probe.marks and done >= Probe.marks[0]:
-            Probe.samples.append(Probe._record(Probe.marks.pop(0), done, status, procs))
+            record = Probe._record(Probe.marks.pop(0), done, status, procs)
+            Probe.samples.append({**record, **detail})
         if final:
-            Probe.samples.append(Probe._record("end", done, status, procs))
+            Probe.samples.append({**Probe._record("end", done, status, procs), **detail})
 
     @staticmethod
     def _record(

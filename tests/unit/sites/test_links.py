@@ -14,6 +14,7 @@ from scrapy.utils.test import get_crawler
 from aggregator.crawl.pipelines import crawl_summary
 from aggregator.crawl.runner import results_table
 from aggregator.crawl.spider import NewsSpider
+from aggregator.sites import definition
 from aggregator.sites.definition import SiteDefinition
 from aggregator.sites.links import link_shape, unmatched_reason
 
@@ -129,6 +130,21 @@ def test_patterns_match_the_canonical_url() -> None:
     assert s.link_url(paged) == BASE + "kinh-te/?p=2&d="
     assert s.canonical_url(paged) == BASE + "kinh-te/?d=&p=2"
     assert site(listing=r"/kinh-te/\?p=\d+").is_listing(paged)
+
+
+def test_the_url_caches_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(definition, "CANONICAL_CACHE", 50)
+    s = site()
+    urls = [BASE + f"bai-{n}-a{n}.html?utm_source=x&b=1&a=2" for n in range(200)]
+    for url in urls:
+        s.link_url(url)
+        s.canonical_url(url)
+    assert all(len(cache) <= 50 + 1 for cache in s._url_caches)  # a URL and its normal form
+    # emptied when full: the forms stay what they are
+    assert [s.link_url(u) for u in urls[:3]] == [
+        BASE + f"bai-{n}-a{n}.html?b=1&a=2" for n in range(3)
+    ]
+    assert s.canonical_url(urls[0]) == BASE + "bai-0-a0.html?a=2&b=1"
 
 
 LISTING = """<html><body><ul>
