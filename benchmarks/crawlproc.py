@@ -56,7 +56,9 @@ from twisted.internet import task
 from aggregator.crawl.memory import malloc_trim
 from aggregator.crawl.runner import crawl_sites, project_settings
 from aggregator.crawl.spider import load_site_for
+from aggregator.crawl.writing import ChunkWriter
 from aggregator.extract.article import section_from_url
+from aggregator.process.chain import SeenURLs
 from aggregator.sites.definition import SiteDefinition
 
 __all__ = ["BareSpider", "Probe", "main"]
@@ -153,6 +155,14 @@ def processes() -> list[dict[str, Any]]:
         except (OSError, ValueError, IndexError):
             _descendants.pop(pid, None)
     return found
+
+
+def _seen_bytes(seen: SeenURLs | None) -> int:
+    """Memory of the canonical URLs of each run (:class:`SeenURLs`)."""
+    runs = getattr(seen, "_seen", None)
+    if not isinstance(runs, dict):
+        return 0
+    return sys.getsizeof(runs) + sum(map(_set_bytes, runs.values()))
 
 
 def _set_bytes(items: object) -> int:
@@ -324,10 +334,11 @@ class Probe:
             scraper = getattr(engine, "scraper", None)
             itemproc = getattr(scraper, "itemproc", None)
             for component in getattr(itemproc, "middlewares", ()):
-                # the run's canonical URLs: the pipeline's own set, or its chain's
-                found = getattr(component, "seen", None)
-                chain_seen = getattr(getattr(component, "chain", None), "seen", None)
-                seen += _set_bytes(getattr(chain_seen, "_seen", found))
+                # the run's canonical URLs (without workers that write): the chain's
+                seen += _seen_bytes(getattr(getattr(component, "chain", None), "seen", None))
+        # with workers that write: the writing pool's, one for the crawls of the process
+        for writer, _ in ChunkWriter._shared.values():
+            seen += _seen_bytes(writer.pool.seen)
         from aggregator.dedup import (
             fingerprints as dedup,  # the word-hash cache, capped at _TOKEN_CACHE_MAX words
         )
