@@ -165,13 +165,25 @@ def _read(conn: Connection, inbox: queue.SimpleQueue[Any]) -> None:
             return
 
 
+#: Allocations between two collections of a worker's young objects (Python's default: 700):
+#: a page's extraction allocates tens of thousands of objects, few of them in cycles.
+YOUNG_THRESHOLD = 10_000
+
+
+def _begin_worker() -> None:
+    """What every worker does first: leave SIGINT to the parent; never collect what the
+    fork server loaded (a collection would write to every object's header, and so copy the
+    pages the worker shares with the fork server, and walk them each time), and collect
+    young objects less often."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.freeze()
+    gc.set_threshold(YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+
+
 def _work(conn: Connection) -> None:
     """A worker's loop: (key, (site, limits) or None, page fields) in, one answer out, until
     EOF."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # what the fork server loaded is never collected: a collection would write to every
-    # object's header and so copy the pages this worker shares with the fork server
-    gc.freeze()
+    _begin_worker()
     known: dict[str, tuple[SiteDefinition, PageLimits]] = {}
     try:
         conn.send(("ready", __file__))
@@ -329,6 +341,9 @@ class WorkerPool:
     def _drive(self) -> None:
         slots: list[_Slot] = []
         try:
+            # started now, not with the first page: the fork server loads the extraction
+            # modules (~1 s) while the crawl fetches its first listing pages
+            self._fill(slots)
             while True:
                 self._dispatch(slots)
                 with self._lock:
@@ -393,10 +408,7 @@ class WorkerPool:
             if task is not None:
                 self._in_thread(task)
                 continue
-            while len(slots) < self.jobs and not self.broken:
-                started = self._start()
-                if started is not None:
-                    slots.append(started)
+            self._fill(slots)
             slot = self._free(slots)
             if slot is None:
                 return
@@ -404,6 +416,13 @@ class WorkerPool:
                 task = self._tasks.popleft()
             if _wanted(_future(task)) and not self._send(slot, task, slots):
                 return  # the worker was gone: its pages are back in the queue
+
+    def _fill(self, slots: list[_Slot]) -> None:
+        """Start the workers missing."""
+        while len(slots) < self.jobs and not self.broken:
+            started = self._start()
+            if started is not None:
+                slots.append(started)
 
     def _open(self, slots: list[_Slot]) -> list[_Slot]:
         """The workers ready to take a page (holding fewer than :data:`DEPTH`). The first
@@ -701,7 +720,7 @@ def _write_work(conn: Connection, store: WriterStore, progress: Any) -> None:
     ``("prepared", n, canonical URLs)`` out; ``("turn", n, places to skip)`` in, the chunk
     deduplicated and written in one transaction over this worker's own connection,
     ``("done", n, answers)`` out (``("store", n, error)`` when the store failed); until EOF."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _begin_worker()
     known: dict[str, tuple[SiteDefinition, PageLimits]] = {}
     try:
         conn.send(("ready", __file__))
