@@ -118,7 +118,7 @@ SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
 AGGREGATOR_WORKER_TIMEOUT = 60.0
 # A worker's native memory (libxml2, allocator fragments) grows ~1 MB per 1,000 pages; a
 # new one costs tens of ms of forking.
-AGGREGATOR_WORKER_MAX_PAGES = 2000
+AGGREGATOR_WORKER_MAX_PAGES = 1000
 # Articles written per transaction (aggregator.crawl.pipelines.StorePipeline).
 AGGREGATOR_BATCH_SIZE = 50
 AGGREGATOR_BATCH_MS = 100

@@ -82,7 +82,7 @@ __all__ = [
 DEFAULT_TIMEOUT = 60.0
 #: Pages a worker is handed before it is replaced (0: never). A worker starts from the fork
 #: server in tens of milliseconds: nothing, over this many pages.
-DEFAULT_MAX_PAGES = 2000
+DEFAULT_MAX_PAGES = 1000
 #: Seconds a new worker may take to start.
 START_TIMEOUT = 60.0
 #: Workers in a row that fail before answering a page, after which the pool stops trying.
@@ -646,7 +646,7 @@ _IDLE, _WRITING = -1.0, -2.0
 MAX_WRITES = 2
 #: KiB of page cache of a writing worker's SQLite connection: its lookups are index seeks
 #: the OS caches as well; each worker's connection costs its process this much.
-WORKER_CACHE_KIB = 3072
+WORKER_CACHE_KIB = 2048
 
 
 class NotWritten(Exception):
