@@ -30,7 +30,7 @@ from aggregator.crawl.order import FETCH_ORDER
 from aggregator.crawl.spider import ARTICLE_MISSED
 from aggregator.crawl.storeloss import stop_for_lost_store, store_is_lost
 from aggregator.items import Article
-from aggregator.process.chain import HEALTH_FIELDS, Chain, Rejected, validate
+from aggregator.process.chain import Chain, Rejected, marks, validate
 from aggregator.process.writer import Results, writer_for
 from aggregator.sites.definition import SiteDefinition
 from aggregator.store import SQLStore, StoreUnavailable, acquire_store, release_store
@@ -82,32 +82,30 @@ class _Component:
 class ValidatePipeline(_Component):
     """Drop items that are not articles: no title, no body or no URL.
 
-    Also records, for the health view, which layer gave each field of every page
-    (``aggregator/layers/<field>/<layer>``, ``missing`` when none did): counted here,
-    into the crawl stats when the spider closes (seven stats calls an article less on the
-    crawl's one thread).
+    Also records what the crawl counts of every article (:func:`~aggregator.process.chain.marks`:
+    for the health view, which layer gave each field, ``missing`` when none did; the bounds
+    of its size it hit; a date only its first sighting gave): counted here, into the crawl
+    stats when the spider closes (a stats call per key and article less on the crawl's one
+    thread).
     """
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.layers: Counter[str] = Counter()
+        self.marks: Counter[str] = Counter()
 
     def close_spider(self) -> None:
-        for key, n in self.layers.items():
-            self.count(key, n)
-        self.layers.clear()
+        for key, n in self.marks.items():
+            self.count(f"aggregator/{key}", n)
+        self.marks.clear()
 
     def process_item(self, item: Article) -> Article:
-        layers = item.layers
-        for name in HEALTH_FIELDS:
-            self.layers[f"aggregator/layers/{name}/{layers.get(name, 'missing')}"] += 1
         try:
             validate(item)
         except Rejected as exc:
+            self.marks.update(marks(item, valid=False))
             self.count(f"aggregator/errors/{exc.reason}")
             raise DropItem(str(exc)) from None
-        if "date_first_seen" in item.flags:
-            self.count("aggregator/date_first_seen")
+        self.marks.update(marks(item, valid=True))
         return item
 
 

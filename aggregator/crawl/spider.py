@@ -593,10 +593,7 @@ class NewsSpider(scrapy.Spider):
         except Exception as exc:
             self._failed(page, exc, meta)
             return None
-        for flag in article.flags:
-            if flag.startswith("truncated:"):  # a bound of the article's size was hit
-                self._count(f"aggregator/capped/{flag.removeprefix('truncated:')}")
-        return article
+        return article  # what the crawl counts of it: ValidatePipeline
 
     def _failed(self, page: Page, exc: Exception, meta: dict[str, Any]) -> None:
         """Log and count a page that gave no article."""
