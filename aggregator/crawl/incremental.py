@@ -31,7 +31,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
-from aggregator.crawl.spider import GAVE_ARTICLE, LOST
+from aggregator.crawl.spider import GAVE_ARTICLE, LOST, REPEATED
 from aggregator.crawl.storeloss import stop_for_lost_store, store_is_lost
 from aggregator.items import Article
 from aggregator.store import (
@@ -154,6 +154,8 @@ class IncrementalMiddleware:
                 later.append(o)  # pagination: only past a page with something new
             else:
                 kept.append(o)
+        if not unknown and not self.exhaustive:  # links requested already count as they are
+            unknown = any(self._unknown(url) for url in response.meta.get(REPEATED, ()))
         if unknown or self.exhaustive:
             kept.extend(later)
             if response.meta.get("aggregator_latest"):
@@ -165,21 +167,14 @@ class IncrementalMiddleware:
 
     def _check_article(self, request: Request) -> Request | None:
         """The request to make for an article link: as is, conditional, or none."""
-        assert self.store is not None
-        url = self._site().canonical_url(request.url)
-        if store_is_lost(self.crawler):
-            return None
-        try:
-            page = self.store.page(url)
-        except StoreUnavailable as exc:
-            stop_for_lost_store(self.crawler, exc)
+        readable, page = self._lookup(request.url)
+        if not readable:
             return None
         if page is None:
             return request
         now = _now()
-        checked = datetime.fromisoformat(page.checked_at)
         if page.status == "failed":
-            if now - checked < self.recheck:
+            if now - datetime.fromisoformat(page.checked_at) < self.recheck:
                 self._count("skipped_failed")
                 return None
             return request
@@ -198,6 +193,26 @@ class IncrementalMiddleware:
             conditional.headers["If-Modified-Since"] = page.last_modified
         self._count("conditional")
         return conditional
+
+    def _unknown(self, url: str) -> bool:
+        """Whether an article link is one :meth:`_check_article` requests as it is: no
+        record of its page, or a failed page due for another try."""
+        readable, page = self._lookup(url)
+        if not readable or page is None:
+            return readable
+        checked = datetime.fromisoformat(page.checked_at)
+        return page.status == "failed" and _now() - checked >= self.recheck
+
+    def _lookup(self, url: str) -> tuple[bool, PageRecord | None]:
+        """(False, None) when the store is lost, else (True, its record of the link's page)."""
+        assert self.store is not None
+        if store_is_lost(self.crawler):
+            return False, None
+        try:
+            return True, self.store.page(self._site().canonical_url(url))
+        except StoreUnavailable as exc:
+            stop_for_lost_store(self.crawler, exc)
+            return False, None
 
     def _record_article_page(self, response: Response, out: list[Any]) -> None:
         """Remember what an article URL gave: an article (the store records its validators

@@ -60,7 +60,15 @@ from aggregator.sites.definition import SiteDefinition, load_sites, split_dirs
 from aggregator.sites.links import link_shape
 from aggregator.store import SQLStore, StoreUnavailable, acquire_store, open_store, release_store
 
-__all__ = ["ARTICLE_MISSED", "GAVE_ARTICLE", "LOST", "NewsSpider", "failure_class", "jobs_of"]
+__all__ = [
+    "ARTICLE_MISSED",
+    "GAVE_ARTICLE",
+    "LOST",
+    "REPEATED",
+    "NewsSpider",
+    "failure_class",
+    "jobs_of",
+]
 
 #: ``response.meta`` key of an article page whose worker was lost: no page record, so that
 #: the next crawl fetches it again
@@ -69,6 +77,10 @@ LOST = "aggregator_worker_lost"
 #: ``response.meta`` key of an article page whose article the workers took on (stored, or
 #: dropped as a duplicate or invalid): not a failed page
 GAVE_ARTICLE = "aggregator_gave_article"
+
+#: ``response.meta`` key of a listing page's article links not requested again: this crawl
+#: requested them already (from another listing, a feed or a sitemap)
+REPEATED = "aggregator_repeated_links"
 
 #: Signal: an article URL was fetched and gave no article (an error, a lost worker, not
 #: an article); sent with ``url``, the URL as fetched
@@ -163,6 +175,10 @@ def load_site_for(crawler: Crawler, site_id: str) -> SiteDefinition:
     return load_sites(dirs, strict=False).get(site_id)
 
 
+#: :attr:`NewsSpider.article_urls` flags: an article URL linked from a listing page, requested
+_LISTED, _REQUESTED = 1, 2
+
+
 class NewsSpider(scrapy.Spider):
     """Generic news spider driven by a site definition."""
 
@@ -183,8 +199,9 @@ class NewsSpider(scrapy.Spider):
         self.listing_pages: dict[str, int] = {}
         #: ``aggregator crawl --resume``: canonical URLs whose article the store has already
         self.stored_urls: set[str] = set()
-        #: canonical URLs of the listings' links: to articles, and matching no pattern
-        self.article_urls: set[str] = set()
+        #: article URLs of this crawl: seen on a listing (:data:`_LISTED`), requested
+        #: (:data:`_REQUESTED`); and the listings' links matching no pattern
+        self.article_urls: dict[str, int] = {}
         self.unmatched_urls: set[str] = set()
         self.limits = PageLimits()
         #: article links taken from one listing page or feed, requests the site may queue
@@ -356,17 +373,23 @@ class NewsSpider(scrapy.Spider):
             self._refused(url, response.url)
         texts = anchor_texts(found)
         dates: dict[_Element, str | None] = {}
+        repeated: list[str] = []
         room = self._room(response.url)
         for url, anchor in found:
             if url in seen:
                 continue
             seen.add(url)
             if site.is_article(url):
-                if url not in self.article_urls:
-                    self.article_urls.add(url)
+                known = self.article_urls.get(url, 0)
+                if not known & _LISTED:
+                    self.article_urls[url] = known | _LISTED
                     self._count("aggregator/links/article")
+                if known & _REQUESTED:
+                    repeated.append(url)
+                    continue
                 if self._stored(url) or not next(room):
                     continue
+                self._requesting(url)
                 hints = Hints(
                     section=section,
                     listing_date=date_near(anchor, dates),
@@ -394,6 +417,8 @@ class NewsSpider(scrapy.Spider):
                     self._count("aggregator/listing_pages_capped")
             elif not site.is_excluded(url):
                 self._unmatched(url)
+        if repeated:
+            response.meta[REPEATED] = repeated
 
     def _room(self, page_url: str, max_links: int | None = None) -> Iterator[bool]:
         """For each article link of a page in turn: is there room for its request? Not
@@ -455,6 +480,15 @@ class NewsSpider(scrapy.Spider):
         self.logger.warning("link off the site not followed (%s): %s on %s", why, url, page)
         self._count("aggregator/refused/link")
 
+    def _requested(self, url: str) -> bool:
+        """True when this crawl requested ``url``'s article already: a second request
+        would only be dropped by the scheduler's duplicate filter, after going through
+        every spider middleware (a listing links most articles more than once)."""
+        return bool(self.article_urls.get(url, 0) & _REQUESTED)
+
+    def _requesting(self, url: str) -> None:
+        self.article_urls[url] = self.article_urls.get(url, 0) | _REQUESTED
+
     def _stored(self, url: str) -> bool:
         """True when resuming and the store holds this URL's article already."""
         if self.stored_urls and self.site_def.canonical_url(url) in self.stored_urls:
@@ -487,8 +521,9 @@ class NewsSpider(scrapy.Spider):
             if not self.site_def.is_article(url):
                 continue
             url = self.site_def.link_url(url)
-            if self._stored(url) or not next(room):
+            if self._requested(url) or self._stored(url) or not next(room):
                 continue
+            self._requesting(url)
             hints = Hints(
                 feed_date=(item.xpath("pubDate/text() | published/text()").get() or "").strip()
                 or None,
@@ -521,10 +556,16 @@ class NewsSpider(scrapy.Spider):
                 continue
             if sitemap.type == "sitemapindex":
                 yield scrapy.Request(loc, callback=self.parse_sitemap, errback=self.on_error)
-            elif self.site_def.is_article(loc) and not self._stored(loc) and next(room):
+            elif (
+                self.site_def.is_article(loc)
+                and not self._requested(url := self.site_def.link_url(loc))
+                and not self._stored(loc)
+                and next(room)
+            ):
+                self._requesting(url)
                 hints = Hints(feed_date=entry.get("lastmod"))
                 yield scrapy.Request(
-                    self.site_def.link_url(loc),
+                    url,
                     callback=self.parse_article,
                     errback=self.on_error,
                     cb_kwargs={"hints": hints},
