@@ -79,11 +79,13 @@ def clean_text(text: str, *, multiline: bool = False) -> str:
     text = unicodedata.normalize("NFC", text)
     if "\u00d0" in text or "\u00f0" in text:
         text = fix_eth(text)
+    # printable text stays printable (composing keeps it so): its lines need no new check,
+    # and it breaks lines at "\n" alone
+    spaced = _printable_spaced if plain else _single_spaced
     if multiline:
-        # printable text breaks lines at "\n" alone (composing keeps it printable)
-        lines = map(_single_spaced, text.split("\n") if plain else text.splitlines())
+        lines = map(spaced, text.split("\n") if plain else text.splitlines())
         return "\n".join(line for line in lines if line)
-    return _single_spaced(text)
+    return spaced(text)
 
 
 def _droppable(text: str) -> bool:
@@ -96,6 +98,11 @@ def _single_spaced(text: str) -> str:
     """``" ".join(text.split())``; as it is, its ends stripped, when its only spaces are
     single " " (printable: no other space), which is most text and 5x faster."""
     return text.strip(" ") if text.isprintable() and "  " not in text else " ".join(text.split())
+
+
+def _printable_spaced(text: str) -> str:
+    """:func:`_single_spaced` of a printable text."""
+    return text.strip(" ") if "  " not in text else " ".join(text.split())
 
 
 #: a line's text from its first character that is not a space (one match per line that
