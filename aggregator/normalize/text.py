@@ -117,12 +117,14 @@ def clean_lines(text: str) -> list[str]:
     clean to nothing), the others cleaned at once (the same lines: "\\n" is never
     dropped, composes with nothing and is no word character)."""
     text = "\n".join(_FILLED_LINE.findall(text))
-    if _droppable(text):
+    plain = text.replace("\n", "").isprintable()
+    if not plain and _droppable(text):
         text = _DROP.sub("", text)
     text = unicodedata.normalize("NFC", text)  # composed once, as in clean_text
     if "\u00d0" in text or "\u00f0" in text:
         text = fix_eth(text)
-    return [line for part in text.split("\n") if (line := _single_spaced(part))]
+    spaced = _printable_spaced if plain else _single_spaced  # as in clean_text
+    return [line for part in text.split("\n") if (line := spaced(part))]
 
 
 def kept_length(text: str) -> int:
