@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from itertools import filterfalse
 
 __all__ = [
     "clean_lines",
@@ -149,7 +150,8 @@ def fold(text: str, *, diacritics: bool = True, clean: bool = True) -> str:
     text = _OLD_TONE_RE.sub(_new_tone, text)
     if not diacritics:
         text = unicodedata.normalize("NFD", text.replace("đ", "d"))
-        text = "".join(c for c in text if not unicodedata.combining(c))
+        # the marks left out in C: no Python call per character
+        text = "".join(filterfalse(unicodedata.combining, text))
     return text
 
 
