@@ -67,6 +67,8 @@ _EMPTY = np.uint64(1 << 32)
 _BAND_MIX = np.uint64(0xFF51AFD7ED558CCD)
 _SIGNED = np.uint64(2**63 - 1)
 _BIN_INDEX = np.arange(NUM_PERM)
+#: what each band's hash is mixed with: the same rows in two bands differ
+_BAND_OFFSET = np.arange(BANDS, dtype=np.uint64) * _MIX[0]
 
 
 @dataclass(frozen=True)
@@ -83,24 +85,24 @@ def _fold_word(raw: str) -> str:
     return fold(raw.strip(_PUNCTUATION), clean=False)
 
 
-#: Hash of each raw lowercase word seen (-1: punctuation only). Vietnamese is written
-#: in a few thousand syllables, so this stays small (it is emptied when names and
-#: numbers fill it); folding and stripping happen once per distinct word. Each worker
-#: process has its own: about 160 bytes a word, so at most ~8 MB a worker.
+#: Hash of each word seen as written (-1: punctuation only). Vietnamese is written in a
+#: few thousand syllables, so this stays small (it is emptied when names and numbers
+#: fill it); lowercasing, folding and stripping happen once per distinct word. Each
+#: worker process has its own: about 160 bytes a word, so at most ~8 MB a worker.
 _TOKEN_HASHES: dict[str, int] = {}
 _TOKEN_CACHE_MAX = 50_000
 
 
 def _token_hashes(text: str) -> npt.NDArray[np.uint64]:
     """CRC-32 of every word of a clean text, folded for matching."""
-    words = text.lower().split()
+    words = text.split()
     values = list(map(_TOKEN_HASHES.get, words))
     if None in values:
         if len(_TOKEN_HASHES) >= _TOKEN_CACHE_MAX:
             _TOKEN_HASHES.clear()
         for i, w in enumerate(words):
             if values[i] is None:
-                folded = _fold_word(w)
+                folded = _fold_word(w.lower())
                 values[i] = _TOKEN_HASHES[w] = zlib.crc32(folded.encode()) if folded else -1
     array = np.array(values, dtype=np.int64)
     return array[array >= 0].astype(np.uint64)
@@ -152,7 +154,7 @@ def band_hashes(signature: bytes) -> tuple[int, ...]:
 
 
 def _band_hashes(signature: npt.NDArray[np.uint32]) -> tuple[int, ...]:
-    return tuple(int(x) for x in band_matrix(signature.reshape(1, -1))[0])
+    return tuple(band_matrix(signature.reshape(1, -1))[0].tolist())
 
 
 def band_matrix(signatures: npt.NDArray[np.uint32]) -> npt.NDArray[np.int64]:
@@ -161,7 +163,7 @@ def band_matrix(signatures: npt.NDArray[np.uint32]) -> npt.NDArray[np.int64]:
     h = np.zeros(rows.shape[:2], dtype=np.uint64)
     for r in range(ROWS):
         h = (h ^ rows[:, :, r]) * _BAND_MIX + np.uint64(r + 1)
-    h ^= np.arange(BANDS, dtype=np.uint64) * _MIX[0]  # the same rows in two bands differ
+    h ^= _BAND_OFFSET
     return (h & _SIGNED).astype(np.int64)
 
 

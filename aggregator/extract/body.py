@@ -182,8 +182,9 @@ def html_of(el: _Element, limit: int = 0) -> tuple[str, bool]:
     """The element's inner HTML, and whether it is whole: with a ``limit``, its children
     up to that many characters (the first one cut at an element's end when it alone is
     longer: its children, recursively)."""
-    inner = [el.text] if el.text else []
-    size = len(el.text or "")
+    text = el.text
+    inner = [text] if text else []
+    size = len(text or "")
     for child in el:
         checkpoint()
         part = _html(child)

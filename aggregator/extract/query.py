@@ -273,18 +273,21 @@ def lines_of(root: _Element, skip: AbstractSet[_Element] = frozenset()) -> list[
     subtrees, not their tails) are left out."""
     chunks: list[str] = []
 
+    # each of lxml's .tag, .text and .tail makes a new string: read once
     def walk(el: _Element) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
+        tag = el.tag
+        if not isinstance(tag, str):
+            tag = ""
         block = tag.lower() in BLOCK_TAGS
         if block:
             chunks.append("\n")
-        if el.text and tag:
-            chunks.append(el.text)
+        if tag and (text := el.text):
+            chunks.append(text)
         for child in el:
             if child not in skip:
                 walk(child)
-            if child.tail:
-                chunks.append(child.tail)
+            if tail := child.tail:
+                chunks.append(tail)
         if block:
             chunks.append("\n")
 

@@ -206,7 +206,7 @@ def store_form(article: Article, *, early: Collection[str] = ()) -> Prepared:
         if name in changed:
             setattr(article, name, changed.pop(name))
     return Prepared(
-        source=tuple(_copied(v) for v in _form_values(article)),
+        source=tuple(map(_copied, _form_values(article))),
         safe=changed,
         content_hash=content_hash(safe),
         words=" ".join(indexed_words(safe.title, safe.lead, safe.body_text)),
@@ -230,7 +230,10 @@ def safe_form(article: Article) -> Prepared:
 def _make_safe(article: Article) -> Article:
     """:func:`safe_article`'s rules, applied to every field of ``article``."""
     for name in _FIELDS:
-        setattr(article, name, without_nul(getattr(article, name)))
+        value = getattr(article, name)
+        # a text without NUL, a date or None stays as it is (no call, no assignment)
+        if isinstance(value, list | dict) or (isinstance(value, str) and "\x00" in value):
+            setattr(article, name, without_nul(value))
     article.title = safe_text(article.title)
     article.lead = safe_text(article.lead)
     article.source_tag = safe_text(article.source_tag) or None

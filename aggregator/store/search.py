@@ -75,7 +75,11 @@ _CHUNK_CACHED_LEN = 32
 
 
 def _chunk_words(chunk: str) -> tuple[str, ...]:
-    return tuple(w for w in _WORD.findall(fold(chunk, diacritics=False)) if len(w) <= MAX_WORD)
+    folded = fold(chunk, diacritics=False)
+    found = _WORD.findall(folded)
+    if len(folded) <= MAX_WORD:  # no word of it is longer
+        return tuple(found)
+    return tuple(w for w in found if len(w) <= MAX_WORD)
 
 
 def words(text: str) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -123,6 +124,19 @@ def test_dangerous_url_schemes_removed(url: str) -> None:
     assert "file:" not in out
     assert _urls(out) == []
     assert "liên kết" in out
+
+
+def test_each_fragment_is_resolved_against_its_own_page_in_every_thread() -> None:
+    # one sanitizer serves every call: the page URL is the calling thread's own
+    bases = [f"https://bao{i}.vn/muc/bai-{i}.html" for i in range(8)]
+
+    def links(base: str) -> list[str]:
+        return [u for _ in range(200) for u in _urls(sanitize_html('<a href="x.html">x</a>', base))]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        found = list(pool.map(links, bases))
+    assert found == [[urljoin(b, "x.html")] * 200 for b in bases]
+    assert _urls(sanitize_html('<a href="x.html">x</a>', BASE)) == [urljoin(BASE, "x.html")]
 
 
 def test_relative_urls_made_absolute() -> None:

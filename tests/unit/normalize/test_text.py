@@ -42,6 +42,16 @@ def test_strip_xml_invalid() -> None:
     assert strip_xml_invalid("a\x00b\x1fc\ufffed\te\n") == "abcd\te\n"
 
 
+_XML_FORBIDS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+
+
+@given(
+    st.text() | st.text(alphabet="a\n\t\r \xa0\x00\x0b\x1f\x7f\x85\x9f\ufffe\uffff\ud800\u200bđ")
+)
+def test_strip_xml_invalid_removes_exactly_what_xml_forbids(text: str) -> None:
+    assert strip_xml_invalid(text) == _XML_FORBIDS.sub("", text)
+
+
 def test_eth_only_where_it_stands_for_d() -> None:
     assert clean_text("Ðắk Glong, GD&ÐT, HÐND, ðường") == "Đắk Glong, GD&ĐT, HĐND, đường"
     assert clean_text("með Guðrún") == "með Guðrún"  # Icelandic stays Icelandic
