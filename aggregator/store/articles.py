@@ -48,6 +48,9 @@ _STORED_AS_IS = (
     "title", "lead", "source_tag", "body_text", "body_html", "image", "duplicate_of", "version",
 )  # fmt: skip
 
+#: a search index entry's statement, up to its words' value (the dialect's)
+_INSERT_WORDS = "INSERT INTO article_words (key, article_id, province, words) VALUES (?, ?, ?, "
+
 #: Re-cutting the band index: about what a row of it takes, and what a slice of the hash
 #: range may take so that the slice stays in the store's page cache (64 MiB).
 _BAND_ROW_BYTES = 24
@@ -63,6 +66,14 @@ class SQLStore(SQLBase):
     _WORDS_MATCH = "f.article_words_fts MATCH ?"
     #: newest first, as the index hands it out (FTS5 walks its rowids backwards)
     _WORDS_ORDER = "f.rowid DESC"
+
+    #: the search index entries that wait for the end of the transaction (None: writes
+    #: do not wait), by article, and their keys
+    _waiting_words: dict[str, tuple[Any, ...]] | None = None
+    _waiting_keys: set[int]
+    #: the newest version cursor, once read inside :meth:`transaction` (which holds the
+    #: write lock: only this store's own writes move it)
+    _cursor: int | None = None
 
     @staticmethod
     def _words_param(words: str) -> Any:
@@ -110,11 +121,13 @@ class SQLStore(SQLBase):
                     self._bump_versions([article.id])
             else:
                 stored = self._write(article, digest, row, form.words)
-                self._record_version(article.id, article.warc, stored)
+                # a new article has no copies yet (a story's original is a stored
+                # article) and no dedup keys (they go with its row)
+                self._record_version(article.id, article.warc, stored, new=row is None)
                 result = "inserted" if row is None else "updated"
             story = article.story
             if story is not None and result != "unchanged":
-                self._write_fingerprint(article.id, story.fingerprint)
+                self._write_fingerprint(article.id, story.fingerprint, new=result == "inserted")
             if story is not None and story.merge_roots:  # one transaction: no half story
                 self._merge(article.duplicate_of or article.id, story.merge_roots)
             return result
@@ -204,24 +217,57 @@ class SQLStore(SQLBase):
         ``words`` space-separated (:func:`~aggregator.store.search.indexed_words`), keyed
         in publication order (:func:`~aggregator.store.search.words_key`): a search walks
         the index newest first and stops once it has enough. ``replace``: an entry of the
-        article may be there already."""
+        article may be there already.
+
+        Inside :meth:`transaction` the entry waits for the end of the work, its key
+        taken now (as if it were written now): the entries of a transaction then go in
+        in key order (SQLite's FTS5 writes its pending terms out as a new segment, to be
+        merged later, whenever a row comes with a lower key than the one before: in
+        crawl order, at almost every article)."""
+        waiting = self._waiting_words
         if replace:
             self.execute("DELETE FROM article_words WHERE article_id = ?", (article_id,))
+            if waiting is not None and (gone := waiting.pop(article_id, None)) is not None:
+                self._waiting_keys.discard(gone[0])
         key = words_key(published_ts, article_id)
         params = (article_id, province_key_for(province or "") or "", self._words_param(words))
+        if waiting is not None:
+            while key in self._waiting_keys or (
+                self.execute("SELECT 1 FROM article_words WHERE key = ?", (key,)).fetchone()
+                is not None
+            ):
+                key += 1  # the same second and hash as another article's
+            waiting[article_id] = (key, *params)
+            self._waiting_keys.add(key)
+            return
         while (
             self.execute(
-                "INSERT INTO article_words (key, article_id, province, words) "
-                f"VALUES (?, ?, ?, {self._WORDS_VALUE}) ON CONFLICT (key) DO NOTHING "
-                "RETURNING key",
+                f"{_INSERT_WORDS}{self._WORDS_VALUE}) ON CONFLICT (key) DO NOTHING RETURNING key",
                 (key, *params),
             ).fetchone()
             is None
         ):
             key += 1  # the same second and hash as another article's
 
+    def _defer_writes(self) -> None:
+        self._waiting_words = {}
+        self._waiting_keys = set()
+        self._cursor = None
+
+    def _write_deferred(self) -> None:
+        waiting = self._waiting_words
+        self._drop_deferred()
+        if waiting:
+            self._run_many(f"{_INSERT_WORDS}{self._WORDS_VALUE})", sorted(waiting.values()))
+
+    def _drop_deferred(self) -> None:
+        self._waiting_words = None
+        self._waiting_keys = set()
+        self._cursor = None
+
     def _migrated(self, version: int) -> None:
         """After migration ``version``, inside its transaction: fill what SQL cannot."""
+        self._write_deferred()  # a migration's rows (maybe millions) do not wait
         if version == BANDS_MIGRATION:
             self._write_all_bands()
         if version != SEARCH_MIGRATION:
@@ -273,10 +319,13 @@ class SQLStore(SQLBase):
                         chunk,
                     )
 
-    def _write_fingerprint(self, article_id: str, fp: Fingerprint) -> None:
-        old = self.execute(
-            "SELECT id, signature FROM fingerprints WHERE article_id = ?", (article_id,)
-        ).fetchone()
+    def _write_fingerprint(self, article_id: str, fp: Fingerprint, *, new: bool = False) -> None:
+        """Store the article's dedup keys (``new``: it has none stored)."""
+        old = None
+        if not new:
+            old = self.execute(
+                "SELECT id, signature FROM fingerprints WHERE article_id = ?", (article_id,)
+            ).fetchone()
         if old is not None:
             key = old[0]
             # the old bands follow from the old signature: no second index needed
@@ -575,26 +624,26 @@ class SQLStore(SQLBase):
     # -- article versions: the archive export's stream -----------------------------------
 
     def _record_version(
-        self, article_id: str, warc: Mapping[str, str] | None, stored: StoredArticle | None = None
-    ) -> None:
+        self, article_id: str, warc: Mapping[str, str] | None, stored: StoredArticle | None = None,
+        *, new: bool = False,
+    ) -> None:  # fmt: skip
         """Append the exported record of the article's current row (``stored``, when the
         caller just wrote it) to ``article_versions`` (inside the caller's transaction).
-        ``warc``: the capture it was extracted from."""
+        ``warc``: the capture it was extracted from; ``new``: the article has no copies."""
         article = stored or self.get(article_id)
         if article is None:
             return
-        copies = self._copies_of([article_id]).get(article_id, [])
+        copies = [] if new else self._copies_of([article_id]).get(article_id, [])
         record = article_record(article, warc=warc, also_at=copies)
-        self.execute(
+        values = (article_id, article.version, datetime.now(UTC).isoformat(), _json(record))
+        sql = (
             "INSERT INTO article_versions (article_id, version, recorded_at, record) "
-            "VALUES (?, ?, ?, ?)",
-            (
-                article_id,
-                article.version,
-                datetime.now(UTC).isoformat(),
-                _json(record),
-            ),
+            "VALUES (?, ?, ?, ?)"
         )
+        if self._cursor is None:
+            self.execute(sql, values)
+        else:
+            self._cursor = int(self.execute(f"{sql} RETURNING cursor", values).fetchone()[0])
 
     def _latest_warc(self, article_id: str) -> dict[str, str] | None:
         row = self.execute(
@@ -638,8 +687,13 @@ class SQLStore(SQLBase):
 
     def last_cursor(self) -> int:
         """The cursor of the newest recorded version (0: none yet)."""
+        if self._cursor is not None:
+            return self._cursor
         row = self.execute("SELECT MAX(cursor) FROM article_versions").fetchone()
-        return int(row[0] or 0)
+        cursor = int(row[0] or 0)
+        if self._waiting_words is not None:  # inside transaction(): kept from now on
+            self._cursor = cursor
+        return cursor
 
     def has_cursor(self, cursor: int) -> bool:
         """True when ``cursor`` names a recorded version."""
