@@ -48,8 +48,14 @@ _STORED_AS_IS = (
     "title", "lead", "source_tag", "body_text", "body_html", "image", "duplicate_of", "version",
 )  # fmt: skip
 
-#: a search index entry's statement, up to its words' value (the dialect's)
-_INSERT_WORDS = "INSERT INTO article_words (key, article_id, province, words) VALUES (?, ?, ?, "
+#: a search index entry's statement, up to its values
+_INSERT_WORDS = "INSERT INTO article_words (key, article_id, province, words)"
+#: Search index entries written by one statement at the end of a transaction. SQLite's
+#: FTS5 writes its pending terms out as a new segment (to be merged later) at the start
+#: of every statement of the transaction after the first one that wrote to it, and
+#: whenever a row comes with a lower key than the one before: entries written one
+#: statement an article (or out of key order) made a segment an article.
+_WORDS_PER_INSERT = 500
 
 #: Re-cutting the band index: about what a row of it takes, and what a slice of the hash
 #: range may take so that the slice stays in the store's page cache (64 MiB).
@@ -221,9 +227,7 @@ class SQLStore(SQLBase):
 
         Inside :meth:`transaction` the entry waits for the end of the work, its key
         taken now (as if it were written now): the entries of a transaction then go in
-        in key order (SQLite's FTS5 writes its pending terms out as a new segment, to be
-        merged later, whenever a row comes with a lower key than the one before: in
-        crawl order, at almost every article)."""
+        together, in key order (see :data:`_WORDS_PER_INSERT`)."""
         waiting = self._waiting_words
         if replace:
             self.execute("DELETE FROM article_words WHERE article_id = ?", (article_id,))
@@ -242,7 +246,8 @@ class SQLStore(SQLBase):
             return
         while (
             self.execute(
-                f"{_INSERT_WORDS}{self._WORDS_VALUE}) ON CONFLICT (key) DO NOTHING RETURNING key",
+                f"{_INSERT_WORDS} VALUES (?, ?, ?, {self._WORDS_VALUE}) "
+                "ON CONFLICT (key) DO NOTHING RETURNING key",
                 (key, *params),
             ).fetchone()
             is None
@@ -255,10 +260,15 @@ class SQLStore(SQLBase):
         self._cursor = None
 
     def _write_deferred(self) -> None:
-        waiting = self._waiting_words
+        waiting = sorted((self._waiting_words or {}).values())  # by key: keys differ
         self._drop_deferred()
-        if waiting:
-            self._run_many(f"{_INSERT_WORDS}{self._WORDS_VALUE})", sorted(waiting.values()))
+        row = f"(?, ?, ?, {self._WORDS_VALUE})"
+        for start in range(0, len(waiting), _WORDS_PER_INSERT):
+            rows = waiting[start : start + _WORDS_PER_INSERT]
+            self.execute(
+                f"{_INSERT_WORDS} VALUES {', '.join([row] * len(rows))}",
+                [value for entry in rows for value in entry],
+            )
 
     def _drop_deferred(self) -> None:
         self._waiting_words = None
