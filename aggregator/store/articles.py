@@ -27,7 +27,7 @@ from aggregator.dedup.stories import Copy, StoryDates
 from aggregator.items import Article
 from aggregator.normalize.dates import to_vn
 from aggregator.sites.provinces import province_key_for
-from aggregator.store.base import SQLBase, dt, iso, values_marks
+from aggregator.store.base import Cursor, SQLBase, dt, iso, values_marks
 from aggregator.store.migrations import BANDS_MIGRATION, SEARCH_MIGRATION
 from aggregator.store.records import (
     StoredArticle,
@@ -77,6 +77,8 @@ class SQLStore(SQLBase):
     #: do not wait), by article, and their keys
     _waiting_words: dict[str, tuple[Any, ...]] | None = None
     _waiting_keys: set[int]
+    #: the waiting entries whose key is still their first choice, in the order written
+    _unkeyed: list[str]
     #: the newest version cursor, once read inside :meth:`transaction` (which holds the
     #: write lock: only this store's own writes move it)
     _cursor: int | None = None
@@ -225,24 +227,21 @@ class SQLStore(SQLBase):
         the index newest first and stops once it has enough. ``replace``: an entry of the
         article may be there already.
 
-        Inside :meth:`transaction` the entry waits for the end of the work, its key
-        taken now (as if it were written now): the entries of a transaction then go in
-        together, in key order (see :data:`_WORDS_PER_INSERT`)."""
+        Inside :meth:`transaction` the entry waits for the end of the work, where the
+        entries of the transaction get the keys one-by-one writes would have given them
+        and go in together, in key order (see :data:`_WORDS_PER_INSERT`)."""
         waiting = self._waiting_words
         if replace:
+            if waiting is not None:
+                self._settle_keys()  # the keys they would have had before this delete
+                if (gone := waiting.pop(article_id, None)) is not None:
+                    self._waiting_keys.discard(gone[0])
             self.execute("DELETE FROM article_words WHERE article_id = ?", (article_id,))
-            if waiting is not None and (gone := waiting.pop(article_id, None)) is not None:
-                self._waiting_keys.discard(gone[0])
         key = words_key(published_ts, article_id)
         params = (article_id, province_key_for(province or "") or "", self._words_param(words))
         if waiting is not None:
-            while key in self._waiting_keys or (
-                self.execute("SELECT 1 FROM article_words WHERE key = ?", (key,)).fetchone()
-                is not None
-            ):
-                key += 1  # the same second and hash as another article's
             waiting[article_id] = (key, *params)
-            self._waiting_keys.add(key)
+            self._unkeyed.append(article_id)
             return
         while (
             self.execute(
@@ -254,12 +253,41 @@ class SQLStore(SQLBase):
         ):
             key += 1  # the same second and hash as another article's
 
+    def _settle_keys(self) -> None:
+        """Give the waiting entries that still hold their first choice of key the keys
+        that writing them one by one, in order, would have given (the first one up from
+        it that no entry has), with one lookup for them all."""
+        waiting, unkeyed = self._waiting_words, self._unkeyed
+        if not waiting or not unkeyed:
+            return
+        self._unkeyed = []
+        firsts = [waiting[article_id][0] for article_id in unkeyed]
+        asked: set[int] = set(firsts)
+        used: set[int] = set()
+        for start in range(0, len(firsts), _WORDS_PER_INSERT):
+            part = firsts[start : start + _WORDS_PER_INSERT]
+            marks = ", ".join("?" * len(part))
+            rows = self.execute(f"SELECT key FROM article_words WHERE key IN ({marks})", part)
+            used.update(r[0] for r in rows)
+        for article_id in unkeyed:
+            key, *params = waiting[article_id]
+            while key in self._waiting_keys or (
+                key in used
+                if key in asked
+                else self.execute("SELECT 1 FROM article_words WHERE key = ?", (key,)).fetchone()
+            ):
+                key += 1  # the same second and hash as another article's
+            waiting[article_id] = (key, *params)
+            self._waiting_keys.add(key)
+
     def _defer_writes(self) -> None:
         self._waiting_words = {}
         self._waiting_keys = set()
+        self._unkeyed = []
         self._cursor = None
 
     def _write_deferred(self) -> None:
+        self._settle_keys()
         waiting = sorted((self._waiting_words or {}).values())  # by key: keys differ
         self._drop_deferred()
         row = f"(?, ?, ?, {self._WORDS_VALUE})"
@@ -273,6 +301,7 @@ class SQLStore(SQLBase):
     def _drop_deferred(self) -> None:
         self._waiting_words = None
         self._waiting_keys = set()
+        self._unkeyed = []
         self._cursor = None
 
     def _migrated(self, version: int) -> None:
@@ -645,15 +674,18 @@ class SQLStore(SQLBase):
             return
         copies = [] if new else self._copies_of([article_id]).get(article_id, [])
         record = article_record(article, warc=warc, also_at=copies)
-        values = (article_id, article.version, datetime.now(UTC).isoformat(), _json(record))
-        sql = (
+        inserted = self.execute(
             "INSERT INTO article_versions (article_id, version, recorded_at, record) "
-            "VALUES (?, ?, ?, ?)"
+            "VALUES (?, ?, ?, ?)",
+            (article_id, article.version, datetime.now(UTC).isoformat(), _json(record)),
         )
-        if self._cursor is None:
-            self.execute(sql, values)
-        else:
-            self._cursor = int(self.execute(f"{sql} RETURNING cursor", values).fetchone()[0])
+        if self._cursor is not None:
+            self._cursor = self._inserted_cursor(inserted)
+
+    def _inserted_cursor(self, inserted: Cursor) -> int | None:
+        """The cursor of the version an insert just recorded, when the driver tells it
+        (None: read it again)."""
+        return None
 
     def _latest_warc(self, article_id: str) -> dict[str, str] | None:
         row = self.execute(

@@ -332,13 +332,15 @@ def test_search_entries_of_one_transaction_get_the_keys_of_one_by_one_writes(
         make_article("https://x.vn/som.html", title="Tin sớm", published=when - timedelta(days=1)),
         make_article(other, title="Tin", body_text="Hai.", published=when),
         make_article(first, title="Tin", body_text="Ba.", published=when),  # rewritten
+        make_article(other, title="Tin", body_text="Bốn.", published=when),  # and again
     ]
 
     def entries(target: str, together: bool) -> tuple[list[tuple[Any, ...]], list[str]]:
         with open_store(target) as store:
             articles = [copy.deepcopy(a) for a in writes]
-            if together:
-                store.transaction(lambda: [store.upsert(a) for a in articles])
+            if together:  # the first one stored before: the second steps past its key
+                store.upsert(articles[0])
+                store.transaction(lambda: [store.upsert(a) for a in articles[1:]])
             else:
                 for article in articles:
                     store.upsert(article)
