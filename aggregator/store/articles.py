@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Literal
 
 import numpy as np
@@ -47,6 +48,18 @@ _STORED_AS_IS = (
     "id", "url", "canonical_url", "site", "site_name", "province", "section", "category",
     "title", "lead", "source_tag", "body_text", "body_html", "image", "duplicate_of", "version",
 )  # fmt: skip
+
+
+@cache
+def _upsert_sql(columns: tuple[str, ...]) -> str:
+    """The statement that writes an article's row (``columns``: its values' names)."""
+    marks = ", ".join(f":{k}" for k in columns)
+    updates = ", ".join(f"{k} = excluded.{k}" for k in columns if k != "id")
+    return (
+        f"INSERT INTO articles ({', '.join(columns)}) VALUES ({marks}) "
+        f"ON CONFLICT (id) DO UPDATE SET {updates}"
+    )
+
 
 #: a search index entry's statement, up to its values
 _INSERT_WORDS = "INSERT INTO article_words (key, article_id, province, words)"
@@ -186,14 +199,7 @@ class SQLStore(SQLBase):
             "content_hash": digest,
             "version": (row["version"] + 1) if row is not None else 1,
         }
-        cols = ", ".join(values)
-        marks = ", ".join(f":{k}" for k in values)
-        updates = ", ".join(f"{k} = excluded.{k}" for k in values if k != "id")
-        self.execute(
-            f"INSERT INTO articles ({cols}) VALUES ({marks}) "
-            f"ON CONFLICT (id) DO UPDATE SET {updates}",
-            values,
-        )
+        self.execute(_upsert_sql(tuple(values)), values)
         if row is not None:  # a new article has none (they go with its row)
             self.execute("DELETE FROM article_categories WHERE article_id = ?", (article.id,))
         categories = list(dict.fromkeys(article.categories))
