@@ -92,6 +92,8 @@ class SQLStore(SQLBase):
     _waiting_keys: set[int]
     #: the waiting entries whose key is still their first choice, in the order written
     _unkeyed: list[str]
+    #: the category rows (article, category, publication time) that wait, in order
+    _waiting_categories: list[tuple[str, str, float]] = []  # noqa: RUF012 (this one is never extended)
     #: the newest version cursor, once read inside :meth:`transaction` (which holds the
     #: write lock: only this store's own writes move it)
     _cursor: int | None = None
@@ -201,14 +203,13 @@ class SQLStore(SQLBase):
         }
         self.execute(_upsert_sql(tuple(values)), values)
         if row is not None:  # a new article has none (they go with its row)
+            self._write_categories()  # the waiting ones go in before the delete, in order
             self.execute("DELETE FROM article_categories WHERE article_id = ?", (article.id,))
-        categories = list(dict.fromkeys(article.categories))
-        if categories:
-            self.execute(
-                "INSERT INTO article_categories (article_id, category, published_ts) "
-                f"VALUES {values_marks(len(categories), 3)}",
-                [v for c in categories for v in (article.id, c, values["published_ts"])],
-            )
+        rows = [(article.id, c, values["published_ts"]) for c in dict.fromkeys(article.categories)]
+        if self._waiting_words is not None:  # they wait for the end of the transaction
+            self._waiting_categories.extend(rows)
+        else:
+            self._write_categories(rows)
         if words is None:
             words = " ".join(indexed_words(article.title, article.lead, article.body_text))
         self._write_words(article.id, published.timestamp(), article.province, words,
@@ -286,14 +287,29 @@ class SQLStore(SQLBase):
             waiting[article_id] = (key, *params)
             self._waiting_keys.add(key)
 
+    def _write_categories(self, rows: Sequence[tuple[str, str, float]] = ()) -> None:
+        """Write ``rows`` (article, category, publication time), after the waiting ones."""
+        if self._waiting_categories:
+            rows = [*self._waiting_categories, *rows]
+            self._waiting_categories = []
+        for start in range(0, len(rows), _WORDS_PER_INSERT):
+            part = rows[start : start + _WORDS_PER_INSERT]
+            self.execute(
+                "INSERT INTO article_categories (article_id, category, published_ts) "
+                f"VALUES {values_marks(len(part), 3)}",
+                [v for row in part for v in row],
+            )
+
     def _defer_writes(self) -> None:
         self._waiting_words = {}
         self._waiting_keys = set()
         self._unkeyed = []
+        self._waiting_categories = []
         self._cursor = None
 
     def _write_deferred(self) -> None:
         self._settle_keys()
+        self._write_categories()  # before the search entries: PostgreSQL's filters read them
         waiting = sorted((self._waiting_words or {}).values())  # by key: keys differ
         self._drop_deferred()
         row = f"(?, ?, ?, {self._WORDS_VALUE})"
@@ -308,6 +324,7 @@ class SQLStore(SQLBase):
         self._waiting_words = None
         self._waiting_keys = set()
         self._unkeyed = []
+        self._waiting_categories = []
         self._cursor = None
 
     def _migrated(self, version: int) -> None:
