@@ -63,12 +63,8 @@ def _upsert_sql(columns: tuple[str, ...]) -> str:
 
 #: a search index entry's statement, up to its values
 _INSERT_WORDS = "INSERT INTO article_words (key, article_id, province, words)"
-#: Search index entries written by one statement at the end of a transaction. SQLite's
-#: FTS5 writes its pending terms out as a new segment (to be merged later) at the start
-#: of every statement of the transaction after the first one that wrote to it, and
-#: whenever a row comes with a lower key than the one before: entries written one
-#: statement an article (or out of key order) made a segment an article.
-_WORDS_PER_INSERT = 500
+#: The most rows one statement writes of what waited for the end of a transaction.
+_ROWS_PER_INSERT = 500
 
 #: Re-cutting the band index: about what a row of it takes, and what a slice of the hash
 #: range may take so that the slice stays in the store's page cache (64 MiB).
@@ -88,15 +84,19 @@ class SQLStore(SQLBase):
 
     #: the search index entries that wait for the end of the transaction (None: writes
     #: do not wait), by article, and their keys
-    _waiting_words: dict[str, tuple[Any, ...]] | None = None
+    _waiting_words: dict[str, tuple[Any, ...]] | None
     _waiting_keys: set[int]
     #: the waiting entries whose key is still their first choice, in the order written
     _unkeyed: list[str]
     #: the category rows (article, category, publication time) that wait, in order
-    _waiting_categories: list[tuple[str, str, float]] = []  # noqa: RUF012 (this one is never extended)
+    _waiting_categories: list[tuple[str, str, float]]
     #: the newest version cursor, once read inside :meth:`transaction` (which holds the
     #: write lock: only this store's own writes move it)
-    _cursor: int | None = None
+    _cursor: int | None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._drop_deferred()  # outside a transaction nothing waits
 
     @staticmethod
     def _words_param(words: str) -> Any:
@@ -236,7 +236,10 @@ class SQLStore(SQLBase):
 
         Inside :meth:`transaction` the entry waits for the end of the work, where the
         entries of the transaction get the keys one-by-one writes would have given them
-        and go in together, in key order (see :data:`_WORDS_PER_INSERT`)."""
+        and go in with one statement, in key order: SQLite's FTS5 writes its pending
+        terms out as a new segment (to be merged again later) at the start of each later
+        statement of the transaction and whenever a row comes with a lower key than the
+        one before, so entries written one statement an article made a segment each."""
         waiting = self._waiting_words
         if replace:
             if waiting is not None:
@@ -271,8 +274,8 @@ class SQLStore(SQLBase):
         firsts = [waiting[article_id][0] for article_id in unkeyed]
         asked: set[int] = set(firsts)
         used: set[int] = set()
-        for start in range(0, len(firsts), _WORDS_PER_INSERT):
-            part = firsts[start : start + _WORDS_PER_INSERT]
+        for start in range(0, len(firsts), _ROWS_PER_INSERT):
+            part = firsts[start : start + _ROWS_PER_INSERT]
             marks = ", ".join("?" * len(part))
             rows = self.execute(f"SELECT key FROM article_words WHERE key IN ({marks})", part)
             used.update(r[0] for r in rows)
@@ -292,8 +295,8 @@ class SQLStore(SQLBase):
         if self._waiting_categories:
             rows = [*self._waiting_categories, *rows]
             self._waiting_categories = []
-        for start in range(0, len(rows), _WORDS_PER_INSERT):
-            part = rows[start : start + _WORDS_PER_INSERT]
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            part = rows[start : start + _ROWS_PER_INSERT]
             self.execute(
                 "INSERT INTO article_categories (article_id, category, published_ts) "
                 f"VALUES {values_marks(len(part), 3)}",
@@ -313,8 +316,8 @@ class SQLStore(SQLBase):
         waiting = sorted((self._waiting_words or {}).values())  # by key: keys differ
         self._drop_deferred()
         row = f"(?, ?, ?, {self._WORDS_VALUE})"
-        for start in range(0, len(waiting), _WORDS_PER_INSERT):
-            rows = waiting[start : start + _WORDS_PER_INSERT]
+        for start in range(0, len(waiting), _ROWS_PER_INSERT):
+            rows = waiting[start : start + _ROWS_PER_INSERT]
             self.execute(
                 f"{_INSERT_WORDS} VALUES {', '.join([row] * len(rows))}",
                 [value for entry in rows for value in entry],
