@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Literal
 
 import numpy as np
@@ -27,7 +28,7 @@ from aggregator.dedup.stories import Copy, StoryDates
 from aggregator.items import Article
 from aggregator.normalize.dates import to_vn
 from aggregator.sites.provinces import province_key_for
-from aggregator.store.base import SQLBase, dt, iso, values_marks
+from aggregator.store.base import Cursor, SQLBase, dt, iso, values_marks
 from aggregator.store.migrations import BANDS_MIGRATION, SEARCH_MIGRATION
 from aggregator.store.records import (
     StoredArticle,
@@ -48,6 +49,23 @@ _STORED_AS_IS = (
     "title", "lead", "source_tag", "body_text", "body_html", "image", "duplicate_of", "version",
 )  # fmt: skip
 
+
+@cache
+def _upsert_sql(columns: tuple[str, ...]) -> str:
+    """The statement that writes an article's row (``columns``: its values' names)."""
+    marks = ", ".join(f":{k}" for k in columns)
+    updates = ", ".join(f"{k} = excluded.{k}" for k in columns if k != "id")
+    return (
+        f"INSERT INTO articles ({', '.join(columns)}) VALUES ({marks}) "
+        f"ON CONFLICT (id) DO UPDATE SET {updates}"
+    )
+
+
+#: a search index entry's statement, up to its values
+_INSERT_WORDS = "INSERT INTO article_words (key, article_id, province, words)"
+#: The most rows one statement writes of what waited for the end of a transaction.
+_ROWS_PER_INSERT = 500
+
 #: Re-cutting the band index: about what a row of it takes, and what a slice of the hash
 #: range may take so that the slice stays in the store's page cache (64 MiB).
 _BAND_ROW_BYTES = 24
@@ -63,6 +81,22 @@ class SQLStore(SQLBase):
     _WORDS_MATCH = "f.article_words_fts MATCH ?"
     #: newest first, as the index hands it out (FTS5 walks its rowids backwards)
     _WORDS_ORDER = "f.rowid DESC"
+
+    #: the search index entries that wait for the end of the transaction (None: writes
+    #: do not wait), by article, and their keys
+    _waiting_words: dict[str, tuple[Any, ...]] | None
+    _waiting_keys: set[int]
+    #: the waiting entries whose key is still their first choice, in the order written
+    _unkeyed: list[str]
+    #: the category rows (article, category, publication time) that wait, in order
+    _waiting_categories: list[tuple[str, str, float]]
+    #: the newest version cursor, once read inside :meth:`transaction` (which holds the
+    #: write lock: only this store's own writes move it)
+    _cursor: int | None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._drop_deferred()  # outside a transaction nothing waits
 
     @staticmethod
     def _words_param(words: str) -> Any:
@@ -110,11 +144,13 @@ class SQLStore(SQLBase):
                     self._bump_versions([article.id])
             else:
                 stored = self._write(article, digest, row, form.words)
-                self._record_version(article.id, article.warc, stored)
+                # a new article has no copies yet (a story's original is a stored
+                # article) and no dedup keys (they go with its row)
+                self._record_version(article.id, article.warc, stored, new=row is None)
                 result = "inserted" if row is None else "updated"
             story = article.story
             if story is not None and result != "unchanged":
-                self._write_fingerprint(article.id, story.fingerprint)
+                self._write_fingerprint(article.id, story.fingerprint, new=result == "inserted")
             if story is not None and story.merge_roots:  # one transaction: no half story
                 self._merge(article.duplicate_of or article.id, story.merge_roots)
             return result
@@ -165,23 +201,15 @@ class SQLStore(SQLBase):
             "content_hash": digest,
             "version": (row["version"] + 1) if row is not None else 1,
         }
-        cols = ", ".join(values)
-        marks = ", ".join(f":{k}" for k in values)
-        updates = ", ".join(f"{k} = excluded.{k}" for k in values if k != "id")
-        self.execute(
-            f"INSERT INTO articles ({cols}) VALUES ({marks}) "
-            f"ON CONFLICT (id) DO UPDATE SET {updates}",
-            values,
-        )
+        self.execute(_upsert_sql(tuple(values)), values)
         if row is not None:  # a new article has none (they go with its row)
+            self._write_categories()  # the waiting ones go in before the delete, in order
             self.execute("DELETE FROM article_categories WHERE article_id = ?", (article.id,))
-        categories = list(dict.fromkeys(article.categories))
-        if categories:
-            self.execute(
-                "INSERT INTO article_categories (article_id, category, published_ts) "
-                f"VALUES {values_marks(len(categories), 3)}",
-                [v for c in categories for v in (article.id, c, values["published_ts"])],
-            )
+        rows = [(article.id, c, values["published_ts"]) for c in dict.fromkeys(article.categories)]
+        if self._waiting_words is not None:  # they wait for the end of the transaction
+            self._waiting_categories.extend(rows)
+        else:
+            self._write_categories(rows)
         if words is None:
             words = " ".join(indexed_words(article.title, article.lead, article.body_text))
         self._write_words(article.id, published.timestamp(), article.province, words,
@@ -204,24 +232,107 @@ class SQLStore(SQLBase):
         ``words`` space-separated (:func:`~aggregator.store.search.indexed_words`), keyed
         in publication order (:func:`~aggregator.store.search.words_key`): a search walks
         the index newest first and stops once it has enough. ``replace``: an entry of the
-        article may be there already."""
+        article may be there already.
+
+        Inside :meth:`transaction` the entry waits for the end of the work, where the
+        entries of the transaction get the keys one-by-one writes would have given them
+        and go in with one statement, in key order: SQLite's FTS5 writes its pending
+        terms out as a new segment (to be merged again later) at the start of each later
+        statement of the transaction and whenever a row comes with a lower key than the
+        one before, so entries written one statement an article made a segment each."""
+        waiting = self._waiting_words
         if replace:
+            if waiting is not None:
+                self._settle_keys()  # the keys they would have had before this delete
+                if (gone := waiting.pop(article_id, None)) is not None:
+                    self._waiting_keys.discard(gone[0])
             self.execute("DELETE FROM article_words WHERE article_id = ?", (article_id,))
         key = words_key(published_ts, article_id)
         params = (article_id, province_key_for(province or "") or "", self._words_param(words))
+        if waiting is not None:
+            waiting[article_id] = (key, *params)
+            self._unkeyed.append(article_id)
+            return
         while (
             self.execute(
-                "INSERT INTO article_words (key, article_id, province, words) "
-                f"VALUES (?, ?, ?, {self._WORDS_VALUE}) ON CONFLICT (key) DO NOTHING "
-                "RETURNING key",
+                f"{_INSERT_WORDS} VALUES (?, ?, ?, {self._WORDS_VALUE}) "
+                "ON CONFLICT (key) DO NOTHING RETURNING key",
                 (key, *params),
             ).fetchone()
             is None
         ):
             key += 1  # the same second and hash as another article's
 
+    def _settle_keys(self) -> None:
+        """Give the waiting entries that still hold their first choice of key the keys
+        that writing them one by one, in order, would have given (the first one up from
+        it that no entry has), with one lookup for them all."""
+        waiting, unkeyed = self._waiting_words, self._unkeyed
+        if not waiting or not unkeyed:
+            return
+        self._unkeyed = []
+        firsts = [waiting[article_id][0] for article_id in unkeyed]
+        asked: set[int] = set(firsts)
+        used: set[int] = set()
+        for start in range(0, len(firsts), _ROWS_PER_INSERT):
+            part = firsts[start : start + _ROWS_PER_INSERT]
+            marks = ", ".join("?" * len(part))
+            rows = self.execute(f"SELECT key FROM article_words WHERE key IN ({marks})", part)
+            used.update(r[0] for r in rows)
+        for article_id in unkeyed:
+            key, *params = waiting[article_id]
+            while key in self._waiting_keys or (
+                key in used
+                if key in asked
+                else self.execute("SELECT 1 FROM article_words WHERE key = ?", (key,)).fetchone()
+            ):
+                key += 1  # the same second and hash as another article's
+            waiting[article_id] = (key, *params)
+            self._waiting_keys.add(key)
+
+    def _write_categories(self, rows: Sequence[tuple[str, str, float]] = ()) -> None:
+        """Write ``rows`` (article, category, publication time), after the waiting ones."""
+        if self._waiting_categories:
+            rows = [*self._waiting_categories, *rows]
+            self._waiting_categories = []
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            part = rows[start : start + _ROWS_PER_INSERT]
+            self.execute(
+                "INSERT INTO article_categories (article_id, category, published_ts) "
+                f"VALUES {values_marks(len(part), 3)}",
+                [v for row in part for v in row],
+            )
+
+    def _defer_writes(self) -> None:
+        self._waiting_words = {}
+        self._waiting_keys = set()
+        self._unkeyed = []
+        self._waiting_categories = []
+        self._cursor = None
+
+    def _write_deferred(self) -> None:
+        self._settle_keys()
+        self._write_categories()  # before the search entries: PostgreSQL's filters read them
+        waiting = sorted((self._waiting_words or {}).values())  # by key: keys differ
+        self._drop_deferred()
+        row = f"(?, ?, ?, {self._WORDS_VALUE})"
+        for start in range(0, len(waiting), _ROWS_PER_INSERT):
+            rows = waiting[start : start + _ROWS_PER_INSERT]
+            self.execute(
+                f"{_INSERT_WORDS} VALUES {', '.join([row] * len(rows))}",
+                [value for entry in rows for value in entry],
+            )
+
+    def _drop_deferred(self) -> None:
+        self._waiting_words = None
+        self._waiting_keys = set()
+        self._unkeyed = []
+        self._waiting_categories = []
+        self._cursor = None
+
     def _migrated(self, version: int) -> None:
         """After migration ``version``, inside its transaction: fill what SQL cannot."""
+        self._write_deferred()  # a migration's rows (maybe millions) do not wait
         if version == BANDS_MIGRATION:
             self._write_all_bands()
         if version != SEARCH_MIGRATION:
@@ -273,10 +384,13 @@ class SQLStore(SQLBase):
                         chunk,
                     )
 
-    def _write_fingerprint(self, article_id: str, fp: Fingerprint) -> None:
-        old = self.execute(
-            "SELECT id, signature FROM fingerprints WHERE article_id = ?", (article_id,)
-        ).fetchone()
+    def _write_fingerprint(self, article_id: str, fp: Fingerprint, *, new: bool = False) -> None:
+        """Store the article's dedup keys (``new``: it has none stored)."""
+        old = None
+        if not new:
+            old = self.execute(
+                "SELECT id, signature FROM fingerprints WHERE article_id = ?", (article_id,)
+            ).fetchone()
         if old is not None:
             key = old[0]
             # the old bands follow from the old signature: no second index needed
@@ -575,26 +689,29 @@ class SQLStore(SQLBase):
     # -- article versions: the archive export's stream -----------------------------------
 
     def _record_version(
-        self, article_id: str, warc: Mapping[str, str] | None, stored: StoredArticle | None = None
-    ) -> None:
+        self, article_id: str, warc: Mapping[str, str] | None, stored: StoredArticle | None = None,
+        *, new: bool = False,
+    ) -> None:  # fmt: skip
         """Append the exported record of the article's current row (``stored``, when the
         caller just wrote it) to ``article_versions`` (inside the caller's transaction).
-        ``warc``: the capture it was extracted from."""
+        ``warc``: the capture it was extracted from; ``new``: the article has no copies."""
         article = stored or self.get(article_id)
         if article is None:
             return
-        copies = self._copies_of([article_id]).get(article_id, [])
+        copies = [] if new else self._copies_of([article_id]).get(article_id, [])
         record = article_record(article, warc=warc, also_at=copies)
-        self.execute(
+        inserted = self.execute(
             "INSERT INTO article_versions (article_id, version, recorded_at, record) "
             "VALUES (?, ?, ?, ?)",
-            (
-                article_id,
-                article.version,
-                datetime.now(UTC).isoformat(),
-                _json(record),
-            ),
+            (article_id, article.version, datetime.now(UTC).isoformat(), _json(record)),
         )
+        if self._cursor is not None:
+            self._cursor = self._inserted_cursor(inserted)
+
+    def _inserted_cursor(self, inserted: Cursor) -> int | None:
+        """The cursor of the version an insert just recorded, when the driver tells it
+        (None: read it again)."""
+        return None
 
     def _latest_warc(self, article_id: str) -> dict[str, str] | None:
         row = self.execute(
@@ -638,8 +755,13 @@ class SQLStore(SQLBase):
 
     def last_cursor(self) -> int:
         """The cursor of the newest recorded version (0: none yet)."""
+        if self._cursor is not None:
+            return self._cursor
         row = self.execute("SELECT MAX(cursor) FROM article_versions").fetchone()
-        return int(row[0] or 0)
+        cursor = int(row[0] or 0)
+        if self._waiting_words is not None:  # inside transaction(): kept from now on
+            self._cursor = cursor
+        return cursor
 
     def has_cursor(self, cursor: int) -> bool:
         """True when ``cursor`` names a recorded version."""

@@ -217,16 +217,31 @@ class SQLBase(ABC):
             try:
                 try:
                     self._begin_write()
+                    self._defer_writes()
                     result = work()
+                    self._write_deferred()
                     self._run("COMMIT")
                     return result
                 except BaseException:
+                    self._drop_deferred()
                     self._rollback()
                     raise
             except Exception as exc:
                 if not self._recover(exc, attempt, started):
                     raise
         raise AssertionError("unreachable")
+
+    @abstractmethod
+    def _defer_writes(self) -> None:
+        """A transaction begins: writes that may wait for its end wait from now on."""
+
+    @abstractmethod
+    def _write_deferred(self) -> None:
+        """Before the transaction commits: write what waited."""
+
+    @abstractmethod
+    def _drop_deferred(self) -> None:
+        """The transaction is rolled back: forget what waited; writes no longer wait."""
 
     # -- pages seen (incremental crawling) -----------------------------------------
 

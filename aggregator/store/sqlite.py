@@ -173,6 +173,10 @@ class SQLiteStore(SQLStore):
     def _run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self.conn.executemany(sql, rows)
 
+    def _inserted_cursor(self, inserted: Cursor) -> int | None:
+        assert isinstance(inserted, sqlite3.Cursor)
+        return inserted.lastrowid  # the version's rowid is its cursor
+
     @property
     def in_transaction(self) -> bool:
         return self.conn.in_transaction

@@ -3,6 +3,8 @@ create its schema, its connection lost for a moment or for good, killed mid-upse
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 import pytest
 
@@ -63,10 +65,12 @@ def test_nothing_is_half_written_when_the_connection_drops(
         calls = 0
         original = store._record_version
 
-        def record_then_die(article_id: str, warc: object, stored: object = None) -> None:
+        def record_then_die(
+            article_id: str, warc: object, stored: object = None, **kwargs: Any
+        ) -> None:
             nonlocal calls
             calls += 1
-            original(article_id, warc, stored)  # type: ignore[arg-type]
+            original(article_id, warc, stored, **kwargs)  # type: ignore[arg-type]
             if calls == 1:  # the article row is written, the transaction not committed
                 pid = store.execute("SELECT pg_backend_pid()").fetchone()[0]
                 with psycopg.connect(pg_url, autocommit=True) as other:

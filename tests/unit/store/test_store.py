@@ -3,6 +3,7 @@ that take ``store_target`` again on PostgreSQL, and the PostgreSQL server's fail
 
 from __future__ import annotations
 
+import copy
 import itertools
 import sqlite3
 import threading
@@ -308,6 +309,85 @@ def test_articles_of_one_search_key_are_all_found(store_target: str) -> None:
             )
         found = store.search(["tin"])
         assert sorted(a.url for a in found) == sorted({first, other})
+
+
+def _colliding_urls() -> tuple[str, str]:
+    """Two article URLs whose ids share a search-index key's hash."""
+    by_hash: dict[int, str] = {}
+    for n in itertools.count():
+        url = f"https://x.vn/tin-{n}.html"
+        first = by_hash.setdefault(zlib.crc32(article_id(url).encode()) % 2048, url)
+        if first != url:
+            return first, url
+    raise AssertionError("unreachable")
+
+
+def test_search_entries_of_one_transaction_get_the_keys_of_one_by_one_writes(
+    store_target: str, tmp_path: Path
+) -> None:
+    first, other = _colliding_urls()
+    when = datetime(2026, 11, 2, 8, tzinfo=VN)
+    writes = [
+        make_article(first, title="Tin", body_text="Một.", published=when),
+        make_article("https://x.vn/som.html", title="Tin sớm", published=when - timedelta(days=1)),
+        make_article(other, title="Tin", body_text="Hai.", published=when),
+        make_article(first, title="Tin", body_text="Ba.", published=when),  # rewritten
+        make_article(other, title="Tin", body_text="Bốn.", published=when),  # and again
+    ]
+
+    def entries(target: str, together: bool) -> tuple[list[tuple[Any, ...]], list[str]]:
+        with open_store(target) as store:
+            articles = [copy.deepcopy(a) for a in writes]
+            if together:  # the first one stored before: the second steps past its key
+                store.upsert(articles[0])
+                store.transaction(lambda: [store.upsert(a) for a in articles[1:]])
+            else:
+                for article in articles:
+                    store.upsert(article)
+            rows = store.execute("SELECT key, article_id FROM article_words ORDER BY key")
+            return [tuple(r) for r in rows], [a.url for a in store.search(["tin"])]
+
+    alone = entries(str(tmp_path / "alone.db"), together=False)
+    assert len({key // 4096 for key, _ in alone[0]}) == 2 and len(alone[0]) == 3
+    assert sorted(alone[1]) == sorted({first, other, "https://x.vn/som.html"})
+    assert entries(store_target, together=True) == alone
+
+
+def test_the_cursor_read_inside_a_transaction_follows_its_writes(store_target: str) -> None:
+    with open_store(store_target) as store:
+        store.upsert(make_article("https://x.vn/a.html", title="Tin"))
+
+        def newest() -> int:
+            return int(store.execute("SELECT MAX(cursor) FROM article_versions").fetchone()[0])
+
+        def work() -> list[tuple[int, int]]:
+            seen = [(store.last_cursor(), newest())]
+            for title in ("Tin", "Tin mới", "Tin khác"):  # unchanged, then two versions
+                store.upsert(make_article("https://x.vn/a.html", title=title))
+                seen.append((store.last_cursor(), newest()))
+            store.upsert(make_article("https://x.vn/b.html", title="Tin"))
+            seen.append((store.last_cursor(), newest()))
+            return seen
+
+        seen = store.transaction(work)
+        assert [kept for kept, _ in seen] == [read for _, read in seen] == [1, 1, 2, 3, 4]
+        assert store.last_cursor() == 4
+
+
+def test_a_rolled_back_transaction_leaves_no_search_entry(store_target: str) -> None:
+    with open_store(store_target) as store:
+
+        def fail() -> None:
+            store.upsert(make_article("https://x.vn/lost.html", title="Tin mất"))
+            raise RuntimeError("the batch fails")
+
+        with pytest.raises(RuntimeError):
+            store.transaction(fail)
+        store.upsert(make_article("https://x.vn/kept.html", title="Tin còn"))
+        assert [r[0] for r in store.execute("SELECT article_id FROM article_words")] == [
+            make_article("https://x.vn/kept.html").id
+        ]
+        assert [a.url for a in store.search(["tin"])] == ["https://x.vn/kept.html"]
 
 
 def test_records_of_one_url_in_one_call_apply_in_order(store_target: str) -> None:
