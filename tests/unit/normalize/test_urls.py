@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.provisional import urls
 
-from aggregator.normalize.urls import canonicalize_url, join_url
+from aggregator.normalize.urls import _canonicalized, canonicalize_url, join_url
 
 
 def test_canonical_form() -> None:
@@ -56,6 +56,32 @@ def test_idempotent_on_odd_parts(
     again = canonicalize_url(once, host_aliases=aliases, fold_amp=True, drop_params=["ref"])
     assert again == once
     assert "#" not in once and "utm_" not in once
+
+
+@given(
+    st.sampled_from(["http", "https", "HTTP", "ftp", "http:", "https:/"]),
+    st.text(alphabet="ab-.9XM:", max_size=10),
+    st.sampled_from(["", ":", ":0", ":80", ":443", ":0080", ":8047", ":65535", ":65536", ":99999"]),
+    st.text(alphabet="aZ09._~-/%?#:;@ \t", max_size=16),
+    st.booleans(),
+    st.sampled_from(["", " ", "\n"]),
+)
+def test_plain_urls_are_canonicalized_as_urllib_parses_them(
+    scheme: str, host: str, port: str, path: str, fold_amp: bool, space: str
+) -> None:
+    # the shortcut for plain URLs gives what the whole parse gives
+    url = f"{space}{scheme}://{host}{port}{path}{space}"
+    assert canonicalize_url(url) == _canonicalized(
+        url.strip(), host_aliases=None, fold_amp=False, drop_params=(), sort_query=True
+    )
+    aliases = {"m.ab": "ab", "a-b.9": "x.vn"}
+    assert canonicalize_url(url, host_aliases=aliases, fold_amp=fold_amp) == _canonicalized(
+        url.strip(), host_aliases=aliases, fold_amp=fold_amp, drop_params=(), sort_query=True
+    )
+    assert (
+        canonicalize_url("https://ab.vn:0443/x/amp/y.html", fold_amp=True)
+        == "https://ab.vn/x/y.html"
+    )
 
 
 def _joined(base: str, ref: str) -> str | None:
