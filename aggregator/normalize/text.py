@@ -27,11 +27,12 @@ __all__ = [
 
 # U+00D0 (Icelandic Eth) printed for U+0110 (Vietnamese Đ), U+00F0 for đ. Icelandic
 # never starts a word with ð, so an eth at a word start, or in an all-caps token such
-# as "HÐND" or "GD&ÐT", stands for Vietnamese Đ; "með" and "Guðrún" are left alone.
+# as "HÐND" or "GD&ÐT", stands for Vietnamese Đ; "með" and "Guðrún" are left alone. In
+# caps a run of Ð goes whole ("AÐÐ" gives "AĐĐ" at once: cleaning twice changes nothing).
 # (Each pattern starts with the eth itself, its neighbours tested around it: the regex
 # engine then skips ahead to each eth instead of testing a lookbehind at every position.)
 _ETH_WORD_START = re.compile(r"[\u00d0\u00f0](?<![^\W\d_][\u00d0\u00f0])")
-_ETH_IN_CAPS = re.compile(r"\u00d0(?:(?<=[A-ZĐ&]\u00d0)|(?=[A-ZĐ]))")
+_ETH_IN_CAPS = re.compile(r"\u00d0(?<=[A-ZĐ&]\u00d0)\u00d0*|\u00d0+(?=[A-ZĐ])")
 _ETH_MAP = {"\u00d0": "\u0110", "\u00f0": "\u0111"}
 # Characters XML 1.0 forbids (lxml raises on them), plus C1 controls.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
@@ -55,7 +56,7 @@ _OLD_TONE_RE = re.compile("|".join(_OLD_TONES))
 def fix_eth(text: str) -> str:
     """U+00D0/U+00F0 that stand for Vietnamese Đ/đ become U+0110/U+0111."""
     text = _ETH_WORD_START.sub(lambda m: _ETH_MAP[m.group(0)], text)
-    return _ETH_IN_CAPS.sub("\u0110", text)
+    return _ETH_IN_CAPS.sub(lambda m: "\u0110" * len(m.group(0)), text)
 
 
 def strip_xml_invalid(text: str) -> str:

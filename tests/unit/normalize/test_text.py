@@ -55,12 +55,13 @@ def test_strip_xml_invalid_removes_exactly_what_xml_forbids(text: str) -> None:
 def test_eth_only_where_it_stands_for_d() -> None:
     assert clean_text("Ðắk Glong, GD&ÐT, HÐND, ðường") == "Đắk Glong, GD&ĐT, HĐND, đường"
     assert clean_text("með Guðrún") == "með Guðrún"  # Icelandic stays Icelandic
+    assert clean_text("AÐÐ, aÐÐB, aÐÐ") == "AĐĐ, aĐĐB, aÐÐ"  # a run of Ð goes whole
 
 
 def _eth_by_hand(text: str) -> str:
     """The eth rules read character by character: an eth not after a letter (``\\w`` but
-    not a digit or "_", as the regex reads them) is Đ/đ; then a Ð after a capital, Đ or
-    "&", or before a capital or Đ, is Đ."""
+    not a digit or "_", as the regex reads them) is Đ/đ; then a run of Ð after a capital,
+    Đ or "&", or before a capital or Đ, is Đ."""
 
     def letter(ch: str) -> bool:
         return ch.isalnum() and not ch.isdecimal()
@@ -71,16 +72,17 @@ def _eth_by_hand(text: str) -> str:
         for i, c in enumerate(text)
     )  # fmt: skip
     caps = set("ABCDEFGHIJKLMNOPQRSTUVWXYZĐ")
+    runs = re.split("(\u00d0+)", first)  # odd places: the runs of Ð
     return "".join(
-        "\u0110" if c == "\u00d0" and (
-            (i and first[i - 1] in caps | {"&"}) or first[i + 1 : i + 2] in caps
-        ) else c
-        for i, c in enumerate(first)
+        "\u0110" * len(run) if i % 2 and (
+            (runs[i - 1][-1:] or "_") in caps | {"&"} or runs[i + 1][:1] in caps
+        ) else run
+        for i, run in enumerate(runs)
     )  # fmt: skip
 
 
 @given(st.text(alphabet="\u00d0\u00f0ĐđaAZz&_1²-. \u0301é\n"))
-@example("HÐND GD&ÐT ÐÐ aÐ Ða ðường með")
+@example("HÐND GD&ÐT ÐÐ aÐ Ða ðường með AÐÐ aÐÐB")
 def test_eth_rules_as_stated(text: str) -> None:
     assert fix_eth(text) == _eth_by_hand(text)
 
@@ -131,6 +133,7 @@ def test_no_ground_truth_text_looks_garbled() -> None:
 
 
 @example("a\u00d0\x1bA")  # a control character between an eth and its capital
+@example("A\u00d0\u00d0")  # a run of eths after a capital
 @given(st.text())
 def test_normalizers_never_raise_and_give_nfc_xml_safe(text: str) -> None:
     for out in (clean_text(text, multiline=True), fold(text), fold(text, diacritics=False)):
